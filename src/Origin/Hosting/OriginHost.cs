@@ -1,14 +1,82 @@
-using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Rtmp;
+using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Hosting;
 
-internal static class OriginHost
+/// <summary>Composes the daemon: Kestrel endpoints, the media path, the control plane, metrics and health.</summary>
+internal static partial class OriginHost
 {
     public static WebApplication Build(string[] args)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // Flags are mapped below; keep ASP.NET's own command-line provider out of the way.
+            Args = [],
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Configuration.AddInMemoryCollection(CommandLine.Parse(args));
+
+        builder.Host.UseSystemd();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+
+        builder.Services.AddOptions<OriginOptions>()
+            .Bind(builder.Configuration.GetSection(OriginOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var origin = builder.Configuration.GetSection(OriginOptions.Section).Get<OriginOptions>() ?? new OriginOptions();
+        var httpEndPoint = OriginOptions.ParseEndPoint(origin.Http, "StreamVerse:Http");
+        var rtmpEndPoint = OriginOptions.ParseEndPoint(origin.Rtmp, "StreamVerse:Rtmp");
+        var dataPath = Path.GetFullPath(origin.Data);
+        Directory.CreateDirectory(dataPath);
+
+        // The recordings of live streams live under --data unless an operator points them elsewhere.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [SegmenterOptions.Section + ":" + nameof(SegmenterOptions.RecordingsPath)] =
+                builder.Configuration[SegmenterOptions.Section + ":" + nameof(SegmenterOptions.RecordingsPath)]
+                ?? Path.Combine(dataPath, "live"),
+        });
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+        });
+
+        builder.Services.AddSegmenter(builder.Configuration);
+        builder.Services.AddSingleton<ILivePublishTarget, SegmenterPublishTarget>();
+        builder.Services.AddRtmp(builder.Configuration);
+        builder.Services.AddLiveDelivery(builder.Configuration);
+
+        // Only our own metrics and the process/runtime collectors: the meter adapter would republish
+        // ASP.NET's meters under names that do not follow Prometheus conventions.
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
+
         var app = builder.Build();
-        app.MapGet("/healthz", () => "ok");
+        app.UseLiveDelivery();
+        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapMetrics("/metrics");
+        app.MapLiveDelivery();
+
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
+        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), rtmpEndPoint.ToString(), dataPath));
         return app;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} rtmp={Rtmp} data={Data}")]
+        public static partial void Listening(ILogger logger, string http, string rtmp, string data);
     }
 }

@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace StreamVerse.Origin.Hosting;
+
+/// <summary>Config section <c>StreamVerse</c>: where the daemon listens and keeps its files.</summary>
+internal sealed class OriginOptions
+{
+    public const string Section = "StreamVerse";
+
+    /// <summary>Data directory: recordings, and later uploads and the embedded database.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Data { get; set; } = "./data";
+
+    /// <summary>HTTP endpoint (HLS, DASH, API, metrics), HOST:PORT.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Http { get; set; } = "127.0.0.1:8080";
+
+    /// <summary>RTMP ingest endpoint, HOST:PORT.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Rtmp { get; set; } = "127.0.0.1:1935";
+
+    public static IPEndPoint ParseEndPoint(string value, string key)
+    {
+        if (IPEndPoint.TryParse(value, out var ip))
+        {
+            return ip;
+        }
+
+        var colon = value.LastIndexOf(':');
+        if (colon > 0 && value[..colon] == "localhost" && ushort.TryParse(value[(colon + 1)..], out var port))
+        {
+            return new IPEndPoint(IPAddress.Loopback, port);
+        }
+
+        throw new OptionsValidationException(key, typeof(OriginOptions), [$"{key}: '{value}' is not HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)"]);
+    }
+}

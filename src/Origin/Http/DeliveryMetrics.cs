@@ -1,0 +1,40 @@
+using Prometheus;
+
+namespace StreamVerse.Origin.Http;
+
+/// <summary>Delivery counters. Label children are resolved once so serving allocates nothing for metrics.</summary>
+internal static class DeliveryMetrics
+{
+    internal enum Kind
+    {
+        Playlist,
+        Mpd,
+        Init,
+        Segment,
+        Part,
+        Recording,
+    }
+
+    private static readonly Counter Responses = Metrics.CreateCounter(
+        "streamverse_http_media_responses_total", "Media objects served by the origin, by kind.", "kind");
+
+    private static readonly Counter SentBytes = Metrics.CreateCounter(
+        "streamverse_http_media_sent_bytes_total", "Body bytes of media objects served by the origin, by kind.", "kind");
+
+    private static readonly Counter BlockingReloads = Metrics.CreateCounter(
+        "streamverse_hls_blocking_reloads_total", "LL-HLS blocking playlist requests, by outcome.", "outcome");
+
+    private static readonly Counter.Child[] ResponseChildren = Children(Responses);
+    private static readonly Counter.Child[] ByteChildren = Children(SentBytes);
+
+    public static void Served(Kind kind, long bytes)
+    {
+        ResponseChildren[(int)kind].Inc();
+        ByteChildren[(int)kind].Inc(bytes);
+    }
+
+    public static void Blocking(string outcome) => BlockingReloads.WithLabels(outcome).Inc();
+
+    private static Counter.Child[] Children(Counter counter) =>
+        Enum.GetValues<Kind>().Select(k => counter.WithLabels(k.ToString().ToLowerInvariant())).ToArray();
+}

@@ -1,0 +1,280 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Http;
+
+/// <summary>
+/// <c>/live/{name}/...</c>: master and media playlists (with LL-HLS blocking reload and delta updates), the
+/// MPD, and the session's init segments, segments and parts. A live stream is served from memory; what the
+/// memory no longer holds, and an ended stream's recording, come from the recording on disk.
+/// </summary>
+internal static class LiveDelivery
+{
+    private const string Immutable = "public, max-age=31536000, immutable";
+    private const string NoCache = "no-cache";
+
+    public static IServiceCollection AddLiveDelivery(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DeliveryOptions>()
+            .Bind(configuration.GetSection(DeliveryOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddCors();
+        return services;
+    }
+
+    public static WebApplication UseLiveDelivery(this WebApplication app)
+    {
+        var options = app.Services.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+        app.UseCors(policy =>
+        {
+            if (options.CorsOrigins is ["*"])
+            {
+                policy.AllowAnyOrigin();
+            }
+            else
+            {
+                policy.WithOrigins(options.CorsOrigins);
+            }
+
+            policy.WithMethods("GET", "HEAD", "OPTIONS")
+                .WithHeaders("Range", "If-None-Match", "If-Range")
+                .WithExposedHeaders("Content-Length", "Content-Range", "ETag", "Date", "Age")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1));
+        });
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapLiveDelivery(this IEndpointRouteBuilder endpoints)
+    {
+        var handler = ActivatorUtilities.CreateInstance<Handler>(endpoints.ServiceProvider);
+        endpoints.MapMethods("/live/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        return endpoints;
+    }
+
+    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options)
+    {
+        private readonly string _livePlaylistCache = "public, max-age=" + options.Value.LivePlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
+        private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
+
+        public Task HandleAsync(HttpContext context)
+        {
+            var name = context.Request.RouteValues["name"] as string;
+            var path = context.Request.RouteValues["path"] as string;
+            if (!IsSafeName(name) || string.IsNullOrEmpty(path))
+            {
+                return NotFound(context);
+            }
+
+            var live = registry.FindLive(name!);
+            return path switch
+            {
+                "index.m3u8" => MasterAsync(context, live, name!, path),
+                "video.m3u8" or "audio.m3u8" => MediaPlaylistAsync(context, live, name!, path),
+                "index.mpd" => MpdAsync(context, live, name!, path),
+                _ => SessionFileAsync(context, live, name!, path),
+            };
+        }
+
+        private async Task MasterAsync(HttpContext context, LiveStream? live, string name, string path)
+        {
+            var body = live is null ? null : await live.GetMasterPlaylistAsync(context.RequestAborted).ConfigureAwait(false);
+            if (body is not null)
+            {
+                await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Playlist).ConfigureAwait(false);
+                return;
+            }
+
+            await RecordingAsync(context, name, path).ConfigureAwait(false);
+        }
+
+        private async Task MpdAsync(HttpContext context, LiveStream? live, string name, string path)
+        {
+            var body = live is null ? null : await live.GetMpdAsync(context.RequestAborted).ConfigureAwait(false);
+            if (body is not null)
+            {
+                await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Mpd).ConfigureAwait(false);
+                return;
+            }
+
+            await RecordingAsync(context, name, path).ConfigureAwait(false);
+        }
+
+        private async Task MediaPlaylistAsync(HttpContext context, LiveStream? live, string name, string path)
+        {
+            var query = context.Request.Query;
+            long? msn = null;
+            int? part = null;
+            if (query.TryGetValue("_HLS_msn", out var msnValue))
+            {
+                if (!long.TryParse(msnValue.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var m))
+                {
+                    await Problem(context, StatusCodes.Status400BadRequest, "_HLS_msn must be a non-negative integer").ConfigureAwait(false);
+                    return;
+                }
+
+                msn = m;
+            }
+
+            if (query.TryGetValue("_HLS_part", out var partValue))
+            {
+                // RFC 8216bis §6.2.5.2: _HLS_part without _HLS_msn is an error.
+                if (msn is null || !int.TryParse(partValue.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+                {
+                    await Problem(context, StatusCodes.Status400BadRequest, "_HLS_part must be a non-negative integer and needs _HLS_msn").ConfigureAwait(false);
+                    return;
+                }
+
+                part = p;
+            }
+
+            var skip = query.TryGetValue("_HLS_skip", out var skipValue) && (skipValue == "YES" || skipValue == "v2");
+
+            if (live is null)
+            {
+                await RecordingAsync(context, name, path).ConfigureAwait(false);
+                return;
+            }
+
+            var result = await live.GetMediaPlaylistAsync(path, msn, part, skip, context.RequestAborted).ConfigureAwait(false);
+            if (msn is not null)
+            {
+                DeliveryMetrics.Blocking(result.Status.ToString().ToLowerInvariant());
+            }
+
+            switch (result.Status)
+            {
+                case PlaylistStatus.Ok when result.Body is not null:
+                    // Blocking responses name a future state of the playlist: never let a cache keep them.
+                    await StoredObjectWriter.WriteAsync(context, result.Body, msn is null ? _livePlaylistCache : NoCache, DeliveryMetrics.Kind.Playlist).ConfigureAwait(false);
+                    break;
+                case PlaylistStatus.BadRequest:
+                    await Problem(context, StatusCodes.Status400BadRequest, "_HLS_msn/_HLS_part is too far ahead of the live edge").ConfigureAwait(false);
+                    break;
+                case PlaylistStatus.Unavailable:
+                    context.Response.Headers.CacheControl = NoCache;
+                    await Problem(context, StatusCodes.Status503ServiceUnavailable, "the requested part did not become available in time").ConfigureAwait(false);
+                    break;
+                default:
+                    await RecordingAsync(context, name, path).ConfigureAwait(false);
+                    break;
+            }
+        }
+
+        private async Task SessionFileAsync(HttpContext context, LiveStream? live, string name, string path)
+        {
+            var slash = path.IndexOf('/', StringComparison.Ordinal);
+            if (slash <= 0 || path.IndexOf('/', slash + 1) >= 0)
+            {
+                await NotFound(context).ConfigureAwait(false);
+                return;
+            }
+
+            var file = path[(slash + 1)..];
+            if (live is not null && path.AsSpan(0, slash).SequenceEqual(live.SessionId))
+            {
+                var obj = await live.GetSessionFileAsync(file, context.RequestAborted).ConfigureAwait(false);
+                if (obj is not null)
+                {
+                    var kind = file.EndsWith("_init.mp4", StringComparison.Ordinal) ? DeliveryMetrics.Kind.Init
+                        : file.AsSpan().Count('.') > 1 ? DeliveryMetrics.Kind.Part
+                        : DeliveryMetrics.Kind.Segment;
+                    await StoredObjectWriter.WriteAsync(context, obj, Immutable, kind).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            await RecordingAsync(context, name, path).ConfigureAwait(false);
+        }
+
+        /// <summary>Serves a file of a recording from disk (sendfile through Kestrel), or 404.</summary>
+        private Task RecordingAsync(HttpContext context, string name, string path)
+        {
+            foreach (var segment in path.Split('/'))
+            {
+                if (!IsSafeFileName(segment))
+                {
+                    return NotFound(context);
+                }
+            }
+
+            var root = registry.RecordingsPath;
+            var full = Path.GetFullPath(Path.Combine(root, name, path));
+            if (!full.StartsWith(Path.GetFullPath(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
+            {
+                return NotFound(context);
+            }
+
+            string contentType;
+            string cache;
+            if (path.EndsWith(".m3u8", StringComparison.Ordinal))
+            {
+                (contentType, cache) = ("application/vnd.apple.mpegurl", _recordingPlaylistCache);
+            }
+            else if (path.EndsWith(".mpd", StringComparison.Ordinal))
+            {
+                (contentType, cache) = ("application/dash+xml", _recordingPlaylistCache);
+            }
+            else if (path.EndsWith(".mp4", StringComparison.Ordinal) || path.EndsWith(".m4s", StringComparison.Ordinal))
+            {
+                contentType = path.AsSpan(path.IndexOf('/', StringComparison.Ordinal) + 1).StartsWith("audio", StringComparison.Ordinal) ? "audio/mp4" : "video/mp4";
+                cache = Immutable;
+            }
+            else
+            {
+                return NotFound(context);
+            }
+
+            var info = new FileInfo(full);
+            context.Response.Headers.CacheControl = cache;
+            DeliveryMetrics.Served(DeliveryMetrics.Kind.Recording, info.Length);
+            var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(
+                "\"" + info.Length.ToString("x", CultureInfo.InvariantCulture) + "-" + info.LastWriteTimeUtc.Ticks.ToString("x", CultureInfo.InvariantCulture) + "\"");
+            return TypedResults.PhysicalFile(full, contentType, lastModified: info.LastWriteTimeUtc, entityTag: etag, enableRangeProcessing: true)
+                .ExecuteAsync(context);
+        }
+
+        private static Task NotFound(HttpContext context) =>
+            Problem(context, StatusCodes.Status404NotFound, "no such stream or object");
+
+        private static Task Problem(HttpContext context, int status, string detail) =>
+            TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);
+
+        internal static bool IsSafeName(string? name)
+        {
+            if (string.IsNullOrEmpty(name) || name.Length > 64)
+            {
+                return false;
+            }
+
+            foreach (var c in name)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static bool IsSafeFileName(string segment)
+        {
+            if (segment.Length is 0 or > 128 || segment[0] == '.')
+            {
+                return false;
+            }
+
+            foreach (var c in segment)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+}

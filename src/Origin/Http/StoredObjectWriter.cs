@@ -1,0 +1,189 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Http;
+
+/// <summary>
+/// Writes an immutable in-memory object (segment, part, init, playlist) to the response. The stored
+/// buffers go straight into Kestrel's output pipe: the one copy the style guide allows.
+/// Handles HEAD, If-None-Match (RFC 9110 §13.1.2), and a single byte range (RFC 9110 §14).
+/// </summary>
+internal static class StoredObjectWriter
+{
+    public static async Task WriteAsync(HttpContext context, StoredObject obj, string cacheControl, DeliveryMetrics.Kind kind)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var headers = response.Headers;
+        headers.CacheControl = cacheControl;
+        headers.ETag = obj.ETag;
+        headers.AcceptRanges = "bytes";
+        response.ContentType = obj.ContentType;
+
+        if (IfNoneMatchHits(request, obj.ETag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        long start = 0, length = obj.Length;
+        if (request.Headers.Range.Count > 0 && IfRangeAllows(request, obj.ETag))
+        {
+            switch (TryParseRange(request.Headers.Range.ToString(), obj.Length, out start, out length))
+            {
+                case RangeResult.Satisfiable:
+                    response.StatusCode = StatusCodes.Status206PartialContent;
+                    headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {start}-{start + length - 1}/{obj.Length}");
+                    break;
+                case RangeResult.Unsatisfiable:
+                    response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                    headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{obj.Length}");
+                    response.ContentLength = 0;
+                    return;
+                default:
+                    start = 0;
+                    length = obj.Length;
+                    break;
+            }
+        }
+
+        response.ContentLength = length;
+        if (HttpMethods.IsHead(request.Method))
+        {
+            return;
+        }
+
+        var aborted = context.RequestAborted;
+        var writer = response.BodyWriter;
+        var remaining = length;
+        foreach (var chunk in obj.Chunks)
+        {
+            if (remaining == 0)
+            {
+                break;
+            }
+
+            if (start >= chunk.Length)
+            {
+                start -= chunk.Length;
+                continue;
+            }
+
+            var take = (int)Math.Min(chunk.Length - start, remaining);
+            var result = await writer.WriteAsync(chunk.Slice((int)start, take), aborted).ConfigureAwait(false);
+            start = 0;
+            remaining -= take;
+            if (result.IsCanceled || result.IsCompleted)
+            {
+                return;
+            }
+        }
+
+        DeliveryMetrics.Served(kind, length);
+    }
+
+    private static bool IfNoneMatchHits(HttpRequest request, string etag)
+    {
+        var values = request.Headers.IfNoneMatch;
+        if (values.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var value in values)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            foreach (var candidate in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+                var tag = candidate.StartsWith("W/", StringComparison.Ordinal) ? candidate[2..] : candidate;
+                if (tag == "*" || string.Equals(tag, etag, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IfRangeAllows(HttpRequest request, string etag)
+    {
+        var ifRange = request.Headers[HeaderNames.IfRange];
+        return ifRange.Count == 0 || string.Equals(ifRange.ToString(), etag, StringComparison.Ordinal);
+    }
+
+    internal enum RangeResult
+    {
+        Ignore,
+        Satisfiable,
+        Unsatisfiable,
+    }
+
+    /// <summary>One range of the form <c>bytes=a-b</c>, <c>bytes=a-</c> or <c>bytes=-n</c>; several ranges are served whole (allowed by RFC 9110 §14.2).</summary>
+    internal static RangeResult TryParseRange(string header, long size, out long start, out long length)
+    {
+        start = 0;
+        length = size;
+        const string Prefix = "bytes=";
+        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || header.Contains(',', StringComparison.Ordinal))
+        {
+            return RangeResult.Ignore;
+        }
+
+        var spec = header.AsSpan(Prefix.Length).Trim();
+        var dash = spec.IndexOf('-');
+        if (dash < 0)
+        {
+            return RangeResult.Ignore;
+        }
+
+        var first = spec[..dash].Trim();
+        var last = spec[(dash + 1)..].Trim();
+        if (first.IsEmpty)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix))
+            {
+                return RangeResult.Ignore;
+            }
+
+            if (suffix == 0 || size == 0)
+            {
+                return RangeResult.Unsatisfiable;
+            }
+
+            length = Math.Min(suffix, size);
+            start = size - length;
+            return RangeResult.Satisfiable;
+        }
+
+        if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var from))
+        {
+            return RangeResult.Ignore;
+        }
+
+        var to = size - 1;
+        if (!last.IsEmpty)
+        {
+            if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out to) || to < from)
+            {
+                return RangeResult.Ignore;
+            }
+        }
+
+        if (from >= size)
+        {
+            return RangeResult.Unsatisfiable;
+        }
+
+        to = Math.Min(to, size - 1);
+        start = from;
+        length = to - from + 1;
+        return RangeResult.Satisfiable;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace StreamVerse.Functional.Tests.Infrastructure;
+
+/// <summary>The real daemon, started as its own process exactly as README and systemd start it.</summary>
+public sealed class Daemon : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private Daemon(Process process, string dataDir, int httpPort, int rtmpPort)
+    {
+        _process = process;
+        DataDir = dataDir;
+        HttpPort = httpPort;
+        RtmpPort = rtmpPort;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string DataDir { get; }
+    public int HttpPort { get; }
+    public int RtmpPort { get; }
+    public HttpClient Http { get; }
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+    public string RtmpUrl(string key) => $"rtmp://127.0.0.1:{RtmpPort}/live/{key}";
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<Daemon> StartAsync(IEnumerable<string>? extraArgs = null, string? dataDir = null)
+    {
+        dataDir ??= Directory.CreateTempSubdirectory("sv-data-").FullName;
+        var httpPort = FreePort();
+        var rtmpPort = FreePort();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Paths.OriginDll);
+        foreach (var a in new[] { "--data", dataDir, "--http", $"127.0.0.1:{httpPort}", "--rtmp", $"127.0.0.1:{rtmpPort}" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var a in extraArgs ?? [])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the daemon");
+        var daemon = new Daemon(process, dataDir, httpPort, rtmpPort);
+        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"daemon exited with {process.ExitCode}:\n{daemon.Output}");
+            }
+
+            try
+            {
+                using var response = await daemon.Http.GetAsync("healthz");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return daemon;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        await daemon.DisposeAsync();
+        throw new TimeoutException($"daemon did not become healthy:\n{daemon.Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>SIGTERM, as systemd stops the service; returns the exit code.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            Posix.Kill(_process.Id, Posix.SIGTERM);
+        }
+
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            try
+            {
+                await TerminateAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal static class Posix
+{
+    public const int SIGTERM = 15;
+
+    public static void Kill(int pid, int sig)
+    {
+        using var kill = Process.Start("kill", $"-{sig} {pid}");
+        kill.WaitForExit();
+    }
+}
