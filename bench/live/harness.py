@@ -1,0 +1,655 @@
+#!/usr/bin/env python3
+"""Live-path system benchmark driver: StreamVerse vs nginx-rtmp, same input, same run.
+
+Called by bench/live/run.sh (which builds StreamVerse, prepares bench/out/input.flv and renders
+bench/out/nginx.conf). Starts/stops both servers, runs the latency probe and the 1/10/50-stream
+passthrough CPU/RSS scenarios, writes bench/out/live-results.json and (unless BENCH_WRITE_RESULTS=0)
+the '## Live path vs nginx-rtmp' section of bench/RESULTS.md.
+"""
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "bench", "out")
+LIVE = os.path.join(ROOT, "bench", "live")
+INPUT = os.path.join(OUT, "input.flv")
+NGINX_CONF = os.path.join(OUT, "nginx.conf")
+
+E = os.environ.get
+SV_HTTP, SV_RTMP = int(E("SV_HTTP_PORT", "18080")), int(E("SV_RTMP_PORT", "19350"))
+NG_HTTP, NG_RTMP = int(E("NGINX_HTTP_PORT", "18081")), int(E("NGINX_RTMP_PORT", "19351"))
+SERVERS = E("BENCH_SERVERS", "streamverse nginx").split()
+STREAM_COUNTS = [int(x) for x in E("BENCH_N", "1 10 50").split()]
+WARMUP = float(E("BENCH_WARMUP", "10"))
+WINDOW = float(E("BENCH_WINDOW", "30"))
+LAT_DURATION = float(E("BENCH_LAT_DURATION", "55"))
+LAT_SKIP = float(E("BENCH_LAT_SKIP", "5"))
+WRITE_RESULTS = E("BENCH_WRITE_RESULTS", "1") == "1"
+MAX_STREAMS = max(STREAM_COUNTS + [1])
+TCK = os.sysconf("SC_CLK_TCK")
+LABEL = {"streamverse": "StreamVerse", "nginx": "nginx-rtmp"}
+
+
+def log(*a):
+    print("[%s]" % time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=30).stdout.strip()
+    except Exception as e:
+        return "?(%s)" % e
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+# ---------------------------------------------------------------- /proc sampling
+def children_map():
+    m = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open("/proc/%s/stat" % p) as f:
+                    s = f.read()
+                ppid = int(s[s.rindex(")") + 2:].split()[1])
+                m.setdefault(ppid, []).append(int(p))
+            except (OSError, ValueError):
+                pass
+    return m
+
+
+def descendants(pid):
+    m, out, todo = children_map(), [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(m.get(p, []))
+    return out
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def proc_sample(pids):
+    cpu_ticks, rss_kb, alive = 0, 0, 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                s = f.read()
+            fields = s[s.rindex(")") + 2:].split()
+            cpu_ticks += int(fields[11]) + int(fields[12])  # utime + stime (fields 14, 15)
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        rss_kb += int(line.split()[1])
+            alive += 1
+        except (OSError, ValueError):
+            pass
+    return {"t": time.monotonic(), "cpu_s": cpu_ticks / TCK, "rss_mb": rss_kb / 1024.0, "procs": alive}
+
+
+# ---------------------------------------------------------------- helpers
+def port_open(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def http_get(port, path, timeout=5.0):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def kill_pid(pid, sig=signal.SIGTERM):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def wait_gone(pids, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        if not any(os.path.exists("/proc/%d" % p) and "Z" not in open_state(p) for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def open_state(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+        return s[s.rindex(")") + 2]
+    except OSError:
+        return "Z"
+
+
+# ---------------------------------------------------------------- servers
+class Nginx:
+    name = "nginx"
+
+    def __init__(self):
+        self.proc = None
+
+    def start(self):
+        hls = os.path.join(OUT, "nginx-hls")
+        shutil.rmtree(hls, ignore_errors=True)
+        os.makedirs(hls)
+        os.makedirs(os.path.join(OUT, "nginx-tmp"), exist_ok=True)
+        for port in (NG_HTTP, NG_RTMP):
+            if port_open(port):
+                raise SystemExit("port %d already in use: stop whatever holds it" % port)
+        self.logf = open(os.path.join(OUT, "nginx-stdout.log"), "ab")
+        self.proc = subprocess.Popen(["nginx", "-p", OUT, "-c", NGINX_CONF], stdout=self.logf, stderr=self.logf)
+        end = time.time() + 15
+        while not (port_open(NG_HTTP) and port_open(NG_RTMP)):
+            if self.proc.poll() is not None or time.time() > end:
+                raise SystemExit("nginx did not start; see bench/out/nginx-error.log")
+            time.sleep(0.1)
+        with open(os.path.join(OUT, "nginx.launch.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+        time.sleep(0.5)
+
+    def pids(self):
+        return descendants(self.proc.pid)  # master + worker(s)
+
+    def publish_url(self, i):
+        return "rtmp://127.0.0.1:%d/live/s%d" % (NG_RTMP, i)
+
+    def playlist_path(self, i):
+        return "/s%d.m3u8" % i
+
+    http_port = NG_HTTP
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            pids = self.pids()
+            kill_pid(self.proc.pid, signal.SIGTERM)  # fast shutdown of master and workers
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                for p in pids:
+                    kill_pid(p, signal.SIGKILL)
+                self.proc.wait(5)
+        self.proc = None
+
+
+class StreamVerse:
+    name = "streamverse"
+    http_port = SV_HTTP
+
+    def __init__(self):
+        self.proc = None
+
+    def start(self):
+        data = os.path.join(OUT, "sv-data")
+        shutil.rmtree(data, ignore_errors=True)
+        os.makedirs(data)
+        for port in (SV_HTTP, SV_RTMP):
+            if port_open(port):
+                raise SystemExit("port %d already in use: stop whatever holds it" % port)
+        args = ["dotnet", "run", "--no-build", "-c", "Release", "--project", "src/Origin", "--",
+                "--data", "bench/out/sv-data", "--http", "127.0.0.1:%d" % SV_HTTP, "--rtmp", "127.0.0.1:%d" % SV_RTMP]
+        for i in range(1, MAX_STREAMS + 1):
+            args += ["--stream", "s%d=k%d" % (i, i)]
+        self.logpath = os.path.join(OUT, "sv-stdout.log")
+        self.logf = open(self.logpath, "ab")
+        self.logf.write(("\n==== %s start\n" % datetime.datetime.utcnow().isoformat()).encode())
+        self.logf.flush()
+        self.log_start = os.path.getsize(self.logpath)
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1"))
+        end = time.time() + 120
+        ready = False
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise SystemExit("StreamVerse exited with %s; see bench/out/sv-stdout.log" % self.proc.returncode)
+            with open(self.logpath, "rb") as f:
+                f.seek(self.log_start)
+                listening = b"StreamVerse listening" in f.read()
+            if listening:
+                try:
+                    ready = http_get(SV_HTTP, "/healthz", 2)[0] == 200
+                except OSError:
+                    ready = False
+                if ready:
+                    break
+            time.sleep(0.2)
+        if not ready:
+            self.stop()
+            raise SystemExit("StreamVerse did not become ready in 120 s; see bench/out/sv-stdout.log")
+        with open(os.path.join(OUT, "sv.launch.pid"), "w") as f:
+            f.write(str(self.proc.pid))
+        time.sleep(0.5)
+
+    def server_pids(self):
+        """The StreamVerse server process(es): descendants of `dotnet run` running the Origin assembly."""
+        ds = [p for p in descendants(self.proc.pid) if p != self.proc.pid]
+        own = [p for p in ds if "Origin" in cmdline(p) and " run " not in " %s " % cmdline(p)]
+        return own or ds or [self.proc.pid]
+
+    def pids(self):
+        return self.server_pids()
+
+    def publish_url(self, i):
+        return "rtmp://127.0.0.1:%d/live/k%d" % (SV_RTMP, i)
+
+    def playlist_path(self, i):
+        return "/live/s%d/video.m3u8" % i
+
+    def log_tail(self, n=None):
+        try:
+            with open(self.logpath, "rb") as f:
+                f.seek(self.log_start)
+                txt = f.read().decode(errors="replace")
+                return txt[-n:] if n else txt
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            pids = descendants(self.proc.pid)
+            for p in reversed(pids):
+                kill_pid(p, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                for p in pids:
+                    kill_pid(p, signal.SIGKILL)
+                self.proc.wait(5)
+            wait_gone(pids, 10)
+        self.proc = None
+
+
+def make(name):
+    return StreamVerse() if name == "streamverse" else Nginx()
+
+
+def cleanup_stale():
+    """Idempotence: stop servers a previous interrupted run of this harness left behind (by pid file)."""
+    for pf, needle in (("nginx.launch.pid", "nginx"), ("sv.launch.pid", "dotnet")):
+        path = os.path.join(OUT, pf)
+        if os.path.exists(path):
+            try:
+                pid = int(open(path).read().strip())
+                if needle in cmdline(pid) and (needle != "nginx" or OUT in cmdline(pid)) and \
+                        (needle != "dotnet" or "sv-data" in cmdline(pid)):
+                    log("stopping stale %s pid %d from a previous run" % (needle, pid))
+                    for p in reversed(descendants(pid)):
+                        kill_pid(p, signal.SIGTERM)
+                    wait_gone([pid], 15)
+            except (ValueError, OSError):
+                pass
+            os.remove(path)
+
+
+# ---------------------------------------------------------------- scenarios
+def latency(server):
+    out = os.path.join(OUT, "latency-%s.json" % server.name)
+    if server.name == "streamverse":
+        rtmp, pl = server.publish_url(1), "http://127.0.0.1:%d/live/s1/video.m3u8" % SV_HTTP
+    else:
+        rtmp, pl = server.publish_url(1), "http://127.0.0.1:%d/s1.m3u8" % NG_HTTP
+    load0 = loadavg()
+    cmd = [sys.executable, os.path.join(LIVE, "probe.py"), "--kind", "sv" if server.name == "streamverse" else "nginx",
+           "--rtmp", rtmp, "--playlist", pl, "--input", INPUT, "--duration", str(LAT_DURATION),
+           "--skip", str(LAT_SKIP), "--out", out]
+    log("latency %s: %s" % (server.name, " ".join(cmd[1:])))
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        log("probe failed:", r.stderr[-2000:])
+        return {"error": "probe exit %d: %s" % (r.returncode, r.stderr.strip()[-600:]), "load": [load0, loadavg()]}
+    with open(out) as f:
+        doc = json.load(f)
+    doc["load"] = [load0, loadavg()]
+    for v in doc.get("analysis", {}).values():
+        v.pop("rows", None)
+    log("latency %s: %s" % (server.name, json.dumps(doc["analysis"])[:1500]))
+    if doc["errors"]:
+        log("probe errors (%d): %s" % (doc["error_count"], doc["errors"][:5]))
+    return doc
+
+
+def playlist_state(server, n):
+    st = {}
+    for i in range(1, n + 1):
+        try:
+            status, body = http_get(server.http_port, server.playlist_path(i), 5)
+        except OSError as e:
+            st[i] = ("err", str(e))
+            continue
+        uris = [l for l in body.decode(errors="replace").splitlines() if l and not l.startswith("#")] \
+            if status == 200 else []
+        st[i] = (status, uris[-1] if uris else None, len(uris))
+    return st
+
+
+def passthrough(server, n):
+    idle = proc_sample(server.pids())
+    load0 = loadavg()
+    logs = os.path.join(OUT, "publishers-%s-%d" % (server.name, n))
+    shutil.rmtree(logs, ignore_errors=True)
+    os.makedirs(logs)
+    pubs = []
+    for i in range(1, n + 1):
+        lf = open(os.path.join(logs, "s%d.log" % i), "wb")
+        pubs.append((subprocess.Popen(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-stream_loop", "-1", "-i", INPUT,
+             "-c", "copy", "-f", "flv", server.publish_url(i)], stdout=lf, stderr=lf), lf))
+        time.sleep(0.02)
+    time.sleep(WARMUP)
+    s0 = proc_sample(server.pids())
+    rss_peak = s0["rss_mb"]
+    end = s0["t"] + WINDOW
+    while time.monotonic() < end:
+        time.sleep(min(1.0, max(0.0, end - time.monotonic())))
+        rss_peak = max(rss_peak, proc_sample(server.pids())["rss_mb"])
+    s1 = proc_sample(server.pids())
+    load1 = loadavg()
+    # does every stream have a playlist, and does it advance? (two reads 3 s apart, publishers still running)
+    a = playlist_state(server, n)
+    time.sleep(3)
+    b = playlist_state(server, n)
+    alive_pubs = sum(1 for p, _ in pubs if p.poll() is None)
+    with_playlist = sum(1 for i in a if a[i][0] == 200 and a[i][2] > 0)
+    advancing = sum(1 for i in a if a[i][0] == 200 and b[i][0] == 200 and b[i][1] and a[i][1] != b[i][1])
+    statuses = {}
+    for i in a:
+        statuses[str(a[i][0])] = statuses.get(str(a[i][0]), 0) + 1
+    for p, lf in pubs:
+        if p.poll() is None:
+            kill_pid(p.pid, signal.SIGTERM)
+    for p, lf in pubs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            kill_pid(p.pid, signal.SIGKILL)
+            p.wait(5)
+        lf.close()
+    pub_errors = []
+    for i in range(1, n + 1):
+        txt = open(os.path.join(logs, "s%d.log" % i), errors="replace").read().strip()
+        if txt:
+            pub_errors.append("s%d: %s" % (i, txt.splitlines()[-1][:200]))
+    dt = s1["t"] - s0["t"]
+    cpu = s1["cpu_s"] - s0["cpu_s"]
+    res = {
+        "n": n, "window_s": round(dt, 2), "warmup_s": WARMUP,
+        "cpu_s": round(cpu, 3), "cpu_s_per_stream_per_min": round(cpu / n / (dt / 60.0), 3),
+        "cpu_cores_avg": round(cpu / dt, 3),
+        "rss_idle_mb": round(idle["rss_mb"], 1), "rss_end_mb": round(s1["rss_mb"], 1),
+        "rss_peak_mb": round(rss_peak, 1),
+        "rss_per_stream_mb": round((s1["rss_mb"] - idle["rss_mb"]) / n, 2),
+        "server_procs": s1["procs"], "publishers_alive_at_end": alive_pubs,
+        "playlists_200": with_playlist, "playlists_advancing": advancing, "playlist_status": statuses,
+        "publisher_errors": pub_errors[:10], "publisher_error_count": len(pub_errors),
+        "load": [load0, load1],
+    }
+    log("passthrough %s N=%d: %s" % (server.name, n, json.dumps(res)))
+    return res
+
+
+# ---------------------------------------------------------------- report
+def fmt(v, unit=""):
+    return "—" if v is None else ("%s%s" % (v, unit))
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "—"
+    return "%.2f" % (a / b)
+
+
+def lat_get(doc, kind, metric, stat):
+    try:
+        return doc["analysis"][kind][metric][stat]
+    except (KeyError, TypeError):
+        return None
+
+
+def render(res):
+    m = res["machine"]
+    L = []
+    L.append("## Live path vs nginx-rtmp")
+    L.append("")
+    L.append("Measured %s. Reproduce with:" % res["date"])
+    L.append("")
+    L.append("```sh")
+    L.append("bench/live/run.sh")
+    L.append("```")
+    L.append("")
+    L.append("Machine: %s cores (%s), %s RAM, %s; load average at start %s, at end %s (other work was running "
+             "on the machine). Versions: %s; %s; %s; dotnet %s." % (
+                 m["nproc"], m["cpu"], m["ram"], m["kernel"], res["load_start"], res["load_end"], m["nginx"],
+                 m["rtmp_module"], m["ffmpeg"], m["dotnet"]))
+    L.append("")
+    L.append("Input: `bench/out/input.flv`, %s." % res["input_desc"])
+    L.append("")
+    lat = res.get("latency", {})
+    sv, ng = lat.get("streamverse", {}), lat.get("nginx", {})
+    L.append("### Keyframe arrival → fetchable over HTTP (1 stream, %g s published, first %g s ignored)" % (
+        LAT_DURATION, LAT_SKIP))
+    L.append("")
+    L.append("| delay | StreamVerse median | StreamVerse p95 | nginx-rtmp median | nginx-rtmp p95 | ratio SV/nginx "
+             "(median, p95) |")
+    L.append("|---|---|---|---|---|---|")
+    rows = [("segment: its first keyframe sent → segment fetched (200)", "segment", "start_kf_to_fetchable"),
+            ("segment: its closing keyframe (next segment's first) sent → segment fetched", "segment",
+             "closing_kf_to_fetchable"),
+            ("part (INDEPENDENT=YES): its keyframe sent → part fetched (200)", "part", "start_kf_to_fetchable")]
+    for label, kind, metric in rows:
+        a, b = lat_get(sv, kind, metric, "median_ms"), lat_get(sv, kind, metric, "p95_ms")
+        c, d = lat_get(ng, kind, metric, "median_ms"), lat_get(ng, kind, metric, "p95_ms")
+        na = "n/a (no parts)" if kind == "part" else None
+        L.append("| %s | %s | %s | %s | %s | %s |" % (
+            label, fmt(a, " ms"), fmt(b, " ms"), na or fmt(c, " ms"), na or fmt(d, " ms"),
+            "—" if kind == "part" else "%s, %s" % (ratio(a, c), ratio(b, d))))
+    L.append("")
+    for key, doc in (("StreamVerse", sv), ("nginx-rtmp", ng)):
+        if not doc:
+            L.append("- %s: not measured in this run." % key)
+            continue
+        if "error" in doc:
+            L.append("- %s: probe failed: `%s`" % (key, doc["error"]))
+            continue
+        parts = []
+        for kind in ("segment", "part"):
+            a = doc.get("analysis", {}).get(kind)
+            if a:
+                parts.append("%d %ss measured (of %d fetched), median %s duration %s ms" % (
+                    a["units_measured"], kind, a["units_fetched"], kind, a["duration_s"].get("median_ms")))
+        L.append("- %s: %d keyframes sent; %s; probe errors: %d%s; load %s → %s." % (
+            key, doc.get("keyframes_sent", 0), "; ".join(parts) or "no units matched", doc.get("error_count", 0),
+            (" (first: `%s`)" % doc["errors"][0][:200]) if doc.get("errors") else "", doc["load"][0], doc["load"][1]))
+    g = lat_get(sv, "part", "start_kf_to_fetchable", "p95_ms")
+    gm = lat_get(sv, "part", "start_kf_to_fetchable", "median_ms")
+    if gm is not None:
+        L.append("- Goal “part fetchable within one part duration (500 ms) + 50 ms”: median %s ms → %s; p95 %s ms → %s." % (
+            gm, "met" if gm <= 550 else "NOT met", g, "met" if g <= 550 else "NOT met"))
+    else:
+        L.append("- Goal “part fetchable within one part duration + 50 ms”: not measured (no StreamVerse part data).")
+    L.append("")
+    L.append("### Passthrough streams: server CPU and resident memory (%g s window after %g s warm-up)" % (
+        WINDOW, WARMUP))
+    L.append("")
+    L.append("| streams | server | playlists 200 / advancing | CPU s per stream per minute | CPU cores (avg) | "
+             "RSS idle → end (peak) MB | RSS per stream MB | load 1/5/15 (start → end) |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    pt = res.get("passthrough", {})
+    for n in STREAM_COUNTS:
+        rs = {}
+        for s in ("streamverse", "nginx"):
+            r = pt.get(s, {}).get(str(n))
+            rs[s] = r
+            if r is None:
+                L.append("| %d | %s | not measured | | | | | |" % (n, LABEL[s]))
+            elif "error" in r:
+                L.append("| %d | %s | failed: %s | | | | | |" % (n, LABEL[s], r["error"][:150]))
+            else:
+                L.append("| %d | %s | %d / %d of %d | %s | %s | %s → %s (%s) | %s | %s → %s |" % (
+                    n, LABEL[s], r["playlists_200"], r["playlists_advancing"], n, r["cpu_s_per_stream_per_min"],
+                    r["cpu_cores_avg"], r["rss_idle_mb"], r["rss_end_mb"], r["rss_peak_mb"],
+                    r["rss_per_stream_mb"], r["load"][0], r["load"][1]))
+        a, b = rs["streamverse"], rs["nginx"]
+        ok = a and b and "error" not in a and "error" not in b
+        L.append("| %d | **ratio SV/nginx** | | **%s** | %s | %s (end) | **%s** | |" % (
+            n, ratio(a["cpu_s_per_stream_per_min"], b["cpu_s_per_stream_per_min"]) if ok else "—",
+            ratio(a["cpu_cores_avg"], b["cpu_cores_avg"]) if ok else "—",
+            ratio(a["rss_end_mb"], b["rss_end_mb"]) if ok else "—",
+            ratio(a["rss_per_stream_mb"], b["rss_per_stream_mb"]) if ok else "—"))
+    L.append("")
+    issues = []
+    for s in ("streamverse", "nginx"):
+        for n, r in sorted(pt.get(s, {}).items(), key=lambda kv: int(kv[0])):
+            if "error" in r:
+                continue
+            if r["publisher_error_count"] or r["publishers_alive_at_end"] != r["n"]:
+                issues.append("%s N=%s: %d/%s publishers alive at the end, %d with errors (first: `%s`)" % (
+                    LABEL[s], n, r["publishers_alive_at_end"], n, r["publisher_error_count"],
+                    (r["publisher_errors"] or [""])[0]))
+    if issues:
+        L.append("Publisher problems seen: " + "; ".join(issues) + ".")
+        L.append("")
+    L.append("### Method")
+    L.append("")
+    for line in res["method"]:
+        L.append("- " + line)
+    L.append("")
+    return "\n".join(L)
+
+
+METHOD = [
+    "Latency: `bench/live/probe.py` (Python 3 standard library) publishes `input.flv` itself over RTMP "
+    "(simple handshake, connect/releaseStream/FCPublish/createStream/publish in AMF0, chunk size 4096, "
+    "every message with a full type-0 header), paced on the FLV timestamps against the wall clock "
+    "like `ffmpeg -re`. A keyframe's arrival time is the monotonic clock right after `sendall()` of its "
+    "FLV tag returned (loopback; the server has the bytes in its socket buffer). Publishing and polling run in "
+    "one process on one clock.",
+    "StreamVerse: the probe reads `/live/s1/video.m3u8` and then issues LL-HLS blocking reloads "
+    "(`_HLS_msn`/`_HLS_part`) for the part after the last listed one; each new `EXT-X-PART` with "
+    "`INDEPENDENT=YES` and each new full segment is fetched at once (3 fetch workers); the completion of the 200 "
+    "response is the availability time. nginx-rtmp: `/s1.m3u8` polled every 20 ms (adds 0-20 ms, about 10 ms on "
+    "average, to nginx's figures), each new fragment fetched the same way.",
+    "Matching: the decode time of the first video sample of each fetched unit (fMP4 `tfdt` / the init "
+    "segment's `mdhd` timescale; MPEG-TS first video PES PTS), relative to the session's first unit, is matched "
+    "to the input's keyframe with that FLV timestamp (±20 ms); units that match no keyframe are counted as "
+    "probe errors. `closing keyframe` = the first keyframe of the next unit, whose arrival is what lets a "
+    "server close a unit cut on keyframes; that delay is the packaging + publication overhead. A segment "
+    "measured from its first keyframe includes its own duration (2 s) by construction.",
+    "Timing resolution: Python thread scheduling (GIL switch interval 5 ms) and the 2-core machine shared "
+    "with other work add a few ms of jitter; the load averages are recorded beside each figure.",
+    "CPU/RSS: for each N in %s, a fresh server, then N `ffmpeg -re -stream_loop -1 -i input.flv -c copy -f flv` "
+    "publishers (one per stream), %g s warm-up, then utime+stime from `/proc/PID/stat` and VmRSS from "
+    "`/proc/PID/status` at the start and end of a %g s window (RSS peak sampled every second). StreamVerse: "
+    "the server process started by `dotnet run` (the `dotnet run` launcher itself is excluded); nginx: master + "
+    "its worker (summed). RSS per stream = (RSS at the end of the window − RSS of the fresh idle server) / N. "
+    "First all publishers to StreamVerse, then the same to nginx, one server running at a time. After the "
+    "window every stream's playlist is read twice 3 s apart: `200` = a playlist with at least one segment, "
+    "`advancing` = its last segment changed." % (" ".join(map(str, STREAM_COUNTS)), WARMUP, WINDOW),
+    "nginx-rtmp runs `worker_processes 1` (nginx-rtmp's live relay between workers needs `rtmp_auto_push`; one "
+    "worker is its documented live set-up), so it uses at most one core; StreamVerse may use both cores. "
+    "nginx-rtmp writes MPEG-TS fragments to disk (2 s, 16 s playlist); StreamVerse keeps CMAF segments/parts in "
+    "memory and also records to `bench/out/sv-data`. Neither figure includes the publishers' own CPU.",
+]
+
+
+def update_results_md(section):
+    path = os.path.join(ROOT, "bench", "RESULTS.md")
+    head = "# StreamVerse benchmark results\n\n"
+    text = open(path).read() if os.path.exists(path) else head
+    start = text.find("## Live path vs nginx-rtmp")
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    else:
+        nxt = re.search(r"^## ", text[start + 3:], re.M)
+        end = start + 3 + nxt.start() if nxt else len(text)
+        text = text[:start] + section + ("\n" if nxt else "") + text[end:]
+        if not text.endswith("\n"):
+            text += "\n"
+    with open(path, "w") as f:
+        f.write(text)
+    log("updated", path)
+
+
+def machine():
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    return {
+        "nproc": sh("nproc"), "ram": mem, "kernel": sh("uname -sr"),
+        "cpu": sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip(),
+        "nginx": sh("nginx -v 2>&1"),
+        "rtmp_module": "libnginx-mod-rtmp " + sh("dpkg-query -W -f='${Version}' libnginx-mod-rtmp"),
+        "ffmpeg": sh("ffmpeg -version | head -1 | cut -d' ' -f1-3"),
+        "dotnet": sh("dotnet --version"),
+    }
+
+
+def main():
+    cleanup_stale()
+    res = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+           "load_start": loadavg(), "latency": {}, "passthrough": {}, "method": METHOD,
+           "input_desc": E("BENCH_INPUT_DESC", "see bench/live/run.sh")}
+    log("machine", res["machine"], "load", res["load_start"])
+    for name in SERVERS:
+        srv = make(name)
+        try:
+            srv.start()
+            res["latency"][name] = latency(srv)
+        except SystemExit as e:
+            res["latency"][name] = {"error": str(e)}
+            log("latency", name, "failed:", e)
+        finally:
+            srv.stop()
+            if name == "streamverse" and "error" in res["latency"].get(name, {}):
+                res["latency"][name]["log_tail"] = srv.log_tail(4000)
+    for n in STREAM_COUNTS:
+        for name in SERVERS:
+            srv = make(name)
+            try:
+                srv.start()
+                res["passthrough"].setdefault(name, {})[str(n)] = passthrough(srv, n)
+            except SystemExit as e:
+                res["passthrough"].setdefault(name, {})[str(n)] = {"error": str(e)}
+                log("passthrough", name, n, "failed:", e)
+            finally:
+                if name == "streamverse":
+                    tail = srv.log_tail() if srv.proc else ""
+                    errs = [l for l in tail.splitlines() if re.search(r"fail|error|exception|crit", l, re.I)]
+                    if errs:
+                        res["passthrough"][name][str(n)]["server_log_errors"] = errs[-10:]
+                srv.stop()
+    res["load_end"] = loadavg()
+    with open(os.path.join(OUT, "live-results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    section = render(res)
+    print(section)
+    if WRITE_RESULTS:
+        update_results_md(section)
+
+
+if __name__ == "__main__":
+    main()
