@@ -417,12 +417,11 @@ def resolve(playlist_path, uri):
 
 
 # ---------------------------------------------------------------- watchers
-def watch_sv(playlist_url, stop, events, errors):
-    """LL-HLS media playlist with blocking reloads for the next part."""
+def watch_sv(playlist_url, stop, events, errors, fetch):
+    """LL-HLS media playlist with blocking reloads for the next part (the EXT-X-PRELOAD-HINT part)."""
     u = urllib.parse.urlparse(playlist_url)
     ppath = u.path
     h = Http(playlist_url)
-    fetch = Fetcher(playlist_url)
     timescale = {}
     seen_parts, seen_segs = set(), set()
     want = None  # (msn, part)
@@ -486,23 +485,24 @@ def watch_sv(playlist_url, stop, events, errors):
                     fetch.submit({"kind": "segment", "uri": line, "msn": cur, "listed": t,
                                   "path": resolve(ppath, line), "parse": parser(ts_scale)})
                 cur += 1
-        if last_part is None:
+        hint = re.search(r'#EXT-X-PRELOAD-HINT:[^\n]*TYPE=PART[^\n]*URI="[^"]*_(\d+)\.(\d+)\.m4s"', text)
+        if hint:
+            want = (int(hint.group(1)), int(hint.group(2)))
+        elif last_part is not None:
+            events["no_hint"] = events.get("no_hint", 0) + 1
+            want = (last_part[0], last_part[1] + 1)
+            if last_part[0] < cur:  # the segment holding the last part is complete: next part is (cur, 0)
+                want = (cur, 0)
+        else:
             want = None
             time.sleep(0.02)
-            continue
-        want = (last_part[0], last_part[1] + 1)
-        if last_part[0] < cur:  # the segment holding the last part is complete: next part is (cur, 0)
-            want = (cur, 0)
-    events["blocking_calls"] = blocking_calls
-    fetch.q.join()
-    return fetch.results
+        events["blocking_calls"] = blocking_calls
 
 
-def watch_nginx(playlist_url, stop, events, errors, interval=0.02):
+def watch_nginx(playlist_url, stop, events, errors, fetch, interval=0.02):
     u = urllib.parse.urlparse(playlist_url)
     ppath = u.path
     h = Http(playlist_url)
-    fetch = Fetcher(playlist_url)
     seen = set()
     while not stop.is_set():
         t_req = now()
@@ -526,8 +526,6 @@ def watch_nginx(playlist_url, stop, events, errors, interval=0.02):
         d = interval - (now() - t_req)
         if d > 0:
             time.sleep(d)
-    fetch.q.join()
-    return fetch.results
 
 
 # ---------------------------------------------------------------- analysis
@@ -613,15 +611,16 @@ def main():
     stop = threading.Event()
     results = {}
 
+    fetch = Fetcher(a.playlist)
+
     def watcher():
         try:
             if a.kind == "sv":
-                results["units"] = watch_sv(a.playlist, stop, events, errors)
+                watch_sv(a.playlist, stop, events, errors, fetch)
             else:
-                results["units"] = watch_nginx(a.playlist, stop, events, errors)
+                watch_nginx(a.playlist, stop, events, errors, fetch)
         except Exception as e:
             errors.append("watcher crashed: %r" % e)
-            results["units"] = []
 
     wt = threading.Thread(target=watcher, daemon=True)
     wt.start()
@@ -634,9 +633,11 @@ def main():
     t_end = now()
     time.sleep(a.drain)
     stop.set()
-    wt.join(timeout=15)
+    wt.join(timeout=8)
     pub.close()
-    units = results.get("units", [])
+    time.sleep(0.5)
+    with fetch.lock:
+        units = list(fetch.results)
     t0 = t_start[0]
     an = analyse(keyframes, units, t0, a.skip, errors) if keyframes and units else {}
     doc = {
@@ -644,7 +645,7 @@ def main():
         "skip": a.skip, "publish_handshake_s": round(t_pubstart - t_conn, 4),
         "keyframes_sent": len(keyframes), "publish_wall_s": round(t_end - t0, 3),
         "first_playlist_200_s": round(events["first_200"] - t0, 4) if events["first_200"] else None,
-        "blocking_calls": events.get("blocking_calls"),
+        "blocking_calls": events.get("blocking_calls"), "playlists_without_preload_hint": events.get("no_hint", 0),
         "errors": errors[:200], "error_count": len(errors), "analysis": an,
     }
     with open(a.out, "w") as f:
