@@ -88,7 +88,7 @@ def cmdline(pid):
 
 
 def proc_sample(pids):
-    cpu_ticks, rss_kb, alive = 0, 0, 0
+    cpu_ticks, rss_kb, pss_kb, alive = 0, 0, 0, 0
     for p in pids:
         try:
             with open("/proc/%d/stat" % p) as f:
@@ -99,10 +99,17 @@ def proc_sample(pids):
                 for line in f:
                     if line.startswith("VmRSS:"):
                         rss_kb += int(line.split()[1])
+            try:
+                with open("/proc/%d/smaps_rollup" % p) as f:
+                    for line in f:
+                        if line.startswith("Pss:"):
+                            pss_kb += int(line.split()[1])
+            except OSError:
+                pass
             alive += 1
         except (OSError, ValueError):
             pass
-    return {"t": time.monotonic(), "cpu_s": cpu_ticks / TCK, "rss_mb": rss_kb / 1024.0, "procs": alive}
+    return {"t": time.monotonic(), "cpu_s": cpu_ticks / TCK, "rss_mb": rss_kb / 1024.0, "pss_mb": pss_kb / 1024.0, "procs": alive}
 
 
 # ---------------------------------------------------------------- helpers
@@ -404,6 +411,7 @@ def passthrough(server, n):
         "cpu_cores_avg": round(cpu / dt, 3),
         "rss_idle_mb": round(idle["rss_mb"], 1), "rss_end_mb": round(s1["rss_mb"], 1),
         "rss_peak_mb": round(rss_peak, 1),
+        "pss_idle_mb": round(idle["pss_mb"], 1), "pss_end_mb": round(s1["pss_mb"], 1),
         "rss_per_stream_mb": round((s1["rss_mb"] - idle["rss_mb"]) / n, 2),
         "server_procs": s1["procs"], "publishers_alive_at_end": alive_pubs,
         "playlists_200": with_playlist, "playlists_advancing": advancing, "playlist_status": statuses,
@@ -566,8 +574,9 @@ METHOD = [
     "CPU/RSS: for each N in %s, a fresh server, then N `ffmpeg -re -stream_loop -1 -i input.flv -c copy -f flv` "
     "publishers (one per stream), %g s warm-up, then utime+stime from `/proc/PID/stat` and VmRSS from "
     "`/proc/PID/status` at the start and end of a %g s window (RSS peak sampled every second). StreamVerse: "
-    "the server process started by `dotnet run` (the `dotnet run` launcher itself is excluded); nginx: master + "
-    "its worker (summed). RSS per stream = (RSS at the end of the window − RSS of the fresh idle server) / N. "
+    "the server process started by `dotnet run` (the `dotnet run` launcher itself is excluded); nginx: master, "
+    "worker and cache manager processes (summed; summed RSS counts their shared pages more than once, PSS "
+    "idle/end is also in `bench/out/live-results.json`). RSS per stream = (RSS at the end of the window − RSS of the fresh idle server) / N. "
     "First all publishers to StreamVerse, then the same to nginx, one server running at a time. After the "
     "window every stream's playlist is read twice 3 s apart: `200` = a playlist with at least one segment, "
     "`advancing` = its last segment changed." % (" ".join(map(str, STREAM_COUNTS)), WARMUP, WINDOW),
