@@ -161,7 +161,8 @@ internal sealed partial class RtmpSession : IDisposable
         }
 
         const int responseLength = 1 + (2 * RtmpHandshake.PacketSize);
-        RtmpHandshake.WriteResponse(request.C1, _output.GetSpan(responseLength));
+        var digest = RtmpHandshake.WriteResponse(request.C1, _output.GetSpan(responseLength));
+        Log.Handshake(_logger, Remote, digest ? "digest" : "simple");
         _output.Advance(responseLength);
         _received += reader.Consumed;
         return true;
@@ -535,6 +536,9 @@ internal sealed partial class RtmpSession : IDisposable
 
         [LoggerMessage(EventId = 3114, Level = LogLevel.Information, Message = "RTMP stream {StreamName} metadata: {Width}x{Height} at {FrameRate} fps")]
         public static partial void Metadata(ILogger logger, string streamName, double width, double height, double frameRate);
+
+        [LoggerMessage(EventId = 3116, Level = LogLevel.Debug, Message = "RTMP handshake with {Remote}: {Form} form")]
+        public static partial void Handshake(ILogger logger, string remote, string form);
 
         [LoggerMessage(EventId = 3115, Level = LogLevel.Debug, Message = "RTMP command {Command} from {Remote} is not supported")]
         public static partial void UnknownCommand(ILogger logger, string remote, string command);

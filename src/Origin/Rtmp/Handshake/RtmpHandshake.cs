@@ -125,7 +125,8 @@ internal static class RtmpHandshake
     }
 
     /// <summary>Writes S0+S1+S2 (3073 bytes) answering <paramref name="c1"/>.</summary>
-    public static void WriteResponse(ReadOnlySpan<byte> c1, Span<byte> s0s1s2)
+    /// <returns>True for the digest form, false for the simple (echo) form.</returns>
+    public static bool WriteResponse(ReadOnlySpan<byte> c1, Span<byte> s0s1s2)
     {
         if (s0s1s2.Length < 1 + (2 * PacketSize))
         {
@@ -144,7 +145,7 @@ internal static class RtmpHandshake
             // Simple handshake: S1 with a zero version field, S2 echoes C1 (§5.2.3, §5.2.4).
             s1.Slice(4, 4).Clear();
             c1.CopyTo(s2);
-            return;
+            return false;
         }
 
         // S1: same scheme as the client; digest keyed with the 36-byte server text key.
@@ -160,5 +161,6 @@ internal static class RtmpHandshake
         Span<byte> s2Key = stackalloc byte[DigestLength];
         HMACSHA256.HashData(ServerKey, c1.Slice(clientDigestOffset, DigestLength), s2Key);
         HMACSHA256.HashData(s2Key, s2[..(PacketSize - DigestLength)], s2[(PacketSize - DigestLength)..]);
+        return true;
     }
 }
