@@ -248,11 +248,12 @@ public sealed partial class LiveStream : IMediaSink
             if (_video.PendingCount > 0)
             {
                 _video.SetLastDuration((int)_lastVideoDuration);
-                CloseVideoPart(_lastVideoDts + _lastVideoDuration, endSegment: true);
+                CloseVideoPart(long.MaxValue, endSegment: true); // the last audio segment takes all remaining audio
             }
             else if (_video.SegmentPartCount > 0)
             {
                 CloseSegment(_video);
+                _audioBoundaries.Enqueue((long.MaxValue, true));
             }
         }
 
