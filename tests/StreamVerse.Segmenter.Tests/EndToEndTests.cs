@@ -6,13 +6,25 @@ using StreamVerse.Segmenter.Tests.Infrastructure;
 namespace StreamVerse.Segmenter.Tests;
 
 /// <summary>Real encodes through the segmenter to disk, checked with ffmpeg/ffprobe and at box level.</summary>
-public sealed class EndToEndTests
+public sealed class EndToEndTests : IDisposable
 {
-    private static async Task<(string Root, string SessionId)> RecordAsync(string variant)
+    private readonly List<string> _directories = [];
+
+    public void Dispose()
     {
-        await using var registry = TestStreams.CreateRegistry(out var recordings);
+        foreach (var directory in _directories)
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private async Task<(string Root, string SessionId)> RecordAsync(string variant)
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        await using var registry = TestStreams.CreateRegistry(out var recordings, time: clock);
+        _directories.Add(recordings);
         var stream = registry.TryStartPublishing("cam")!;
-        FlvReader.Feed(stream, FlvReader.Read(Tools.Fixture(variant)));
+        FlvReader.Feed(stream, FlvReader.Read(Tools.Fixture(variant)), clock: clock);
         Assert.True(stream.IsEnded);
         await TestStreams.WaitRemovedAsync(registry, "cam");
         return (Path.Combine(recordings, "cam"), stream.SessionId);
@@ -85,6 +97,17 @@ public sealed class EndToEndTests
         Assert.NotNull(mpd.Root.Attribute("mediaPresentationDuration"));
         var sets = mpd.Descendants(ns + "AdaptationSet").ToList();
         Assert.Equal(2, sets.Count);
+        foreach (var set in sets)
+        {
+            // Explicit t values only where the timeline is not contiguous, so they must increase.
+            var ts = set.Descendants(ns + "S").Select(s => (long?)s.Attribute("t")).Where(t => t is not null).ToList();
+            Assert.Equal(ts.Order(), ts);
+            Assert.Equal(ts.Count, ts.Distinct().Count());
+        }
+
+        var audioPdts = File.ReadAllLines(Path.Combine(root, "audio.m3u8")).Where(l => l.StartsWith("#EXT-X-PROGRAM-DATE-TIME:")).Select(l => DateTimeOffset.Parse(l[25..], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(audioPdts.Order(), audioPdts);
+
         var videoTimeline = sets[0].Descendants(ns + "S").Sum(s => long.Parse(s.Attribute("d")!.Value, CultureInfo.InvariantCulture) * (1 + (int?)s.Attribute("r") ?? 1));
         Assert.InRange(videoTimeline / 90000.0, 5.5, 6.6);
     }

@@ -226,6 +226,13 @@ internal sealed class TrackState
 
         _retainedArray = null;
         NextMsn++;
+        if (PendingCount > 0)
+        {
+            // Samples already past the boundary (audio cut at a video instant) open the next segment.
+            SegmentStartTime = PartStartTime;
+            SegmentProgramDateTime = info.ProgramDateTime.AddSeconds(duration);
+        }
+
         MaxSegmentDuration = Math.Max(MaxSegmentDuration, duration);
         TotalBytes += body.Length;
         TotalTicks += ticks;

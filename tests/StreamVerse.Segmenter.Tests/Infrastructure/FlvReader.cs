@@ -60,10 +60,17 @@ internal static class FlvReader
         return samples;
     }
 
-    public static void Feed(IMediaSink sink, IEnumerable<FlvSample> samples, bool end = true)
+    /// <param name="clock">When given, its wall clock follows the media clock (as if ingest ran in real time).</param>
+    public static void Feed(IMediaSink sink, IEnumerable<FlvSample> samples, bool end = true, ManualTimeProvider? clock = null)
     {
+        var start = clock?.GetUtcNow() ?? default;
         foreach (var s in samples)
         {
+            if (clock is not null && !s.IsConfig)
+            {
+                clock.Advance(start + TimeSpan.FromSeconds(s.Dts / 90000.0) - clock.GetUtcNow());
+            }
+
             Feed(sink, s);
         }
 
