@@ -242,7 +242,7 @@ public sealed class LivePathTests
         await using var daemon = await Daemon.StartAsync(["--https", $"127.0.0.1:{httpsPort}", "--StreamVerse:CertificatePath", certPath, "--StreamVerse:CertificateKeyPath", keyPath]);
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c!.Thumbprint == cert.Thumbprint };
         using var h2 = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{httpsPort}/"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
-        using var response = await h2.GetAsync("healthz");
+        using var response = await h2.GetAsync("healthz").WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : throw new InvalidOperationException(daemon.Output, t.Exception));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(HttpVersion.Version20, response.Version);
         using var missing = await h2.GetAsync("live/none/index.m3u8");

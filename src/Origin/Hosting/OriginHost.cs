@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -54,7 +55,8 @@ internal static partial class OriginHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            // Cleartext: HTTP/1.1 (Kestrel negotiates HTTP/2 only through TLS ALPN, see Https).
+            kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
             if (httpsEndPoint is not null)
             {

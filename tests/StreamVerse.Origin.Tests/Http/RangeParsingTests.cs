@@ -6,20 +6,21 @@ namespace StreamVerse.Origin.Tests.Http;
 public sealed class RangeParsingTests
 {
     [Theory]
-    [InlineData("bytes=0-99", 1000, RangeResult.Satisfiable, 0, 100)]
-    [InlineData("bytes=900-", 1000, RangeResult.Satisfiable, 900, 100)]
-    [InlineData("bytes=-100", 1000, RangeResult.Satisfiable, 900, 100)]
-    [InlineData("bytes=-5000", 1000, RangeResult.Satisfiable, 0, 1000)]
-    [InlineData("bytes=990-2000", 1000, RangeResult.Satisfiable, 990, 10)]
-    [InlineData("bytes=1000-", 1000, RangeResult.Unsatisfiable, 0, 1000)]
-    [InlineData("bytes=-0", 1000, RangeResult.Unsatisfiable, 0, 1000)]
-    [InlineData("bytes=5-1", 1000, RangeResult.Ignore, 0, 1000)]
-    [InlineData("bytes=0-1,5-9", 1000, RangeResult.Ignore, 0, 1000)]
-    [InlineData("items=0-1", 1000, RangeResult.Ignore, 0, 1000)]
-    [InlineData("bytes=abc", 1000, RangeResult.Ignore, 0, 1000)]
-    [InlineData("bytes=+1-2", 1000, RangeResult.Ignore, 0, 1000)]
-    public void Parses_single_ranges_per_rfc9110(string header, long size, RangeResult expected, long start, long length)
+    [InlineData("bytes=0-99", 1000, "Satisfiable", 0, 100)]
+    [InlineData("bytes=900-", 1000, "Satisfiable", 900, 100)]
+    [InlineData("bytes=-100", 1000, "Satisfiable", 900, 100)]
+    [InlineData("bytes=-5000", 1000, "Satisfiable", 0, 1000)]
+    [InlineData("bytes=990-2000", 1000, "Satisfiable", 990, 10)]
+    [InlineData("bytes=1000-", 1000, "Unsatisfiable", 0, 1000)]
+    [InlineData("bytes=-0", 1000, "Unsatisfiable", 0, 1000)]
+    [InlineData("bytes=5-1", 1000, "Ignore", 0, 1000)]
+    [InlineData("bytes=0-1,5-9", 1000, "Ignore", 0, 1000)]
+    [InlineData("items=0-1", 1000, "Ignore", 0, 1000)]
+    [InlineData("bytes=abc", 1000, "Ignore", 0, 1000)]
+    [InlineData("bytes=+1-2", 1000, "Ignore", 0, 1000)]
+    public void Parses_single_ranges_per_rfc9110(string header, long size, string expectedResult, long start, long length)
     {
+        var expected = Enum.Parse<RangeResult>(expectedResult);
         var result = TryParseRange(header, size, out var s, out var l);
         Assert.Equal(expected, result);
         if (result == RangeResult.Satisfiable)
