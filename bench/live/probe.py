@@ -248,7 +248,7 @@ class RtmpPublisher:
             return None
         self._wait(started, "NetStream.Publish.Start")
 
-    def publish(self, tags, stop_after, keyframes_out, t_start_out):
+    def publish(self, tags, stop_after, keyframes_out, t_start_out, frames_out=None):
         """Send tags paced on their timestamps; record keyframe send times."""
         t0 = None
         first_ts = None
@@ -268,8 +268,11 @@ class RtmpPublisher:
                 self._send_msg(5, 18, self.sid, ts, amf_str("@setDataFrame") + body)
             elif ttype == 9:
                 self._send_msg(6, 9, self.sid, ts, body)
+                t = now()
                 if is_keyframe(ttype, body):
-                    keyframes_out.append((ts, now()))
+                    keyframes_out.append((ts, t))
+                if frames_out is not None and len(body) > 1 and body[1] == 1:
+                    frames_out.append((ts, t))
             elif ttype == 8:
                 self._send_msg(4, 8, self.sid, ts, body)
 
@@ -391,7 +394,11 @@ class Fetcher:
         for _ in range(n):
             threading.Thread(target=self._work, daemon=True).start()
 
+    publishing_since = None  # set by main() once NetStream.Publish.Start arrived
+
     def submit(self, item):
+        if Fetcher.publishing_since is None or item["listed"] < Fetcher.publishing_since:
+            item["stale"] = True  # listed before this publish began (e.g. a previous session's recording)
         self.q.put(item)
 
     def _work(self):
@@ -476,9 +483,9 @@ def watch_sv(playlist_url, stop, events, errors, fetch):
                 last_part = pn
                 if uri not in seen_parts:
                     seen_parts.add(uri)
-                    if "INDEPENDENT=YES" in line:
-                        fetch.submit({"kind": "part", "uri": uri, "msn": pn[0], "part": pn[1], "listed": t,
-                                      "path": resolve(ppath, uri), "parse": parser(ts_scale)})
+                    fetch.submit({"kind": "part", "uri": uri, "msn": pn[0], "part": pn[1], "listed": t,
+                                  "independent": "INDEPENDENT=YES" in line,
+                                  "path": resolve(ppath, uri), "parse": parser(ts_scale)})
             elif line and not line.startswith("#"):
                 if line not in seen_segs:
                     seen_segs.add(line)
@@ -547,49 +554,88 @@ def summarize(xs):
             "max_ms": round(max(xs) * 1000, 1)}
 
 
-def analyse(keyframes, units, t_first_send, skip, errors):
-    """keyframes: [(flv_ts_ms, send_time)], units: fetched items with media_time (s)."""
+def match(times, t, tol):
+    """index of the entry of sorted list `times` nearest to t, if within tol."""
+    import bisect
+    i = bisect.bisect_left(times, t)
+    best = None
+    for j in (i - 1, i):
+        if 0 <= j < len(times) and (best is None or abs(times[j] - t) < abs(times[best] - t)):
+            best = j
+    return best if best is not None and abs(times[best] - t) <= tol else None
+
+
+def analyse(keyframes, frames, units, t_first_send, skip, errors):
+    """keyframes/frames: [(flv_ts_ms, send_time)] (video keyframes / all video frames);
+    units: fetched items with media_time (s) of their first video sample."""
     kf_ts = [k[0] / 1000.0 for k in keyframes]
-    first_kf = kf_ts[0]
-    ok = [u for u in units if u.get("status") == 200 and u.get("media_time") is not None]
-    bad = [u for u in units if u.get("status") != 200]
-    for u in bad:
-        errors.append("fetch %s: status %s" % (u["uri"], u.get("status")))
+    fr_ts = [f[0] / 1000.0 for f in frames]
+    ok = [u for u in units if u.get("status") == 200 and u.get("media_time") is not None and not u.get("stale")]
+    for u in units:
+        if u.get("status") != 200:
+            errors.append("fetch %s: status %s" % (u["uri"], u.get("status")))
     out = {}
     for kind in ("part", "segment"):
         us = sorted([u for u in ok if u["kind"] == kind], key=lambda u: u["media_time"])
         if not us:
             continue
-        base = us[0]["media_time"]  # the session's first unit starts with the first keyframe
+        base = us[0]["media_time"]  # the session's first unit starts with the input's first keyframe
         rows = []
         for u in us:
-            rel = u["media_time"] - base + first_kf
-            # nearest keyframe by media time (keyframes every ~1 s; accept within half a frame + rounding)
-            j = min(range(len(kf_ts)), key=lambda i: abs(kf_ts[i] - rel))
-            if abs(kf_ts[j] - rel) > 0.020:
-                errors.append("%s %s: media time %.3f matches no keyframe (nearest %.3f)" % (kind, u["uri"], rel,
-                                                                                             kf_ts[j]))
+            rel = u["media_time"] - base + kf_ts[0]
+            j = match(fr_ts, rel, 0.010)
+            if j is None:
+                errors.append("%s %s: media time %.3f matches no video frame" % (kind, u["uri"], rel))
                 continue
-            row = {"uri": u["uri"], "kf_index": j, "kf_ts": kf_ts[j], "kf_sent": keyframes[j][1],
-                   "listed": u["listed"], "fetched": u["fetched"], "bytes": u["bytes"]}
-            # the keyframe that closes this unit = the first keyframe of the next unit (if any)
-            rows.append(row)
+            k = match(kf_ts, rel, 0.010)
+            rows.append({"uri": u["uri"], "independent": u.get("independent", kind == "segment"),
+                         "frame_index": j, "frame_ts": fr_ts[j], "first_sent": frames[j][1],
+                         "is_kf": k is not None, "listed": u["listed"], "fetched": u["fetched"],
+                         "bytes": u["bytes"]})
         for a, b in zip(rows, rows[1:]):
-            a["next_kf_sent"] = b["kf_sent"]
-            a["duration"] = b["kf_ts"] - a["kf_ts"]
-        use = [r for r in rows if r["kf_sent"] - t_first_send >= skip]
-        out[kind] = {
-            "units_fetched": len(us),
-            "units_measured": len(use),
-            "first_uri": us[0]["uri"],
-            "start_kf_to_fetchable": summarize([r["fetched"] - r["kf_sent"] for r in use]),
-            "start_kf_to_listed": summarize([r["listed"] - r["kf_sent"] for r in use]),
-            "closing_kf_to_fetchable": summarize([r["fetched"] - r["next_kf_sent"] for r in use
-                                                  if "next_kf_sent" in r]),
-            "duration_s": summarize([r["duration"] for r in use if "duration" in r]),
-            "rows": [{k: (round(v - t_first_send, 4) if k in ("kf_sent", "listed", "fetched", "next_kf_sent")
-                          else v) for k, v in r.items()} for r in rows],
+            # the unit's last frame is the one before the next unit's first frame
+            a["last_sent"] = frames[b["frame_index"] - 1][1]
+            a["next_first_sent"] = b["first_sent"]
+            a["duration"] = b["frame_ts"] - a["frame_ts"]
+        # measured: units whose first frame was sent after the skip, and that were closed by a following unit
+        # while the publisher was live (the last unit of a session is flushed when the publisher leaves)
+        use = [r for r in rows if r["first_sent"] - t_first_send >= skip and "last_sent" in r]
+        kfu = [r for r in use if r["is_kf"]]
+        res = {
+            "units_fetched": len(us), "units_measured": len(use), "first_uri": us[0]["uri"],
+            "units_starting_on_keyframe": len(kfu),
+            "independent_flag_on_keyframe_units": sum(1 for r in kfu if r["independent"]),
+            "independent_flag_on_other_units": sum(1 for r in use if r["independent"] and not r["is_kf"]),
+            "kf_to_fetchable": summarize([r["fetched"] - r["first_sent"] for r in kfu]),
+            "kf_to_listed": summarize([r["listed"] - r["first_sent"] for r in kfu]),
+            "next_unit_first_frame_to_fetchable": summarize([r["fetched"] - r["next_first_sent"] for r in use]),
+            "first_frame_to_fetchable": summarize([r["fetched"] - r["first_sent"] for r in use]),
+            "last_frame_to_fetchable": summarize([r["fetched"] - r["last_sent"] for r in use]),
+            "duration": summarize([r["duration"] for r in use]),
+            "rows": [{k: (round(v - t_first_send, 4) if k in ("first_sent", "listed", "fetched", "last_sent",
+                                                               "next_first_sent") else v)
+                      for k, v in r.items()} for r in rows],
         }
+        if kind == "part":
+            # every keyframe -> the part that contains it (keyframes need not start a part)
+            per_kf, flagged = [], 0
+            for ts_ms, sent in keyframes:
+                if sent - t_first_send < skip:
+                    continue
+                kt = ts_ms / 1000.0
+                holder = None
+                for r in rows:
+                    if r["frame_ts"] <= kt + 0.0005 and "duration" in r and kt < r["frame_ts"] + r["duration"] - 0.0005:
+                        holder = r
+                        break
+                if holder is None:
+                    continue
+                per_kf.append(holder["fetched"] - sent)
+                flagged += 1 if holder["independent"] else 0
+            res["every_kf_to_containing_part_fetchable"] = summarize(per_kf)
+            res["keyframes_in_parts"] = len(per_kf)
+            res["keyframe_parts_flagged_independent"] = flagged
+        out[kind] = res
     return out
 
 
@@ -628,18 +674,19 @@ def main():
     t_conn = now()
     pub.connect()
     t_pubstart = now()
-    keyframes, t_start = [], []
-    pub.publish(tags, a.duration, keyframes, t_start)
+    Fetcher.publishing_since = t_pubstart
+    keyframes, frames, t_start = [], [], []
+    pub.publish(tags, a.duration, keyframes, t_start, frames)
     t_end = now()
+    pub.close()
     time.sleep(a.drain)
     stop.set()
     wt.join(timeout=8)
-    pub.close()
     time.sleep(0.5)
     with fetch.lock:
         units = list(fetch.results)
     t0 = t_start[0]
-    an = analyse(keyframes, units, t0, a.skip, errors) if keyframes and units else {}
+    an = analyse(keyframes, frames, units, t0, a.skip, errors) if keyframes and units else {}
     doc = {
         "kind": a.kind, "rtmp": a.rtmp, "playlist": a.playlist, "input": a.input, "duration": a.duration,
         "skip": a.skip, "publish_handshake_s": round(t_pubstart - t_conn, 4),
