@@ -25,8 +25,8 @@ INPUT = os.path.join(OUT, "input.flv")
 NGINX_CONF = os.path.join(OUT, "nginx.conf")
 
 E = os.environ.get
-SV_HTTP, SV_RTMP = int(E("SV_HTTP_PORT", "18080")), int(E("SV_RTMP_PORT", "19350"))
-NG_HTTP, NG_RTMP = int(E("NGINX_HTTP_PORT", "18081")), int(E("NGINX_RTMP_PORT", "19351"))
+SV_HTTP, SV_RTMP = int(E("SV_HTTP_PORT", "27080")), int(E("SV_RTMP_PORT", "27935"))
+NG_HTTP, NG_RTMP = int(E("NGINX_HTTP_PORT", "27081")), int(E("NGINX_RTMP_PORT", "27936"))
 SERVERS = E("BENCH_SERVERS", "streamverse nginx").split()
 STREAM_COUNTS = [int(x) for x in E("BENCH_N", "1 10 50").split()]
 WARMUP = float(E("BENCH_WARMUP", "10"))
@@ -131,6 +131,17 @@ def http_get(port, path, timeout=5.0):
         c.close()
 
 
+def wait_ports_free(ports, timeout=60):
+    """A port still held (previous server still shutting down, or someone else): wait, then name the holder."""
+    end = time.time() + timeout
+    while any(port_open(p) for p in ports):
+        if time.time() > end:
+            held = [p for p in ports if port_open(p)]
+            holders = sh("ss -ltnpH | grep -E ':(%s) ' || true" % "|".join(map(str, held)))
+            raise SystemExit("port(s) %s still in use after %d s: %s" % (held, timeout, holders[:300]))
+        time.sleep(0.5)
+
+
 def kill_pid(pid, sig=signal.SIGTERM):
     try:
         os.kill(pid, sig)
@@ -168,9 +179,7 @@ class Nginx:
         shutil.rmtree(hls, ignore_errors=True)
         os.makedirs(hls)
         os.makedirs(os.path.join(OUT, "nginx-tmp"), exist_ok=True)
-        for port in (NG_HTTP, NG_RTMP):
-            if port_open(port):
-                raise SystemExit("port %d already in use: stop whatever holds it" % port)
+        wait_ports_free((NG_HTTP, NG_RTMP))
         self.logf = open(os.path.join(OUT, "nginx-stdout.log"), "ab")
         self.proc = subprocess.Popen(["nginx", "-p", OUT, "-c", NGINX_CONF], stdout=self.logf, stderr=self.logf)
         end = time.time() + 15
@@ -217,9 +226,7 @@ class StreamVerse:
         data = os.path.join(OUT, "sv-data")
         shutil.rmtree(data, ignore_errors=True)
         os.makedirs(data)
-        for port in (SV_HTTP, SV_RTMP):
-            if port_open(port):
-                raise SystemExit("port %d already in use: stop whatever holds it" % port)
+        wait_ports_free((SV_HTTP, SV_RTMP))
         args = ["dotnet", "run", "--no-build", "-c", "Release", "--project", "src/Origin", "--",
                 "--data", data, "--http", "127.0.0.1:%d" % SV_HTTP, "--rtmp", "127.0.0.1:%d" % SV_RTMP]
         for i in range(1, MAX_STREAMS + 1):
@@ -278,18 +285,25 @@ class StreamVerse:
         except OSError:
             return ""
 
+    shutdowns = []  # (seconds from SIGTERM to gone, killed?)
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             pids = descendants(self.proc.pid)
+            t = time.time()
             for p in reversed(pids):
                 kill_pid(p, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
+            gone = wait_gone(pids, 30)
+            if not gone:
+                log("StreamVerse still running 30 s after SIGTERM: SIGKILL", pids)
                 for p in pids:
                     kill_pid(p, signal.SIGKILL)
+                wait_gone(pids, 10)
+            try:
                 self.proc.wait(5)
-            wait_gone(pids, 10)
+            except subprocess.TimeoutExpired:
+                pass
+            StreamVerse.shutdowns.append((round(time.time() - t, 2), not gone))
         self.proc = None
 
 
@@ -326,6 +340,8 @@ def latency(server):
     cmd = [sys.executable, os.path.join(LIVE, "probe.py"), "--kind", "sv" if server.name == "streamverse" else "nginx",
            "--rtmp", rtmp, "--playlist", pl, "--input", INPUT, "--duration", str(LAT_DURATION),
            "--skip", str(LAT_SKIP), "--out", out]
+    if server.name == "nginx":
+        cmd += ["--hls-dir", os.path.join(OUT, "nginx-hls"), "--interval", "0.02"]
     log("latency %s: %s" % (server.name, " ".join(cmd[1:])))
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
@@ -469,6 +485,8 @@ def render(res):
     rows = [("segment: the keyframe that starts it sent → segment fetched (200)", "segment", "kf_to_fetchable"),
             ("segment: the keyframe that closes it (next segment's first) sent → segment fetched", "segment",
              "next_unit_first_frame_to_fetchable"),
+            ("segment: the keyframe that closes it sent → playlist listing it written on disk (nginx: `.m3u8` "
+             "mtime, free of the 20 ms polling)", "segment", "next_unit_first_frame_to_file_closed"),
             ("part that starts on a keyframe: keyframe sent → part fetched (200)", "part", "kf_to_fetchable"),
             ("every keyframe → the part containing it fetched", "part", "every_kf_to_containing_part_fetchable"),
             ("every part: its first video frame sent → part fetched", "part", "first_frame_to_fetchable"),
@@ -479,6 +497,8 @@ def render(res):
         n_sv = lat_get(sv, kind, metric, "n")
         n_ng = lat_get(ng, kind, metric, "n")
         na = "n/a (no parts)" if kind == "part" else None
+        if metric == "next_unit_first_frame_to_file_closed":
+            a = b = n_sv = None
         L.append("| %s | %s | %s | %s | %s | %s |" % (
             label, fmt(a, " ms") + (" (n=%s)" % n_sv if n_sv else ""), fmt(b, " ms"),
             na or (fmt(c, " ms") + (" (n=%s)" % n_ng if n_ng else "")), na or fmt(d, " ms"),
@@ -671,6 +691,7 @@ def main():
                         res["passthrough"][name][str(n)]["server_log_errors"] = errs[-10:]
                 srv.stop()
     res["load_end"] = loadavg()
+    res["sv_shutdowns"] = StreamVerse.shutdowns
     with open(os.path.join(OUT, "live-results.json"), "w") as f:
         json.dump(res, f, indent=1)
     section = render(res)

@@ -30,6 +30,18 @@ import urllib.parse
 now = time.monotonic  # one clock for the publisher and the pollers (same process)
 
 
+def wall_minus_mono():
+    """CLOCK_REALTIME - CLOCK_MONOTONIC (best of a few reads), to place file mtimes on the monotonic clock."""
+    best = None
+    for _ in range(20):
+        a = time.monotonic()
+        w = time.time()
+        b = time.monotonic()
+        if best is None or b - a < best[0]:
+            best = (b - a, w - (a + b) / 2)
+    return best[1]
+
+
 # ---------------------------------------------------------------- FLV
 def read_flv_tags(path):
     with open(path, "rb") as f:
@@ -506,7 +518,7 @@ def watch_sv(playlist_url, stop, events, errors, fetch):
         events["blocking_calls"] = blocking_calls
 
 
-def watch_nginx(playlist_url, stop, events, errors, fetch, interval=0.02):
+def watch_nginx(playlist_url, stop, events, errors, fetch, interval=0.02, hls_dir=None):
     u = urllib.parse.urlparse(playlist_url)
     ppath = u.path
     h = Http(playlist_url)
@@ -525,7 +537,18 @@ def watch_nginx(playlist_url, stop, events, errors, fetch, interval=0.02):
             for line in body.decode(errors="replace").splitlines():
                 if line and not line.startswith("#") and line not in seen:
                     seen.add(line)
+                    closed = None
+                    if hls_dir:
+                        # nginx-rtmp closes the fragment, then writes NAME.m3u8 (tmp file + rename): the mtime of
+                        # the playlist that first lists the fragment is when it was published on disk (the next
+                        # rewrite is a fragment later, so the file read just now is that one)
+                        try:
+                            closed = os.stat(os.path.join(hls_dir, os.path.basename(ppath))).st_mtime_ns / 1e9 \
+                                - events["wall_minus_mono"]
+                        except OSError as e:
+                            errors.append("stat %s: %s" % (line, e))
                     fetch.submit({"kind": "segment", "uri": line, "listed": t, "path": resolve(ppath, line),
+                                  "file_closed": closed,
                                   "parse": lambda b: (ts_first_video_pts(b) / 90000.0)
                                   if ts_first_video_pts(b) is not None else None})
         elif status != 404 or events["first_200"] is not None:
@@ -589,6 +612,7 @@ def analyse(keyframes, frames, units, t_first_send, skip, errors):
                 continue
             k = match(kf_ts, rel, 0.010)
             rows.append({"uri": u["uri"], "independent": u.get("independent", kind == "segment"),
+                         "file_closed": u.get("file_closed"),
                          "frame_index": j, "frame_ts": fr_ts[j], "first_sent": frames[j][1],
                          "is_kf": k is not None, "listed": u["listed"], "fetched": u["fetched"],
                          "bytes": u["bytes"]})
@@ -609,11 +633,13 @@ def analyse(keyframes, frames, units, t_first_send, skip, errors):
             "kf_to_fetchable": summarize([r["fetched"] - r["first_sent"] for r in kfu]),
             "kf_to_listed": summarize([r["listed"] - r["first_sent"] for r in kfu]),
             "next_unit_first_frame_to_fetchable": summarize([r["fetched"] - r["next_first_sent"] for r in use]),
+            "next_unit_first_frame_to_file_closed": summarize([r["file_closed"] - r["next_first_sent"] for r in use
+                                                               if r.get("file_closed") is not None]),
             "first_frame_to_fetchable": summarize([r["fetched"] - r["first_sent"] for r in use]),
             "last_frame_to_fetchable": summarize([r["fetched"] - r["last_sent"] for r in use]),
             "duration": summarize([r["duration"] for r in use]),
             "rows": [{k: (round(v - t_first_send, 4) if k in ("first_sent", "listed", "fetched", "last_sent",
-                                                               "next_first_sent") else v)
+                                                               "next_first_sent", "file_closed") and v is not None else v)
                       for k, v in r.items()} for r in rows],
         }
         if kind == "part":
@@ -649,10 +675,12 @@ def main():
     ap.add_argument("--skip", type=float, default=5.0, help="ignore keyframes sent in the first N seconds")
     ap.add_argument("--drain", type=float, default=3.0, help="keep watching N seconds after the last tag")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--hls-dir", help="nginx: hls_path, to read fragment file mtimes")
+    ap.add_argument("--interval", type=float, default=0.02, help="nginx: playlist poll interval (s)")
     a = ap.parse_args()
 
     tags = read_flv_tags(a.input)
-    events = {"first_200": None}
+    events = {"first_200": None, "wall_minus_mono": wall_minus_mono()}
     errors = []
     stop = threading.Event()
     results = {}
@@ -664,7 +692,7 @@ def main():
             if a.kind == "sv":
                 watch_sv(a.playlist, stop, events, errors, fetch)
             else:
-                watch_nginx(a.playlist, stop, events, errors, fetch)
+                watch_nginx(a.playlist, stop, events, errors, fetch, a.interval, a.hls_dir)
         except Exception as e:
             errors.append("watcher crashed: %r" % e)
 

@@ -7,7 +7,7 @@
 # "## Live path vs nginx-rtmp" section of bench/RESULTS.md.
 # Knobs (environment): BENCH_SERVERS="streamverse nginx", BENCH_N="1 10 50", BENCH_WARMUP=10,
 #   BENCH_WINDOW=30, BENCH_LAT_DURATION=55, BENCH_LAT_SKIP=5, BENCH_WRITE_RESULTS=1,
-#   SV_HTTP_PORT=18080 SV_RTMP_PORT=19350 NGINX_HTTP_PORT=18081 NGINX_RTMP_PORT=19351 (all on 127.0.0.1).
+#   SV_HTTP_PORT=27080 SV_RTMP_PORT=27935 NGINX_HTTP_PORT=27081 NGINX_RTMP_PORT=27936 (all on 127.0.0.1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -41,7 +41,7 @@ fi
 
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"   # workers must write $OUT/nginx-hls
-sed -e "s#@OUT@#$OUT#g" -e "s#@RTMP_PORT@#${NGINX_RTMP_PORT:-19351}#g" -e "s#@HTTP_PORT@#${NGINX_HTTP_PORT:-18081}#g" \
+sed -e "s#@OUT@#$OUT#g" -e "s#@RTMP_PORT@#${NGINX_RTMP_PORT:-27936}#g" -e "s#@HTTP_PORT@#${NGINX_HTTP_PORT:-27081}#g" \
     -e "s#@USER_LINE@#$user_line#" bench/live/nginx.conf.in > "$OUT/nginx.conf"
 mkdir -p "$OUT/nginx-hls" "$OUT/nginx-tmp"
 nginx -t -q -p "$OUT" -c "$OUT/nginx.conf"
