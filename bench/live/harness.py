@@ -570,6 +570,15 @@ def render(res):
             ratio(a["rss_end_mb"], b["rss_end_mb"]) if ok else "—",
             ratio(a["rss_per_stream_mb"], b["rss_per_stream_mb"]) if ok else "—"))
     L.append("")
+    cpu_goal = []
+    for n in STREAM_COUNTS:
+        a, b = pt.get("streamverse", {}).get(str(n)), pt.get("nginx", {}).get(str(n))
+        if a and b and "error" not in a and "error" not in b and b["cpu_s_per_stream_per_min"]:
+            r = a["cpu_s_per_stream_per_min"] / b["cpu_s_per_stream_per_min"]
+            cpu_goal.append("N=%d: StreamVerse %s vs nginx-rtmp %s CPU s per stream per minute, ratio %.2f → %s" % (
+                n, a["cpu_s_per_stream_per_min"], b["cpu_s_per_stream_per_min"], r, "met" if r < 1 else "NOT met"))
+    L.append("Goal “less CPU per stream than nginx-rtmp”: " + ("; ".join(cpu_goal) if cpu_goal else "not measured") + ".")
+    L.append("")
     issues = []
     for s in ("streamverse", "nginx"):
         for n, r in sorted(pt.get(s, {}).items(), key=lambda kv: int(kv[0])):
@@ -584,7 +593,12 @@ def render(res):
         L.append("")
     L.append("### Method")
     L.append("")
-    for line in res["method"]:
+    for line in METHOD:
+        L.append("- " + line)
+    L.append("")
+    L.append("### Not measured")
+    L.append("")
+    for line in NOT_MEASURED:
         L.append("- " + line)
     L.append("")
     return "\n".join(L)
@@ -597,17 +611,21 @@ METHOD = [
     "like `ffmpeg -re`. A keyframe's arrival time is the monotonic clock right after `sendall()` of its "
     "FLV tag returned (loopback; the server has the bytes in its socket buffer). Publishing and polling run in "
     "one process on one clock.",
-    "StreamVerse: the probe reads `/live/s1/video.m3u8` and then issues LL-HLS blocking reloads "
-    "(`_HLS_msn`/`_HLS_part`) for the part after the last listed one; each new `EXT-X-PART` with "
-    "`INDEPENDENT=YES` and each new full segment is fetched at once (3 fetch workers); the completion of the 200 "
-    "response is the availability time. nginx-rtmp: `/s1.m3u8` polled every 20 ms (adds 0-20 ms, about 10 ms on "
-    "average, to nginx's figures), each new fragment fetched the same way.",
-    "Matching: the decode time of the first video sample of each fetched unit (fMP4 `tfdt` / the init "
-    "segment's `mdhd` timescale; MPEG-TS first video PES PTS), relative to the session's first unit, is matched "
-    "to the input's keyframe with that FLV timestamp (±20 ms); units that match no keyframe are counted as "
-    "probe errors. `closing keyframe` = the first keyframe of the next unit, whose arrival is what lets a "
-    "server close a unit cut on keyframes; that delay is the packaging + publication overhead. A segment "
-    "measured from its first keyframe includes its own duration (2 s) by construction.",
+    "StreamVerse: the probe reads `/live/s1/video.m3u8`, then issues LL-HLS blocking reloads "
+    "(`_HLS_msn`/`_HLS_part`) for the part named by `EXT-X-PRELOAD-HINT`; every new `EXT-X-PART` (its "
+    "`INDEPENDENT` flag recorded) and every new full segment is fetched at once (3 fetch workers); the completion "
+    "of the 200 response is the availability time. nginx-rtmp: `/s1.m3u8` polled every 20 ms (adds 0-20 ms, "
+    "about 10 ms on average, to nginx's HTTP figures; the `.m3u8` mtime row is free of it), each new fragment "
+    "fetched the same way.",
+    "Matching: the decode time of the first video sample of each fetched unit (fMP4 `tfdt` with the init "
+    "segment's `mdhd` timescale; MPEG-TS first video PES PTS), relative to the session's first unit (which starts "
+    "at the input's first keyframe), is matched to the input video frame with that FLV timestamp (±10 ms); units "
+    "matching no frame are counted as probe errors. A unit's last frame is the frame before the next unit's first; "
+    "`closes it` = the next unit's first keyframe, whose arrival is what lets a server cut a unit on keyframes. "
+    "A segment measured from the keyframe that starts it includes its own 2 s by construction. `every keyframe → "
+    "the part containing it` covers keyframes that fall inside a part as well as those that start one. Units "
+    "whose first frame was sent in the first seconds (see the heading) and each session's last unit (flushed when "
+    "the publisher leaves) are left out.",
     "Timing resolution: Python thread scheduling (GIL switch interval 5 ms) and the 2-core machine shared "
     "with other work add a few ms of jitter; the load averages are recorded beside each figure.",
     "CPU/RSS: for each N in %s, a fresh server, then N `ffmpeg -re -stream_loop -1 -i input.flv -c copy -f flv` "
@@ -619,10 +637,29 @@ METHOD = [
     "First all publishers to StreamVerse, then the same to nginx, one server running at a time. After the "
     "window every stream's playlist is read twice 3 s apart: `200` = a playlist with at least one segment, "
     "`advancing` = its last segment changed." % (" ".join(map(str, STREAM_COUNTS)), WARMUP, WINDOW),
+    "StreamVerse is started as `dotnet run --no-build -c Release --project src/Origin -- --data "
+    "<abs>/bench/out/sv-data --http 127.0.0.1:27080 --rtmp 127.0.0.1:27935 --stream s1=k1 … --stream s50=k50`. "
+    "`--data` is absolute because a relative `bench/out/sv-data` ended up as `src/Origin/bench/out/sv-data` "
+    "(the daemon's `StreamVerse listening … data=` log line showed it: under `dotnet run --project` the daemon's "
+    "working directory is the project directory, and it resolves `--data` with `Path.GetFullPath`).",
+    "nginx-rtmp's `.m3u8` mtime row: file times come from the kernel's coarse clock (a few ms granularity), "
+    "so values a few ms below zero mean 'within one clock tick of the keyframe'.",
     "nginx-rtmp runs `worker_processes 1` (nginx-rtmp's live relay between workers needs `rtmp_auto_push`; one "
     "worker is its documented live set-up), so it uses at most one core; StreamVerse may use both cores. "
     "nginx-rtmp writes MPEG-TS fragments to disk (2 s, 16 s playlist); StreamVerse keeps CMAF segments/parts in "
     "memory and also records to `bench/out/sv-data`. Neither figure includes the publishers' own CPU.",
+]
+
+
+NOT_MEASURED = [
+    "Latency with more than one stream, and latency of DASH (`index.mpd`) and of the audio playlist: the probe "
+    "drives one stream's `video.m3u8` only.",
+    "Server CPU/RSS with viewers: the passthrough scenarios publish only; playlists are read just once per "
+    "stream (twice, 3 s apart) after the window, no segments are served during it.",
+    "nginx-rtmp part-level latency: it has no LL-HLS parts (its rows say n/a).",
+    "The publishers' own CPU (ffmpeg `-c copy`, the same for both servers) and the probe's.",
+    "Repeatability: each figure is from one run on a shared 2-core machine with a high load average (see the "
+    "load columns); no run-to-run spread is given.",
 ]
 
 
@@ -657,6 +694,14 @@ def machine():
 
 
 def main():
+    if "--render-only" in sys.argv:  # re-render bench/out/live-results.json (no measurement)
+        with open(os.path.join(OUT, "live-results.json")) as f:
+            res = json.load(f)
+        section = render(res)
+        print(section)
+        if WRITE_RESULTS:
+            update_results_md(section)
+        return
     cleanup_stale()
     res = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
            "load_start": loadavg(), "latency": {}, "passthrough": {}, "method": METHOD,
