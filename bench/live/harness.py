@@ -456,6 +456,29 @@ def lat_get(doc, kind, metric, stat):
         return None
 
 
+def summary_line(r):
+    bits = []
+    for kind, metric, label in (("part", "first_frame_to_fetchable", "every part first frame → fetched"),
+                                ("part", "kf_to_fetchable", "keyframe-started part"),
+                                ("segment", "next_unit_first_frame_to_fetchable", "closing keyframe → segment")):
+        m = lat_get(r.get("latency", {}).get("streamverse"), kind, metric, "median_ms")
+        p = lat_get(r.get("latency", {}).get("streamverse"), kind, metric, "p95_ms")
+        if m is not None:
+            bits.append("StreamVerse %s median %s / p95 %s ms" % (label, m, p))
+    m = lat_get(r.get("latency", {}).get("nginx"), "segment", "next_unit_first_frame_to_fetchable", "median_ms")
+    if m is not None:
+        bits.append("nginx-rtmp closing keyframe → segment median %s ms" % m)
+    pt = r.get("passthrough", {})
+    for n in sorted(pt.get("streamverse", {}), key=int):
+        a, b = pt["streamverse"].get(n), pt.get("nginx", {}).get(n)
+        if a and b and "error" not in a and "error" not in b and b["cpu_s_per_stream_per_min"]:
+            bits.append("N=%s CPU s/stream/min %s vs %s (ratio %.2f), RSS/stream %s vs %s MB" % (
+                n, a["cpu_s_per_stream_per_min"], b["cpu_s_per_stream_per_min"],
+                a["cpu_s_per_stream_per_min"] / b["cpu_s_per_stream_per_min"], a["rss_per_stream_mb"],
+                b["rss_per_stream_mb"]))
+    return "; ".join(bits) or "no comparable figures"
+
+
 def render(res):
     m = res["machine"]
     L = []
@@ -591,6 +614,11 @@ def render(res):
     if issues:
         L.append("Publisher problems seen: " + "; ".join(issues) + ".")
         L.append("")
+    prev = res.get("previous")
+    if prev:
+        L.append("Previous run of the same command, for spread (%s, load at start %s): %s." % (
+            prev.get("date"), prev.get("load_start"), summary_line(prev)))
+        L.append("")
     L.append("### Method")
     L.append("")
     for line in METHOD:
@@ -658,8 +686,8 @@ NOT_MEASURED = [
     "stream (twice, 3 s apart) after the window, no segments are served during it.",
     "nginx-rtmp part-level latency: it has no LL-HLS parts (its rows say n/a).",
     "The publishers' own CPU (ffmpeg `-c copy`, the same for both servers) and the probe's.",
-    "Repeatability: each figure is from one run on a shared 2-core machine with a high load average (see the "
-    "load columns); no run-to-run spread is given.",
+    "Repeatability beyond two runs: each table is one run on a shared 2-core machine with a high load average "
+    "(see the load columns); the line above Method summarises the previous run of the same command.",
 ]
 
 
@@ -703,9 +731,19 @@ def main():
             update_results_md(section)
         return
     cleanup_stale()
+    previous = None
+    last = os.path.join(OUT, "live-results.json")
+    if os.path.exists(last):  # keep the last run's figures to show the run-to-run spread
+        try:
+            with open(last) as f:
+                previous = json.load(f)
+            previous.pop("previous", None)
+            shutil.copy(last, os.path.join(OUT, "live-results-prev.json"))
+        except (OSError, ValueError):
+            previous = None
     res = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
            "load_start": loadavg(), "latency": {}, "passthrough": {}, "method": METHOD,
-           "input_desc": E("BENCH_INPUT_DESC", "see bench/live/run.sh")}
+           "input_desc": E("BENCH_INPUT_DESC", "see bench/live/run.sh"), "previous": previous}
     log("machine", res["machine"], "load", res["load_start"])
     for name in SERVERS:
         srv = make(name)
