@@ -169,7 +169,14 @@ try {
       const l = window.__dash.getCurrentLiveLatency();
       if (typeof l === 'number' && Number.isFinite(l) && !Number.isNaN(l)) latency = l;
     }
+    const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : {};
+    let audioTracks = null;
+    if (window.__hls) audioTracks = window.__hls.audioTracks ? window.__hls.audioTracks.length : null;
+    if (window.__dash) { try { audioTracks = (window.__dash.getTracksFor('audio') || []).length; } catch (e) { audioTracks = null; } }
     return { ct: v.currentTime, paused: v.paused, readyState: v.readyState, playing: s.playing, fatal: s.fatal,
+      videoFrames: q.totalVideoFrames ?? null, droppedFrames: q.droppedVideoFrames ?? null,
+      audioBytes: typeof v.webkitAudioDecodedByteCount === 'number' ? v.webkitAudioDecodedByteCount : null, audioTracks,
+      width: v.videoWidth, height: v.videoHeight,
       errors: s.errors, waiting: s.waiting, levels: s.levels, version: s.version, latency, events: s.events };
   });
 
@@ -206,6 +213,11 @@ try {
   result.levels = st.levels;
   result.waiting = st.waiting;
   result.version = st.version;
+  result.videoFrames = st.videoFrames; // decoded video frames (getVideoPlaybackQuality)
+  result.droppedFrames = st.droppedFrames;
+  result.audioBytes = st.audioBytes; // decoded audio bytes (webkitAudioDecodedByteCount): the audio track plays
+  result.audioTracks = st.audioTracks;
+  result.videoSize = `${st.width}x${st.height}`;
   result.events = st.events;
   result.ok = result.fatal === 0 && result.started && result.advanced >= seconds / 2;
   await finish(result.ok ? 0 : 1);

@@ -36,7 +36,9 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         var advanced = result.GetProperty("advanced").GetDouble();
         Assert.True(advanced >= PlaySeconds / 2.0, $"currentTime advanced by only {advanced:0.###} s in {PlaySeconds} s: " + Describe(run, daemon));
         Assert.True(run.ExitCode == 0, Describe(run, daemon));
-        Assert.Equal(1, result.GetProperty("levels").GetInt32()); // one video variant, audio as a rendition
+        AssertDecoded(result, run, daemon);
+        Assert.Equal(1, result.GetProperty("levels").GetInt32()); // one video variant...
+        Assert.Equal(1, result.GetProperty("audioTracks").GetInt32()); // ...and the EXT-X-MEDIA audio rendition
 
         // Low-latency mode really is low latency: hls.js holds back PART-HOLD-BACK from the live edge, not 3 target durations.
         if (result.GetProperty("latency").ValueKind == JsonValueKind.Number)
@@ -64,6 +66,7 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         var advanced = result.GetProperty("advanced").GetDouble();
         Assert.True(advanced >= PlaySeconds / 2.0, $"currentTime advanced by only {advanced:0.###} s in {PlaySeconds} s: " + Describe(run, daemon));
         Assert.True(run.ExitCode == 0, Describe(run, daemon));
+        AssertDecoded(result, run, daemon);
     }
 
     [Fact]
@@ -96,6 +99,14 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         var ended = await Node.RunAsync("lint-hls.mjs", Long, master);
         Report(ended, daemon);
         Assert.True(ended.ExitCode == 0, "ended playlists: " + Describe(ended, daemon));
+    }
+
+    /// <summary>Frames were decoded at the published size and the audio track was decoded too (it is muted, not absent).</summary>
+    private static void AssertDecoded(JsonElement result, (int ExitCode, string Stdout, string Stderr) run, Daemon daemon)
+    {
+        Assert.True(result.GetProperty("videoFrames").GetInt32() > 0, "no video frames decoded: " + Describe(run, daemon));
+        Assert.True(result.GetProperty("videoSize").GetString() == "320x240", "video size: " + Describe(run, daemon));
+        Assert.True(result.GetProperty("audioBytes").GetInt64() > 0, "no audio decoded: " + Describe(run, daemon));
     }
 
     private JsonElement Report((int ExitCode, string Stdout, string Stderr) run, Daemon daemon)
