@@ -193,14 +193,6 @@ public sealed class LivePathTests
             Assert.Equal("*", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
         }
 
-        // HTTP/2 (h2c with prior knowledge on the cleartext endpoint).
-        using (var h2 = new HttpClient { BaseAddress = daemon.Http.BaseAddress, DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
-        {
-            using var response = await h2.GetAsync(partUrl);
-            Assert.Equal(HttpVersion.Version20, response.Version);
-            Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
-        }
-
         using (var missing = await daemon.Http.GetAsync("live/nobody/index.m3u8"))
         {
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -232,6 +224,29 @@ public sealed class LivePathTests
             Assert.Contains("#EXT-X-ENDLIST", recording);
             Assert.DoesNotContain("Unhandled", daemon.Output);
         }
+    }
+
+    [Fact]
+    public async Task Tls_endpoint_serves_http2_with_alpn()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var dir = Directory.CreateTempSubdirectory("sv-tls-").FullName;
+        var certPath = Path.Combine(dir, "cert.pem");
+        var keyPath = Path.Combine(dir, "key.pem");
+        await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+        var httpsPort = Daemon.FreePort();
+
+        await using var daemon = await Daemon.StartAsync(["--https", $"127.0.0.1:{httpsPort}", "--StreamVerse:CertificatePath", certPath, "--StreamVerse:CertificateKeyPath", keyPath]);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c!.Thumbprint == cert.Thumbprint };
+        using var h2 = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{httpsPort}/"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var response = await h2.GetAsync("healthz").WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : throw new InvalidOperationException(daemon.Output, t.Exception));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        using var missing = await h2.GetAsync("live/none/index.m3u8");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
     [Fact]

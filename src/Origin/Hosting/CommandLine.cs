@@ -13,6 +13,7 @@ internal static class CommandLine
         ["--data"] = "StreamVerse:Data",
         ["--http"] = "StreamVerse:Http",
         ["--rtmp"] = "StreamVerse:Rtmp",
+        ["--https"] = "StreamVerse:Https",
     };
 
     public static Dictionary<string, string?> Parse(IReadOnlyList<string> args)
@@ -66,7 +67,7 @@ internal static class CommandLine
             }
             else
             {
-                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --stream NAME=KEY, or --Section:Key VALUE)");
+                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --https HOST:PORT --stream NAME=KEY, or --Section:Key VALUE)");
             }
         }
 

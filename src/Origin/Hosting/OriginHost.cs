@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -36,6 +39,8 @@ internal static partial class OriginHost
         var origin = builder.Configuration.GetSection(OriginOptions.Section).Get<OriginOptions>() ?? new OriginOptions();
         var httpEndPoint = OriginOptions.ParseEndPoint(origin.Http, "StreamVerse:Http");
         var rtmpEndPoint = OriginOptions.ParseEndPoint(origin.Rtmp, "StreamVerse:Rtmp");
+        var httpsEndPoint = string.IsNullOrEmpty(origin.Https) ? null : OriginOptions.ParseEndPoint(origin.Https, "StreamVerse:Https");
+        var certificate = httpsEndPoint is null ? null : LoadCertificate(origin);
         var dataPath = Path.GetFullPath(origin.Data);
         Directory.CreateDirectory(dataPath);
 
@@ -50,8 +55,17 @@ internal static partial class OriginHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            // Cleartext: HTTP/1.1 (Kestrel negotiates HTTP/2 only through TLS ALPN, see Https).
+            kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+            if (httpsEndPoint is not null)
+            {
+                kestrel.Listen(httpsEndPoint, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(certificate!);
+                });
+            }
         });
 
         builder.Services.AddSegmenter(builder.Configuration);
@@ -70,13 +84,32 @@ internal static partial class OriginHost
         app.MapLiveDelivery();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
-        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), rtmpEndPoint.ToString(), dataPath));
+        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint.ToString(), dataPath));
         return app;
+    }
+
+    private static X509Certificate2 LoadCertificate(OriginOptions origin)
+    {
+        if (string.IsNullOrEmpty(origin.CertificatePath) || string.IsNullOrEmpty(origin.CertificateKeyPath))
+        {
+            throw new OptionsValidationException("StreamVerse:CertificatePath", typeof(OriginOptions),
+                ["StreamVerse:Https needs StreamVerse:CertificatePath and StreamVerse:CertificateKeyPath (PEM files)"]);
+        }
+
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(origin.CertificatePath, origin.CertificateKeyPath);
+        }
+        catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+        {
+            throw new OptionsValidationException("StreamVerse:CertificatePath", typeof(OriginOptions),
+                [$"StreamVerse:CertificatePath/CertificateKeyPath: cannot load the certificate: {e.Message}"]);
+        }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} rtmp={Rtmp} data={Data}")]
-        public static partial void Listening(ILogger logger, string http, string rtmp, string data);
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} https={Https} rtmp={Rtmp} data={Data}")]
+        public static partial void Listening(ILogger logger, string http, string https, string rtmp, string data);
     }
 }

@@ -17,6 +17,18 @@ internal sealed class OriginOptions
     [Required(AllowEmptyStrings = false)]
     public string Http { get; set; } = "127.0.0.1:8080";
 
+    /// <summary>
+    /// Optional TLS endpoint, HOST:PORT. Browsers speak HTTP/2 only over TLS (ALPN); Kestrel's cleartext
+    /// endpoint answers HTTP/1.1. Needs <see cref="CertificatePath"/> and <see cref="CertificateKeyPath"/>.
+    /// </summary>
+    public string? Https { get; set; }
+
+    /// <summary>PEM certificate (chain) for <see cref="Https"/>.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key for <see cref="Https"/>.</summary>
+    public string? CertificateKeyPath { get; set; }
+
     /// <summary>RTMP ingest endpoint, HOST:PORT.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Rtmp { get; set; } = "127.0.0.1:1935";

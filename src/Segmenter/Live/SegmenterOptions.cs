@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StreamVerse.Segmenter.Live;
 
 /// <summary>Config section <c>StreamVerse:Segmenter</c>.</summary>
-public sealed class SegmenterOptions
+public sealed class SegmenterOptions : IValidatableObject
 {
     public const string Section = "StreamVerse:Segmenter";
 
@@ -22,4 +22,23 @@ public sealed class SegmenterOptions
     /// <summary>How long an ended stream's recording stays playable as VOD before it is deleted.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
     public TimeSpan RecordingRetention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Root of recordings: <c>{RecordingsPath}/{name}/{sessionId}/...</c>. The host sets <c>{--data}/live</c>.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string RecordingsPath { get; set; } = "";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PartTarget >= TargetDuration)
+        {
+            yield return new ValidationResult(
+                $"{Section}:{nameof(PartTarget)} must be shorter than {Section}:{nameof(TargetDuration)}.",
+                [nameof(PartTarget)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(RecordingsPath) && RecordingsPath.AsSpan().IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            yield return new ValidationResult($"{Section}:{nameof(RecordingsPath)} is not a valid path.", [nameof(RecordingsPath)]);
+        }
+    }
 }

@@ -15,9 +15,9 @@ public sealed class Tool : IDisposable
         _process = process;
     }
 
-    public static Tool Start(string file, params string[] args) => Start(file, null, args);
+    public static Tool Start(string file, params string[] args) => StartIn(null, file, args);
 
-    public static Tool Start(string file, string? workingDirectory, params string[] args)
+    public static Tool StartIn(string? workingDirectory, string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file)
         {

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StreamVerse.Origin.Rtmp;
+
+/// <summary>RTMP ingest settings, section <c>StreamVerse:Rtmp</c> (e.g. env <c>StreamVerse__Rtmp__HandshakeTimeout=00:00:10</c>).</summary>
+internal sealed class RtmpOptions
+{
+    public const string SectionName = "StreamVerse:Rtmp";
+
+    /// <summary>The application name in <c>rtmp://host/APP/KEY</c> that publishers must use.</summary>
+    [Required]
+    public string Application { get; set; } = "live";
+
+    /// <summary>Time from accept until the publish has started (handshake, connect, publish); idle sockets are closed after it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A publishing connection that sends nothing for this long is closed.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Largest message accepted from a peer, in bytes (a keyframe must fit).</summary>
+    [Range(64 * 1024, 256 * 1024 * 1024)]
+    public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Chunk size announced to and used towards the peer.</summary>
+    [Range(128, 0xFFFFFF)]
+    public int OutboundChunkSize { get; set; } = 65536;
+
+    /// <summary>Window Acknowledgement Size and Set Peer Bandwidth sent to the peer, in bytes.</summary>
+    [Range(4096, int.MaxValue)]
+    public int WindowAcknowledgementSize { get; set; } = 2_500_000;
+}

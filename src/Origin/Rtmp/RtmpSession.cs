@@ -1,0 +1,546 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+using StreamVerse.Origin.Rtmp.Amf;
+using StreamVerse.Origin.Rtmp.Chunks;
+using StreamVerse.Origin.Rtmp.Flv;
+using StreamVerse.Origin.Rtmp.Handshake;
+
+namespace StreamVerse.Origin.Rtmp;
+
+/// <summary>
+/// One RTMP connection: handshake, then a read loop that parses chunks synchronously and answers through the
+/// connection's output pipe. Everything runs on the connection's read loop, so no state is shared.
+/// </summary>
+internal sealed partial class RtmpSession : IDisposable
+{
+    private const int ControlChunkStream = 2;
+    private const int CommandChunkStream = 3;
+    private const int MaxLoggedNameLength = 32;
+
+    private readonly ConnectionContext _connection;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly RtmpOptions _options;
+    private readonly IStreamKeyResolver _keys;
+    private readonly ILivePublishTarget _target;
+    private readonly RtmpMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RtmpChunkReader _chunkReader;
+    private readonly RtmpChunkWriter _chunkWriter = new();
+    private readonly ArrayBufferWriter<byte> _scratch = new(256);
+    private readonly List<object?> _values = [];
+
+    private string? _app;
+    private uint _nextStreamId = 1;
+    private uint _publishStreamId;
+    private string? _streamName;
+    private FlvMediaDemuxer? _demuxer;
+    private bool _close;
+    private uint _peerWindow;
+    private long _received;
+    private long _lastAcknowledged;
+
+    public RtmpSession(
+        ConnectionContext connection,
+        RtmpOptions options,
+        IStreamKeyResolver keys,
+        ILivePublishTarget target,
+        RtmpMetrics metrics,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _connection = connection;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+        _options = options;
+        _keys = keys;
+        _target = target;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _chunkReader = new RtmpChunkReader(options.MaxMessageSize, Math.Max(options.MaxMessageSize, RtmpChunkReader.DefaultMaxBufferedBytes));
+    }
+
+    public bool IsPublishing => _demuxer is not null;
+
+    private string Remote => _connection.RemoteEndPoint?.ToString() ?? _connection.ConnectionId;
+
+    /// <summary>Runs the connection until the peer leaves, a protocol error is thrown, or a token fires.</summary>
+    /// <param name="stopping">Host shutdown: the publisher is told <c>NetStream.Unpublish.Success</c>.</param>
+    /// <exception cref="RtmpProtocolException">The peer broke the protocol.</exception>
+    /// <exception cref="TimeoutException">The handshake/publish deadline or the idle timeout passed.</exception>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_connection.ConnectionClosed, stopping, timeout.Token);
+        var token = linked.Token;
+        try
+        {
+            if (!await HandshakeAsync(token).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            while (!_close)
+            {
+                if (IsPublishing)
+                {
+                    timeout.CancelAfter(_options.IdleTimeout);
+                }
+
+                var result = await _input.ReadAsync(token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                try
+                {
+                    consumed = Process(buffer);
+                }
+                finally
+                {
+                    // Everything the chunk reader needed was copied out; examined = End waits for new bytes.
+                    _input.AdvanceTo(consumed, buffer.End);
+                }
+
+                if (_output.UnflushedBytes > 0)
+                {
+                    await _output.FlushAsync(token).ConfigureAwait(false);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested && !_connection.ConnectionClosed.IsCancellationRequested)
+        {
+            throw new TimeoutException(IsPublishing ? "No data within the idle timeout." : "Handshake and publish did not complete in time.");
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await SayGoodbyeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            EndPublish();
+        }
+    }
+
+    private async ValueTask<bool> HandshakeAsync(CancellationToken cancellationToken)
+    {
+        var result = await _input.ReadAtLeastAsync(1 + RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
+        if (!AnswerC0C1(result.Buffer))
+        {
+            return false;
+        }
+
+        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+
+        result = await _input.ReadAtLeastAsync(RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
+        return SkipC2(result.Buffer);
+    }
+
+    private bool AnswerC0C1(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        RtmpHandshakeRequest? request;
+        try
+        {
+            if (!RtmpHandshake.TryReadC0C1(ref reader, out request))
+            {
+                return false; // the peer left before sending C0+C1
+            }
+        }
+        finally
+        {
+            _input.AdvanceTo(reader.Position);
+        }
+
+        const int responseLength = 1 + (2 * RtmpHandshake.PacketSize);
+        var digest = RtmpHandshake.WriteResponse(request.C1, _output.GetSpan(responseLength));
+        Log.Handshake(_logger, Remote, digest ? "digest" : "simple");
+        _output.Advance(responseLength);
+        _received += reader.Consumed;
+        return true;
+    }
+
+    private bool SkipC2(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var complete = RtmpHandshake.TrySkipC2(ref reader);
+
+        // examined = consumed: chunk bytes may already follow C2 and must be seen by the next read.
+        _input.AdvanceTo(reader.Position);
+        _received += reader.Consumed;
+        return complete;
+    }
+
+    private SequencePosition Process(in ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        while (!_close && _chunkReader.TryRead(ref reader, out var message))
+        {
+            Handle(message);
+        }
+
+        _received += reader.Consumed;
+        _metrics.ReceivedBytes.Inc(reader.Consumed);
+
+        // §5.4.3: acknowledge once the peer's window of bytes has arrived since the last acknowledgement.
+        if (_peerWindow > 0 && _received - _lastAcknowledged >= _peerWindow)
+        {
+            _lastAcknowledged = _received;
+            Span<byte> ack = stackalloc byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(ack, unchecked((uint)_received));
+            WriteControl(RtmpMessageType.Acknowledgement, ack);
+        }
+
+        return reader.Position;
+    }
+
+    private void Handle(in RtmpMessage message)
+    {
+        switch (message.TypeId)
+        {
+            case RtmpMessageType.WindowAcknowledgementSize:
+                if (message.Payload.Length >= 4)
+                {
+                    _peerWindow = BinaryPrimitives.ReadUInt32BigEndian(message.Payload.Span);
+                }
+
+                break;
+
+            case RtmpMessageType.UserControl:
+                HandleUserControl(message.Payload.Span);
+                break;
+
+            case RtmpMessageType.Video:
+                if (_demuxer is not null && message.StreamId == _publishStreamId)
+                {
+                    _demuxer.OnVideo(message.Timestamp, message.Payload);
+                }
+
+                break;
+
+            case RtmpMessageType.Audio:
+                if (_demuxer is not null && message.StreamId == _publishStreamId)
+                {
+                    _demuxer.OnAudio(message.Timestamp, message.Payload);
+                }
+
+                break;
+
+            case RtmpMessageType.DataAmf0:
+                HandleData(message.Payload);
+                break;
+
+            case RtmpMessageType.CommandAmf0:
+                HandleCommand(message.StreamId, message.Payload);
+                break;
+
+            case RtmpMessageType.CommandAmf3:
+                // An AMF3 command message starts with a format byte 0, then AMF0 values (as ffmpeg and SRS read it).
+                if (message.Payload.Length > 0)
+                {
+                    HandleCommand(message.StreamId, message.Payload[1..]);
+                }
+
+                break;
+
+            // SetChunkSize and Abort were applied by the chunk reader; Acknowledgement, SetPeerBandwidth,
+            // AMF3 data and aggregates carry nothing a publish needs.
+            default:
+                break;
+        }
+    }
+
+    private void HandleUserControl(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 6)
+        {
+            return;
+        }
+
+        var eventType = BinaryPrimitives.ReadUInt16BigEndian(payload);
+        if (eventType == RtmpUserControlEvent.PingRequest)
+        {
+            WriteUserControl(RtmpUserControlEvent.PingResponse, BinaryPrimitives.ReadUInt32BigEndian(payload[2..]));
+        }
+    }
+
+    private void ReadValues(ReadOnlyMemory<byte> payload, string what)
+    {
+        _values.Clear();
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(payload));
+        if (!Amf0Reader.TryReadAll(ref reader, _values))
+        {
+            throw new RtmpProtocolException($"Truncated AMF0 in a {what} message.");
+        }
+    }
+
+    private void HandleData(ReadOnlyMemory<byte> payload)
+    {
+        ReadValues(payload, "data");
+        var index = 0;
+        if (_values.Count > 0 && _values[0] is "@setDataFrame")
+        {
+            index = 1;
+        }
+
+        if (_values.Count > index + 1 && _values[index] is "onMetaData" && _values[index + 1] is Amf0Object metadata && _streamName is not null)
+        {
+            Log.Metadata(_logger, _streamName, metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
+        }
+    }
+
+    private void HandleCommand(uint streamId, ReadOnlyMemory<byte> payload)
+    {
+        ReadValues(payload, "command");
+        if (_values.Count < 2 || _values[0] is not string name || _values[1] is not double transactionId)
+        {
+            throw new RtmpProtocolException("Command message without a name and transaction id.");
+        }
+
+        if (_app is null && name != "connect")
+        {
+            throw new RtmpProtocolException("Command before connect.");
+        }
+
+        switch (name)
+        {
+            case "connect":
+                HandleConnect(transactionId);
+                break;
+
+            case "releaseStream":
+            case "FCPublish":
+                WriteCommand(0, "_result", transactionId, null, Amf0Undefined.Value);
+                break;
+
+            case "createStream":
+                WriteCommand(0, "_result", transactionId, null, (double)_nextStreamId++);
+                break;
+
+            case "publish":
+                HandlePublish(streamId);
+                break;
+
+            case "FCUnpublish":
+            case "deleteStream":
+            case "closeStream":
+                if (IsPublishing)
+                {
+                    WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+                    EndPublish();
+                }
+
+                break;
+
+            case "play":
+            case "play2":
+                WriteStatus(streamId, "error", "NetStream.Play.Failed", "Playback over RTMP is not offered by this server; use HLS or DASH.");
+                if (transactionId != 0)
+                {
+                    WriteError(transactionId, "NetConnection.Call.Failed", "Playback over RTMP is not offered by this server.");
+                }
+
+                _close = true;
+                break;
+
+            case "_result":
+            case "_error":
+            case "onStatus":
+            case "_checkbw":
+                break;
+
+            default:
+                Log.UnknownCommand(_logger, Remote, name.Length > MaxLoggedNameLength ? name[..MaxLoggedNameLength] : name);
+                if (transactionId != 0)
+                {
+                    WriteError(transactionId, "NetConnection.Call.Failed", "Method not supported.");
+                }
+
+                break;
+        }
+    }
+
+    private void HandleConnect(double transactionId)
+    {
+        if (_app is not null)
+        {
+            throw new RtmpProtocolException("A second connect on the same connection.");
+        }
+
+        var app = (_values.Count > 2 ? _values[2] as Amf0Object : null)?.GetString("app") ?? string.Empty;
+        var query = app.IndexOf('?', StringComparison.Ordinal);
+        _app = (query >= 0 ? app[..query] : app).Trim('/');
+
+        Span<byte> value = stackalloc byte[5];
+        BinaryPrimitives.WriteUInt32BigEndian(value, (uint)_options.WindowAcknowledgementSize);
+        WriteControl(RtmpMessageType.WindowAcknowledgementSize, value[..4]);
+        value[4] = 2; // dynamic limit type (§5.4.5)
+        WriteControl(RtmpMessageType.SetPeerBandwidth, value);
+        BinaryPrimitives.WriteUInt32BigEndian(value, (uint)_options.OutboundChunkSize);
+        WriteControl(RtmpMessageType.SetChunkSize, value[..4]);
+        _chunkWriter.ChunkSize = _options.OutboundChunkSize;
+
+        var properties = new Amf0Object()
+            .Add("fmsVer", "FMS/3,5,7,7009")
+            .Add("capabilities", 31d)
+            .Add("mode", 1d);
+        var information = new Amf0Object()
+            .Add("level", "status")
+            .Add("code", "NetConnection.Connect.Success")
+            .Add("description", "Connection succeeded.")
+            .Add("objectEncoding", 0d);
+        WriteCommand(0, "_result", transactionId, properties, information);
+    }
+
+    private void HandlePublish(uint streamId)
+    {
+        if (IsPublishing)
+        {
+            throw new RtmpProtocolException("A second publish on the same connection.");
+        }
+
+        if (_values.Count < 4 || _values[3] is not string publishName)
+        {
+            throw new RtmpProtocolException("publish without a stream name.");
+        }
+
+        // The publish name is the stream key; a "?query" (some encoders append one) is not part of it.
+        var query = publishName.IndexOf('?', StringComparison.Ordinal);
+        var key = query >= 0 ? publishName[..query] : publishName;
+
+        if (!_keys.TryResolve(_app!, key, out var streamName))
+        {
+            _metrics.Reject("bad_key");
+            Log.UnknownKey(_logger, Remote);
+            RejectPublish(streamId, "Invalid stream key.");
+            return;
+        }
+
+        var sink = _target.TryBeginPublish(streamName);
+        if (sink is null)
+        {
+            _metrics.Reject("duplicate");
+            Log.DuplicatePublisher(_logger, streamName, Remote);
+            RejectPublish(streamId, "The stream is already being published.");
+            return;
+        }
+
+        _streamName = streamName;
+        _publishStreamId = streamId;
+        _demuxer = new FlvMediaDemuxer(sink, _logger, streamName);
+        _metrics.Publishers.Inc();
+        _metrics.Publishes.Inc();
+        Log.PublishStarted(_logger, streamName, Remote);
+
+        WriteUserControl(RtmpUserControlEvent.StreamBegin, streamId);
+        WriteStatus(streamId, "status", "NetStream.Publish.Start", "Publishing started.");
+    }
+
+    private void RejectPublish(uint streamId, string description)
+    {
+        WriteStatus(streamId, "error", "NetStream.Publish.BadName", description);
+        _close = true;
+    }
+
+    /// <summary>Ends the publish, if any: <see cref="Segmenter.Media.IMediaSink.OnEnd"/> runs exactly once.</summary>
+    public void EndPublish()
+    {
+        var demuxer = _demuxer;
+        if (demuxer is null)
+        {
+            return;
+        }
+
+        _demuxer = null;
+        _metrics.Publishers.Dec();
+        Log.PublishEnded(_logger, _streamName!, demuxer.VideoSamples, demuxer.AudioSamples);
+        demuxer.End();
+    }
+
+    /// <summary>Host shutdown: tell a publisher its stream is over, within a short grace period.</summary>
+    private async Task SayGoodbyeAsync()
+    {
+        if (!IsPublishing || _connection.ConnectionClosed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Server shutting down.");
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
+            await _output.FlushAsync(grace.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The peer is gone or slow; nothing more to say.
+        }
+    }
+
+    private void WriteControl(byte typeId, ReadOnlySpan<byte> payload) =>
+        _chunkWriter.Write(_output, ControlChunkStream, typeId, 0, 0, payload);
+
+    private void WriteUserControl(ushort eventType, uint value)
+    {
+        Span<byte> payload = stackalloc byte[6];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, eventType);
+        BinaryPrimitives.WriteUInt32BigEndian(payload[2..], value);
+        WriteControl(RtmpMessageType.UserControl, payload);
+    }
+
+    private void WriteStatus(uint streamId, string level, string code, string description)
+    {
+        var info = new Amf0Object().Add("level", level).Add("code", code).Add("description", description);
+        WriteCommand(streamId, "onStatus", 0d, null, info);
+    }
+
+    private void WriteError(double transactionId, string code, string description)
+    {
+        var info = new Amf0Object().Add("level", "error").Add("code", code).Add("description", description);
+        WriteCommand(0, "_error", transactionId, null, info);
+    }
+
+    private void WriteCommand(uint streamId, string name, double transactionId, object? commandObject, object? argument)
+    {
+        _scratch.ResetWrittenCount();
+        Amf0Writer.WriteString(_scratch, name);
+        Amf0Writer.WriteNumber(_scratch, transactionId);
+        Amf0Writer.WriteValue(_scratch, commandObject);
+        Amf0Writer.WriteValue(_scratch, argument);
+        _chunkWriter.Write(_output, CommandChunkStream, RtmpMessageType.CommandAmf0, streamId, 0, _scratch.WrittenSpan);
+    }
+
+    public void Dispose() => _chunkReader.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3110, Level = LogLevel.Information, Message = "RTMP publish of stream {StreamName} started from {Remote}")]
+        public static partial void PublishStarted(ILogger logger, string streamName, string remote);
+
+        [LoggerMessage(EventId = 3111, Level = LogLevel.Information, Message = "RTMP publish of stream {StreamName} ended ({VideoSamples} video, {AudioSamples} audio samples)")]
+        public static partial void PublishEnded(ILogger logger, string streamName, long videoSamples, long audioSamples);
+
+        [LoggerMessage(EventId = 3112, Level = LogLevel.Warning, Message = "RTMP publish refused from {Remote}: unknown key")]
+        public static partial void UnknownKey(ILogger logger, string remote);
+
+        [LoggerMessage(EventId = 3113, Level = LogLevel.Warning, Message = "RTMP publish of stream {StreamName} refused from {Remote}: the stream is already live")]
+        public static partial void DuplicatePublisher(ILogger logger, string streamName, string remote);
+
+        [LoggerMessage(EventId = 3114, Level = LogLevel.Information, Message = "RTMP stream {StreamName} metadata: {Width}x{Height} at {FrameRate} fps")]
+        public static partial void Metadata(ILogger logger, string streamName, double width, double height, double frameRate);
+
+        [LoggerMessage(EventId = 3116, Level = LogLevel.Debug, Message = "RTMP handshake with {Remote}: {Form} form")]
+        public static partial void Handshake(ILogger logger, string remote, string form);
+
+        [LoggerMessage(EventId = 3115, Level = LogLevel.Debug, Message = "RTMP command {Command} from {Remote} is not supported")]
+        public static partial void UnknownCommand(ILogger logger, string remote, string command);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Segmenter.Dash;
+
+/// <summary>One AdaptationSet/Representation of the MPD (one CMAF track).</summary>
+internal sealed class MpdTrack
+{
+    public required string Prefix { get; init; }
+
+    public required bool IsVideo { get; init; }
+
+    public required int Timescale { get; init; }
+
+    public required string Codec { get; init; }
+
+    public required long Bandwidth { get; init; }
+
+    public int Width { get; init; }
+
+    public int Height { get; init; }
+
+    public double FrameRate { get; init; }
+
+    public int SampleRate { get; init; }
+
+    public int Channels { get; init; }
+
+    /// <summary>Segments to list, ascending and contiguous in MSN.</summary>
+    public required IReadOnlyList<SegmentInfo> Segments { get; init; }
+}
+
+/// <summary>MPD-level attributes.</summary>
+internal readonly record struct MpdParams(
+    string SessionId,
+    bool Dynamic,
+    DateTimeOffset AvailabilityStartTime,
+    DateTimeOffset PublishTime,
+    TimeSpan TargetDuration,
+    TimeSpan TimeShiftBufferDepth,
+    double PresentationDuration);
+
+/// <summary>
+/// Renders the DASH MPD (ISO/IEC 23009-1) for the live profile with CMAF segments: SegmentTemplate with
+/// $Number$ and a SegmentTimeline that repeats the real segment durations (§5.3.9.6).
+/// </summary>
+internal static class MpdWriter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static byte[] Write(StringBuilder sb, in MpdParams p, IReadOnlyList<MpdTrack> tracks)
+    {
+        sb.Clear();
+        sb.Append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        sb.Append("<MPD xmlns=\"urn:mpeg:dash:schema:mpd:2011\" profiles=\"urn:mpeg:dash:profile:isoff-live:2011,urn:mpeg:dash:profile:cmaf:2019\"");
+        if (p.Dynamic)
+        {
+            sb.Append(" type=\"dynamic\" availabilityStartTime=\"");
+            AppendDate(sb, p.AvailabilityStartTime);
+            sb.Append("\" publishTime=\"");
+            AppendDate(sb, p.PublishTime);
+            sb.Append("\" minimumUpdatePeriod=\"");
+            AppendDuration(sb, p.TargetDuration.TotalSeconds);
+            sb.Append("\" suggestedPresentationDelay=\"");
+            AppendDuration(sb, 3 * p.TargetDuration.TotalSeconds);
+            sb.Append("\" timeShiftBufferDepth=\"");
+            AppendDuration(sb, p.TimeShiftBufferDepth.TotalSeconds);
+            sb.Append('"');
+        }
+        else
+        {
+            sb.Append(" type=\"static\" mediaPresentationDuration=\"");
+            AppendDuration(sb, p.PresentationDuration);
+            sb.Append('"');
+        }
+
+        sb.Append(" minBufferTime=\"");
+        AppendDuration(sb, p.TargetDuration.TotalSeconds);
+        sb.Append("\">\n  <Period id=\"0\" start=\"PT0S\">\n");
+
+        for (var i = 0; i < tracks.Count; i++)
+        {
+            var t = tracks[i];
+            var contentType = t.IsVideo ? "video" : "audio";
+            sb.Append(Inv, $"    <AdaptationSet id=\"{i}\" contentType=\"{contentType}\" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
+            var startNumber = t.Segments.Count > 0 ? t.Segments[0].Msn : 0;
+            sb.Append(Inv, $"      <SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{p.SessionId}/{t.Prefix}_init.mp4\" media=\"{p.SessionId}/{t.Prefix}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
+            sb.Append("        <SegmentTimeline>\n");
+            AppendTimeline(sb, t.Segments);
+            sb.Append("        </SegmentTimeline>\n      </SegmentTemplate>\n");
+            sb.Append(Inv, $"      <Representation id=\"{t.Prefix}\" bandwidth=\"{Math.Max(1, t.Bandwidth)}\" codecs=\"{t.Codec}\"");
+            if (t.IsVideo)
+            {
+                sb.Append(Inv, $" width=\"{t.Width}\" height=\"{t.Height}\" sar=\"1:1\"");
+                if (t.FrameRate > 0)
+                {
+                    sb.Append(" frameRate=\"").Append(FormatFrameRate(t.FrameRate)).Append('"');
+                }
+
+                sb.Append("/>\n");
+            }
+            else
+            {
+                sb.Append(Inv, $" audioSamplingRate=\"{t.SampleRate}\">\n");
+                sb.Append(Inv, $"        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{t.Channels}\"/>\n");
+                sb.Append("      </Representation>\n");
+            }
+
+            sb.Append("    </AdaptationSet>\n");
+        }
+
+        sb.Append("  </Period>\n</MPD>\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>Run-length S elements; t is repeated only where the timeline is not contiguous.</summary>
+    private static void AppendTimeline(StringBuilder sb, IReadOnlyList<SegmentInfo> segments)
+    {
+        var i = 0;
+        long expected = -1;
+        while (i < segments.Count)
+        {
+            var start = segments[i].StartTime;
+            var d = segments[i].Ticks;
+            var repeat = 0;
+            while (i + repeat + 1 < segments.Count
+                && segments[i + repeat + 1].Ticks == d
+                && segments[i + repeat + 1].StartTime == start + ((repeat + 1) * d))
+            {
+                repeat++;
+            }
+
+            sb.Append("          <S");
+            if (start != expected)
+            {
+                sb.Append(Inv, $" t=\"{start}\"");
+            }
+
+            sb.Append(Inv, $" d=\"{d}\"");
+            if (repeat > 0)
+            {
+                sb.Append(Inv, $" r=\"{repeat}\"");
+            }
+
+            sb.Append("/>\n");
+            expected = start + ((repeat + 1) * d);
+            i += repeat + 1;
+        }
+    }
+
+    internal static string FormatFrameRate(double fps)
+    {
+        var rounded = Math.Round(fps);
+        if (Math.Abs(fps - rounded) < 0.001)
+        {
+            return ((long)rounded).ToString(Inv);
+        }
+
+        var ntsc = Math.Round(fps * 1.001);
+        if (Math.Abs((ntsc * 1000 / 1001) - fps) < 0.001)
+        {
+            return string.Create(Inv, $"{(long)(ntsc * 1000)}/1001");
+        }
+
+        return string.Create(Inv, $"{(long)Math.Round(fps * 1000)}/1000");
+    }
+
+    private static void AppendDuration(StringBuilder sb, double seconds) =>
+        sb.Append(Inv, $"PT{Math.Max(0, seconds):0.###}S");
+
+    private static void AppendDate(StringBuilder sb, DateTimeOffset value) =>
+        sb.Append(Inv, $"{value.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}");
+}

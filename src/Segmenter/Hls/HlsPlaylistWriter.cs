@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Text;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Segmenter.Hls;
+
+/// <summary>What a live media playlist rendering needs, besides the track's view.</summary>
+internal readonly record struct MediaPlaylistParams(
+    string SessionId,
+    int TargetDuration,
+    double PartTarget,
+    int WindowSegments,
+    bool Ended,
+    string? ReportUri,
+    long ReportMsn,
+    int ReportPart);
+
+/// <summary>What the multivariant playlist advertises.</summary>
+internal readonly record struct MasterPlaylistParams(
+    bool HasVideo,
+    bool HasAudio,
+    long Bandwidth,
+    long AverageBandwidth,
+    string Codecs,
+    int Width,
+    int Height,
+    double FrameRate,
+    int AudioChannels);
+
+/// <summary>
+/// Renders HLS playlists (RFC 8216bis) with the LL-HLS extensions (§4.4.3.7 EXT-X-PART, §4.4.3.8
+/// EXT-X-SERVER-CONTROL, §4.4.5.2 EXT-X-SKIP, §4.4.5.3 EXT-X-PRELOAD-HINT, §4.4.5.4 EXT-X-RENDITION-REPORT).
+/// Called once per change on the ingest thread; viewers get the cached bytes.
+/// </summary>
+internal static class HlsPlaylistWriter
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static byte[] WriteMaster(StringBuilder sb, in MasterPlaylistParams p)
+    {
+        sb.Clear();
+        sb.Append("#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        if (p.HasVideo && p.HasAudio)
+        {
+            sb.Append(Inv, $"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{p.AudioChannels}\",URI=\"audio.m3u8\"\n");
+        }
+
+        sb.Append(Inv, $"#EXT-X-STREAM-INF:BANDWIDTH={p.Bandwidth},AVERAGE-BANDWIDTH={p.AverageBandwidth},CODECS=\"{p.Codecs}\"");
+        if (p.HasVideo)
+        {
+            sb.Append(Inv, $",RESOLUTION={p.Width}x{p.Height}");
+            if (p.FrameRate > 0)
+            {
+                sb.Append(Inv, $",FRAME-RATE={p.FrameRate:0.000}");
+            }
+
+            if (p.HasAudio)
+            {
+                sb.Append(",AUDIO=\"audio\"");
+            }
+
+            sb.Append("\nvideo.m3u8\n");
+        }
+        else
+        {
+            sb.Append("\naudio.m3u8\n");
+        }
+
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>
+    /// The live media playlist, or its delta update when <paramref name="skip"/> is set.
+    /// Returns null for a delta update that would skip nothing.
+    /// </summary>
+    public static byte[]? WriteLive(StringBuilder sb, TrackView view, in MediaPlaylistParams p, bool skip)
+    {
+        var segments = view.Segments.AsSpan();
+        if (segments.Length > p.WindowSegments)
+        {
+            segments = segments[^p.WindowSegments..];
+        }
+
+        // §6.2.5.1: segments may be skipped when they end at least CAN-SKIP-UNTIL before the playlist end.
+        var skipUntil = 6.0 * p.TargetDuration;
+        var skipped = 0;
+        if (skip)
+        {
+            var fromEnd = 0.0;
+            foreach (var part in view.PendingParts)
+            {
+                fromEnd += part.Duration;
+            }
+
+            for (var i = segments.Length - 1; i >= 0; i--)
+            {
+                if (fromEnd >= skipUntil)
+                {
+                    skipped = i + 1;
+                    break;
+                }
+
+                fromEnd += segments[i].Info.Duration;
+            }
+
+            if (skipped == 0)
+            {
+                return null;
+            }
+        }
+
+        sb.Clear();
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:{p.TargetDuration}\n");
+        sb.Append(Inv, $"#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={3 * p.PartTarget:0.0####},CAN-SKIP-UNTIL={skipUntil:0.0####}\n");
+        sb.Append(Inv, $"#EXT-X-PART-INF:PART-TARGET={p.PartTarget:0.0####}\n");
+        var firstMsn = segments.Length > 0 ? segments[0].Msn : view.NextMsn;
+        sb.Append(Inv, $"#EXT-X-MEDIA-SEQUENCE:{firstMsn}\n");
+        if (skipped > 0)
+        {
+            sb.Append(Inv, $"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n");
+        }
+
+        sb.Append(Inv, $"#EXT-X-MAP:URI=\"{p.SessionId}/{view.Prefix}_init.mp4\"\n");
+
+        // §4.4.3.7 / Appendix: parts are listed only near the live edge (here: segments starting within
+        // three target durations of the end), so the playlist stays small.
+        var partsFrom = segments.Length;
+        var age = 0.0;
+        for (var i = segments.Length - 1; i >= 0 && age < 3.0 * p.TargetDuration; i--)
+        {
+            age += segments[i].Info.Duration;
+            partsFrom = i;
+        }
+
+        for (var i = skipped; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            sb.Append("#EXT-X-PROGRAM-DATE-TIME:");
+            AppendDate(sb, segment.Info.ProgramDateTime);
+            sb.Append('\n');
+            if (i >= partsFrom)
+            {
+                foreach (var part in segment.Parts)
+                {
+                    AppendPart(sb, p.SessionId, view.Prefix, part);
+                }
+            }
+
+            sb.Append(Inv, $"#EXTINF:{segment.Info.Duration:0.00000},\n{p.SessionId}/{view.Prefix}_{segment.Msn}.m4s\n");
+        }
+
+        if (!p.Ended)
+        {
+            foreach (var part in view.PendingParts)
+            {
+                AppendPart(sb, p.SessionId, view.Prefix, part);
+            }
+
+            sb.Append(Inv, $"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{p.SessionId}/{view.Prefix}_{view.NextMsn}.{view.PendingParts.Length}.m4s\"\n");
+        }
+
+        if (p.ReportUri is not null && p.ReportMsn >= 0)
+        {
+            sb.Append(Inv, $"#EXT-X-RENDITION-REPORT:URI=\"{p.ReportUri}\",LAST-MSN={p.ReportMsn},LAST-PART={p.ReportPart}\n");
+        }
+
+        if (p.Ended)
+        {
+            sb.Append("#EXT-X-ENDLIST\n");
+        }
+
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>The recording's VOD playlist: every segment of the session, URIs relative to the name folder.</summary>
+    public static byte[] WriteRecorded(StringBuilder sb, string sessionId, string prefix, IReadOnlyList<SegmentInfo> segments, int targetDuration)
+    {
+        sb.Clear();
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:{targetDuration}\n");
+        sb.Append(Inv, $"#EXT-X-MEDIA-SEQUENCE:{(segments.Count > 0 ? segments[0].Msn : 0)}\n");
+        sb.Append(Inv, $"#EXT-X-MAP:URI=\"{sessionId}/{prefix}_init.mp4\"\n");
+        foreach (var segment in segments)
+        {
+            sb.Append("#EXT-X-PROGRAM-DATE-TIME:");
+            AppendDate(sb, segment.ProgramDateTime);
+            sb.Append(Inv, $"\n#EXTINF:{segment.Duration:0.00000},\n{sessionId}/{prefix}_{segment.Msn}.m4s\n");
+        }
+
+        sb.Append("#EXT-X-ENDLIST\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>
+    /// EXT-X-TARGETDURATION (§4.4.3.1): every EXTINF rounded to the nearest integer must not exceed it.
+    /// </summary>
+    public static int TargetDurationFor(double longestSegment, TimeSpan configured) =>
+        Math.Max((int)Math.Ceiling(configured.TotalSeconds - 1e-9), (int)Math.Floor(longestSegment + 0.5));
+
+    private static void AppendPart(StringBuilder sb, string sessionId, string prefix, TrackPart part)
+    {
+        sb.Append(Inv, $"#EXT-X-PART:DURATION={part.Duration:0.00000},URI=\"{sessionId}/{prefix}_{part.Msn}.{part.Index}.m4s\"");
+        sb.Append(part.Independent ? ",INDEPENDENT=YES\n" : "\n");
+    }
+
+    private static void AppendDate(StringBuilder sb, DateTimeOffset value) =>
+        sb.Append(Inv, $"{value.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}");
+}

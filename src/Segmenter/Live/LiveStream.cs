@@ -1,0 +1,990 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using StreamVerse.Segmenter.Dash;
+using StreamVerse.Segmenter.Fmp4;
+using StreamVerse.Segmenter.Hls;
+using StreamVerse.Segmenter.Media;
+using StreamVerse.Segmenter.Recording;
+
+namespace StreamVerse.Segmenter.Live;
+
+/// <summary>
+/// One publish session: packages what ingest delivers into CMAF (one track per file), keeps the recent
+/// segments and parts in memory for HLS/LL-HLS and DASH, and records everything to disk.
+/// <para>
+/// Threading: the <see cref="IMediaSink"/> methods run on the ingest thread and own all mutable state.
+/// After each change they publish an immutable <see cref="StreamView"/> (playlists already rendered) and
+/// wake blocked viewers; the Get* methods only read the current view, so viewers never take a lock and
+/// never slow ingest.
+/// </para>
+/// </summary>
+public sealed partial class LiveStream : IMediaSink
+{
+    private const int MaxPreStartAudio = 512;
+
+    private readonly LiveStreamRegistry _registry;
+    private readonly SegmenterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RecordingWriter _recorder;
+    private readonly string _recordingDirectory;
+    private readonly StringBuilder _sb = new(8192);
+    private readonly long _targetTicks;
+    private readonly long _partTicks;
+    private readonly TimeSpan _waitLimit;
+    private readonly Queue<(long Dts, bool SegmentEnd)> _audioBoundaries = new();
+    private readonly List<(long Dts, byte[] Data)> _preStartAudio = [];
+    private readonly List<double> _publishDelays = [];
+
+    private AvcConfig? _avc;
+    private AacConfig? _aac;
+    private TrackState? _video;
+    private TrackState? _audio;
+    private bool _started;
+    private bool _ended;
+    private bool _dirty;
+    private bool _segmentsChanged;
+    private long _zero;
+    private long _lastVideoDts;
+    private long _lastVideoDuration = 3600;
+    private long _videoPartLimit;
+    private long _videoSamples;
+    private long _audioFrameTicks90k;
+    private bool _audioTimelineStarted;
+    private long _audioRunStartDts;
+    private long _audioRunStartTicks;
+    private long _audioRunCount;
+    private DateTimeOffset _startWallClock;
+    private double _frozenPartTarget;
+    private double _peakBandwidth;
+    private long _renderVersion;
+    private StoredObject? _master;
+    private StoredObject? _mpd;
+
+    private StreamView _view = StreamView.Empty;
+    private TaskCompletionSource _changed = NewSignal();
+    private long _segmentsProduced;
+    private long _partsProduced;
+
+    internal LiveStream(string name, string sessionId, LiveStreamRegistry registry, SegmenterOptions options, TimeProvider time, RecordingWriter recorder, ILogger logger)
+    {
+        Name = name;
+        SessionId = sessionId;
+        _registry = registry;
+        _options = options;
+        _time = time;
+        _recorder = recorder;
+        _logger = logger;
+        _recordingDirectory = Path.Combine(options.RecordingsPath, name);
+        _targetTicks = ToTicks90k(options.TargetDuration);
+        _partTicks = ToTicks90k(options.PartTarget);
+        _waitLimit = options.TargetDuration * 3;
+    }
+
+    /// <summary>Raised on the ingest thread after a part is published, with the seconds between the arrival
+    /// of the part's first sample and its publication (for a publish-delay histogram). Keep handlers cheap.</summary>
+    public event Action<double>? PartPublished;
+
+    public string Name { get; }
+
+    /// <summary>Unique per publish; the folder of this session's files.</summary>
+    public string SessionId { get; }
+
+    public bool IsEnded => Volatile.Read(ref _view).Ended;
+
+    /// <summary>Completed segments (of the video track, or of the audio track for audio-only streams).</summary>
+    public long SegmentsProduced => Interlocked.Read(ref _segmentsProduced);
+
+    /// <summary>Parts published, all tracks.</summary>
+    public long PartsProduced => Interlocked.Read(ref _partsProduced);
+
+    /// <summary>Peak segment bitrate, video + audio, in bits per second; null before the first segment.</summary>
+    public double? PeakBandwidth
+    {
+        get
+        {
+            var value = Volatile.Read(ref _peakBandwidth);
+            return value > 0 ? value : null;
+        }
+    }
+
+    internal StreamView View => Volatile.Read(ref _view);
+
+    // ---------------------------------------------------------------- ingest side (one thread)
+
+    public void OnVideoConfig(ReadOnlySpan<byte> avcDecoderConfigurationRecord)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        if (_started)
+        {
+            if (_avc is null || !avcDecoderConfigurationRecord.SequenceEqual(_avc.Record))
+            {
+                Log.ConfigChangeIgnored(_logger, Name, "video");
+            }
+
+            return;
+        }
+
+        try
+        {
+            _avc = AvcConfig.Parse(avcDecoderConfigurationRecord);
+        }
+        catch (InvalidDataException ex)
+        {
+            Log.BadConfig(_logger, Name, "video", ex);
+        }
+    }
+
+    public void OnAudioConfig(ReadOnlySpan<byte> audioSpecificConfig)
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        if (_started)
+        {
+            if (_aac is null || !audioSpecificConfig.SequenceEqual(_aac.Record))
+            {
+                Log.ConfigChangeIgnored(_logger, Name, "audio");
+            }
+
+            return;
+        }
+
+        try
+        {
+            _aac = AacConfig.Parse(audioSpecificConfig);
+        }
+        catch (InvalidDataException ex)
+        {
+            Log.BadConfig(_logger, Name, "audio", ex);
+        }
+    }
+
+    public void OnSample(TrackKind track, long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data)
+    {
+        if (_ended || data.IsEmpty)
+        {
+            return;
+        }
+
+        var arrival = _time.GetTimestamp();
+        if (!_started)
+        {
+            if (track == TrackKind.Video)
+            {
+                if (_avc is null || !isKeyframe)
+                {
+                    return;
+                }
+
+                Start(dts);
+            }
+            else
+            {
+                if (_aac is null)
+                {
+                    return;
+                }
+
+                if (_avc is not null)
+                {
+                    // Video decides where the timeline starts; hold audio until its first keyframe.
+                    if (_preStartAudio.Count == MaxPreStartAudio)
+                    {
+                        _preStartAudio.RemoveAt(0);
+                    }
+
+                    _preStartAudio.Add((dts, data.ToArray()));
+                    return;
+                }
+
+                Start(dts);
+            }
+        }
+
+        if (track == TrackKind.Video)
+        {
+            if (_video is not null)
+            {
+                AddVideo(dts, pts, isKeyframe, data, arrival);
+            }
+        }
+        else if (_audio is not null)
+        {
+            AddAudio(dts, data, arrival);
+        }
+
+        if (_dirty)
+        {
+            Publish();
+        }
+    }
+
+    public void OnEnd()
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        if (!_started)
+        {
+            Publish();
+            _registry.Remove(this);
+            return;
+        }
+
+        var arrival = _time.GetTimestamp();
+        if (_video is not null)
+        {
+            if (_video.PendingCount > 0)
+            {
+                _video.SetLastDuration((int)_lastVideoDuration);
+                CloseVideoPart(long.MaxValue, endSegment: true); // the last audio segment takes all remaining audio
+            }
+            else if (_video.SegmentPartCount > 0)
+            {
+                CloseSegment(_video);
+                _audioBoundaries.Enqueue((long.MaxValue, true));
+            }
+        }
+
+        if (_audio is not null)
+        {
+            if (_video is not null)
+            {
+                DrainAudioBoundaries(final: true);
+            }
+
+            if (_audio.PendingCount > 0)
+            {
+                ClosePart(_audio, _audio.PendingCount, arrival);
+            }
+
+            if (_audio.SegmentPartCount > 0)
+            {
+                CloseSegment(_audio);
+            }
+        }
+
+        Publish();
+        Log.Ended(_logger, Name, SessionId, _video?.NextMsn ?? _audio?.NextMsn ?? 0);
+        _ = FinishRecordingAsync();
+    }
+
+    private void Start(long dts)
+    {
+        _started = true;
+        _zero = dts;
+        _startWallClock = _time.GetUtcNow();
+        var retain = _options.WindowSegments + 4;
+        if (_avc is not null)
+        {
+            _video = new TrackState(TrackKind.Video, 90000, InitSegmentWriter.WriteVideo(_avc), _avc.Codec, SessionId, retain);
+            Record(_video, "init.mp4", _video.Init.Chunks);
+        }
+
+        if (_aac is not null)
+        {
+            _audio = new TrackState(TrackKind.Audio, _aac.SampleRate, InitSegmentWriter.WriteAudio(_aac), _aac.Codec, SessionId, retain);
+            _audioFrameTicks90k = (long)_aac.FrameLength * 90000 / _aac.SampleRate;
+            Record(_audio, "init.mp4", _audio.Init.Chunks);
+        }
+
+        // Video parts end early enough that the matching audio part (cut at the first audio frame at or
+        // after the video boundary, so up to one frame longer) still fits the part target.
+        _videoPartLimit = Math.Max(1, _partTicks - (_audio is not null ? _audioFrameTicks90k : 0));
+        Log.Started(_logger, Name, SessionId, _video?.Codec ?? "-", _audio?.Codec ?? "-");
+
+        if (_video is not null && _audio is not null)
+        {
+            // Buffered audio that starts at or after the first keyframe joins the timeline; earlier is dropped.
+            var arrival = _time.GetTimestamp();
+            foreach (var (audioDts, audioData) in _preStartAudio)
+            {
+                AddAudio(audioDts, audioData, arrival);
+            }
+        }
+
+        _preStartAudio.Clear();
+    }
+
+    private void AddVideo(long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data, long arrival)
+    {
+        var v = _video!;
+        if (v.PendingCount > 0)
+        {
+            var duration = Math.Clamp(dts - _lastVideoDts, 1, int.MaxValue);
+            _lastVideoDuration = duration;
+            v.SetLastDuration((int)duration);
+            var segmentTicks = v.NextDecodeTime - v.SegmentStartTime;
+            if (isKeyframe && segmentTicks >= _targetTicks)
+            {
+                CloseVideoPart(dts, endSegment: true);
+            }
+            else if (v.PendingTicks + duration > _videoPartLimit)
+            {
+                CloseVideoPart(dts, endSegment: false);
+            }
+        }
+
+        var cts = (int)Math.Clamp(pts - dts, int.MinValue, int.MaxValue);
+        v.Append(v.NextDecodeTime, 0, cts, isKeyframe, dts, arrival, _time.GetUtcNow(), data);
+        _lastVideoDts = dts;
+        _videoSamples++;
+    }
+
+    /// <param name="boundaryDts">Input DTS (shared clock) where the next video part starts.</param>
+    private void CloseVideoPart(long boundaryDts, bool endSegment)
+    {
+        var v = _video!;
+        ClosePart(v, v.PendingCount, v.PendingFirstArrival);
+        if (endSegment)
+        {
+            CloseSegment(v);
+        }
+
+        if (_audio is not null)
+        {
+            _audioBoundaries.Enqueue((boundaryDts, endSegment));
+            DrainAudioBoundaries(final: false);
+        }
+    }
+
+    private void AddAudio(long dts, ReadOnlySpan<byte> data, long arrival)
+    {
+        if (dts < _zero)
+        {
+            return;
+        }
+
+        var a = _audio!;
+        var frame = _aac!.FrameLength;
+
+        // Exact 1024-sample durations, accumulated; the input clock only resyncs the run after a real gap
+        // (more than one frame late), never per sample.
+        var expected = _audioRunStartDts + (_audioRunCount * frame * 90000 / a.Timescale);
+        if (!_audioTimelineStarted || dts - expected > _audioFrameTicks90k)
+        {
+            var ticks = (dts - _zero) * a.Timescale / 90000;
+            _audioRunStartTicks = _audioTimelineStarted ? Math.Max(ticks, a.NextDecodeTime) : ticks;
+            _audioRunStartDts = dts;
+            _audioRunCount = 0;
+            _audioTimelineStarted = true;
+        }
+
+        var decodeTime = _audioRunStartTicks + (_audioRunCount * frame);
+        _audioRunCount++;
+
+        if (_video is null && a.PendingCount > 0)
+        {
+            // Audio-only: cut by duration.
+            var segmentTicks = a.NextDecodeTime - a.SegmentStartTime;
+            if (segmentTicks * 90000 >= _targetTicks * a.Timescale)
+            {
+                ClosePart(a, a.PendingCount, a.PendingFirstArrival);
+                CloseSegment(a);
+            }
+            else if ((a.PendingTicks + frame) * 90000 > _partTicks * a.Timescale)
+            {
+                ClosePart(a, a.PendingCount, a.PendingFirstArrival);
+            }
+        }
+
+        a.Append(decodeTime, frame, 0, true, dts, arrival, _time.GetUtcNow(), data);
+
+        if (_video is not null)
+        {
+            DrainAudioBoundaries(final: false);
+        }
+    }
+
+    /// <summary>
+    /// Cuts audio at the video's part boundaries: each audio part ends before the first audio sample whose
+    /// DTS is at or after the video boundary, so both tracks share MSNs and part indices.
+    /// </summary>
+    private void DrainAudioBoundaries(bool final)
+    {
+        var a = _audio!;
+        while (_audioBoundaries.Count > 0)
+        {
+            var (boundary, segmentEnd) = _audioBoundaries.Peek();
+            var index = a.FindFirstAtOrAfter(boundary);
+            if (final)
+            {
+                // The stream is over: no later audio will come to close a boundary, and the last audio
+                // segment takes everything left.
+                index = index < 0 || _audioBoundaries.Count == 1 ? a.PendingCount : index;
+            }
+            else if (index < 0)
+            {
+                return; // wait for audio to pass the boundary
+            }
+
+            _audioBoundaries.Dequeue();
+            if (index > 0)
+            {
+                ClosePart(a, index, a.PendingFirstArrival);
+            }
+            else
+            {
+                Log.EmptyAudioPart(_logger, Name, a.NextMsn);
+            }
+
+            if (segmentEnd)
+            {
+                CloseSegment(a);
+            }
+        }
+    }
+
+    private void ClosePart(TrackState track, int count, long firstArrival)
+    {
+        var part = track.ClosePart(count);
+        _dirty = true;
+        Interlocked.Increment(ref _partsProduced);
+        Record(track, string.Create(CultureInfo.InvariantCulture, $"{part.Msn}.{part.Index}.m4s"), part.Body.Chunks);
+        _publishDelays.Add(_time.GetElapsedTime(firstArrival).TotalSeconds);
+    }
+
+    private void CloseSegment(TrackState track)
+    {
+        if (track == _audio && _video is not null)
+        {
+            // Same wall-clock mapping as the video segment with this MSN.
+            var videoSegments = _video.AllSegments;
+            var index = track.NextMsn - (videoSegments.Count > 0 ? videoSegments[0].Msn : 0);
+            if (index >= 0 && index < videoSegments.Count)
+            {
+                var video = videoSegments[(int)index];
+                var offset = ((double)track.SegmentStartTime / track.Timescale) - ((double)video.StartTime / 90000);
+                track.SegmentProgramDateTime = video.ProgramDateTime.AddSeconds(offset);
+            }
+        }
+
+        var segment = track.CloseSegment();
+        if (segment is null)
+        {
+            return;
+        }
+
+        _dirty = true;
+        _segmentsChanged = true;
+        Record(track, string.Create(CultureInfo.InvariantCulture, $"{segment.Msn}.m4s"), segment.Body.Chunks);
+        if (track == (_video ?? _audio))
+        {
+            Interlocked.Increment(ref _segmentsProduced);
+        }
+
+        var total = 0.0;
+        foreach (var t in (ReadOnlySpan<TrackState?>)[_video, _audio])
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            if (t.SegmentBitrate(segment.Msn) is not { } bitrate)
+            {
+                return; // the other track has not closed this MSN yet
+            }
+
+            total += bitrate;
+        }
+
+        Volatile.Write(ref _peakBandwidth, Math.Max(_peakBandwidth, total));
+    }
+
+    private void Record(TrackState track, string suffix, ReadOnlyMemory<byte>[] chunks) =>
+        _recorder.TryWrite(Path.Combine(_recordingDirectory, SessionId, track.Prefix + "_" + suffix), chunks);
+
+    // ---------------------------------------------------------------- publishing
+
+    private int TargetDuration() =>
+        HlsPlaylistWriter.TargetDurationFor(Math.Max(_video?.MaxSegmentDuration ?? 0, _audio?.MaxSegmentDuration ?? 0), _options.TargetDuration);
+
+    private double PartTarget()
+    {
+        if (_frozenPartTarget > 0)
+        {
+            return _frozenPartTarget;
+        }
+
+        var value = Math.Max(_options.PartTarget.TotalSeconds, Math.Max(_video?.MaxPartDuration ?? 0, _audio?.MaxPartDuration ?? 0));
+        value = Math.Ceiling(value * 100000) / 100000;
+
+        // Frozen once every track has a segment: a changing PART-TARGET breaks iOS players.
+        if ((_video is null || _video.NextMsn > 0) && (_audio is null || _audio.NextMsn > 0))
+        {
+            _frozenPartTarget = value;
+        }
+
+        return value;
+    }
+
+    private void Publish()
+    {
+        _dirty = false;
+        var targetDuration = TargetDuration();
+        var partTarget = PartTarget();
+        var video = _video?.CreateView();
+        var audio = _audio?.CreateView();
+        if (video is not null)
+        {
+            RenderPlaylists(video, audio, "audio.m3u8", targetDuration, partTarget);
+        }
+
+        if (audio is not null)
+        {
+            RenderPlaylists(audio, video, "video.m3u8", targetDuration, partTarget);
+        }
+
+        if (_segmentsChanged || _ended)
+        {
+            _segmentsChanged = false;
+            RenderMasterAndMpd();
+        }
+
+        var view = new StreamView
+        {
+            Started = _started,
+            Ended = _ended,
+            Video = video,
+            Audio = audio,
+            Master = _master,
+            Mpd = _mpd,
+            TargetDuration = targetDuration,
+        };
+        Volatile.Write(ref _view, view);
+        Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
+
+        if (_publishDelays.Count > 0)
+        {
+            var handler = PartPublished;
+            foreach (var delay in _publishDelays)
+            {
+                handler?.Invoke(delay);
+            }
+
+            _publishDelays.Clear();
+        }
+    }
+
+    private void RenderPlaylists(TrackView view, TrackView? other, string otherUri, int targetDuration, double partTarget)
+    {
+        var (reportMsn, reportPart) = other?.LastPart ?? (-1, -1);
+        var p = new MediaPlaylistParams(SessionId, targetDuration, partTarget, _options.WindowSegments, _ended, other is null ? null : otherUri, reportMsn, reportPart);
+        view.Playlist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: false)!, NextETag(), StoredObject.HlsPlaylist);
+        if (!_ended && HlsPlaylistWriter.WriteLive(_sb, view, p, skip: true) is { } delta)
+        {
+            view.DeltaPlaylist = new StoredObject(delta, NextETag(), StoredObject.HlsPlaylist);
+        }
+    }
+
+    private void RenderMasterAndMpd()
+    {
+        var tracks = BuildMpdTracks(live: true);
+        if (tracks is null)
+        {
+            return;
+        }
+
+        _master = new StoredObject(HlsPlaylistWriter.WriteMaster(_sb, MasterParams()), NextETag(), StoredObject.HlsPlaylist);
+        var window = _options.TargetDuration * _options.WindowSegments;
+        var mpd = new MpdParams(SessionId, Dynamic: !_ended, _startWallClock, _time.GetUtcNow(), _options.TargetDuration, window, TotalDuration());
+        _mpd = new StoredObject(MpdWriter.Write(_sb, mpd, tracks), NextETag(), StoredObject.DashManifest);
+    }
+
+    /// <summary>Null until every track has completed a segment.</summary>
+    private List<MpdTrack>? BuildMpdTracks(bool live)
+    {
+        var tracks = new List<MpdTrack>(2);
+        foreach (var t in (ReadOnlySpan<TrackState?>)[_video, _audio])
+        {
+            if (t is null)
+            {
+                continue;
+            }
+
+            if (t.AllSegments.Count == 0)
+            {
+                return null;
+            }
+
+            IReadOnlyList<SegmentInfo> segments = t.AllSegments;
+            if (live && segments.Count > _options.WindowSegments)
+            {
+                segments = [.. t.AllSegments.Skip(segments.Count - _options.WindowSegments)];
+            }
+
+            tracks.Add(new MpdTrack
+            {
+                Prefix = t.Prefix,
+                IsVideo = t.Kind == TrackKind.Video,
+                Timescale = t.Timescale,
+                Codec = t.Codec,
+                Bandwidth = (long)Math.Ceiling(t.PeakBitrate),
+                Width = _avc?.Width ?? 0,
+                Height = _avc?.Height ?? 0,
+                FrameRate = FrameRate(),
+                SampleRate = _aac?.SampleRate ?? 0,
+                Channels = _aac?.Channels ?? 0,
+                Segments = segments,
+            });
+        }
+
+        return tracks;
+    }
+
+    private MasterPlaylistParams MasterParams()
+    {
+        double average = 0;
+        foreach (var t in (ReadOnlySpan<TrackState?>)[_video, _audio])
+        {
+            if (t is not null && t.TotalTicks > 0)
+            {
+                average += t.TotalBytes * 8.0 * t.Timescale / t.TotalTicks;
+            }
+        }
+
+        var codecs = _video is not null && _audio is not null ? _video.Codec + "," + _audio.Codec : (_video ?? _audio)!.Codec;
+        return new MasterPlaylistParams(
+            _video is not null,
+            _audio is not null,
+            (long)Math.Ceiling(Math.Max(_peakBandwidth, average)),
+            (long)Math.Ceiling(average),
+            codecs,
+            _avc?.Width ?? 0,
+            _avc?.Height ?? 0,
+            FrameRate(),
+            _aac?.Channels ?? 0);
+    }
+
+    private double FrameRate()
+    {
+        if (_avc?.FrameRate is { } vui && vui is > 0 and < 1000)
+        {
+            return vui;
+        }
+
+        return _video is not null && _videoSamples > 1 && _video.NextDecodeTime > 0
+            ? Math.Round(90000.0 * (_videoSamples - 1) / _video.NextDecodeTime, 3)
+            : 0;
+    }
+
+    private double TotalDuration()
+    {
+        var lead = _video ?? _audio;
+        return lead is null || lead.Timescale == 0 ? 0 : (double)lead.TotalTicks / lead.Timescale;
+    }
+
+    private string NextETag() => string.Create(CultureInfo.InvariantCulture, $"\"{SessionId}-r{++_renderVersion}\"");
+
+    private async Task FinishRecordingAsync()
+    {
+        try
+        {
+            if (_master is not null && BuildMpdTracks(live: false) is { } tracks)
+            {
+                // Build everything on this (ingest) thread's turn; the writes happen on the recorder.
+                var sb = new StringBuilder(8192);
+                var targetDuration = TargetDuration();
+                var files = new List<(string Name, byte[] Bytes)>
+                {
+                    ("index.m3u8", _master.Chunks[0].ToArray()),
+                };
+                foreach (var t in (ReadOnlySpan<TrackState?>)[_video, _audio])
+                {
+                    if (t is not null)
+                    {
+                        files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration)));
+                    }
+                }
+
+                var mpd = new MpdParams(SessionId, Dynamic: false, _startWallClock, _time.GetUtcNow(), _options.TargetDuration, TimeSpan.Zero, TotalDuration());
+                files.Add(("index.mpd", MpdWriter.Write(sb, mpd, tracks)));
+
+                foreach (var (name, bytes) in files)
+                {
+                    await _recorder.WriteAsync(Path.Combine(_recordingDirectory, name), [bytes], CancellationToken.None).ConfigureAwait(false);
+                }
+
+                await _recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Log.FinishFailed(_logger, Name, ex);
+        }
+        finally
+        {
+            _registry.Remove(this);
+        }
+    }
+
+    // ---------------------------------------------------------------- viewer side (any thread)
+
+    /// <summary>The multivariant playlist; waits (up to 3x the target duration) for the first segment.</summary>
+    public ValueTask<StoredObject?> GetMasterPlaylistAsync(CancellationToken ct)
+    {
+        var view = View;
+        return view.Master is not null || view.Ended
+            ? new ValueTask<StoredObject?>(view.Master)
+            : WaitForAsync(static v => v.Master, ct);
+    }
+
+    /// <summary>The DASH MPD (dynamic while live, static once ended); waits like <see cref="GetMasterPlaylistAsync"/>.</summary>
+    public ValueTask<StoredObject?> GetMpdAsync(CancellationToken ct)
+    {
+        var view = View;
+        return view.Mpd is not null || view.Ended
+            ? new ValueTask<StoredObject?>(view.Mpd)
+            : WaitForAsync(static v => v.Mpd, ct);
+    }
+
+    /// <summary>
+    /// A media playlist, with LL-HLS blocking reload (RFC 8216bis §6.2.5.2) when <paramref name="msn"/> is
+    /// given and a delta update (§6.2.5.1) when <paramref name="skip"/> is set.
+    /// </summary>
+    public ValueTask<PlaylistResult> GetMediaPlaylistAsync(string playlistFile, long? msn, int? part, bool skip, CancellationToken ct)
+    {
+        TrackKind kind;
+        if (string.Equals(playlistFile, "video.m3u8", StringComparison.Ordinal))
+        {
+            kind = TrackKind.Video;
+        }
+        else if (string.Equals(playlistFile, "audio.m3u8", StringComparison.Ordinal))
+        {
+            kind = TrackKind.Audio;
+        }
+        else
+        {
+            return new ValueTask<PlaylistResult>(new PlaylistResult(PlaylistStatus.NotFound, null));
+        }
+
+        if (msn < 0 || part < 0)
+        {
+            return new ValueTask<PlaylistResult>(new PlaylistResult(PlaylistStatus.BadRequest, null));
+        }
+
+        return TryAnswer(View, kind, msn, part, skip, out var result)
+            ? new ValueTask<PlaylistResult>(result)
+            : WaitForPlaylistAsync(kind, msn, part, skip, ct);
+    }
+
+    /// <summary>
+    /// A session file by name without the session folder: <c>video_init.mp4</c>, <c>video_12.m4s</c>,
+    /// <c>video_12.3.m4s</c> (same with <c>audio_</c>). Null when unknown or no longer in memory. The part
+    /// named by the preload hint is awaited (bounded) until it is complete.
+    /// </summary>
+    public ValueTask<StoredObject?> GetSessionFileAsync(string fileName, CancellationToken ct)
+    {
+        if (!TryParseFileName(fileName, out var kind, out var msn, out var part))
+        {
+            return new ValueTask<StoredObject?>((StoredObject?)null);
+        }
+
+        var view = View;
+        var found = Find(view, kind, msn, part);
+        if (found is not null || part < 0 || view.Ended)
+        {
+            return new ValueTask<StoredObject?>(found);
+        }
+
+        var track = view.Track(kind);
+        if (track is null || msn != track.NextMsn || part != track.PendingParts.Length)
+        {
+            return new ValueTask<StoredObject?>((StoredObject?)null);
+        }
+
+        return WaitForAsync(v => Find(v, kind, msn, part), ct);
+    }
+
+    private static StoredObject? Find(StreamView view, TrackKind kind, long msn, int part)
+    {
+        var track = view.Track(kind);
+        if (track is null)
+        {
+            return null;
+        }
+
+        if (msn < 0)
+        {
+            return track.Init;
+        }
+
+        return part < 0 ? track.FindSegment(msn)?.Body : track.FindPart(msn, part)?.Body;
+    }
+
+    /// <summary>Parses <c>{video|audio}_{init.mp4|msn.m4s|msn.part.m4s}</c>; msn -1 means the init segment, part -1 a whole segment.</summary>
+    internal static bool TryParseFileName(string fileName, out TrackKind kind, out long msn, out int part)
+    {
+        var name = fileName.AsSpan();
+        msn = -1;
+        part = -1;
+        if (name.StartsWith("video_", StringComparison.Ordinal))
+        {
+            kind = TrackKind.Video;
+        }
+        else if (name.StartsWith("audio_", StringComparison.Ordinal))
+        {
+            kind = TrackKind.Audio;
+        }
+        else
+        {
+            kind = default;
+            return false;
+        }
+
+        name = name[6..];
+        if (name.SequenceEqual("init.mp4"))
+        {
+            return true;
+        }
+
+        if (!name.EndsWith(".m4s", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        name = name[..^4];
+        var dot = name.IndexOf('.');
+        var msnText = dot < 0 ? name : name[..dot];
+        if (!long.TryParse(msnText, NumberStyles.None, CultureInfo.InvariantCulture, out msn))
+        {
+            return false;
+        }
+
+        return dot < 0 || int.TryParse(name[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out part);
+    }
+
+    private static bool TryAnswer(StreamView view, TrackKind kind, long? msn, int? part, bool skip, out PlaylistResult result)
+    {
+        var track = view.Track(kind);
+        if (track is null)
+        {
+            if (view.Started || view.Ended)
+            {
+                result = new PlaylistResult(PlaylistStatus.NotFound, null);
+                return true;
+            }
+
+            result = default;
+            return false;
+        }
+
+        var ok = new PlaylistResult(PlaylistStatus.Ok, skip && track.DeltaPlaylist is not null ? track.DeltaPlaylist : track.Playlist);
+        if (view.Ended)
+        {
+            result = ok;
+            return true;
+        }
+
+        if (msn is not { } requested)
+        {
+            result = ok;
+            return track.LastPart.Msn >= 0; // wait for the first part rather than serve an empty playlist
+        }
+
+        // §6.2.5.2: more than one segment ahead of the one in progress, or a part beyond the Advance Part
+        // Limit (3), cannot be answered in reasonable time.
+        if (requested > track.NextMsn + 1
+            || (part is { } p && ((requested == track.NextMsn && p > track.PendingParts.Length + 2) || (requested == track.NextMsn + 1 && p > 2))))
+        {
+            result = new PlaylistResult(PlaylistStatus.BadRequest, null);
+            return true;
+        }
+
+        var satisfied = part is { } wanted ? track.HasPart(requested, wanted) : requested < track.NextMsn;
+        result = ok;
+        return satisfied;
+    }
+
+    private async ValueTask<PlaylistResult> WaitForPlaylistAsync(TrackKind kind, long? msn, int? part, bool skip, CancellationToken ct)
+    {
+        var start = _time.GetTimestamp();
+        while (true)
+        {
+            var signal = Volatile.Read(ref _changed).Task;
+            if (TryAnswer(View, kind, msn, part, skip, out var result))
+            {
+                return result;
+            }
+
+            var remaining = _waitLimit - _time.GetElapsedTime(start);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return new PlaylistResult(PlaylistStatus.Unavailable, null);
+            }
+
+            await WaitSignalAsync(signal, remaining, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<StoredObject?> WaitForAsync(Func<StreamView, StoredObject?> select, CancellationToken ct)
+    {
+        var start = _time.GetTimestamp();
+        while (true)
+        {
+            var signal = Volatile.Read(ref _changed).Task;
+            var view = View;
+            if (select(view) is { } found || view.Ended)
+            {
+                return select(view);
+            }
+
+            var remaining = _waitLimit - _time.GetElapsedTime(start);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return null;
+            }
+
+            await WaitSignalAsync(signal, remaining, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WaitSignalAsync(Task signal, TimeSpan remaining, CancellationToken ct)
+    {
+        try
+        {
+            await signal.WaitAsync(remaining, _time, ct).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The caller re-checks and reports the timeout.
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static long ToTicks90k(TimeSpan value) => value.Ticks * 9 / 1000;
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Information, "Stream {Name} session {SessionId} started (video {VideoCodec}, audio {AudioCodec})")]
+        public static partial void Started(ILogger logger, string name, string sessionId, string videoCodec, string audioCodec);
+
+        [LoggerMessage(2002, LogLevel.Information, "Stream {Name} session {SessionId} ended after {Segments} segments")]
+        public static partial void Ended(ILogger logger, string name, string sessionId, long segments);
+
+        [LoggerMessage(2003, LogLevel.Warning, "Stream {Name}: invalid {Track} configuration ignored")]
+        public static partial void BadConfig(ILogger logger, string name, string track, Exception exception);
+
+        [LoggerMessage(2004, LogLevel.Warning, "Stream {Name}: {Track} configuration changed mid-stream; ignored")]
+        public static partial void ConfigChangeIgnored(ILogger logger, string name, string track);
+
+        [LoggerMessage(2005, LogLevel.Warning, "Stream {Name}: no audio between video boundaries in segment {Msn}")]
+        public static partial void EmptyAudioPart(ILogger logger, string name, long msn);
+
+        [LoggerMessage(2006, LogLevel.Error, "Stream {Name}: writing the final recording playlists failed")]
+        public static partial void FinishFailed(ILogger logger, string name, Exception exception);
+    }
+}

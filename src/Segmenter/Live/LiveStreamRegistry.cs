@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StreamVerse.Segmenter.Recording;
+
+namespace StreamVerse.Segmenter.Live;
+
+/// <summary>
+/// The live streams of this process, by name. A stream stays here after it ends until its final
+/// recording playlists are on disk, so the origin always has one place to answer from.
+/// </summary>
+public sealed class LiveStreamRegistry : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, LiveStream> _streams = new(StringComparer.Ordinal);
+    private readonly SegmenterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly RecordingWriter _recorder;
+
+    public LiveStreamRegistry(IOptions<SegmenterOptions> options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _options = options.Value;
+        _time = timeProvider;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<LiveStream>();
+        _recorder = new RecordingWriter(loggerFactory.CreateLogger<RecordingWriter>());
+    }
+
+    /// <summary>Root folder of recordings (<c>{RecordingsPath}/{name}/{sessionId}/...</c>).</summary>
+    public string RecordingsPath => _options.RecordingsPath;
+
+    public IReadOnlyCollection<LiveStream> Active => (IReadOnlyCollection<LiveStream>)_streams.Values;
+
+    /// <summary>Starts a new session for <paramref name="name"/>; null if that name is already live.</summary>
+    /// <exception cref="ArgumentException">The name is not 1-128 characters of [A-Za-z0-9._-], or is "." / "..".</exception>
+    public LiveStream? TryStartPublishing(string name)
+    {
+        if (!IsValidName(name))
+        {
+            throw new ArgumentException("Stream names are 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'.", nameof(name));
+        }
+
+        var stream = new LiveStream(name, SessionId.New(), this, _options, _time, _recorder, _logger);
+        return _streams.TryAdd(name, stream) ? stream : null;
+    }
+
+    public LiveStream? FindLive(string name) => _streams.GetValueOrDefault(name);
+
+    internal void Remove(LiveStream stream) => _streams.TryRemove(new KeyValuePair<string, LiveStream>(stream.Name, stream));
+
+    /// <summary>Completes when every recording write queued so far is on disk.</summary>
+    internal Task FlushRecordingsAsync(CancellationToken cancellationToken) => _recorder.FlushAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => _recorder.DisposeAsync();
+
+    internal static bool IsValidName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 128 || name is "." or "..")
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

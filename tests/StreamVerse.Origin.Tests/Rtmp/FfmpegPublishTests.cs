@@ -1,0 +1,84 @@
+using StreamVerse.Segmenter.Media;
+
+namespace StreamVerse.Origin.Tests.Rtmp;
+
+public sealed class FfmpegPublishTests
+{
+    internal static void AssertGoodPublish(RecordingSink sink, bool expectBFrames)
+    {
+        Assert.NotEmpty(sink.VideoConfigs);
+        Assert.Equal(1, sink.VideoConfigs[0][0]); // AVCDecoderConfigurationRecord version
+        Assert.NotEmpty(sink.AudioConfigs);
+        var samples = sink.SnapshotSamples();
+        var video = samples.Where(s => s.Track == TrackKind.Video).ToArray();
+        var audio = samples.Where(s => s.Track == TrackKind.Audio).ToArray();
+        Assert.True(video.Length > 10, $"{video.Length} video samples");
+        Assert.True(audio.Length > 10, $"{audio.Length} audio samples");
+        Assert.True(video[0].IsKeyframe);
+        Assert.Contains(video.Skip(1), s => s.IsKeyframe);
+        for (var i = 1; i < video.Length; i++)
+        {
+            Assert.True(video[i].Dts > video[i - 1].Dts, $"video DTS not increasing at {i}");
+        }
+
+        for (var i = 1; i < audio.Length; i++)
+        {
+            Assert.True(audio[i].Dts >= audio[i - 1].Dts, $"audio DTS not monotonic at {i}");
+        }
+
+        Assert.All(video, s => Assert.True(s.Pts >= s.Dts));
+        if (expectBFrames)
+        {
+            Assert.Contains(video, s => s.Pts > s.Dts);
+        }
+
+        Assert.Equal(1, sink.Ends);
+    }
+
+    [Fact]
+    public async Task Ffmpeg_publish_delivers_configs_and_samples_and_ends_once()
+    {
+        await using var server = await RtmpTestServer.StartAsync();
+        var result = await Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key)), TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+
+        var sink = await server.Target.WaitForPublishAsync();
+        await sink.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(RtmpTestServer.StreamName, sink.Name);
+        AssertGoodPublish(sink, expectBFrames: true);
+        Assert.Single(server.Target.Published);
+        Assert.DoesNotContain(server.Logs.Lines, l => l.Contains(RtmpTestServer.Key, StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Lines, l => l.Contains("320x240", StringComparison.Ordinal));
+        Assert.Contains(server.Logs.Lines, l => l.Contains("digest form", StringComparison.Ordinal)); // ffmpeg sends an FP9 C1
+    }
+
+    [Fact]
+    public async Task Unknown_key_makes_ffmpeg_fail_and_publishes_nothing()
+    {
+        await using var server = await RtmpTestServer.StartAsync();
+        var result = await Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url("wrong-key?x=1"), 1), TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Empty(server.Target.Published);
+        Assert.Contains(server.Logs.Lines, l => l.Contains("unknown key", StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Logs.Lines, l => l.Contains("wrong-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Second_publisher_of_a_live_name_is_refused_while_the_first_goes_on()
+    {
+        await using var server = await RtmpTestServer.StartAsync();
+        var first = Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key), 4), TimeSpan.FromSeconds(30));
+        var sink = await server.Target.WaitForPublishAsync();
+
+        var second = await Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key + "?second"), 1), TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Equal(0, sink.Ends);
+
+        var result = await first;
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        await sink.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Single(server.Target.Published);
+        AssertGoodPublish(sink, expectBFrames: true);
+        Assert.Contains(server.Logs.Lines, l => l.Contains("already live", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace StreamVerse.Segmenter.Tests.Infrastructure;
+
+internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
+
+/// <summary>Runs ffmpeg/ffprobe and produces FLV fixtures once per test run.</summary>
+internal static class Tools
+{
+    private static readonly ConcurrentDictionary<string, Lazy<string>> Fixtures = new();
+    private static readonly string FixtureDirectory = Directory.CreateTempSubdirectory("sv-seg-fixtures-").FullName;
+
+    public static ToolResult Run(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(tool)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{tool} timed out");
+        }
+
+        return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>video: "25" (25 fps, -g 25), "30g50" (30 fps, -g 50), "none" (audio only), "crop" (318x178, 1 s).</summary>
+    public static string Fixture(string variant, int seconds = 6) =>
+        Fixtures.GetOrAdd($"{variant}-{seconds}", key => new Lazy<string>(() => Create(variant, seconds, key))).Value;
+
+    private static string Create(string variant, int seconds, string key)
+    {
+        var path = Path.Combine(FixtureDirectory, key + ".flv");
+        var args = new List<string> { "-v", "error", "-y" };
+        var (size, rate, gop) = variant switch
+        {
+            "30g50" => ("320x240", 30, 50),
+            "crop" => ("318x178", 25, 25),
+            _ => ("320x240", 25, 25),
+        };
+        if (variant != "none")
+        {
+            args.AddRange(["-f", "lavfi", "-i", $"testsrc2=size={size}:rate={rate}"]);
+        }
+
+        args.AddRange(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", seconds.ToString()]);
+        if (variant != "none")
+        {
+            args.AddRange(["-c:v", "libx264", "-bf", "2", "-g", gop.ToString(), "-preset", "ultrafast"]);
+        }
+        else
+        {
+            args.Add("-vn");
+        }
+
+        args.AddRange(["-c:a", "aac", "-f", "flv", path]);
+        var result = Run("ffmpeg", [.. args]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException("ffmpeg failed: " + result.StdErr);
+        }
+
+        return path;
+    }
+}
