@@ -195,7 +195,7 @@ internal static class Node
     /// <summary>Runs <c>node script args</c> with tests/browser as the working directory.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string script, TimeSpan timeout, params string[] args)
     {
-        using var tool = Tool.Start("node", BrowserDir, [script, .. args]);
+        using var tool = Tool.StartIn(BrowserDir, "node", [script, .. args]);
         var code = await tool.WaitAsync(timeout);
         return (code, tool.Stdout, tool.Stderr);
     }
