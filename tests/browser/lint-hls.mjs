@@ -11,7 +11,9 @@
 // some of their rules, but only checks PART-HOLD-BACK >= PART-TARGET, stops at the first violation and
 // doesn't look at the _HLS_ query semantics, so the rules are also checked here, on the text, independently.
 //
-// Prints one JSON line { ok, checked: [urls], problems: [...], warnings: [...] }; exit 1 on any problem,
+// Prints one JSON line { ok, checked: [urls], problems: [...], warnings: [...], observed: {mediaUrl: {...}} };
+// observed holds per media playlist its window, the blocking request made and how many segments the delta
+// update skipped. Exit 1 on any problem,
 // 2 on bad usage. Warnings (SHOULD-level or timing-dependent observations) don't fail the run.
 
 import HLS from 'hls-parser';
@@ -23,6 +25,7 @@ if (!masterUrl) {
 }
 
 const checked = [];
+const observed = {}; // per media playlist: what the LL-HLS requests returned (for callers to assert on)
 const problems = [];
 const warnings = [];
 const problem = (url, msg) => problems.push(`${url}: ${msg}`);
@@ -291,6 +294,10 @@ async function lintMedia(url, masterMedia) {
   const plain = await fetchPlaylist(url);
   if (!plain) return;
   const p = readMedia(plain.text);
+  observed[url] = {
+    endlist: p.endlist, segments: p.segments.length, duration: Math.round(p.segments.reduce((a, x) => a + (x.duration || 0), 0) * 1000) / 1000,
+    targetDuration: p.targetDuration, partTarget: p.partTarget, serverControl: p.serverControl,
+  };
   checkMedia(url, plain.text, p);
   await checkResources(url, p);
 
@@ -312,6 +319,7 @@ async function lintMedia(url, masterMedia) {
     const blockUrl = `${url}${url.includes('?') ? '&' : '?'}_HLS_msn=${msn}&_HLS_part=${part}`;
     const budget = Math.max(3 * (p.targetDuration || 1), 3) * 1000 + 5000;
     const blocked = await fetchPlaylist(blockUrl, { timeoutMs: budget });
+    observed[url].blocking = { msn, part, ms: blocked?.ms ?? null };
     if (blocked) {
       const b = readMedia(blocked.text);
       checkMedia(blockUrl, blocked.text, b);
@@ -335,6 +343,7 @@ async function lintMedia(url, masterMedia) {
     const delta = await fetchPlaylist(skipUrl);
     if (delta) {
       const d = readMedia(delta.text);
+      observed[url].skippedSegments = d.hasSkip ? d.skipped : 0;
       checkMedia(skipUrl, delta.text, d);
       const total = p.segments.reduce((a, s) => a + (s.duration || 0), 0);
       if (!d.hasSkip) {
@@ -412,7 +421,7 @@ const watchdog = setTimeout(() => {
 
 function done() {
   clearTimeout(watchdog);
-  process.stdout.write(JSON.stringify({ ok: problems.length === 0, checked, problems, warnings }) + '\n');
+  process.stdout.write(JSON.stringify({ ok: problems.length === 0, checked, problems, warnings, observed }) + '\n');
   process.exit(problems.length === 0 ? 0 : 1);
 }
 

@@ -45,7 +45,7 @@ const page = `<!doctype html>
 <script src="${kind === 'hls' ? '/hls.min.js' : '/dash.all.min.js'}"></script></head>
 <body><video id="v" muted autoplay playsinline width="320" height="240"></video>
 <script>
-const state = window.__state = { errors: [], fatal: 0, events: [], playing: false, waiting: 0, player: ${JSON.stringify(kind)}, version: null, levels: 0 };
+const state = window.__state = { errors: [], fatal: 0, events: [], playing: false, waiting: 0, player: ${JSON.stringify(kind)}, version: null, levels: 0, partsLoaded: 0, fragsLoaded: 0 };
 const video = document.getElementById('v');
 video.muted = true;
 const note = (e) => { if (state.events.length < 50) state.events.push(e); };
@@ -69,6 +69,8 @@ try {
       if (state.errors.length < 100) state.errors.push(e);
       if (d.fatal) state.fatal++;
     });
+    // Low-latency evidence: parts loaded (not just whole segments).
+    hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) state.partsLoaded++; else state.fragsLoaded++; });
     hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { state.levels = d.levels.length; note({ t: Date.now(), ev: 'manifestParsed', levels: d.levels.length }); });
     hls.loadSource(src);
     hls.attachMedia(video);
@@ -137,7 +139,8 @@ const deadline = setTimeout(() => {
 }, (START_TIMEOUT + seconds + 30) * 1000);
 
 let finished = false;
-const pageErrors = []; // uncaught exceptions in the page: fatal (the player's code threw)
+const pageErrors = [];
+const requests = { playlists: 0, blocking: 0, delta: 0, media: 0 }; // uncaught exceptions in the page: fatal (the player's code threw)
 async function finish(code) {
   if (finished) return;
   finished = true;
@@ -156,6 +159,16 @@ try {
       '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
   });
   const tab = await browser.newPage();
+  tab.on('request', (r) => {
+    const u = r.url();
+    if (/\.(m3u8|mpd)(\?|$)/.test(u)) {
+      requests.playlists++;
+      if (u.includes('_HLS_msn=')) requests.blocking++;
+      if (u.includes('_HLS_skip=')) requests.delta++;
+    } else if (/^https?:\/\/127\.0\.0\.1:\d+\/(hls\.min|dash\.all\.min)\.js$/.test(u) === false && !u.endsWith('/')) {
+      requests.media++;
+    }
+  });
   tab.on('console', (m) => { if (m.type() === 'error' && result.console.length < 20) result.console.push(m.text().slice(0, 300)); });
   tab.on('pageerror', (e) => { pageErrors.push({ source: 'pageerror', fatal: true, message: String(e).slice(0, 500) }); });
   await tab.goto(pageUrl);
@@ -173,7 +186,9 @@ try {
     let audioTracks = null;
     if (window.__hls) audioTracks = window.__hls.audioTracks ? window.__hls.audioTracks.length : null;
     if (window.__dash) { try { audioTracks = (window.__dash.getTracksFor('audio') || []).length; } catch (e) { audioTracks = null; } }
-    return { ct: v.currentTime, paused: v.paused, readyState: v.readyState, playing: s.playing, fatal: s.fatal,
+    const target = window.__hls ? window.__hls.targetLatency : (window.__dash && window.__dash.getTargetLiveDelay ? window.__dash.getTargetLiveDelay() : null);
+    return { ct: v.currentTime, targetLatency: typeof target === 'number' && Number.isFinite(target) ? target : null,
+      partsLoaded: s.partsLoaded, fragsLoaded: s.fragsLoaded, paused: v.paused, readyState: v.readyState, playing: s.playing, fatal: s.fatal,
       videoFrames: q.totalVideoFrames ?? null, droppedFrames: q.droppedVideoFrames ?? null,
       audioBytes: typeof v.webkitAudioDecodedByteCount === 'number' ? v.webkitAudioDecodedByteCount : null, audioTracks,
       width: v.videoWidth, height: v.videoHeight,
@@ -213,6 +228,10 @@ try {
   result.levels = st.levels;
   result.waiting = st.waiting;
   result.version = st.version;
+  result.targetLatency = st.targetLatency;
+  result.partsLoaded = st.partsLoaded; // hls.js: LL-HLS parts loaded (FRAG_LOADED with a part)
+  result.fragsLoaded = st.fragsLoaded;
+  result.requests = requests; // playlist requests the player made: plain, blocking (_HLS_msn), delta (_HLS_skip)
   result.videoFrames = st.videoFrames; // decoded video frames (getVideoPlaybackQuality)
   result.droppedFrames = st.droppedFrames;
   result.audioBytes = st.audioBytes; // decoded audio bytes (webkitAudioDecodedByteCount): the audio track plays

@@ -40,12 +40,15 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         Assert.Equal(1, result.GetProperty("levels").GetInt32()); // one video variant...
         Assert.Equal(1, result.GetProperty("audioTracks").GetInt32()); // ...and the EXT-X-MEDIA audio rendition
 
-        // Low-latency mode really is low latency: hls.js holds back PART-HOLD-BACK from the live edge, not 3 target durations.
-        if (result.GetProperty("latency").ValueKind == JsonValueKind.Number)
-        {
-            var latency = result.GetProperty("latency").GetDouble();
-            Assert.True(latency is > 0 and < 10, $"hls.js latency {latency:0.###} s: " + Describe(run, daemon));
-        }
+        // Low-latency mode was really used: parts were loaded and the playlist was reloaded with blocking requests,
+        // and hls.js played closer to the live edge than the three target durations standard HLS holds back.
+        var requests = result.GetProperty("requests");
+        Assert.True(result.GetProperty("partsLoaded").GetInt32() > 0, "hls.js loaded no LL-HLS parts: " + Describe(run, daemon));
+        Assert.True(requests.GetProperty("blocking").GetInt32() > 0, "hls.js made no blocking (_HLS_msn) playlist reloads: " + Describe(run, daemon));
+        var targetDuration = int.Parse(TargetDuration().Match(await daemon.Http.GetStringAsync("live/cam/video.m3u8")).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(JsonValueKind.Number, result.GetProperty("latency").ValueKind);
+        var latency = result.GetProperty("latency").GetDouble();
+        Assert.True(latency > 0 && latency < 3 * targetDuration, $"hls.js latency {latency:0.###} s, 3 x target duration is {3 * targetDuration} s: " + Describe(run, daemon));
     }
 
     [Fact]
@@ -75,7 +78,7 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         Node.RequireDependencies();
         var key = NewKey();
         await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}"]);
-        using var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 12);
+        using var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 26);
         await Publishers.WaitForAsync(daemon.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
         await WaitForSegmentsAsync(daemon, "live/cam/video.m3u8", 2, TimeSpan.FromSeconds(20));
         await WaitForSegmentsAsync(daemon, "live/cam/audio.m3u8", 2, TimeSpan.FromSeconds(20));
@@ -89,6 +92,21 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         var checkedUrls = liveResult.GetProperty("checked").EnumerateArray().Select(e => e.GetString()!).ToList();
         Assert.Contains(checkedUrls, u => u.Contains("_HLS_msn=", StringComparison.Ordinal) && u.Contains("_HLS_part=", StringComparison.Ordinal));
         Assert.Contains(checkedUrls, u => u.Contains("_HLS_skip=YES", StringComparison.Ordinal));
+
+        // Once the window is longer than the skip boundary (CAN-SKIP-UNTIL) plus a target duration, the delta
+        // update must actually skip segments; lint the whole set again then.
+        var video = await daemon.Http.GetStringAsync("live/cam/video.m3u8");
+        var skipUntil = double.Parse(CanSkipUntil().Match(video).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var target = int.Parse(TargetDuration().Match(video).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        await WaitForWindowAsync(daemon, "live/cam/video.m3u8", skipUntil + target, TimeSpan.FromSeconds(40));
+        await WaitForWindowAsync(daemon, "live/cam/audio.m3u8", skipUntil + target - 0.5, TimeSpan.FromSeconds(10));
+        var longer = await Node.RunAsync("lint-hls.mjs", Long, master);
+        var longerResult = Report(longer, daemon);
+        Assert.True(longer.ExitCode == 0, "live playlists past the skip boundary: " + Describe(longer, daemon));
+        foreach (var media in longerResult.GetProperty("observed").EnumerateObject())
+        {
+            Assert.True(media.Value.GetProperty("skippedSegments").GetInt32() > 0, $"{media.Name}?_HLS_skip=YES skipped nothing: " + Describe(longer, daemon));
+        }
 
         Assert.True(await publisher.WaitAsync(Long) == 0, publisher.Stderr);
         foreach (var playlist in new[] { "live/cam/video.m3u8", "live/cam/audio.m3u8" })
@@ -167,8 +185,37 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         throw new TimeoutException($"{path} has no {text} after {timeout}:\n{last}");
     }
 
+    /// <summary>Waits until the live playlist's segments (EXTINF) add up to at least <paramref name="seconds"/>.</summary>
+    private static async Task WaitForWindowAsync(Daemon daemon, string path, double seconds, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await daemon.Http.GetStringAsync(path);
+            var total = ExtInfDuration().Matches(last).Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            if (total >= seconds)
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{path} never held {seconds} s of segments in {timeout}:\n{last}");
+    }
+
     [GeneratedRegex(@"^#EXTINF:", RegexOptions.Multiline)]
     private static partial Regex ExtInf();
+
+    [GeneratedRegex(@"^#EXTINF:([0-9.]+)", RegexOptions.Multiline)]
+    private static partial Regex ExtInfDuration();
+
+    [GeneratedRegex(@"^#EXT-X-TARGETDURATION:(\d+)", RegexOptions.Multiline)]
+    private static partial Regex TargetDuration();
+
+    [GeneratedRegex(@"CAN-SKIP-UNTIL=([0-9.]+)")]
+    private static partial Regex CanSkipUntil();
 }
 
 /// <summary>The node project in tests/browser (package.json, installed by <c>./setup.sh deps</c>).</summary>
