@@ -11,6 +11,11 @@ namespace StreamVerse.Functional.Tests.Browser;
 /// driven by tests/browser/play.mjs, and the HLS playlists checked by tests/browser/lint-hls.mjs
 /// (hls-parser strict mode plus the LL-HLS rules of draft-pantos-hls-rfc8216bis).
 /// </summary>
+/// <remarks>
+/// Headless Chromium, the daemon and a real-time ffmpeg publisher are heavy for a 2-core machine, and the
+/// assertions are about timing (playback advances, latency); the class runs in its own non-parallel collection.
+/// </remarks>
+[Collection(BrowserCollection.Name)]
 public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
 {
     private const int PlaySeconds = 8;
@@ -246,4 +251,11 @@ internal static class Node
         var code = await tool.WaitAsync(timeout);
         return (code, tool.Stdout, tool.Stderr);
     }
+}
+
+/// <summary>Runs the browser tests alone, after the parallel collections, so their timing is not starved.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrowserCollection
+{
+    public const string Name = "Browser (not parallel)";
 }
