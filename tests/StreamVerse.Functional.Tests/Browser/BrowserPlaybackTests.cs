@@ -124,6 +124,33 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         Assert.True(ended.ExitCode == 0, "ended playlists: " + Describe(ended, daemon));
     }
 
+    [Fact]
+    public async Task Ended_recording_plays_in_hls_js_and_dash_js()
+    {
+        Node.RequireDependencies();
+        var key = NewKey();
+        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        using (var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 10))
+        {
+            await Publishers.WaitForAsync(daemon.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
+            Assert.True(await publisher.WaitAsync(Long) == 0, publisher.Stderr);
+        }
+
+        await WaitForTextAsync(daemon, "live/cam/video.m3u8", "#EXT-X-ENDLIST", TimeSpan.FromSeconds(15));
+        await WaitForTextAsync(daemon, "live/cam/audio.m3u8", "#EXT-X-ENDLIST", TimeSpan.FromSeconds(15));
+        await WaitForTextAsync(daemon, "live/cam/index.mpd", "type=\"static\"", TimeSpan.FromSeconds(15));
+
+        foreach (var (player, url) in new[] { ("hls", "index.m3u8"), ("dash", "index.mpd") })
+        {
+            var run = await Node.RunAsync("play.mjs", Long, player, $"{daemon.BaseUrl}/live/cam/{url}", "4");
+            var result = Report(run, daemon);
+            Assert.True(result.GetProperty("fatal").GetInt32() == 0, $"{player}: fatal errors on the recording: " + Describe(run, daemon));
+            Assert.True(run.ExitCode == 0, $"{player}: " + Describe(run, daemon));
+            AssertDecoded(result, run, daemon);
+            Assert.True(result.GetProperty("startTime").GetDouble() < 1.0, $"{player}: a recording starts at its beginning: " + Describe(run, daemon));
+        }
+    }
+
     /// <summary>Frames were decoded at the published size and the audio track was decoded too (it is muted, not absent).</summary>
     private static void AssertDecoded(JsonElement result, (int ExitCode, string Stdout, string Stderr) run, Daemon daemon)
     {
