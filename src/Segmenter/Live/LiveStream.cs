@@ -641,7 +641,7 @@ public sealed partial class LiveStream : IMediaSink
             });
         }
 
-        return tracks;
+        return tracks.Count > 0 ? tracks : null;
     }
 
     private MasterPlaylistParams MasterParams()
