@@ -9,7 +9,8 @@ internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
 internal static class Tools
 {
     private static readonly ConcurrentDictionary<string, Lazy<string>> Fixtures = new();
-    private static readonly string FixtureDirectory = Directory.CreateTempSubdirectory("sv-seg-fixtures-").FullName;
+    // Shared across runs: fixtures are deterministic, and reusing them keeps the suite fast.
+    private static readonly string FixtureDirectory = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "streamverse-segmenter-fixtures")).FullName;
 
     public static ToolResult Run(string tool, params string[] args)
     {
@@ -43,6 +44,12 @@ internal static class Tools
     private static string Create(string variant, int seconds, string key)
     {
         var path = Path.Combine(FixtureDirectory, key + ".flv");
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        var temp = Path.Combine(FixtureDirectory, $"{key}.{Guid.NewGuid():N}.flv");
         var args = new List<string> { "-v", "error", "-y" };
         var (size, rate, gop) = variant switch
         {
@@ -65,13 +72,14 @@ internal static class Tools
             args.Add("-vn");
         }
 
-        args.AddRange(["-c:a", "aac", "-f", "flv", path]);
+        args.AddRange(["-c:a", "aac", "-f", "flv", temp]);
         var result = Run("ffmpeg", [.. args]);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException("ffmpeg failed: " + result.StdErr);
         }
 
+        File.Move(temp, path, overwrite: true);
         return path;
     }
 }
