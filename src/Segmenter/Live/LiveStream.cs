@@ -242,7 +242,6 @@ public sealed partial class LiveStream : IMediaSink
             return;
         }
 
-        var arrival = _time.GetTimestamp();
         if (_video is not null)
         {
             if (_video.PendingCount > 0)
@@ -266,7 +265,7 @@ public sealed partial class LiveStream : IMediaSink
 
             if (_audio.PendingCount > 0)
             {
-                ClosePart(_audio, _audio.PendingCount, arrival);
+                ClosePart(_audio, _audio.PendingCount, _audio.PendingFirstArrival);
             }
 
             if (_audio.SegmentPartCount > 0)
@@ -936,9 +935,10 @@ public sealed partial class LiveStream : IMediaSink
         {
             var signal = Volatile.Read(ref _changed).Task;
             var view = View;
-            if (select(view) is { } found || view.Ended)
+            var found = select(view);
+            if (found is not null || view.Ended)
             {
-                return select(view);
+                return found;
             }
 
             var remaining = _waitLimit - _time.GetElapsedTime(start);
