@@ -12,7 +12,10 @@ internal static class Tools
     // Shared across runs: fixtures are deterministic, and reusing them keeps the suite fast.
     private static readonly string FixtureDirectory = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "streamverse-segmenter-fixtures")).FullName;
 
-    public static ToolResult Run(string tool, params string[] args)
+    public static ToolResult Run(string tool, params string[] args) => Run(TimeSpan.FromSeconds(60), tool, args);
+
+    /// <summary>Runs a tool; on timeout it is killed and the result has exit code -1 and whatever it printed.</summary>
+    public static ToolResult Run(TimeSpan timeout, string tool, params string[] args)
     {
         var psi = new ProcessStartInfo(tool)
         {
@@ -28,10 +31,11 @@ internal static class Tools
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} timed out");
+            process.WaitForExit();
+            return new ToolResult(-1, stdout.Result, "timed out\n" + stderr.Result);
         }
 
         return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
