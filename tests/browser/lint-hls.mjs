@@ -213,13 +213,14 @@ function checkMedia(url, text, p) {
       });
     }
   }
-  // draft 6.2.2: parts more than three target durations from the end SHOULD be removed.
+  // draft 6.2.2: parts more than three target durations from the end SHOULD be removed; StreamVerse does,
+  // so this linter holds it to that (the selftest has a case for it).
   if (p.targetDuration > 0) {
     let fromEnd = p.openParts.reduce((a, x) => a + (x.duration || 0), 0);
     for (let i = p.segments.length - 1; i >= 0; i--) {
       const s = p.segments[i];
       if (s.parts.length > 0 && fromEnd > 3 * p.targetDuration) {
-        warn(url, `segment ${s.msn} still lists EXT-X-PART tags ${fromEnd.toFixed(3)} s from the end (SHOULD be removed after 3 x target duration)`);
+        problem(url, `segment ${s.msn} still lists EXT-X-PART tags ${fromEnd.toFixed(3)} s from the end (SHOULD be removed after 3 x target duration)`);
         break;
       }
       fromEnd += s.duration || 0;

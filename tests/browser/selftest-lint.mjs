@@ -15,7 +15,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 function media(o = {}) {
   const cfg = {
     version: 9, td: 2, partTarget: 0.5, phb: 1.5, csu: 12, segments: 10, openParts: 2, partDuration: 0.5,
-    hint: true, extinf: 2.0, shortPart: -1, shortIndependent: false, skip: 0, name: 'v', endlist: false, ...o,
+    hint: true, extinf: 2.0, shortPart: -1, shortIndependent: false, skip: 0, name: 'v', endlist: false, partSegments: 3, ...o,
   };
   const first = 10;
   const out = ['#EXTM3U', `#EXT-X-VERSION:${cfg.version}`, `#EXT-X-TARGETDURATION:${cfg.td}`,
@@ -25,7 +25,7 @@ function media(o = {}) {
   else out.push(`#EXT-X-MAP:URI="${cfg.name}_init.mp4"`);
   for (let i = cfg.skip; i < cfg.segments; i++) {
     const msn = first + i;
-    if (i >= cfg.segments - 3 && !cfg.endlist) {
+    if (i >= cfg.segments - cfg.partSegments && !cfg.endlist) {
       for (let p = 0; p < 4; p++) {
         const d = p === 3 ? cfg.partDuration : p === cfg.shortPart ? 0.3 : 0.5;
         const independent = p === 0 || (p === cfg.shortPart && cfg.shortIndependent);
@@ -66,6 +66,7 @@ const cases = [
   { name: 'CAN-SKIP-UNTIL < 6x target', ok: false, expect: 'CAN-SKIP-UNTIL 6 < 6 x', all: { csu: 6 } },
   { name: 'parts without PRELOAD-HINT', ok: false, expect: 'no EXT-X-PRELOAD-HINT', all: { hint: false } },
   { name: 'short part (< 85% PART-TARGET) mid-segment', ok: false, expect: '< 85% of PART-TARGET', all: { shortPart: 1 } },
+  { name: 'parts kept beyond 3 x target duration', ok: false, expect: 'still lists EXT-X-PART tags', all: { partSegments: 4 } },
   { name: 'short INDEPENDENT part is allowed', ok: true, all: { shortPart: 1, shortIndependent: true } },
   { name: 'blocking reload returns early', ok: false, expect: 'blocking reload returned without part', block: { openParts: 2 } },
   { name: 'delta update skips into the skip boundary', ok: false, expect: 'delta update keeps only', skipped: { skip: 8 } },

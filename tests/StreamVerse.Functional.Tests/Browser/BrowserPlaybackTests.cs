@@ -70,6 +70,8 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         var result = Report(run, daemon);
 
         Assert.True(result.GetProperty("fatal").GetInt32() == 0, "dash.js reported errors: " + Describe(run, daemon));
+        // The MPD's UTCTiming points at the daemon's /time: the clock sync must succeed (code 16 = TIME_SYNC_FAILED).
+        Assert.DoesNotContain(result.GetProperty("errors").EnumerateArray(), e => e.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Number && c.GetInt32() == 16);
         Assert.True(result.GetProperty("started").GetBoolean(), "playback never started: " + Describe(run, daemon));
         var advanced = result.GetProperty("advanced").GetDouble();
         Assert.True(advanced >= PlaySeconds / 2.0, $"currentTime advanced by only {advanced:0.###} s in {PlaySeconds} s: " + Describe(run, daemon));
