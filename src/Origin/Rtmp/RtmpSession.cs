@@ -317,7 +317,12 @@ internal sealed partial class RtmpSession : IDisposable
                 break;
 
             case "releaseStream":
+                WriteCommand(0, "_result", transactionId, null, Amf0Undefined.Value);
+                break;
+
             case "FCPublish":
+                // Flash Media Server's answer that FMLE-style encoders (OBS, ffmpeg) expect.
+                WriteCommand(0, "onFCPublish", 0, null, new Amf0Object().Add("code", "NetStream.Publish.Start").Add("description", "FCPublish"));
                 WriteCommand(0, "_result", transactionId, null, Amf0Undefined.Value);
                 break;
 
@@ -330,6 +335,15 @@ internal sealed partial class RtmpSession : IDisposable
                 break;
 
             case "FCUnpublish":
+                WriteCommand(0, "onFCUnpublish", 0, null, new Amf0Object().Add("code", "NetStream.Unpublish.Success").Add("description", "FCUnpublish"));
+                if (IsPublishing)
+                {
+                    WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+                    EndPublish();
+                }
+
+                break;
+
             case "deleteStream":
             case "closeStream":
                 if (IsPublishing)
@@ -462,7 +476,16 @@ internal sealed partial class RtmpSession : IDisposable
         _demuxer = null;
         _metrics.Publishers.Dec();
         Log.PublishEnded(_logger, _streamName!, demuxer.VideoSamples, demuxer.AudioSamples);
-        demuxer.End();
+        try
+        {
+            demuxer.End();
+        }
+#pragma warning disable CA1031 // The sink's failure must not hide the reason the connection ended.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SinkEndFailed(_logger, _streamName!, ex);
+        }
     }
 
     /// <summary>Host shutdown: tell a publisher its stream is over, within a short grace period.</summary>
@@ -536,6 +559,9 @@ internal sealed partial class RtmpSession : IDisposable
 
         [LoggerMessage(EventId = 3114, Level = LogLevel.Information, Message = "RTMP stream {StreamName} metadata: {Width}x{Height} at {FrameRate} fps")]
         public static partial void Metadata(ILogger logger, string streamName, double width, double height, double frameRate);
+
+        [LoggerMessage(EventId = 3117, Level = LogLevel.Error, Message = "RTMP stream {StreamName}: the media sink failed to end")]
+        public static partial void SinkEndFailed(ILogger logger, string streamName, Exception exception);
 
         [LoggerMessage(EventId = 3116, Level = LogLevel.Debug, Message = "RTMP handshake with {Remote}: {Form} form")]
         public static partial void Handshake(ILogger logger, string remote, string form);
