@@ -99,6 +99,13 @@ internal sealed partial class RtmpSession : IDisposable
                 {
                     consumed = Process(buffer);
                 }
+                catch (RtmpProtocolException ex) when (ex.Reason == RtmpProtocolException.UnsupportedCodecReason && IsPublishing)
+                {
+                    // Tell the encoder why, so its operator sees more than a dropped connection.
+                    WriteStatus(_publishStreamId, "error", "NetStream.Publish.Failed", ex.Message);
+                    await FlushBrieflyAsync().ConfigureAwait(false);
+                    throw;
+                }
                 finally
                 {
                     // Everything the chunk reader needed was copied out; examined = End waits for new bytes.
@@ -284,7 +291,17 @@ internal sealed partial class RtmpSession : IDisposable
 
     private void HandleData(ReadOnlyMemory<byte> payload)
     {
-        ReadValues(payload, "data");
+        // Metadata is only logged, so unreadable metadata is not worth closing a publish over.
+        try
+        {
+            ReadValues(payload, "data");
+        }
+        catch (RtmpProtocolException ex)
+        {
+            Log.UnreadableMetadata(_logger, Remote, ex.Message);
+            return;
+        }
+
         var index = 0;
         if (_values.Count > 0 && _values[0] is "@setDataFrame")
         {
@@ -496,15 +513,21 @@ internal sealed partial class RtmpSession : IDisposable
             return;
         }
 
+        WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Server shutting down.");
+        await FlushBrieflyAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes a last message within a one-second grace period, ignoring a peer that is gone or slow.</summary>
+    private async Task FlushBrieflyAsync()
+    {
         try
         {
-            WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Server shutting down.");
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
             await _output.FlushAsync(grace.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
-            // The peer is gone or slow; nothing more to say.
+            // Nothing more to say.
         }
     }
 
@@ -562,6 +585,9 @@ internal sealed partial class RtmpSession : IDisposable
 
         [LoggerMessage(EventId = 3117, Level = LogLevel.Error, Message = "RTMP stream {StreamName}: the media sink failed to end")]
         public static partial void SinkEndFailed(ILogger logger, string streamName, Exception exception);
+
+        [LoggerMessage(EventId = 3118, Level = LogLevel.Debug, Message = "RTMP data message from {Remote} ignored: {Reason}")]
+        public static partial void UnreadableMetadata(ILogger logger, string remote, string reason);
 
         [LoggerMessage(EventId = 3116, Level = LogLevel.Debug, Message = "RTMP handshake with {Remote}: {Form} form")]
         public static partial void Handshake(ILogger logger, string remote, string form);

@@ -167,6 +167,9 @@ public sealed class RobustnessTests
         await client.ConnectAndPublishAsync(RtmpTestServer.Key);
         await client.ReceiveCommandAsync("onStatus");
         await client.SendAsync(6, RtmpMessageType.Video, 1, 0, [0x90, (byte)'h', (byte)'v', (byte)'c', (byte)'1', 1, 2, 3]);
+        var status = await client.ReceiveCommandAsync("onStatus");
+        Assert.Equal("NetStream.Publish.Failed", ((Amf0Object)status[3]!).GetString("code"));
+        Assert.Contains("hvc1", ((Amf0Object)status[3]!).GetString("description"), StringComparison.Ordinal);
         Assert.True(await client.WaitClosedAsync(CloseWithin));
         var sink = await server.Target.WaitForPublishAsync();
         await sink.Ended.Task.WaitAsync(CloseWithin);
