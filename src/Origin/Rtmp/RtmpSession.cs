@@ -139,7 +139,11 @@ internal sealed partial class RtmpSession : IDisposable
 
     private async ValueTask<bool> HandshakeAsync(CancellationToken cancellationToken)
     {
-        var result = await _input.ReadAtLeastAsync(1 + RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
+        // Check C0 as soon as it arrives, so that e.g. an HTTP request is turned away at once, not at the timeout.
+        var result = await _input.ReadAtLeastAsync(1, cancellationToken).ConfigureAwait(false);
+        CheckC0(result.Buffer);
+
+        result = await _input.ReadAtLeastAsync(1 + RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
         if (!AnswerC0C1(result.Buffer))
         {
             return false;
@@ -149,6 +153,17 @@ internal sealed partial class RtmpSession : IDisposable
 
         result = await _input.ReadAtLeastAsync(RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
         return SkipC2(result.Buffer);
+    }
+
+    private void CheckC0(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var known = reader.TryPeek(out var c0);
+        _input.AdvanceTo(buffer.Start); // nothing consumed or examined: the next read returns at once
+        if (known)
+        {
+            RtmpHandshake.ValidateVersion(c0);
+        }
     }
 
     private bool AnswerC0C1(ReadOnlySequence<byte> buffer)
