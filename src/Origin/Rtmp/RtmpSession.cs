@@ -421,7 +421,8 @@ internal sealed partial class RtmpSession : IDisposable
             throw new RtmpProtocolException("A second connect on the same connection.");
         }
 
-        var app = (_values.Count > 2 ? _values[2] as Amf0Object : null)?.GetString("app") ?? string.Empty;
+        var commandObject = _values.Count > 2 ? _values[2] as Amf0Object : null;
+        var app = commandObject?.GetString("app") ?? string.Empty;
         var query = app.IndexOf('?', StringComparison.Ordinal);
         _app = (query >= 0 ? app[..query] : app).Trim('/');
 
@@ -442,7 +443,7 @@ internal sealed partial class RtmpSession : IDisposable
             .Add("level", "status")
             .Add("code", "NetConnection.Connect.Success")
             .Add("description", "Connection succeeded.")
-            .Add("objectEncoding", 0d);
+            .Add("objectEncoding", commandObject?.GetNumber("objectEncoding") ?? 0d);
         WriteCommand(0, "_result", transactionId, properties, information);
     }
 
