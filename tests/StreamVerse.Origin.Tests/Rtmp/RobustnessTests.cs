@@ -44,7 +44,7 @@ public sealed class RobustnessTests
         await d.SendAsync(2, RtmpMessageType.SetChunkSize, 0, 0, [0, 0, 0, 0]);
 
         Assert.True(await a.WaitClosedAsync(CloseWithin));
-        Assert.True(await http.WaitClosedAsync(TimeSpan.FromSeconds(2))); // well before the 10 s handshake timeout
+        Assert.True(await http.WaitClosedAsync(TimeSpan.FromSeconds(3))); // well before the 10 s handshake timeout
         Assert.True(await b.WaitClosedAsync(CloseWithin));
         Assert.True(await c.WaitClosedAsync(CloseWithin));
         Assert.True(await d.WaitClosedAsync(CloseWithin));
