@@ -112,7 +112,7 @@ internal sealed partial class RtmpSession : IDisposable
                     _input.AdvanceTo(consumed, buffer.End);
                 }
 
-                if (_output.UnflushedBytes > 0)
+                if (!_output.CanGetUnflushedBytes || _output.UnflushedBytes > 0)
                 {
                     await _output.FlushAsync(token).ConfigureAwait(false);
                 }
