@@ -495,6 +495,9 @@ def render(res):
                  m["nproc"], m["cpu"], m["ram"], m["kernel"], res["load_start"], res["load_end"], m["nginx"],
                  m["rtmp_module"], m["ffmpeg"], m["dotnet"]))
     L.append("")
+    if m.get("commit"):
+        L.append("StreamVerse code: last commit touching `src/` = `%s`." % m["commit"])
+        L.append("")
     L.append("Input: `bench/out/input.flv`, %s." % res["input_desc"])
     L.append("")
     lat = res.get("latency", {})
@@ -718,6 +721,7 @@ def machine():
         "rtmp_module": "libnginx-mod-rtmp " + sh("dpkg-query -W -f='${Version}' libnginx-mod-rtmp"),
         "ffmpeg": sh("ffmpeg -version | head -1 | cut -d' ' -f1-3"),
         "dotnet": sh("dotnet --version"),
+        "commit": sh("git -C %s log -1 --format='%%h %%s' -- src Directory.Build.props Directory.Packages.props" % ROOT)[:90],
     }
 
 
