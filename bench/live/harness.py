@@ -619,8 +619,10 @@ def render(res):
         L.append("")
     prev = res.get("previous")
     if prev:
-        L.append("Previous run of the same command, for spread (%s, load at start %s): %s." % (
-            prev.get("date"), prev.get("load_start"), summary_line(prev)))
+        pc = prev.get("machine", {}).get("commit")
+        L.append("Previous run of the same command, for spread (%s, load at start %s%s): %s." % (
+            prev.get("date"), prev.get("load_start"), ", StreamVerse code `%s`" % pc if pc else "",
+            summary_line(prev)))
         L.append("")
     L.append("### Method")
     L.append("")
