@@ -678,6 +678,11 @@ METHOD = [
     "`--data` is absolute because a relative `bench/out/sv-data` ended up as `src/Origin/bench/out/sv-data` "
     "(the daemon's `StreamVerse listening … data=` log line showed it: under `dotnet run --project` the daemon's "
     "working directory is the project directory, and it resolves `--data` with `Path.GetFullPath`).",
+    "Publishers and the probe read `bench/out/live-bench-src.flv`, a hard link to `input.flv`: in an attempt at "
+    "14:49 UTC on 2026-11-25 the StreamVerse probe was ended by SIGTERM from outside the harness and the N=1/N=10 "
+    "StreamVerse publishers were gone before the end of the window (playlists not advancing) while other work on "
+    "the machine was publishing `input.flv` too; that run was discarded. A scenario whose publishers did not all "
+    "survive, or whose playlists did not all advance, gets no ratio.",
     "nginx-rtmp's `.m3u8` mtime row: file times come from the kernel's coarse clock (a few ms granularity), "
     "so values a few ms below zero mean 'within one clock tick of the keyframe'.",
     "nginx-rtmp runs `worker_processes 1` (nginx-rtmp's live relay between workers needs `rtmp_auto_push`; one "
