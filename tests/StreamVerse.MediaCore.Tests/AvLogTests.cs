@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using StreamVerse.MediaCore.Interop;
+using StreamVerse.MediaCore.Probe;
+using StreamVerse.MediaCore.Tests.Infrastructure;
+
+namespace StreamVerse.MediaCore.Tests;
+
+public sealed class AvLogTests
+{
+    [Fact]
+    public void Av_log_lines_reach_the_logger_formatted()
+    {
+        var logger = new CapturingLogger();
+        AvLog.Install(logger);
+        var path = Path.Combine(Tools.TempRoot, "garbage-for-log.h264");
+        File.WriteAllBytes(path, [0, 0, 0, 1, 0x67, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1, 0x68, 0xFF, 0, 0, 0, 1, 0x65, 0xFF, 0xFF]);
+        try
+        {
+            MediaProbe.Probe(path);
+        }
+        catch (MediaProbeException)
+        {
+        }
+
+        // The h264 parser complains about the garbage SPS through av_log; the prefix names the component.
+        Assert.Contains(logger.Lines, l => l.Level >= LogLevel.Warning && l.Text.StartsWith("libav: [", StringComparison.Ordinal));
+        Assert.DoesNotContain(logger.Lines, l => l.Text.Contains('%', StringComparison.Ordinal));
+    }
+
+    internal sealed class CapturingLogger : ILogger
+    {
+        public List<(LogLevel Level, string Text)> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines)
+            {
+                Lines.Add((logLevel, formatter(state, exception)));
+            }
+        }
+    }
+}
