@@ -302,16 +302,26 @@ internal unsafe struct AVFrame
 }
 
 /// <summary>
-/// Only what has no AVOption: time_base and framerate. Everything else on a codec context is set with
-/// av_opt_set*, by name, so it survives layout changes.
+/// Only what has no AVOption (framerate, sample_fmt) or what we read back (time_base), and priv_data (the encoder's private options object,
+/// e.g. libx264's sc_threshold / x264-params). Everything else on a codec context is set with av_opt_set*,
+/// by name, so it survives layout changes.
 /// </summary>
 [NativeStruct("AVCodecContext")]
 [StructLayout(LayoutKind.Explicit)]
-internal struct AVCodecContext
+internal unsafe struct AVCodecContext
 {
+    [NativeField("priv_data")]
+    [FieldOffset(32)]
+    public void* PrivData;
+
     [NativeField("time_base")]
     [FieldOffset(100)]
     public AVRational TimeBase;
+
+    /// <summary>AVSampleFormat; encoders have no "sample_fmt" AVOption (only request_sample_fmt for decoders).</summary>
+    [NativeField("sample_fmt")]
+    [FieldOffset(360)]
+    public int SampleFmt;
 
     [NativeField("framerate")]
     [FieldOffset(712)]

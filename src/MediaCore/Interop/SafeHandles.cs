@@ -116,3 +116,24 @@ internal sealed unsafe class SwrContextHandle : SafeHandleZeroOrMinusOneIsInvali
         return true;
     }
 }
+
+internal sealed unsafe class AVCodecParametersHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    private AVCodecParametersHandle(AVCodecParameters* ptr)
+        : base(ownsHandle: true) => SetHandle((nint)ptr);
+
+    public AVCodecParameters* Ptr => (AVCodecParameters*)handle;
+
+    public static AVCodecParametersHandle Alloc()
+    {
+        var p = LibAvCodec.avcodec_parameters_alloc();
+        return p == null ? throw new OutOfMemoryException("avcodec_parameters_alloc") : new AVCodecParametersHandle(p);
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        var p = (AVCodecParameters*)handle;
+        LibAvCodec.avcodec_parameters_free(&p);
+        return true;
+    }
+}
