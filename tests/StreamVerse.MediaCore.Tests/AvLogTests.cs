@@ -5,6 +5,8 @@ using StreamVerse.MediaCore.Tests.Infrastructure;
 
 namespace StreamVerse.MediaCore.Tests;
 
+/// <summary>av_log has one process-wide callback: tests that install it run one at a time.</summary>
+[Collection("av_log")]
 public sealed class AvLogTests
 {
     [Fact]
@@ -43,5 +45,24 @@ public sealed class AvLogTests
                 Lines.Add((logLevel, formatter(state, exception)));
             }
         }
+    }
+}
+
+[Collection("av_log")]
+public sealed class ServiceRegistrationTests
+{
+    [Fact]
+    public async Task AddMediaCore_checks_libav_at_start_and_provides_the_transcoder()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Microsoft.Extensions.DependencyInjection.LoggingServiceCollectionExtensions.AddLogging(services);
+        MediaCoreServiceCollectionExtensions.AddMediaCore(services);
+        await using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        foreach (var hosted in Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetServices<Microsoft.Extensions.Hosting.IHostedService>(provider))
+        {
+            await hosted.StartAsync(CancellationToken.None);
+        }
+
+        Assert.NotNull(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<StreamVerse.MediaCore.Transcode.Transcoder>(provider));
     }
 }

@@ -307,7 +307,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         else
         {
             var source = frame;
-            var yuv420p = Codecs.PixelFormat("yuv420p");
+            var yuv420p = _current!.Ptr->Format; // the rotated picture is yuv420p
             if (frame->Format != yuv420p)
             {
                 _prepared ??= AVFrameHandle.AllocVideo(frame->Width, frame->Height, yuv420p);
