@@ -21,7 +21,6 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     private readonly LadderOptions _options;
     private readonly ILogger _logger;
     private readonly List<VideoRungEncoder> _rungs = [];
-    private readonly List<IDisposable> _owned = [];
 
     private AVFormatContextHandle? _format;
     private AVCodecContextHandle? _videoDecoder;
@@ -396,11 +395,6 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         foreach (var rung in _rungs)
         {
             rung.Dispose();
-        }
-
-        foreach (var o in _owned)
-        {
-            o.Dispose();
         }
 
         _thumbnails?.Dispose();

@@ -38,6 +38,7 @@ internal sealed unsafe class VideoRungEncoder : IDisposable
         Codecs.SetInt(ctx, "g", gop);
         Codecs.SetInt(ctx, "keyint_min", gop);
         Codecs.Set(ctx, "flags", "+global_header"); // SPS/PPS in extradata -> avcC in the init segment
+        Codecs.SetInt(ctx, "threads", 0); // x264's own frame threads (auto), as the ffmpeg CLI does; the default is 1
 
         // libx264's private options live on priv_data; set them there so a same-named generic option cannot win.
         Codecs.Set(ctx->PrivData, "preset", preset, searchChildren: false);
