@@ -33,6 +33,11 @@ public sealed class LivePathTests
         Assert.True(probe.ExitCode == 0, probe.Stderr);
         AssertStreams(probe.Stdout);
 
+        var liveMpd = await daemon.Http.GetStringAsync("live/cam/index.mpd");
+        Assert.Contains($"<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"{daemon.BaseUrl}/time\"/>", liveMpd);
+        var serverTime = DateTimeOffset.Parse(await daemon.Http.GetStringAsync("time"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((serverTime - DateTimeOffset.UtcNow).Duration() < TimeSpan.FromSeconds(5));
+
         var dash = await Tool.RunAsync("ffmpeg", Long, "-hide_banner", "-nostdin", "-v", "error", "-i", $"{daemon.BaseUrl}/live/cam/index.mpd", "-t", "2", "-f", "null", "-");
         Assert.True(dash.ExitCode == 0, dash.Stderr + daemon.Output);
         Assert.Equal("", dash.Stderr.Trim());
@@ -205,6 +210,50 @@ public sealed class LivePathTests
 
         Assert.True(await publisher.WaitAsync(Long) == 0, publisher.Stderr);
     }
+
+    [Fact]
+    public async Task Stalled_viewers_do_not_stall_ingest_or_other_viewers()
+    {
+        var key = NewKey();
+        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        using var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 12);
+        await Publishers.WaitForAsync(daemon.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
+        var playlist = await daemon.Http.GetStringAsync("live/cam/video.m3u8");
+        var segment = Regex.Matches(playlist, @"^(?<uri>\S+_\d+\.m4s)$", RegexOptions.Multiline)[0].Groups["uri"].Value;
+
+        // Viewers that ask for a segment many times over (pipelined) and never read a byte.
+        var stalled = new List<TcpClient>();
+        for (var i = 0; i < 20; i++)
+        {
+            var client = new TcpClient { ReceiveBufferSize = 1024 };
+            await client.ConnectAsync(IPAddress.Loopback, daemon.HttpPort);
+            var request = string.Concat(Enumerable.Repeat($"GET /live/cam/{segment} HTTP/1.1\r\nHost: x\r\n\r\n", 50));
+            await client.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+            stalled.Add(client);
+        }
+
+        try
+        {
+            // Ingest keeps going: new segments keep appearing, and another viewer gets them promptly.
+            var before = MaxSequence(await daemon.Http.GetStringAsync("live/cam/video.m3u8"));
+            var started = DateTime.UtcNow;
+            using var blocked = await daemon.Http.GetAsync($"live/cam/video.m3u8?_HLS_msn={before + 2}");
+            Assert.Equal(HttpStatusCode.OK, blocked.StatusCode);
+            Assert.True(MaxSequence(await blocked.Content.ReadAsStringAsync()) >= before + 2);
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "ingest stalled behind stalled viewers");
+            var bytes = await daemon.Http.GetByteArrayAsync($"live/cam/{segment}");
+            Assert.True(bytes.Length > 1000);
+        }
+        finally
+        {
+            stalled.ForEach(c => c.Dispose());
+        }
+
+        Assert.True(await publisher.WaitAsync(Long) == 0, publisher.Stderr);
+    }
+
+    private static long MaxSequence(string playlist) =>
+        Regex.Matches(playlist, @"_(?<msn>\d+)\.m4s$", RegexOptions.Multiline).Max(m => long.Parse(m.Groups["msn"].Value));
 
     [Fact]
     public async Task Sigterm_tells_the_publisher_and_finishes_the_recording()

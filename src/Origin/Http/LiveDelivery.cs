@@ -50,6 +50,14 @@ internal static class LiveDelivery
     {
         var handler = ActivatorUtilities.CreateInstance<Handler>(endpoints.ServiceProvider);
         endpoints.MapMethods("/live/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+
+        // The clock DASH players synchronise with (the MPD's UTCTiming, urn:mpeg:dash:utc:http-xsdate:2014).
+        var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
+        endpoints.MapMethods("/time", ["GET", "HEAD"], (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Text(time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), "text/plain");
+        });
         return endpoints;
     }
 
@@ -57,6 +65,7 @@ internal static class LiveDelivery
     {
         private readonly string _livePlaylistCache = "public, max-age=" + options.Value.LivePlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
         private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
+        private readonly MpdUtcTiming _utcTiming = new();
 
         public Task HandleAsync(HttpContext context)
         {
@@ -94,6 +103,7 @@ internal static class LiveDelivery
             var body = live is null ? null : await live.GetMpdAsync(context.RequestAborted).ConfigureAwait(false);
             if (body is not null)
             {
+                body = _utcTiming.WithUtcTiming(body, context.Request);
                 await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Mpd).ConfigureAwait(false);
                 return;
             }

@@ -242,7 +242,6 @@ public sealed partial class LiveStream : IMediaSink
             return;
         }
 
-        var arrival = _time.GetTimestamp();
         if (_video is not null)
         {
             if (_video.PendingCount > 0)
@@ -266,7 +265,7 @@ public sealed partial class LiveStream : IMediaSink
 
             if (_audio.PendingCount > 0)
             {
-                ClosePart(_audio, _audio.PendingCount, arrival);
+                ClosePart(_audio, _audio.PendingCount, _audio.PendingFirstArrival);
             }
 
             if (_audio.SegmentPartCount > 0)
@@ -641,7 +640,7 @@ public sealed partial class LiveStream : IMediaSink
             });
         }
 
-        return tracks;
+        return tracks.Count > 0 ? tracks : null;
     }
 
     private MasterPlaylistParams MasterParams()
@@ -783,7 +782,7 @@ public sealed partial class LiveStream : IMediaSink
     /// <summary>
     /// A session file by name without the session folder: <c>video_init.mp4</c>, <c>video_12.m4s</c>,
     /// <c>video_12.3.m4s</c> (same with <c>audio_</c>). Null when unknown or no longer in memory. The part
-    /// named by the preload hint is awaited (bounded) until it is complete.
+    /// named by the preload hint, and the segment in progress, are awaited (up to 3x the target duration).
     /// </summary>
     public ValueTask<StoredObject?> GetSessionFileAsync(string fileName, CancellationToken ct)
     {
@@ -794,13 +793,15 @@ public sealed partial class LiveStream : IMediaSink
 
         var view = View;
         var found = Find(view, kind, msn, part);
-        if (found is not null || part < 0 || view.Ended)
+        if (found is not null || msn < 0 || view.Ended)
         {
             return new ValueTask<StoredObject?>(found);
         }
 
+        // Wait for the part the preload hint names, and for the segment in progress (DASH clients whose
+        // clock runs a little ahead ask for it just before it is complete); anything else is unknown.
         var track = view.Track(kind);
-        if (track is null || msn != track.NextMsn || part != track.PendingParts.Length)
+        if (track is null || msn != track.NextMsn || (part >= 0 && part != track.PendingParts.Length))
         {
             return new ValueTask<StoredObject?>((StoredObject?)null);
         }
@@ -936,9 +937,10 @@ public sealed partial class LiveStream : IMediaSink
         {
             var signal = Volatile.Read(ref _changed).Task;
             var view = View;
-            if (select(view) is { } found || view.Ended)
+            var found = select(view);
+            if (found is not null || view.Ended)
             {
-                return select(view);
+                return found;
             }
 
             var remaining = _waitLimit - _time.GetElapsedTime(start);

@@ -9,7 +9,7 @@ namespace StreamVerse.Segmenter.Live;
 /// The live streams of this process, by name. A stream stays here after it ends until its final
 /// recording playlists are on disk, so the origin always has one place to answer from.
 /// </summary>
-public sealed class LiveStreamRegistry : IAsyncDisposable
+public sealed class LiveStreamRegistry : IAsyncDisposable, IDisposable
 {
     private readonly ConcurrentDictionary<string, LiveStream> _streams = new(StringComparer.Ordinal);
     private readonly SegmenterOptions _options;
@@ -54,7 +54,11 @@ public sealed class LiveStreamRegistry : IAsyncDisposable
     /// <summary>Completes when every recording write queued so far is on disk.</summary>
     internal Task FlushRecordingsAsync(CancellationToken cancellationToken) => _recorder.FlushAsync(cancellationToken);
 
+    /// <summary>Stops taking recording writes and waits for the queued ones.</summary>
     public ValueTask DisposeAsync() => _recorder.DisposeAsync();
+
+    /// <inheritdoc cref="DisposeAsync"/>
+    public void Dispose() => _recorder.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     internal static bool IsValidName(string? name)
     {

@@ -69,7 +69,9 @@ internal sealed partial class RecordingWriter : IAsyncDisposable
             {
                 await WriteFileAsync(job.Path!, job.Chunks!).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // One bad write must not stop the recorder for every stream.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 Log.WriteFailed(_logger, job.Path!, ex);
             }

@@ -9,9 +9,13 @@ internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
 internal static class Tools
 {
     private static readonly ConcurrentDictionary<string, Lazy<string>> Fixtures = new();
-    private static readonly string FixtureDirectory = Directory.CreateTempSubdirectory("sv-seg-fixtures-").FullName;
+    // Shared across runs: fixtures are deterministic, and reusing them keeps the suite fast.
+    private static readonly string FixtureDirectory = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "streamverse-segmenter-fixtures")).FullName;
 
-    public static ToolResult Run(string tool, params string[] args)
+    public static ToolResult Run(string tool, params string[] args) => Run(TimeSpan.FromSeconds(60), tool, args);
+
+    /// <summary>Runs a tool; on timeout it is killed and the result has exit code -1 and whatever it printed.</summary>
+    public static ToolResult Run(TimeSpan timeout, string tool, params string[] args)
     {
         var psi = new ProcessStartInfo(tool)
         {
@@ -27,10 +31,11 @@ internal static class Tools
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} timed out");
+            process.WaitForExit();
+            return new ToolResult(-1, stdout.Result, "timed out\n" + stderr.Result);
         }
 
         return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
@@ -43,6 +48,12 @@ internal static class Tools
     private static string Create(string variant, int seconds, string key)
     {
         var path = Path.Combine(FixtureDirectory, key + ".flv");
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        var temp = Path.Combine(FixtureDirectory, $"{key}.{Guid.NewGuid():N}.flv");
         var args = new List<string> { "-v", "error", "-y" };
         var (size, rate, gop) = variant switch
         {
@@ -65,13 +76,14 @@ internal static class Tools
             args.Add("-vn");
         }
 
-        args.AddRange(["-c:a", "aac", "-f", "flv", path]);
+        args.AddRange(["-c:a", "aac", "-f", "flv", temp]);
         var result = Run("ffmpeg", [.. args]);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException("ffmpeg failed: " + result.StdErr);
         }
 
+        File.Move(temp, path, overwrite: true);
         return path;
     }
 }
