@@ -112,6 +112,22 @@ public sealed partial class LadderTests
         Assert.Contains("audio,48000,2", streams, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Aac_priming_is_hidden_by_an_edit_list()
+    {
+        var (result, _) = await Main.Value;
+        var init = File.ReadAllBytes(Path.Combine(result.OutputDirectory, "audio_init.mp4"));
+        var elst = init.AsSpan().IndexOf("elst"u8);
+        Assert.True(elst > 0, "no elst in the audio init segment");
+        Assert.Equal(1024, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(init.AsSpan(elst + 4 + 4 + 4 + 4)));
+
+        // ffprobe applies the edit: the priming packet sits before 0, the first real sample at 0.
+        var first = Path.Combine(Tools.TempRoot, "audio-first.mp4");
+        File.WriteAllBytes(first, [.. init, .. File.ReadAllBytes(Path.Combine(result.OutputDirectory, "audio_1.m4s"))]);
+        var start = Tools.MustRun("ffprobe", "-v", "error", "-show_entries", "stream=start_time", "-of", "csv=p=0", first).StdOut.Trim();
+        Assert.Equal("-0.021333", start);
+    }
+
     internal static List<string> KeyframeTimes(string playlist) =>
         Tools.MustRun("ffprobe", "-v", "error", "-select_streams", "v:0", "-skip_frame", "nokey", "-show_entries", "frame=pts_time", "-of", "csv=p=0", playlist)
             .StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(l => l.Split(',')[0]).ToList();

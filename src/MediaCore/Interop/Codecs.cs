@@ -87,14 +87,14 @@ internal static unsafe class Codecs
         return handle;
     }
 
-    /// <summary>The opened encoder's extradata (codec private data: SPS/PPS, AudioSpecificConfig) and frame size.</summary>
-    public static (byte[] Extradata, int FrameSize) ReadParameters(AVCodecContextHandle ctx)
+    /// <summary>The opened encoder's extradata (codec private data: SPS/PPS, AudioSpecificConfig), frame size and delay.</summary>
+    public static (byte[] Extradata, int FrameSize, int InitialPadding) ReadParameters(AVCodecContextHandle ctx)
     {
         using var par = AVCodecParametersHandle.Alloc();
         AvError.Check(LibAvCodec.avcodec_parameters_from_context(par.Ptr, ctx.Ptr), "avcodec_parameters_from_context");
         var extradata = par.Ptr->ExtradataSize > 0
             ? new ReadOnlySpan<byte>(par.Ptr->Extradata, par.Ptr->ExtradataSize).ToArray()
             : [];
-        return (extradata, par.Ptr->FrameSize);
+        return (extradata, par.Ptr->FrameSize, par.Ptr->InitialPadding);
     }
 }

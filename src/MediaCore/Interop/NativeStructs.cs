@@ -193,6 +193,11 @@ internal unsafe struct AVCodecParameters
     [FieldOffset(124)]
     public int FrameSize;
 
+    /// <summary>Encoder delay in samples (AAC: 1024 priming samples).</summary>
+    [NativeField("initial_padding")]
+    [FieldOffset(128)]
+    public int InitialPadding;
+
     [NativeField("ch_layout")]
     [FieldOffset(144)]
     public AVChannelLayout ChLayout;

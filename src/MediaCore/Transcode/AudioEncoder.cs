@@ -38,9 +38,11 @@ internal sealed unsafe class AudioEncoder : IDisposable
         ctx->TimeBase = new AVRational(1, SampleRate);
         Codecs.Open(_encoder, "aac");
 
-        var (asc, frameSize) = Codecs.ReadParameters(_encoder);
+        var (asc, frameSize, priming) = Codecs.ReadParameters(_encoder);
         _frameSize = frameSize > 0 ? frameSize : 1024;
-        track.SetAudioConfig(AacConfig.Parse(asc));
+
+        // The first packet's DTS is -priming; the track shifts it to 0 and the edit list hides the priming.
+        track.SetAudioConfig(AacConfig.Parse(asc), priming);
 
         _frame = AVFrameHandle.Alloc();
         _frame.Ptr->Format = fltp;

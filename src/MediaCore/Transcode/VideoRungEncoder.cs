@@ -49,7 +49,7 @@ internal sealed unsafe class VideoRungEncoder : IDisposable
         Codecs.Open(_encoder, $"libx264 {rung.Name}");
         _timeBase = ctx->TimeBase;
 
-        var (extradata, _) = Codecs.ReadParameters(_encoder);
+        var (extradata, _, _) = Codecs.ReadParameters(_encoder);
         track.SetVideoConfig(AvcConfig.Parse(AnnexB.ToDecoderConfigurationRecord(extradata)));
 
         _frame = AVFrameHandle.AllocVideo(rung.Width, rung.Height, yuv420p);

@@ -72,10 +72,12 @@ internal sealed class VodTrackWriter
         File.WriteAllBytes(Path.Combine(_directory, InitFileName), InitSegmentWriter.WriteVideo(config));
     }
 
-    public void SetAudioConfig(AacConfig config)
+    /// <param name="config">The AudioSpecificConfig.</param>
+    /// <param name="primingSamples">Encoder delay (AAC: 1024), hidden by an edit list.</param>
+    public void SetAudioConfig(AacConfig config, int primingSamples = 0)
     {
         Codec = config.Codec;
-        File.WriteAllBytes(Path.Combine(_directory, InitFileName), InitSegmentWriter.WriteAudio(config));
+        File.WriteAllBytes(Path.Combine(_directory, InitFileName), InitSegmentWriter.WriteAudio(config, primingSamples));
     }
 
     /// <summary>
