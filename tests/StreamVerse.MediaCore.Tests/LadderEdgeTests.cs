@@ -150,6 +150,20 @@ public sealed partial class LadderEdgeTests
     }
 
     [Fact]
+    public async Task Truncated_faststart_upload_fails_instead_of_publishing_a_short_video()
+    {
+        var clip = Tools.Clip("faststart-ladder.mp4", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"]);
+        var bytes = File.ReadAllBytes(clip);
+        var path = Path.Combine(Tools.TempRoot, "faststart-ladder-truncated.mp4");
+        File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        var output = NewOutput("trunc");
+
+        var ex = await Assert.ThrowsAsync<MediaProbeException>(() => new Transcoder().TranscodeAsync(path, output, Fast, null, CancellationToken.None));
+        Assert.Equal(MediaProbeError.Truncated, ex.Error);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public async Task Progress_reaches_one()
     {
         var clip = Tools.Clip("progress.mp4", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"]);

@@ -100,6 +100,22 @@ public sealed class ProbeTests
     }
 
     [Fact]
+    public void Refuses_truncated_faststart_mp4()
+    {
+        var clip = Tools.Clip("faststart.mp4", [.. TestSource, "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-movflags", "+faststart"]);
+        var bytes = File.ReadAllBytes(clip);
+        var path = Path.Combine(Tools.TempRoot, "faststart-truncated.mp4");
+        File.WriteAllBytes(path, bytes.AsSpan(0, bytes.Length * 6 / 10).ToArray());
+
+        var ex = Assert.Throws<MediaProbeException>(() => MediaProbe.Probe(path));
+        Assert.Equal(MediaProbeError.Truncated, ex.Error);
+        Assert.Contains("truncated", ex.Message, StringComparison.Ordinal);
+
+        // The whole file passes the same check.
+        Assert.NotNull(MediaProbe.Probe(clip).Video);
+    }
+
+    [Fact]
     public void Refuses_random_bytes_named_mp4()
     {
         var path = Path.Combine(Tools.TempRoot, "random.mp4");

@@ -24,6 +24,7 @@ public sealed class StructLayoutProbeTests
         ("AV_PICTURE_TYPE_I", LibAvCodec.PictureTypeI),
         ("AV_PICTURE_TYPE_NONE", LibAvCodec.PictureTypeNone),
         ("AVSEEK_FLAG_BACKWARD", LibAvFormat.SeekFlagBackward),
+        ("AVSEEK_FLAG_ANY", LibAvFormat.SeekFlagAny),
         ("AV_PKT_DATA_DISPLAYMATRIX", LibAvFormat.PacketSideDataDisplayMatrix),
         ("SWS_BICUBIC", LibSwScale.Bicubic),
         ("SWS_AREA", LibSwScale.Area),

@@ -8,6 +8,7 @@ internal static unsafe partial class LibAvFormat
     public const string Name = "avformat";
 
     public const int SeekFlagBackward = 1; // AVSEEK_FLAG_BACKWARD
+    public const int SeekFlagAny = 4; // AVSEEK_FLAG_ANY
     public const int PacketSideDataDisplayMatrix = 5; // AV_PKT_DATA_DISPLAYMATRIX
 
     [LibraryImport(Name)]

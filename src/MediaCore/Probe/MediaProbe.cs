@@ -15,7 +15,40 @@ public static class MediaProbe
     public static MediaInfo Probe(string path)
     {
         using var input = Open(path);
-        return Describe(input, path);
+        var info = Describe(input, path);
+        CheckTail(input, info, path);
+        return info;
+    }
+
+    /// <summary>
+    /// A file whose index (e.g. a faststart MP4's moov) promises more media than the file holds opens fine; seeking
+    /// near the promised end and reading finds nothing there. Only a successful seek followed by a failed read counts:
+    /// formats that cannot seek are not judged.
+    /// </summary>
+    internal static unsafe void CheckTail(AVFormatContextHandle input, MediaInfo info, string path)
+    {
+        if (info.Duration is not { } duration || duration < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        var ctx = input.Ptr;
+        var start = ctx->StartTime is not LibAvUtil.NoPtsValue ? ctx->StartTime : 0;
+        var target = start + (long)(duration.TotalMicroseconds * 0.9);
+        // ANY: land on the packet there, not on the (possibly very early) keyframe before it.
+        if (LibAvFormat.av_seek_frame(ctx, -1, target, LibAvFormat.SeekFlagBackward | LibAvFormat.SeekFlagAny) < 0)
+        {
+            return;
+        }
+
+        using var packet = AVPacketHandle.Alloc();
+        var r = LibAvFormat.av_read_frame(ctx, packet.Ptr);
+        LibAvCodec.av_packet_unref(packet.Ptr);
+        if (r < 0)
+        {
+            throw new MediaProbeException(MediaProbeError.Truncated,
+                $"'{Path.GetFileName(path)}' declares {duration.TotalSeconds:0.0} s but its data ends early ({AvError.Describe(r)}): the file is truncated.");
+        }
     }
 
     /// <summary>Opens and reads stream info; the caller owns the returned handle.</summary>

@@ -119,6 +119,14 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             throw new MediaProbeException(MediaProbeError.Truncated, $"'{Path.GetFileName(_input)}': no video frame could be decoded.");
         }
 
+        // An index that promises more than the file holds (truncated faststart MP4) ends the demux early and quietly.
+        var produced = renditions.Count > 0 ? renditions[0].Track.Duration : audioRendition?.Track.Duration ?? 0;
+        if (_duration >= 1 && produced < _duration * 0.9)
+        {
+            throw new MediaProbeException(MediaProbeError.Truncated,
+                $"'{Path.GetFileName(_input)}' declares {_duration:0.0} s but only {produced:0.0} s could be decoded: the file is truncated.");
+        }
+
         VodPresentationWriter.Write(_directory, renditions, audioRendition);
         var thumbs = _thumbnails?.Finish(_hasCurrent ? _current!.Ptr : null, _nextSlot / Math.Max(_fps, 1));
         progress?.Report(1.0);
