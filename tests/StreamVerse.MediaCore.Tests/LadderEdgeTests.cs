@@ -164,6 +164,31 @@ public sealed partial class LadderEdgeTests
     }
 
     [Fact]
+    public async Task Audio_that_starts_late_is_padded_with_silence_to_stay_in_sync()
+    {
+        var clip = Tools.Clip("late-audio.mp4",
+        [
+            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-itsoffset", "1", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+            "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+        ]);
+        var result = await new Transcoder().TranscodeAsync(clip, NewOutput("late"), Fast, null, CancellationToken.None);
+        var audio = Path.Combine(result.OutputDirectory, "audio.m3u8");
+        Assert.InRange(LadderTests.ExtInf(audio).Sum(), 2.95, 3.1);
+
+        static double MaxVolume(string playlist, string from, string to)
+        {
+            // atrim, not -ss: input seeking in an fMP4 audio-only HLS playlist yields nothing in FFmpeg 5.1.
+            var r = Tools.MustRun("ffmpeg", "-v", "info", "-nostats", "-i", playlist, "-af", $"atrim=start={from}:end={to},volumedetect", "-f", "null", "-");
+            var m = Regex.Match(r.StdErr, @"max_volume: (-?[\d.]+|-inf) dB");
+            Assert.True(m.Success, r.StdErr);
+            return m.Groups[1].Value == "-inf" ? -200 : double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+
+        Assert.True(MaxVolume(audio, "0", "0.95") < -60, "the first second should be silent");
+        Assert.True(MaxVolume(audio, "1.05", "2.9") > -30, "the tone should play from 1 s");
+    }
+
+    [Fact]
     public async Task Progress_reaches_one()
     {
         var clip = Tools.Clip("progress.mp4", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine", "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"]);

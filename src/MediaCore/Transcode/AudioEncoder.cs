@@ -22,6 +22,7 @@ internal sealed unsafe class AudioEncoder : IDisposable
     private float[] _left = new float[8192];
     private float[] _right = new float[8192];
     private int _buffered;
+    private long _startOffset;
     private long _samplesSent;
 
     public AudioEncoder(int bitrate, VodTrackWriter track)
@@ -58,10 +59,21 @@ internal sealed unsafe class AudioEncoder : IDisposable
     public long SamplesOut => _samplesSent;
 
     /// <summary>Resamples and encodes one decoded frame (owned by the caller, read only).</summary>
-    public void Add(AVFrame* input)
+    /// <param name="input">The decoded frame.</param>
+    /// <param name="time">
+    /// Its presentation time in seconds on the presentation clock (0 = where video starts), NaN when unknown. The first
+    /// frame's time aligns the audio track: a late start is padded with silence, an early one trimmed, so audio
+    /// sample 0 plays with video frame 0. Later timestamps are not followed (the track stays continuous).
+    /// </param>
+    public void Add(AVFrame* input, double time)
     {
         if (_swr is null)
         {
+            if (!double.IsNaN(time))
+            {
+                _startOffset = (long)Math.Round(time * SampleRate);
+            }
+
             var swr = LibSwResample.swr_alloc();
             if (swr == null)
             {
@@ -76,6 +88,7 @@ internal sealed unsafe class AudioEncoder : IDisposable
         }
 
         Convert(input->ExtendedData, input->NbSamples);
+        AlignStart();
         EncodeBuffered(final: false);
     }
 
@@ -102,14 +115,44 @@ internal sealed unsafe class AudioEncoder : IDisposable
         Track.Finish(_frameSize);
     }
 
+    /// <summary>Applies the start offset once samples exist: prepends silence or drops leading samples.</summary>
+    private void AlignStart()
+    {
+        if (_startOffset > 0)
+        {
+            // Bounded: a start more than 10 s late is a broken timestamp, not a real gap.
+            var pad = (int)Math.Min(_startOffset, 10L * SampleRate);
+            EnsureCapacity(_buffered + pad);
+            Array.Copy(_left, 0, _left, pad, _buffered);
+            Array.Copy(_right, 0, _right, pad, _buffered);
+            Array.Clear(_left, 0, pad);
+            Array.Clear(_right, 0, pad);
+            _buffered += pad;
+            _startOffset = 0;
+        }
+        else if (_startOffset < 0)
+        {
+            var drop = (int)Math.Min(-_startOffset, _buffered);
+            Array.Copy(_left, drop, _left, 0, _buffered - drop);
+            Array.Copy(_right, drop, _right, 0, _buffered - drop);
+            _buffered -= drop;
+            _startOffset += drop;
+        }
+    }
+
+    private void EnsureCapacity(int samples)
+    {
+        if (samples > _left.Length)
+        {
+            Array.Resize(ref _left, samples * 2);
+            Array.Resize(ref _right, samples * 2);
+        }
+    }
+
     private int Convert(byte** input, int count)
     {
         var capacity = LibSwResample.swr_get_out_samples(_swr!.Ptr, count) + 256;
-        if (_buffered + capacity > _left.Length)
-        {
-            Array.Resize(ref _left, (_buffered + capacity) * 2);
-            Array.Resize(ref _right, (_buffered + capacity) * 2);
-        }
+        EnsureCapacity(_buffered + capacity);
 
         // The managed FIFO arrays are pinned only for this call; swr writes planar floats into them.
         fixed (float* l = &_left[_buffered], r = &_right[_buffered])

@@ -45,6 +45,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     private int _videoIndex = -1;
     private int _audioIndex = -1;
     private AVRational _videoTimeBase;
+    private AVRational _audioTimeBase;
     private double _origin;
     private double _duration;
     private long _framesDecoded;
@@ -82,6 +83,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         if (info.Audio is { } audio)
         {
             _audioIndex = audio.Index;
+            _audioTimeBase = ctx->Streams[_audioIndex]->TimeBase;
             _audioDecoder = Codecs.CreateDecoder(ctx->Streams[_audioIndex]);
             var track = new VodTrackWriter(_directory, "audio", TrackKind.Audio, AudioEncoder.SampleRate, target);
             _audio = new AudioEncoder(_options.AudioBitrate, track);
@@ -120,7 +122,8 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         }
 
         // An index that promises more than the file holds (truncated faststart MP4) ends the demux early and quietly.
-        var produced = renditions.Count > 0 ? renditions[0].Track.Duration : audioRendition?.Track.Duration ?? 0;
+        // (Longest track: a video that stops before its audio is a real, if odd, upload.)
+        var produced = Math.Max(renditions.Count > 0 ? renditions[0].Track.Duration : 0, audioRendition?.Track.Duration ?? 0);
         if (_duration >= 1 && produced < _duration * 0.9)
         {
             throw new MediaProbeException(MediaProbeError.Truncated,
@@ -379,7 +382,9 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
             try
             {
-                _audio!.Add(frame);
+                var ts = frame->BestEffortTimestamp != LibAvUtil.NoPtsValue ? frame->BestEffortTimestamp : frame->Pts;
+                var time = ts != LibAvUtil.NoPtsValue ? (ts * _audioTimeBase.ToDouble()) - _origin : double.NaN;
+                _audio!.Add(frame, time);
             }
             finally
             {
