@@ -42,6 +42,10 @@ internal static unsafe partial class LibAvUtil
     [LibraryImport(Name)]
     public static partial int av_frame_get_buffer(AVFrame* frame, int align);
 
+    /// <summary>A new frame referencing the same (refcounted) buffers.</summary>
+    [LibraryImport(Name)]
+    public static partial AVFrame* av_frame_clone(AVFrame* src);
+
     [LibraryImport(Name)]
     public static partial int av_frame_make_writable(AVFrame* frame);
 

@@ -69,6 +69,13 @@ internal sealed unsafe class AVFrameHandle : SafeHandleZeroOrMinusOneIsInvalid
         return p == null ? throw new OutOfMemoryException("av_frame_alloc") : new AVFrameHandle(p);
     }
 
+    /// <summary>Another reference to <paramref name="source"/>'s buffers (av_frame_clone); read-only sharing across threads.</summary>
+    public static AVFrameHandle Clone(AVFrame* source)
+    {
+        var p = LibAvUtil.av_frame_clone(source);
+        return p == null ? throw new OutOfMemoryException("av_frame_clone") : new AVFrameHandle(p);
+    }
+
     /// <summary>A frame with its own picture buffer (av_frame_get_buffer).</summary>
     public static AVFrameHandle AllocVideo(int width, int height, int pixelFormat)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using StreamVerse.MediaCore.Interop;
 using StreamVerse.MediaCore.Probe;
@@ -7,14 +9,17 @@ using StreamVerse.Segmenter.Vod;
 namespace StreamVerse.MediaCore.Transcode;
 
 /// <summary>
-/// The synchronous ladder: demux once, decode once, make the video constant-rate (duplicate or drop by output
-/// time), turn it upright, then scale + encode per rung; audio to stereo 48 kHz AAC; all into VOD CMAF tracks.
-/// Every libav object here is owned by this instance and freed in <see cref="Dispose"/>; it runs on one
-/// dedicated thread (libav calls block).
+/// The ladder: demux once, decode once, make the video constant-rate (duplicate or drop by output time), turn it
+/// upright, then scale + encode per rung; audio to stereo 48 kHz AAC; all into VOD CMAF tracks.
+/// Two dedicated threads (libav calls block): the caller's runs demux, decode, CFR and audio; an encode thread
+/// runs swscale + libx264 for every rung and the thumbnails. Between them a bounded channel of picture references
+/// (av_frame_clone: refcounted, read-only) keeps decoding one step ahead without unbounded memory.
+/// Every libav object here is owned by this instance and freed in <see cref="Dispose"/>, after the encode thread ended.
 /// </summary>
 internal sealed unsafe partial class LadderPipeline : IDisposable
 {
     private const int MaxDecodeErrors = 50;
+    private const int PictureQueue = 4;
 
     private readonly string _input;
     private readonly string _directory;
@@ -29,6 +34,10 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     private AVFrameHandle? _decoded;
     private AudioEncoder? _audio;
     private Thumbnails? _thumbnails;
+    private Channel<(AVFrameHandle Picture, long Slot)>? _pictures;
+    private Thread? _encodeThread;
+    private ExceptionDispatchInfo? _encodeError;
+    private CancellationToken _ct;
 
     // Constant-rate conversion state.
     private AVFrameHandle? _current; // the picture shown until the next input frame (a ref, or our rotated copy)
@@ -64,6 +73,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
     public LadderResult Run(IProgress<double>? progress, CancellationToken ct)
     {
+        _ct = ct;
         _format = MediaProbe.Open(_input);
         var info = MediaProbe.Describe(_format, _input);
         var ctx = _format.Ptr;
@@ -94,6 +104,11 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             info.Audio is null ? "none" : $"{info.Audio.Codec} {info.Audio.ChannelLayout} {info.Audio.SampleRate} Hz",
             string.Join(", ", _rungs.Select(r => $"{r.Rung.Width}x{r.Rung.Height}@{r.Rung.Bitrate / 1000}k")));
 
+        if (_rungs.Count > 0)
+        {
+            StartEncodeThread();
+        }
+
         Demux(progress, ct);
 
         // End of input: drain the decoders, finish the constant-rate tail, flush the encoders.
@@ -109,6 +124,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             DecodeAudio(null);
         }
 
+        StopEncodeThread();
         ct.ThrowIfCancellationRequested();
         foreach (var rung in _rungs)
         {
@@ -308,7 +324,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             }
         }
 
-        // Replace the current picture. The previous one is no longer needed: every slot it covers was encoded.
+        // Replace the current picture. Queued slots keep their own references to the previous one's buffers.
         if (_rotation == 0)
         {
             LibAvUtil.av_frame_unref(_current!.Ptr);
@@ -326,7 +342,11 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
                 source = _prepared.Ptr;
             }
 
-            PlaneRotation.Rotate(source, _current!.Ptr, _rotation);
+            // A fresh buffer per input picture: the encode thread may still read the previous one.
+            var rotated = AVFrameHandle.AllocVideo(_current!.Ptr->Width, _current.Ptr->Height, yuv420p);
+            PlaneRotation.Rotate(source, rotated.Ptr, _rotation);
+            _current.Dispose();
+            _current = rotated;
         }
 
         _hasCurrent = true;
@@ -343,16 +363,90 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         while ((_nextSlot + 0.5) / _fps < time)
         {
-            var picture = _current!.Ptr;
-            _thumbnails?.Offer(picture, _nextSlot / _fps);
-            foreach (var rung in _rungs)
-            {
-                rung.Encode(picture, _nextSlot);
-            }
-
+            Post(AVFrameHandle.Clone(_current!.Ptr), _nextSlot);
             _nextSlot++;
             _currentEmits++;
         }
+    }
+
+    private void StartEncodeThread()
+    {
+        _pictures = Channel.CreateBounded<(AVFrameHandle, long)>(new BoundedChannelOptions(PictureQueue)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _encodeThread = new Thread(EncodeLoop) { IsBackground = true, Name = "mediacore-encode" };
+        _encodeThread.Start();
+    }
+
+    /// <summary>The encode thread: every queued picture through the thumbnails and every rung, in slot order.</summary>
+    private void EncodeLoop()
+    {
+        var reader = _pictures!.Reader;
+        try
+        {
+            while (reader.WaitToReadAsync(_ct).AsTask().GetAwaiter().GetResult())
+            {
+                while (reader.TryRead(out var item))
+                {
+                    using (item.Picture)
+                    {
+                        _ct.ThrowIfCancellationRequested();
+                        _thumbnails?.Offer(item.Picture.Ptr, item.Slot / _fps);
+                        foreach (var rung in _rungs)
+                        {
+                            rung.Encode(item.Picture.Ptr, item.Slot);
+                        }
+                    }
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            _encodeError = ExceptionDispatchInfo.Capture(e);
+            _pictures.Writer.TryComplete(e); // unblocks the producer
+        }
+    }
+
+    /// <summary>Blocks while the queue is full; rethrows the encode thread's failure.</summary>
+    private void Post(AVFrameHandle picture, long slot)
+    {
+        try
+        {
+            _pictures!.Writer.WriteAsync((picture, slot), _ct).AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception)
+        {
+            picture.Dispose();
+            if (_encodeError is not null)
+            {
+                _encodeThread!.Join();
+                _encodeError.Throw();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Ends the queue and waits for the encode thread; rethrows its failure.</summary>
+    private void StopEncodeThread()
+    {
+        if (_encodeThread is null)
+        {
+            return;
+        }
+
+        _pictures!.Writer.TryComplete();
+        _encodeThread.Join();
+        _encodeThread = null;
+        while (_pictures.Reader.TryRead(out var left))
+        {
+            left.Picture.Dispose();
+        }
+
+        _encodeError?.Throw();
     }
 
     /// <param name="packet">Owned by the caller; null drains the decoder.</param>
@@ -405,6 +499,17 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
     public void Dispose()
     {
+        // On failure or cancellation the encode thread may still run: end it before freeing what it uses.
+        if (_encodeThread is not null)
+        {
+            _pictures!.Writer.TryComplete();
+            _encodeThread.Join();
+            while (_pictures.Reader.TryRead(out var left))
+            {
+                left.Picture.Dispose();
+            }
+        }
+
         foreach (var rung in _rungs)
         {
             rung.Dispose();
