@@ -1,6 +1,10 @@
 namespace StreamVerse.MediaCore.Interop;
 
-/// <summary>Small helpers around codec contexts: options by name, opening, reading back parameters.</summary>
+/// <summary>
+/// Small helpers around codec contexts: options by name, opening, reading back parameters.
+/// Pointer ownership: <c>obj</c>/context pointers stay owned by the caller's handles; the UTF-8 name/value arrays are
+/// pinned only for the duration of each call (libav copies option strings, it never keeps our pointers).
+/// </summary>
 internal static unsafe class Codecs
 {
     /// <summary>av_opt_set on <paramref name="obj"/> (and its children); throws with the option's name on failure.</summary>

@@ -32,6 +32,7 @@ public static class MediaProbe
             return;
         }
 
+        // ctx, and the packet below, are owned by their handles for this call; nothing is kept.
         var ctx = input.Ptr;
         var start = ctx->StartTime is not LibAvUtil.NoPtsValue ? ctx->StartTime : 0;
         var target = start + (long)(duration.TotalMicroseconds * 0.9);
@@ -125,6 +126,7 @@ public static class MediaProbe
 
     internal static unsafe MediaInfo Describe(AVFormatContextHandle input, string path)
     {
+        // ctx and its streams belong to the caller's handle, valid for this call; only copies leave it.
         var ctx = input.Ptr;
         var name = Path.GetFileName(path);
         var streams = new List<MediaStreamInfo>();

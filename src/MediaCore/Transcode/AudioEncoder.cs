@@ -170,6 +170,9 @@ internal sealed unsafe class AudioEncoder : IDisposable
         while (_buffered - offset >= _frameSize || (final && _buffered - offset > 0))
         {
             var n = Math.Min(_frameSize, _buffered - offset);
+
+            // _frame owns its buffers for this object's life; av_frame_make_writable gives us sole access before
+            // the copy (the encoder may still reference the previous contents).
             var frame = _frame.Ptr;
             AvError.Check(LibAvUtil.av_frame_make_writable(frame), "av_frame_make_writable (audio)");
             frame->NbSamples = n;
