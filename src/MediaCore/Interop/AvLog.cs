@@ -78,7 +78,7 @@ internal static unsafe partial class AvLog
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3000, Message = "libav: {Line}")]
+        [LoggerMessage(EventId = 4000, Message = "libav: {Line}")]
         public static partial void Line(ILogger logger, LogLevel level, string line);
     }
 }

@@ -529,10 +529,10 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(3100, LogLevel.Information, "Ladder for {Input}: video {Video}, audio {Audio}, rungs {Rungs}")]
+        [LoggerMessage(4100, LogLevel.Information, "Ladder for {Input}: video {Video}, audio {Audio}, rungs {Rungs}")]
         public static partial void Started(ILogger logger, string input, string video, string audio, string rungs);
 
-        [LoggerMessage(3101, LogLevel.Warning, "Skipping undecodable {Kind} data: {Error}")]
+        [LoggerMessage(4101, LogLevel.Warning, "Skipping undecodable {Kind} data: {Error}")]
         public static partial void DecodeError(ILogger logger, string kind, string error);
     }
 }

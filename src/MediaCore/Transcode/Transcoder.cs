@@ -106,16 +106,16 @@ public sealed partial class Transcoder
 
     private static partial class Log
     {
-        [LoggerMessage(3110, LogLevel.Information, "Transcoded {Input} into {Output}: {Rungs} rungs, {Seconds:0.00} s")]
+        [LoggerMessage(4110, LogLevel.Information, "Transcoded {Input} into {Output}: {Rungs} rungs, {Seconds:0.00} s")]
         public static partial void Finished(ILogger logger, string input, string output, int rungs, double seconds);
 
-        [LoggerMessage(3111, LogLevel.Information, "Transcoding {Input} cancelled; partial output removed")]
+        [LoggerMessage(4111, LogLevel.Information, "Transcoding {Input} cancelled; partial output removed")]
         public static partial void Cancelled(ILogger logger, string input);
 
-        [LoggerMessage(3112, LogLevel.Warning, "Transcoding {Input} failed; partial output removed")]
+        [LoggerMessage(4112, LogLevel.Warning, "Transcoding {Input} failed; partial output removed")]
         public static partial void Failed(ILogger logger, string input, Exception exception);
 
-        [LoggerMessage(3113, LogLevel.Warning, "Could not remove partial output {Directory}")]
+        [LoggerMessage(4113, LogLevel.Warning, "Could not remove partial output {Directory}")]
         public static partial void CleanupFailed(ILogger logger, string directory, Exception exception);
     }
 }
