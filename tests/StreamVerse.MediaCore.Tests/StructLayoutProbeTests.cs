@@ -119,6 +119,21 @@ public sealed class StructLayoutProbeTests
     }
 
     [Fact]
+    public void Version_check_refuses_other_abis_with_a_clear_message()
+    {
+        static uint V(int major, int minor, int micro) => (uint)((major << 16) | (minor << 8) | micro);
+        Assert.Null(LibAv.Mismatch([V(57, 28, 100), V(59, 37, 100), V(59, 27, 100), V(6, 7, 100), V(4, 7, 100)]));
+
+        // FFmpeg 6.0 (avcodec 60) and an older 5.0 avutil (57.17, before AVFrame.ch_layout) are both refused.
+        var message = LibAv.Mismatch([V(57, 17, 100), V(60, 3, 100), V(59, 27, 100), V(6, 7, 100), V(4, 7, 100)]);
+        Assert.NotNull(message);
+        Assert.Contains("FFmpeg 5.1", message, StringComparison.Ordinal);
+        Assert.Contains("libavcodec.so.59: found 60.3.100, need 59.>=37", message, StringComparison.Ordinal);
+        Assert.Contains("libavutil.so.57: found 57.17.100, need 57.>=28", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("libavformat", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Errors_carry_av_strerror_text()
     {
         LibAv.EnsureInitialized();

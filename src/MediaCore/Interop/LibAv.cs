@@ -59,15 +59,23 @@ internal static class LibAv
 
     private static void CheckVersions()
     {
-        var found = new[]
-        {
+        var problem = Mismatch(
+        [
             LibAvUtil.avutil_version(),
             LibAvCodec.avcodec_version(),
             LibAvFormat.avformat_version(),
             LibSwScale.swscale_version(),
             LibSwResample.swresample_version(),
-        };
+        ]);
+        if (problem is not null)
+        {
+            throw new NotSupportedException(problem);
+        }
+    }
 
+    /// <summary>The refusal message for these AV_VERSION_INT values (avutil, avcodec, avformat, swscale, swresample), or null.</summary>
+    internal static string? Mismatch(ReadOnlySpan<uint> found)
+    {
         var problems = new List<string>();
         for (var i = 0; i < Libraries.Length; i++)
         {
@@ -80,12 +88,10 @@ internal static class LibAv
             }
         }
 
-        if (problems.Count > 0)
-        {
-            throw new NotSupportedException(
-                "MediaCore is bound to FFmpeg 5.1 (Debian 12) and refuses to run against other libav versions, whose struct layouts differ: "
-                + string.Join("; ", problems));
-        }
+        return problems.Count == 0
+            ? null
+            : "MediaCore is bound to FFmpeg 5.1 (Debian 12) and refuses to run against other libav versions, whose struct layouts differ: "
+                + string.Join("; ", problems);
     }
 
     /// <summary>Version strings for diagnostics, e.g. "avcodec 59.37.100".</summary>
