@@ -78,6 +78,18 @@ public sealed class ProbeTests
     }
 
     [Fact]
+    public void Cover_art_is_not_video()
+    {
+        var cover = Tools.Clip("cover.jpg", ["-f", "lavfi", "-i", "testsrc2=size=160x160", "-frames:v", "1"]);
+        var clip = Tools.Clip("with-cover.mp3",
+            ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-i", cover, "-t", "2", "-map", "0", "-map", "1", "-c:a", "libmp3lame", "-c:v", "copy", "-disposition:v", "attached_pic"]);
+        var info = MediaProbe.Probe(clip);
+        Assert.Null(info.Video);
+        Assert.Equal("mp3", info.Audio!.Codec);
+        Assert.Contains(info.Streams, s => s.Kind == MediaStreamKind.Video && s.IsAttachedPicture);
+    }
+
+    [Fact]
     public void Refuses_zero_byte_file()
     {
         var path = Path.Combine(Tools.TempRoot, "empty.mp4");

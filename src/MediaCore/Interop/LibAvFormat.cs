@@ -10,6 +10,7 @@ internal static unsafe partial class LibAvFormat
     public const int SeekFlagBackward = 1; // AVSEEK_FLAG_BACKWARD
     public const int SeekFlagAny = 4; // AVSEEK_FLAG_ANY
     public const int PacketSideDataDisplayMatrix = 5; // AV_PKT_DATA_DISPLAYMATRIX
+    public const int DispositionAttachedPic = 0x400; // AV_DISPOSITION_ATTACHED_PIC
 
     [LibraryImport(Name)]
     public static partial uint avformat_version();

@@ -127,6 +127,11 @@ internal unsafe struct AVStream
     [FieldOffset(40)]
     public long NbFrames;
 
+    /// <summary>AV_DISPOSITION_* flags.</summary>
+    [NativeField("disposition")]
+    [FieldOffset(48)]
+    public int Disposition;
+
     [NativeField("avg_frame_rate")]
     [FieldOffset(72)]
     public AVRational AvgFrameRate;

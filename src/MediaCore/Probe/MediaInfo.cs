@@ -35,6 +35,9 @@ public sealed record MediaStreamInfo
 
     public int FrameRateDen { get; init; }
 
+    /// <summary>A still picture attached to the file (cover art), not a video track.</summary>
+    public bool IsAttachedPicture { get; init; }
+
     /// <summary>Clockwise degrees to turn the coded picture for display (0, 90, 180, 270), from the display matrix.</summary>
     public int Rotation { get; init; }
 
@@ -67,7 +70,7 @@ public sealed record MediaInfo
 
     public required IReadOnlyList<MediaStreamInfo> Streams { get; init; }
 
-    /// <summary>The stream av_find_best_stream picks; null when there is none.</summary>
+    /// <summary>The stream av_find_best_stream picks (cover art does not count as video); null when there is none.</summary>
     public MediaStreamInfo? Video { get; init; }
 
     public MediaStreamInfo? Audio { get; init; }

@@ -137,7 +137,7 @@ public static class MediaProbe
 
         var videoIndex = LibAvFormat.av_find_best_stream(ctx, AVMediaType.Video, -1, -1, null, 0);
         var audioIndex = LibAvFormat.av_find_best_stream(ctx, AVMediaType.Audio, -1, -1, null, 0);
-        var video = videoIndex >= 0 ? streams[videoIndex] : null;
+        var video = videoIndex >= 0 && !streams[videoIndex].IsAttachedPicture ? streams[videoIndex] : null;
         var audio = audioIndex >= 0 ? streams[audioIndex] : null;
 
         if (video is null && audio is null)
@@ -215,6 +215,7 @@ public static class MediaProbe
                 FrameRateNum = rate.Num,
                 FrameRateDen = rate.Den,
                 Rotation = Rotation(stream),
+                IsAttachedPicture = (stream->Disposition & LibAvFormat.DispositionAttachedPic) != 0,
             };
         }
         else if (kind == MediaStreamKind.Audio)
