@@ -14,13 +14,13 @@ internal static class MeEndpoints
     public static RouteGroupBuilder MapMe(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/me").WithTags("Me").RequireAuthorization(Policies.User);
-        group.MapGet("/", GetAsync).Produces<ProfileResponse>();
-        group.MapPatch("/", UpdateAsync).Produces<ProfileResponse>().ProducesValidationProblem();
+        group.MapGet("", GetAsync).Produces<ProfileResponse>();
+        group.MapPatch("", UpdateAsync).Produces<ProfileResponse>().ProducesValidationProblem();
         group.MapPut("/avatar", PutAvatarAsync).Accepts<byte[]>("image/png", "image/jpeg", "image/webp")
             .Produces<AvatarResponse>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/avatar", DeleteAvatarAsync).Produces(StatusCodes.Status204NoContent);
         group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
-        group.MapDelete("/", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
+        group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
         group.MapGet("/sessions", ListSessionsAsync).Produces<List<SessionInfo>>();
         group.MapDelete("/sessions/{sessionId}", RevokeSessionAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/sessions", RevokeAllSessionsAsync).Produces(StatusCodes.Status204NoContent);

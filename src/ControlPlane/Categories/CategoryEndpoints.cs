@@ -14,9 +14,9 @@ internal static class CategoryEndpoints
     public static RouteGroupBuilder MapCategories(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/categories").WithTags("Categories");
-        group.MapGet("/", ListAsync).AllowAnonymous().Produces<List<Category>>();
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<List<Category>>();
         group.MapGet("/{id:long}", GetAsync).AllowAnonymous().Produces<Category>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/", CreateAsync).RequireAuthorization(Policies.Admin).Produces<Category>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Admin).Produces<Category>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPut("/{id:long}", UpdateAsync).RequireAuthorization(Policies.Admin).Produces<Category>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapDelete("/{id:long}", DeleteAsync).RequireAuthorization(Policies.Admin).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         return group;

@@ -20,9 +20,9 @@ internal static class ChannelEndpoints
     public static RouteGroupBuilder MapChannels(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/channels").WithTags("Channels");
-        group.MapGet("/", ListAsync).AllowAnonymous().Produces<List<Channel>>();
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<List<Channel>>();
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<Channel>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>(StatusCodes.Status201Created).ProducesValidationProblem();
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>(StatusCodes.Status201Created).ProducesValidationProblem();
         group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.Creator).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;

@@ -22,7 +22,7 @@ internal static class PlaybackEndpoints
     public static RouteGroupBuilder MapPlayback(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/videos/{id}/playback-token").WithTags("Playback").RequireAuthorization(Policies.User);
-        group.MapPost("/", IssueAsync).Produces<PlaybackTokenResponse>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", IssueAsync).Produces<PlaybackTokenResponse>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

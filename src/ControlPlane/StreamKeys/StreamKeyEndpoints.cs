@@ -22,8 +22,8 @@ internal static class StreamKeyEndpoints
     public static RouteGroupBuilder MapStreamKeys(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/channels/{channelId}/stream-keys").WithTags("Stream keys").RequireAuthorization(Policies.Creator);
-        group.MapGet("/", ListAsync).Produces<List<StreamKeyInfo>>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/", CreateAsync).Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("", ListAsync).Produces<List<StreamKeyInfo>>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{keyId}/rotate", RotateAsync).Produces<StreamKeyCreated>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{keyId}", RevokeAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;

@@ -15,7 +15,7 @@ internal static class TagEndpoints
     public static RouteGroupBuilder MapTags(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/tags").WithTags("Tags");
-        group.MapGet("/", ListAsync).AllowAnonymous().Produces<List<TagInfo>>().ProducesValidationProblem();
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<List<TagInfo>>().ProducesValidationProblem();
         return group;
     }
 

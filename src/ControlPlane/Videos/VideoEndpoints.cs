@@ -25,9 +25,9 @@ internal static class VideoEndpoints
     public static RouteGroupBuilder MapVideos(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/videos").WithTags("Videos");
-        group.MapGet("/", ListAsync).AllowAnonymous().Produces<VideoPage>().ProducesValidationProblem();
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<VideoPage>().ProducesValidationProblem();
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<Video>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("/", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Video>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Video>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.Creator).Produces<Video>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.Creator).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
