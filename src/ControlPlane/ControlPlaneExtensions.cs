@@ -103,6 +103,34 @@ internal static class ControlPlaneExtensions
             o.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info = new() { Title = "StreamVerse control plane", Version = "v1" };
+                document.Components ??= new();
+                document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+                {
+                    Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "Access token from POST /api/v1/auth/login or /refresh (RFC 9068 at+jwt, HS256).",
+                };
+                return Task.CompletedTask;
+            });
+
+            // Endpoints with a policy: the bearer requirement, and the 401/403 problem answers the pipeline gives.
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+                {
+                    operation.Security ??= [];
+                    operation.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
+                    {
+                        [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", context.Document)] = [],
+                    });
+                    operation.Responses ??= new();
+                    operation.Responses.TryAdd("401", new Microsoft.OpenApi.OpenApiResponse { Description = "No valid access token" });
+                    operation.Responses.TryAdd("403", new Microsoft.OpenApi.OpenApiResponse { Description = "The token's role or the resource's owner does not allow this" });
+                }
+
                 return Task.CompletedTask;
             });
         });
