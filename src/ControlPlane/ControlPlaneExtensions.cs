@@ -34,7 +34,8 @@ internal static class ControlPlaneExtensions
             .ValidateOnStart();
         services.AddOptions<DatabaseOptions>()
             .Bind(configuration.GetSection(DatabaseOptions.Section))
-            .Validate(o => o.Provider != DatabaseProvider.Postgres || !string.IsNullOrEmpty(o.ConnectionString),
+            .Validate(o => o.IsKnownProvider, "StreamVerse:ControlPlane:Database:Provider must be sqlite or postgres")
+            .Validate(o => o.Kind != DatabaseProvider.Postgres || !string.IsNullOrEmpty(o.ConnectionString),
                 "StreamVerse:ControlPlane:Database:ConnectionString is required when Provider is postgres")
             .ValidateOnStart();
         services.AddOptions<JwtOptions>()

@@ -10,7 +10,7 @@ namespace StreamVerse.ControlPlane.Tests;
 public sealed class MigrationTests
 {
     private static Database Open(DatabaseProvider provider, string? connectionString, string dataPath) => new(
-        Options.Create(new DatabaseOptions { Provider = provider, ConnectionString = connectionString }),
+        Options.Create(new DatabaseOptions { Provider = provider == DatabaseProvider.Postgres ? "postgres" : "sqlite", ConnectionString = connectionString }),
         Options.Create(new ControlPlaneOptions { DataPath = dataPath }));
 
     private static async Task AssertMigratedTwiceConcurrently(Func<Database> open)

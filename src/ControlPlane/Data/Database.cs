@@ -14,8 +14,8 @@ internal sealed class Database : IAsyncDisposable
     public Database(IOptions<DatabaseOptions> options, IOptions<ControlPlaneOptions> controlPlane)
     {
         var o = options.Value;
-        Provider = o.Provider;
-        if (o.Provider == DatabaseProvider.Postgres)
+        Provider = o.Kind;
+        if (o.Kind == DatabaseProvider.Postgres)
         {
             _postgres = NpgsqlDataSource.Create(o.ConnectionString!);
             Dialect = Dialect.Postgres;

@@ -14,8 +14,13 @@ internal sealed class DatabaseOptions
 {
     public const string Section = "StreamVerse:ControlPlane:Database";
 
-    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+    /// <summary><c>sqlite</c> or <c>postgres</c> (case-insensitive).</summary>
+    public string Provider { get; set; } = "sqlite";
 
     /// <summary>Npgsql or Microsoft.Data.Sqlite connection string; for SQLite the default is <c>DATA/controlplane.db</c>.</summary>
     public string? ConnectionString { get; set; }
+
+    internal DatabaseProvider Kind => string.Equals(Provider, "postgres", StringComparison.OrdinalIgnoreCase) ? DatabaseProvider.Postgres : DatabaseProvider.Sqlite;
+
+    internal bool IsKnownProvider => Provider.ToLowerInvariant() is "sqlite" or "postgres";
 }
