@@ -158,6 +158,53 @@ public abstract class TokenTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task A_revocation_written_by_another_process_reaches_this_one()
+    {
+        var user = await app.NewUserAsync();
+        Assert.Equal(HttpStatusCode.OK, await MeStatus(user.AccessToken));
+
+        // Another daemon on the same database revokes the session: only the row changes here.
+        await using (var db = await app.Get<Data.Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE sessions SET revoked_at = @now WHERE id = @id", [("now", DateTimeOffset.UtcNow), ("id", user.SessionId)], default);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await MeStatus(user.AccessToken) == HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await MeStatus(user.AccessToken));
+    }
+
+    [Fact]
+    public async Task Login_time_does_not_tell_unknown_emails_from_wrong_passwords()
+    {
+        var user = await app.NewUserAsync();
+        async Task<double> Fastest(string email)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 5; i++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                using var r = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email, password = "wrong password " + i });
+                times.Add(sw.Elapsed.TotalMilliseconds);
+                Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+            }
+
+            // The fastest of five: the least disturbed by whatever else the machine is doing.
+            return times.Min();
+        }
+
+        var wrong = await Fastest(user.Email);
+        var unknown = await Fastest(ControlPlaneApp.NewEmail());
+
+        // Both spend one Argon2id verification; a missing dummy hash would make "unknown" near-instant.
+        Assert.True(unknown / wrong is > 0.4 and < 2.5, $"unknown e-mail {unknown:F0} ms, wrong password {wrong:F0} ms");
+    }
+
+    [Fact]
     public async Task Access_tokens_have_the_rfc9068_shape()
     {
         var user = await app.NewUserAsync();

@@ -47,6 +47,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             "--data", DataDir, "--http", $"127.0.0.1:{HttpPort}", "--rtmp", $"127.0.0.1:{RtmpPort}",
             "--StreamVerse:ControlPlane:BootstrapAdminEmail", AdminEmail,
             "--StreamVerse:ControlPlane:CorsOrigins:0", "https://app.test.invalid",
+            "--StreamVerse:ControlPlane:CacheRefreshInterval", "00:00:00.5",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:StreamVerse", "Information",
         };
