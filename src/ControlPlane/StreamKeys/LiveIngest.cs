@@ -67,7 +67,7 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
             await db.ExecAsync("UPDATE videos SET status = 'ended', updated_at = @now WHERE id = @id AND status = 'live'",
                 [("now", time.GetUtcNow()), ("id", streamName)], cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
         {
             Log.EndFailed(logger, streamName, e.Message);
         }

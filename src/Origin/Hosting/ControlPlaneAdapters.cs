@@ -32,15 +32,15 @@ internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver 
 }
 
 /// <summary>The segmenter as publish target, telling the control plane when a publish ends (its live video becomes "ended").</summary>
-internal sealed class ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest, IHostApplicationLifetime lifetime) : ILivePublishTarget
+internal sealed class ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest) : ILivePublishTarget
 {
     public IMediaSink? TryBeginPublish(string streamName)
     {
         var sink = registry.TryStartPublishing(streamName);
-        return sink is null ? null : new EndNotifyingSink(sink, streamName, ingest, lifetime.ApplicationStopping);
+        return sink is null ? null : new EndNotifyingSink(sink, streamName, ingest);
     }
 
-    private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest, CancellationToken stopping) : IMediaSink
+    private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest) : IMediaSink
     {
         public void OnVideoConfig(ReadOnlySpan<byte> avcDecoderConfigurationRecord) => inner.OnVideoConfig(avcDecoderConfigurationRecord);
 
@@ -52,9 +52,9 @@ internal sealed class ControlPlanePublishTarget(LiveStreamRegistry registry, Liv
         {
             inner.OnEnd();
 
-            // The ingest thread must not wait on the database; the update logs its own failure.
+            // The ingest thread must not wait on the database; the update logs its own failure. Not cancelled at
+            // shutdown: a publish ended by shutdown should still be recorded as ended.
             _ = ingest.EndedAsync(streamName, CancellationToken.None);
-            _ = stopping;
         }
     }
 }
