@@ -155,13 +155,13 @@ internal static class MeEndpoints
             return AuthEndpoints.TooMany(context, wait);
         }
 
-        if (!hasher.Verify(request.CurrentPassword!, user.PasswordHash))
+        if (!await hasher.VerifyAsync(request.CurrentPassword!, user.PasswordHash, cancellationToken).ConfigureAwait(false))
         {
             throttle.Failed(user.Email, ip);
             return new Validation().Add("currentPassword", "is incorrect").Result();
         }
 
-        var hash = hasher.Hash(request.NewPassword!);
+        var hash = await hasher.HashAsync(request.NewPassword!, cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("UPDATE users SET password_hash = @p WHERE id = @id", [("p", hash), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
 
@@ -191,7 +191,7 @@ internal static class MeEndpoints
             return Problems.NotFound("account");
         }
 
-        if (!hasher.Verify(request.Password, user.PasswordHash))
+        if (!await hasher.VerifyAsync(request.Password, user.PasswordHash, cancellationToken).ConfigureAwait(false))
         {
             return new Validation().Add("password", "is incorrect").Result();
         }

@@ -9,10 +9,13 @@ namespace StreamVerse.ControlPlane.Accounts;
 /// <summary>
 /// Argon2id (RFC 9106) with p = 1 and the configured memory and passes (at least OWASP's m = 19 MiB, t = 2),
 /// stored in the PHC string format <c>$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH</c> (unpadded base64), so
-/// parameters can be raised later and old hashes still verify.
+/// parameters can be raised later and old hashes still verify. At most one hash per core runs at a time: each
+/// holds m KiB of memory and a core for its whole duration, so a burst of logins queues instead of exhausting
+/// memory and starving the thread pool.
 /// </summary>
 internal sealed class PasswordHasher
 {
+    private readonly SemaphoreSlim _gate = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
     private readonly int _memoryKiB;
@@ -26,7 +29,27 @@ internal sealed class PasswordHasher
         _dummy = Hash("not a password: equalises the time of a login for an unknown e-mail");
     }
 
-    public string Hash(string password)
+    public Task<string> HashAsync(string password, CancellationToken cancellationToken) => Gated(() => Hash(password), cancellationToken);
+
+    public Task<bool> VerifyAsync(string password, string encoded, CancellationToken cancellationToken) => Gated(() => Verify(password, encoded), cancellationToken);
+
+    /// <summary>Spends the time of one verification, for a login whose account does not exist.</summary>
+    public Task VerifyDummyAsync(string password, CancellationToken cancellationToken) => Gated(() => Verify(password, _dummy), cancellationToken);
+
+    private async Task<T> Gated<T>(Func<T> work, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    internal string Hash(string password)
     {
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var hash = Compute(password, salt, _memoryKiB, _iterations, HashBytes);
@@ -34,7 +57,7 @@ internal sealed class PasswordHasher
             $"$argon2id$v=19$m={_memoryKiB},t={_iterations},p=1${B64(salt)}${B64(hash)}");
     }
 
-    public bool Verify(string password, string encoded)
+    internal bool Verify(string password, string encoded)
     {
         var parts = encoded.Split('$');
         if (parts.Length != 6 || parts[1] != "argon2id" || parts[2] != "v=19")
@@ -65,9 +88,6 @@ internal sealed class PasswordHasher
         var actual = Compute(password, salt, m, t, expected.Length);
         return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
-
-    /// <summary>Spends the time of one verification, for a login whose account does not exist.</summary>
-    public void VerifyDummy(string password) => Verify(password, _dummy);
 
     private static byte[] Compute(string password, byte[] salt, int memoryKiB, int iterations, int length)
     {

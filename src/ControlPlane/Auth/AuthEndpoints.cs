@@ -45,7 +45,7 @@ internal static class AuthEndpoints
         }
 
         // Hash first, whatever happens next: the response time must not depend on the e-mail being taken.
-        var hash = hasher.Hash(request.Password!);
+        var hash = await hasher.HashAsync(request.Password!, cancellationToken).ConfigureAwait(false);
         var role = string.Equals(email, AccountRules.NormaliseEmail(options.Value.BootstrapAdminEmail), StringComparison.Ordinal)
             ? Roles.Admin : Roles.User;
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -101,12 +101,12 @@ internal static class AuthEndpoints
         bool ok;
         if (user is null)
         {
-            hasher.VerifyDummy(request.Password!);
+            await hasher.VerifyDummyAsync(request.Password!, cancellationToken).ConfigureAwait(false);
             ok = false;
         }
         else
         {
-            ok = hasher.Verify(request.Password!, user.PasswordHash);
+            ok = await hasher.VerifyAsync(request.Password!, user.PasswordHash, cancellationToken).ConfigureAwait(false);
         }
 
         if (!ok)
