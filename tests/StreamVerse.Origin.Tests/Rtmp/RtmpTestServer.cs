@@ -58,6 +58,9 @@ internal sealed class RtmpTestServer : IAsyncDisposable
         builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
 
+        // The copied appsettings.json sets Default = Information; a rule for this provider wins over it.
+        builder.Logging.AddFilter<CapturingLoggerProvider>(null, LogLevel.Debug);
+
         var target = new RecordingPublishTarget();
         builder.Services.AddSingleton<ILivePublishTarget>(target);
         services?.Invoke(builder.Services);
