@@ -14,6 +14,9 @@ APT_PACKAGES=(
   nginx libnginx-mod-rtmp     # peers for the benchmarks
   prometheus                  # promtool: lints /metrics in the tests
   wrk                         # HTTP load for the benchmarks
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev pkg-config gcc
+                              # MediaCore: headers for the struct-offset probe test (runtime .so come with ffmpeg)
+  postgresql                  # control-plane database for deployments; the tests run against it too
   procps curl ca-certificates
 )
 
@@ -33,15 +36,56 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/
 fi
 
 install_node_tools() {
-  if [ -f tests/browser/package.json ]; then
-    (cd tests/browser && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
+  local dir
+  for dir in tests/browser tests/controlplane-openapi; do
+    if [ -f "$dir/package.json" ]; then
+      (cd "$dir" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
+    fi
+  done
+}
+
+# PostgreSQL for the control-plane tests: the Debian cluster, listening on 127.0.0.1 only, started with
+# pg_ctlcluster (no systemd in a container), and a test role + database. The role's password is generated
+# once into a root-only file outside the repository; the tests read it from there (or $STREAMVERSE_TEST_PG).
+PG_TEST_ENV=/var/lib/streamverse-test/pg.env
+start_postgres() {
+  command -v pg_lsclusters >/dev/null 2>&1 || { echo "setup: pg_lsclusters missing (postgresql not installed)" >&2; return 1; }
+  local ver cluster port status
+  read -r ver cluster port status _ < <(pg_lsclusters -h | head -n 1) || true
+  if [ -z "${ver:-}" ]; then
+    ver=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+    pg_createcluster "$ver" main >/dev/null
+    read -r ver cluster port status _ < <(pg_lsclusters -h | head -n 1)
   fi
+  # Loopback only (a drop-in: Debian's postgresql.conf includes conf.d/).
+  local dropin="/etc/postgresql/$ver/$cluster/conf.d/streamverse.conf"
+  if [ ! -f "$dropin" ]; then
+    printf "listen_addresses = '127.0.0.1'\n" >"$dropin"
+    [ "$status" = "online" ] && pg_ctlcluster "$ver" "$cluster" restart
+  fi
+  if [ "$status" != "online" ]; then
+    pg_ctlcluster "$ver" "$cluster" start
+  fi
+  if [ ! -s "$PG_TEST_ENV" ]; then
+    install -d -m 0700 "$(dirname "$PG_TEST_ENV")"
+    local pw
+    pw=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077; printf "STREAMVERSE_TEST_PG='Host=127.0.0.1;Port=%s;Username=streamverse_test;Password=%s;Database=streamverse_test'\n" "$port" "$pw" >"$PG_TEST_ENV")
+  fi
+  local pw
+  pw=$(sed -n 's/.*Password=\([^;]*\).*/\1/p' "$PG_TEST_ENV")
+  runuser -u postgres -- psql -p "$port" -q -v ON_ERROR_STOP=1 -v pw="$pw" >/dev/null <<'SQL'
+SELECT 'CREATE ROLE streamverse_test LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'streamverse_test') \gexec
+ALTER ROLE streamverse_test LOGIN CREATEDB PASSWORD :'pw';
+SELECT 'CREATE DATABASE streamverse_test OWNER streamverse_test' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'streamverse_test') \gexec
+SQL
 }
 
 mode="${1:-deps}"
 case "$mode" in
   deps)
     install_node_tools
+    start_postgres
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
@@ -52,6 +96,7 @@ case "$mode" in
     ;;
   test)
     install_node_tools
+    start_postgres
     dotnet build StreamVerse.sln -c Release -nologo -v q
     dotnet test StreamVerse.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "${@:2}"
     ;;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using StreamVerse.ControlPlane;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Segmenter.Live;
@@ -69,7 +70,15 @@ internal static partial class OriginHost
         });
 
         builder.Services.AddSegmenter(builder.Configuration);
-        builder.Services.AddSingleton<ILivePublishTarget, SegmenterPublishTarget>();
+        builder.Services.AddControlPlane(builder.Configuration);
+
+        // The media path meets the control plane through three narrow interfaces: publish keys, the end of a
+        // publish, and the playback check.
+        builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
+        builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
+            builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
+        builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
+        builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
         builder.Services.AddRtmp(builder.Configuration);
         builder.Services.AddLiveDelivery(builder.Configuration);
 
@@ -79,9 +88,11 @@ internal static partial class OriginHost
 
         var app = builder.Build();
         app.UseLiveDelivery();
+        app.UseControlPlane();
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapMetrics("/metrics");
         app.MapLiveDelivery();
+        app.MapControlPlane();
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint.ToString(), dataPath));

@@ -24,6 +24,9 @@ internal static class DeliveryMetrics
     private static readonly Counter BlockingReloads = Metrics.CreateCounter(
         "streamverse_hls_blocking_reloads_total", "LL-HLS blocking playlist requests, by outcome.", "outcome");
 
+    private static readonly Counter PlaybackDenied = Metrics.CreateCounter(
+        "streamverse_http_playback_denied_total", "Media requests refused for a missing, invalid or expired playback token.");
+
     private static readonly Counter.Child[] ResponseChildren = Children(Responses);
     private static readonly Counter.Child[] ByteChildren = Children(SentBytes);
 
@@ -32,6 +35,8 @@ internal static class DeliveryMetrics
         ResponseChildren[(int)kind].Inc();
         ByteChildren[(int)kind].Inc(bytes);
     }
+
+    public static void Denied() => PlaybackDenied.Inc();
 
     public static void Blocking(string outcome) => BlockingReloads.WithLabels(outcome).Inc();
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StreamVerse.Segmenter.Live;
 
@@ -21,6 +22,7 @@ internal static class LiveDelivery
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddCors();
+        services.TryAddSingleton<IPlaybackAuthorizer, AllowAllPlaybackAuthorizer>();
         return services;
     }
 
@@ -58,10 +60,15 @@ internal static class LiveDelivery
             context.Response.Headers.CacheControl = "no-store";
             return TypedResults.Text(time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), "text/plain");
         });
+
+        // Tokenised form for private and premium streams: the token is a path prefix, so every relative URI in
+        // the playlists and the MPD resolves under it and players need no change; each object stays immutable
+        // and cacheable under its own URL.
+        endpoints.MapMethods("/live/t/{token}/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
         return endpoints;
     }
 
-    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options)
+    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options, IPlaybackAuthorizer authorizer)
     {
         private readonly string _livePlaylistCache = "public, max-age=" + options.Value.LivePlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
         private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
@@ -74,6 +81,15 @@ internal static class LiveDelivery
             if (!IsSafeName(name) || string.IsNullOrEmpty(path))
             {
                 return NotFound(context);
+            }
+
+            var token = context.Request.RouteValues["token"] as string;
+            if (!authorizer.Allows(name!, token, context.Connection.RemoteIpAddress))
+            {
+                DeliveryMetrics.Denied();
+                context.Response.Headers.CacheControl = NoCache;
+                return Problem(context, StatusCodes.Status403Forbidden, string.IsNullOrEmpty(token)
+                    ? "this stream needs a playback token" : "the playback token is invalid or expired");
             }
 
             var live = registry.FindLive(name!);

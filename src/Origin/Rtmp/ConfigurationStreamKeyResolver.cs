@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Configuration;
@@ -16,7 +15,10 @@ internal sealed class ConfigurationStreamKeyResolver(IConfiguration configuratio
 {
     public const string SectionName = "StreamVerse:Streams";
 
-    public bool TryResolve(string app, string key, [NotNullWhen(true)] out string? streamName)
+    public ValueTask<string?> ResolveAsync(string app, string key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryResolve(app, key, out var streamName) ? streamName : null);
+
+    public bool TryResolve(string app, string key, out string? streamName)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(key);

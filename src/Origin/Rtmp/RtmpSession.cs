@@ -43,6 +43,7 @@ internal sealed partial class RtmpSession : IDisposable
     private uint _peerWindow;
     private long _received;
     private long _lastAcknowledged;
+    private (uint StreamId, string Key)? _pendingPublish;
 
     public RtmpSession(
         ConnectionContext connection,
@@ -95,9 +96,11 @@ internal sealed partial class RtmpSession : IDisposable
                 var result = await _input.ReadAsync(token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
+                var stoppedForPublish = false;
                 try
                 {
                     consumed = Process(buffer);
+                    stoppedForPublish = _pendingPublish is not null;
                 }
                 catch (RtmpProtocolException ex) when (ex.Reason == RtmpProtocolException.UnsupportedCodecReason && IsPublishing)
                 {
@@ -109,7 +112,21 @@ internal sealed partial class RtmpSession : IDisposable
                 finally
                 {
                     // Everything the chunk reader needed was copied out; examined = End waits for new bytes.
-                    _input.AdvanceTo(consumed, buffer.End);
+                    // After a publish, examined = consumed: what followed it is read again at once.
+                    if (stoppedForPublish)
+                    {
+                        _input.AdvanceTo(consumed);
+                    }
+                    else
+                    {
+                        _input.AdvanceTo(consumed, buffer.End);
+                    }
+                }
+
+                if (_pendingPublish is { } publish)
+                {
+                    _pendingPublish = null;
+                    await CompletePublishAsync(publish.StreamId, publish.Key, token).ConfigureAwait(false);
                 }
 
                 if (!_output.CanGetUnflushedBytes || _output.UnflushedBytes > 0)
@@ -117,7 +134,7 @@ internal sealed partial class RtmpSession : IDisposable
                     await _output.FlushAsync(token).ConfigureAwait(false);
                 }
 
-                if (result.IsCompleted || result.IsCanceled)
+                if ((result.IsCompleted && !stoppedForPublish) || result.IsCanceled)
                 {
                     break;
                 }
@@ -204,7 +221,9 @@ internal sealed partial class RtmpSession : IDisposable
     private SequencePosition Process(in ReadOnlySequence<byte> buffer)
     {
         var reader = new SequenceReader<byte>(buffer);
-        while (!_close && _chunkReader.TryRead(ref reader, out var message))
+        // A publish stops the loop: its key is resolved asynchronously (the control plane may ask its database)
+        // before any later message, such as the first media, is read.
+        while (!_close && _pendingPublish is null && _chunkReader.TryRead(ref reader, out var message))
         {
             Handle(message);
         }
@@ -461,9 +480,13 @@ internal sealed partial class RtmpSession : IDisposable
 
         // The publish name is the stream key; a "?query" (some encoders append one) is not part of it.
         var query = publishName.IndexOf('?', StringComparison.Ordinal);
-        var key = query >= 0 ? publishName[..query] : publishName;
+        _pendingPublish = (streamId, query >= 0 ? publishName[..query] : publishName);
+    }
 
-        if (!_keys.TryResolve(_app!, key, out var streamName))
+    private async ValueTask CompletePublishAsync(uint streamId, string key, CancellationToken cancellationToken)
+    {
+        var streamName = await _keys.ResolveAsync(_app!, key, cancellationToken).ConfigureAwait(false);
+        if (streamName is null)
         {
             _metrics.Reject("bad_key");
             Log.UnknownKey(_logger, Remote);

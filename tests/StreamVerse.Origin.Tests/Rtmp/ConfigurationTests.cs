@@ -24,7 +24,7 @@ public sealed class ConfigurationTests
     public void Key_resolver_maps_keys_to_names_and_checks_the_app()
     {
         using var sp = Build(new() { ["StreamVerse:Streams:cam1"] = "secret", ["StreamVerse:Streams:cam2"] = "other", ["StreamVerse:Streams:off"] = "" });
-        var resolver = sp.GetRequiredService<IStreamKeyResolver>();
+        var resolver = Assert.IsType<ConfigurationStreamKeyResolver>(sp.GetRequiredService<IStreamKeyResolver>());
         Assert.True(resolver.TryResolve("live", "secret", out var name));
         Assert.Equal("cam1", name);
         Assert.True(resolver.TryResolve("live", "other", out name));

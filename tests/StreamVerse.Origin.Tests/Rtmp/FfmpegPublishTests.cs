@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using StreamVerse.Origin.Rtmp;
 using StreamVerse.Segmenter.Media;
 
 namespace StreamVerse.Origin.Tests.Rtmp;
@@ -50,6 +52,32 @@ public sealed class FfmpegPublishTests
         Assert.DoesNotContain(server.Logs.Lines, l => l.Contains(RtmpTestServer.Key, StringComparison.Ordinal));
         Assert.Contains(server.Logs.Lines, l => l.Contains("320x240", StringComparison.Ordinal));
         Assert.Contains(server.Logs.Lines, l => l.Contains("digest form", StringComparison.Ordinal)); // ffmpeg sends an FP9 C1
+    }
+
+    /// <summary>A resolver that answers late (as the control plane's database does): nothing sent after the publish is lost.</summary>
+    private sealed class SlowResolver : IStreamKeyResolver
+    {
+        public async ValueTask<string?> ResolveAsync(string app, string key, CancellationToken cancellationToken)
+        {
+            await Task.Delay(400, cancellationToken);
+            return key == "slow-key" ? "slow" : null;
+        }
+    }
+
+    [Fact]
+    public async Task Async_key_resolution_delays_the_publish_without_losing_media()
+    {
+        await using var server = await RtmpTestServer.StartAsync(services: s => s.AddSingleton<IStreamKeyResolver, SlowResolver>());
+        var result = await Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url("slow-key")), TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var sink = await server.Target.WaitForPublishAsync();
+        await sink.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("slow", sink.Name);
+        AssertGoodPublish(sink, expectBFrames: true);
+
+        var refused = await Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url("other-key"), 1), TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Single(server.Target.Published);
     }
 
     [Fact]

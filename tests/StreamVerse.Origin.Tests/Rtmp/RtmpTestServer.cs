@@ -40,7 +40,7 @@ internal sealed class RtmpTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RtmpTestServer> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<RtmpTestServer> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -59,8 +59,12 @@ internal sealed class RtmpTestServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddFilter(_ => true); // the Origin's appsettings.json (copied beside the tests) must not filter what the tests read
 
+        // The copied appsettings.json sets Default = Information; a rule for this provider wins over it.
+        builder.Logging.AddFilter<CapturingLoggerProvider>(null, LogLevel.Debug);
+
         var target = new RecordingPublishTarget();
         builder.Services.AddSingleton<ILivePublishTarget>(target);
+        services?.Invoke(builder.Services);
         builder.Services.AddRtmp(builder.Configuration);
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.UseConnectionHandler<RtmpConnectionHandler>()));
         var app = builder.Build();

@@ -1,0 +1,79 @@
+namespace StreamVerse.ControlPlane.Accounts;
+
+internal sealed record RegisterRequest(string? Email, string? Password, string? Handle, string? DisplayName);
+
+internal sealed record RegisterResponse(string Status, string Detail);
+
+internal sealed record LoginRequest(string? Email, string? Password);
+
+internal sealed record RefreshRequest(string? RefreshToken);
+
+internal sealed record ProfileResponse(string Id, string Email, string Handle, string DisplayName, string Bio, string? AvatarUrl, string Role, bool Premium, DateTimeOffset CreatedAt);
+
+internal sealed record PublicProfile(string Id, string Handle, string DisplayName, string Bio, string? AvatarUrl);
+
+internal sealed record UpdateProfileRequest(string? DisplayName, string? Bio);
+
+internal sealed record ChangePasswordRequest(string? CurrentPassword, string? NewPassword);
+
+internal sealed record DeleteAccountRequest(string? Password);
+
+internal sealed record AvatarResponse(string AvatarUrl);
+
+internal sealed record RoleRequest(string? Role);
+
+internal sealed record PremiumRequest(bool? Premium);
+
+internal sealed record UserRow(string Id, string Email, string Handle, string PasswordHash, string DisplayName, string Bio, string? AvatarKey, string Role, bool Premium, DateTimeOffset CreatedAt)
+{
+    public const string Columns = "id, email, handle, password_hash, display_name, bio, avatar_key, role, premium, created_at";
+
+    public static UserRow Read(System.Data.Common.DbDataReader r, Data.Dialect d) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetBoolean(8), d.ReadTimestamp(r, 9));
+
+    public string? AvatarUrl => AvatarKey is null ? null : $"/api/v1/users/{Id}/avatar?v={AvatarKey[(AvatarKey.LastIndexOf('-') + 1)..]}";
+
+    public ProfileResponse ToProfile() => new(Id, Email, Handle, DisplayName, Bio, AvatarUrl, Role, Premium, CreatedAt);
+
+    public PublicProfile ToPublic() => new(Id, Handle, DisplayName, Bio, AvatarUrl);
+}
+
+internal static class AccountRules
+{
+    public static string NormaliseEmail(string? email) => (email ?? "").Trim().ToLowerInvariant();
+
+    public static void Email(Api.Validation v, string email)
+    {
+        var at = email.IndexOf('@', StringComparison.Ordinal);
+        if (email.Length is 0 or > 254 || at <= 0 || at != email.LastIndexOf('@') || at == email.Length - 1
+            || email.AsSpan().IndexOfAny(" \t\r\n") >= 0 || !email.AsSpan(at + 1).Contains('.'))
+        {
+            v.Add("email", "must be an e-mail address");
+        }
+    }
+
+    public static void Password(Api.Validation v, string field, string? password)
+    {
+        // NIST SP 800-63B §5.1.1.2: at least 8 characters, allow long passphrases.
+        if (password is null || password.Length < 8)
+        {
+            v.Add(field, "must be at least 8 characters");
+        }
+        else if (password.Length > 256)
+        {
+            v.Add(field, "must be at most 256 characters");
+        }
+    }
+
+    public static string Handle(Api.Validation v, string? handle)
+    {
+        var h = (handle ?? "").Trim().ToLowerInvariant();
+        if (h.Length is < 3 or > 32 || h.AsSpan().ContainsAnyExcept("abcdefghijklmnopqrstuvwxyz0123456789_"))
+        {
+            v.Add("handle", "must be 3 to 32 characters: a-z, 0-9, _");
+        }
+
+        return h;
+    }
+}

@@ -1,0 +1,239 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Storage;
+
+namespace StreamVerse.ControlPlane.Accounts;
+
+/// <summary><c>/api/v1/me</c>: the signed-in account: profile, avatar, password, sessions, deletion.</summary>
+internal static class MeEndpoints
+{
+    public static RouteGroupBuilder MapMe(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/me").WithTags("Me").RequireAuthorization(Policies.User);
+        group.MapGet("", GetAsync).Produces<ProfileResponse>();
+        group.MapPatch("", UpdateAsync).Produces<ProfileResponse>().ProducesValidationProblem();
+        group.MapPut("/avatar", PutAvatarAsync).Accepts<byte[]>("image/png", "image/jpeg", "image/webp")
+            .Produces<AvatarResponse>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapDelete("/avatar", DeleteAvatarAsync).Produces(StatusCodes.Status204NoContent);
+        group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
+        group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
+        group.MapGet("/sessions", ListSessionsAsync).Produces<List<SessionInfo>>();
+        group.MapDelete("/sessions/{sessionId}", RevokeSessionAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/sessions", RevokeAllSessionsAsync).Produces(StatusCodes.Status204NoContent);
+        return group;
+    }
+
+    internal static async Task<UserRow?> FindAsync(DbSession db, string id, CancellationToken cancellationToken) =>
+        await db.SingleAsync($"SELECT {UserRow.Columns} FROM users WHERE id = @id AND deleted_at IS NULL", [("id", id)], UserRow.Read, cancellationToken).ConfigureAwait(false);
+
+    private static async Task<IResult> GetAsync(HttpContext context, Database database, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        return user is null ? Problems.NotFound("account") : TypedResults.Ok(user.ToProfile());
+    }
+
+    private static async Task<IResult> UpdateAsync(UpdateProfileRequest request, HttpContext context, Database database, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var v = new Validation();
+        var displayName = request.DisplayName is null ? null : v.Text("displayName", request.DisplayName, 1, 100);
+        var bio = v.OptionalText("bio", request.Bio, 2000);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync(
+            "UPDATE users SET display_name = COALESCE(@d, display_name), bio = COALESCE(@b, bio) WHERE id = @id AND deleted_at IS NULL",
+            [("d", displayName), ("b", bio), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+        var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        return user is null ? Problems.NotFound("account") : TypedResults.Ok(user.ToProfile());
+    }
+
+    private static async Task<IResult> PutAvatarAsync(HttpContext context, Database database, IBlobStorage storage,
+        IOptions<ControlPlaneOptions> options, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var max = options.Value.AvatarMaxBytes;
+        if (context.Request.ContentLength > max)
+        {
+            return TooLarge(max);
+        }
+
+        // Read at most max + 1 bytes whatever Content-Length said (chunked bodies have none).
+        var buffer = ArrayPool<byte>.Shared.Rent(max + 1);
+        try
+        {
+            var length = 0;
+            int read;
+            while (length <= max && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(length, max + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+
+            if (length > max)
+            {
+                return TooLarge(max);
+            }
+
+            var type = ImageSniffer.ContentType(buffer.AsSpan(0, length));
+            if (type is null)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported image",
+                    detail: "The avatar must be a PNG, JPEG or WebP image.");
+            }
+
+            var key = $"avatars/{caller.Id}-{Ids.New()}";
+            await storage.PutAsync(key, buffer.AsMemory(0, length), type, cancellationToken).ConfigureAwait(false);
+            await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var old = await db.ScalarAsync<string>("SELECT avatar_key FROM users WHERE id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+            await db.ExecAsync("UPDATE users SET avatar_key = @k WHERE id = @id", [("k", key), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+            if (old is not null)
+            {
+                await storage.DeleteAsync(old, cancellationToken).ConfigureAwait(false);
+            }
+
+            var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Ok(new AvatarResponse(user!.AvatarUrl!));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static IResult TooLarge(int max) => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Too large", detail: $"The avatar must be at most {max} bytes.");
+
+    private static async Task<IResult> DeleteAvatarAsync(HttpContext context, Database database, IBlobStorage storage, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var old = await db.ScalarAsync<string>("SELECT avatar_key FROM users WHERE id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("UPDATE users SET avatar_key = NULL WHERE id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+        if (old is not null)
+        {
+            await storage.DeleteAsync(old, cancellationToken).ConfigureAwait(false);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ChangePasswordAsync(ChangePasswordRequest request, HttpContext context, Database database,
+        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var v = new Validation();
+        if (string.IsNullOrEmpty(request.CurrentPassword))
+        {
+            v.Add("currentPassword", "is required");
+        }
+
+        AccountRules.Password(v, "newPassword", request.NewPassword);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            return Problems.NotFound("account");
+        }
+
+        if (throttle.RetryAfter(user.Email, ip) is { } wait)
+        {
+            return AuthEndpoints.TooMany(context, wait);
+        }
+
+        if (!await hasher.VerifyAsync(request.CurrentPassword!, user.PasswordHash, cancellationToken).ConfigureAwait(false))
+        {
+            throttle.Failed(user.Email, ip);
+            return new Validation().Add("currentPassword", "is incorrect").Result();
+        }
+
+        var hash = await hasher.HashAsync(request.NewPassword!, cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("UPDATE users SET password_hash = @p WHERE id = @id", [("p", hash), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+
+        // Whoever knew the old password may hold a session: every session ends, this one too.
+        await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// Deletes the account's content (channels, videos, stream keys, avatar) and anonymises the user row (kept so
+    /// foreign keys and audit stay consistent; e-mail and handle are freed), and revokes every session.
+    /// </summary>
+    private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
+        PasswordHasher hasher, Sessions sessions, IBlobStorage storage, ProtectedVideos protectedVideos, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            return new Validation().Add("password", "is required").Result();
+        }
+
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            return Problems.NotFound("account");
+        }
+
+        if (!await hasher.VerifyAsync(request.Password, user.PasswordHash, cancellationToken).ConfigureAwait(false))
+        {
+            return new Validation().Add("password", "is incorrect").Result();
+        }
+
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync(
+            """
+            UPDATE users SET email = @e, handle = @h, password_hash = '!', display_name = 'Deleted user', bio = '',
+                avatar_key = NULL, premium = FALSE, role = 'user', deleted_at = @now
+            WHERE id = @id
+            """,
+            [("e", "deleted-" + caller.Id + "@invalid"), ("h", "deleted_" + caller.Id.ToLowerInvariant().Replace('-', '_')), ("now", time.GetUtcNow()), ("id", caller.Id)],
+            cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (user.AvatarKey is not null)
+        {
+            await storage.DeleteAsync(user.AvatarKey, cancellationToken).ConfigureAwait(false);
+        }
+
+        await protectedVideos.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<IResult> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        return TypedResults.Ok(await sessions.ListAsync(caller.Id, caller.SessionId, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> RevokeSessionAsync(string sessionId, HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        return await sessions.RevokeAsync(caller.Id, sessionId, cancellationToken).ConfigureAwait(false)
+            ? TypedResults.NoContent() : Problems.NotFound("session");
+    }
+
+    private static async Task<IResult> RevokeAllSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await sessions.RevokeAllAsync(caller.Id, cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+}

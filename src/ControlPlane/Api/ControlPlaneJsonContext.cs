@@ -1,0 +1,42 @@
+using System.Text.Json.Serialization;
+using StreamVerse.ControlPlane.Accounts;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Categories;
+using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.StreamKeys;
+using StreamVerse.ControlPlane.Tags;
+using StreamVerse.ControlPlane.Videos;
+
+namespace StreamVerse.ControlPlane.Api;
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(RegisterResponse))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(RefreshRequest))]
+[JsonSerializable(typeof(TokenPair))]
+[JsonSerializable(typeof(ProfileResponse))]
+[JsonSerializable(typeof(PublicProfile))]
+[JsonSerializable(typeof(UpdateProfileRequest))]
+[JsonSerializable(typeof(ChangePasswordRequest))]
+[JsonSerializable(typeof(DeleteAccountRequest))]
+[JsonSerializable(typeof(AvatarResponse))]
+[JsonSerializable(typeof(RoleRequest))]
+[JsonSerializable(typeof(PremiumRequest))]
+[JsonSerializable(typeof(List<SessionInfo>))]
+[JsonSerializable(typeof(CategoryRequest))]
+[JsonSerializable(typeof(Category))]
+[JsonSerializable(typeof(List<Category>))]
+[JsonSerializable(typeof(ChannelRequest))]
+[JsonSerializable(typeof(Channel))]
+[JsonSerializable(typeof(List<Channel>))]
+[JsonSerializable(typeof(VideoRequest))]
+[JsonSerializable(typeof(Video))]
+[JsonSerializable(typeof(VideoPage))]
+[JsonSerializable(typeof(List<TagInfo>))]
+[JsonSerializable(typeof(List<StreamKeyInfo>))]
+[JsonSerializable(typeof(StreamKeyCreated))]
+[JsonSerializable(typeof(PlaybackTokenRequest))]
+[JsonSerializable(typeof(PlaybackTokenResponse))]
+internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

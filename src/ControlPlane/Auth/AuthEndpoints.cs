@@ -1,0 +1,147 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Accounts;
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Data;
+
+namespace StreamVerse.ControlPlane.Auth;
+
+/// <summary>
+/// <c>/api/v1/auth</c>: registration, login, refresh, logout.
+/// No user enumeration: registration answers 202 with the same body whether or not the e-mail is taken (a
+/// deployment with mail would notify the owner instead); login answers the same 401 for an unknown e-mail and a
+/// wrong password, and spends the same Argon2 time on both. Handles are public, so a taken handle is a 409.
+/// </summary>
+internal static class AuthEndpoints
+{
+    private const string InvalidCredentials = "The e-mail or password is incorrect.";
+
+    public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/auth").WithTags("Auth");
+        group.MapPost("/register", RegisterAsync).AllowAnonymous()
+            .Produces<RegisterResponse>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPost("/login", LoginAsync).AllowAnonymous()
+            .Produces<TokenPair>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapPost("/refresh", RefreshAsync).AllowAnonymous()
+            .Produces<TokenPair>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+        group.MapPost("/logout", LogoutAsync).RequireAuthorization(Policies.User)
+            .Produces(StatusCodes.Status204NoContent);
+        return group;
+    }
+
+    private static async Task<IResult> RegisterAsync(RegisterRequest request, Database database, PasswordHasher hasher,
+        IOptions<ControlPlaneOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        var email = AccountRules.NormaliseEmail(request.Email);
+        AccountRules.Email(v, email);
+        AccountRules.Password(v, "password", request.Password);
+        var handle = AccountRules.Handle(v, request.Handle);
+        var displayName = request.DisplayName is null ? handle : v.Text("displayName", request.DisplayName, 1, 100);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        // Hash first, whatever happens next: the response time must not depend on the e-mail being taken.
+        var hash = await hasher.HashAsync(request.Password!, cancellationToken).ConfigureAwait(false);
+        var role = string.Equals(email, AccountRules.NormaliseEmail(options.Value.BootstrapAdminEmail), StringComparison.Ordinal)
+            ? Roles.Admin : Roles.User;
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var inserted = await db.ExecAsync(
+            "INSERT INTO users (id, email, handle, password_hash, display_name, role, created_at) VALUES (@id, @e, @h, @p, @d, @r, @now) ON CONFLICT DO NOTHING",
+            [("id", Ids.New()), ("e", email), ("h", handle), ("p", hash), ("d", displayName), ("r", role), ("now", time.GetUtcNow())],
+            cancellationToken).ConfigureAwait(false);
+        if (inserted == 0)
+        {
+            var handleTaken = await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE handle = @h", [("h", handle)], cancellationToken).ConfigureAwait(false);
+            var sameOwner = await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE handle = @h AND email = @e", [("h", handle), ("e", email)], cancellationToken).ConfigureAwait(false);
+            if (handleTaken is not null && sameOwner is null)
+            {
+                return Problems.Conflict("That handle is taken.");
+            }
+        }
+
+        return TypedResults.Accepted((string?)null, new RegisterResponse("accepted", "If the e-mail can be registered, the account exists now: log in."));
+    }
+
+    private static async Task<IResult> LoginAsync(LoginRequest request, HttpContext context, Database database, PasswordHasher hasher,
+        LoginThrottle throttle, Sessions sessions, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        var email = AccountRules.NormaliseEmail(request.Email);
+        if (email.Length == 0)
+        {
+            v.Add("email", "is required");
+        }
+
+        if (string.IsNullOrEmpty(request.Password))
+        {
+            v.Add("password", "is required");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(email, ip) is { } wait)
+        {
+            return TooMany(context, wait);
+        }
+
+        UserRow? user;
+        await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            user = await db.SingleAsync($"SELECT {UserRow.Columns} FROM users WHERE email = @e AND deleted_at IS NULL", [("e", email)], UserRow.Read, cancellationToken).ConfigureAwait(false);
+        }
+
+        bool ok;
+        if (user is null)
+        {
+            await hasher.VerifyDummyAsync(request.Password!, cancellationToken).ConfigureAwait(false);
+            ok = false;
+        }
+        else
+        {
+            ok = await hasher.VerifyAsync(request.Password!, user.PasswordHash, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!ok)
+        {
+            throttle.Failed(email, ip);
+            return Problems.Unauthorized(InvalidCredentials);
+        }
+
+        throttle.Succeeded(email);
+        var pair = await sessions.CreateAsync(user!.Id, user.Role, context.Request.Headers.UserAgent.ToString(), ip, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(pair);
+    }
+
+    internal static IResult TooMany(HttpContext context, TimeSpan wait)
+    {
+        context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many attempts",
+            detail: "Too many failed logins; try again later.");
+    }
+
+    private static async Task<IResult> RefreshAsync(RefreshRequest request, Sessions sessions, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(request.RefreshToken) || request.RefreshToken.Length > 100)
+        {
+            return new Validation().Add("refreshToken", "is required").Result();
+        }
+
+        var pair = await sessions.RefreshAsync(request.RefreshToken, cancellationToken).ConfigureAwait(false);
+        return pair is null ? Problems.Unauthorized("The refresh token is invalid, expired or revoked.") : TypedResults.Ok(pair);
+    }
+
+    private static async Task<IResult> LogoutAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await sessions.RevokeAsync(caller.Id, caller.SessionId, cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+}

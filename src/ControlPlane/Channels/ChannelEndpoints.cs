@@ -1,0 +1,116 @@
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Playback;
+
+namespace StreamVerse.ControlPlane.Channels;
+
+internal sealed record ChannelRequest(string? Name, string? Description);
+
+internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt)
+{
+    public const string Columns = "id, owner_id, name, description, created_at";
+
+    public static Channel Read(System.Data.Common.DbDataReader r, Dialect d) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4));
+}
+
+/// <summary><c>/api/v1/channels</c>: creators own channels; reading is public; changes are owner-or-admin.</summary>
+internal static class ChannelEndpoints
+{
+    public static RouteGroupBuilder MapChannels(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/channels").WithTags("Channels");
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<List<Channel>>();
+        group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<Channel>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>(StatusCodes.Status201Created).ProducesValidationProblem();
+        group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.Creator).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    internal static Task<Channel?> FindAsync(DbSession db, string id, CancellationToken cancellationToken) =>
+        db.SingleAsync($"SELECT {Channel.Columns} FROM channels WHERE id = @id", [("id", id)], Channel.Read, cancellationToken);
+
+    private static async Task<IResult> ListAsync(string? owner, Database database, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var where = owner is null ? "" : "WHERE owner_id = @o";
+        var list = await db.QueryAsync(
+            $"SELECT {Channel.Columns} FROM channels {where} ORDER BY created_at DESC, id DESC LIMIT 100",
+            [("o", owner)], Channel.Read, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(list);
+    }
+
+    private static async Task<IResult> GetAsync(string id, Database database, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var channel = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        return channel is null ? Problems.NotFound("channel") : TypedResults.Ok(channel);
+    }
+
+    private static async Task<IResult> CreateAsync(ChannelRequest request, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var v = new Validation();
+        var name = v.Text("name", request.Name, 1, 100);
+        var description = v.OptionalText("description", request.Description, 2000) ?? "";
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var channel = new Channel(Ids.New(), caller.Id, name, description, time.GetUtcNow());
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("INSERT INTO channels (id, owner_id, name, description, created_at) VALUES (@id, @o, @n, @d, @t)",
+            [("id", channel.Id), ("o", channel.OwnerId), ("n", name), ("d", description), ("t", channel.CreatedAt)], cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/channels/{channel.Id}", channel);
+    }
+
+    private static async Task<IResult> UpdateAsync(string id, ChannelRequest request, HttpContext context, Database database, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var v = new Validation();
+        var name = request.Name is null ? null : v.Text("name", request.Name, 1, 100);
+        var description = v.OptionalText("description", request.Description, 2000);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var channel = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        if (channel is null)
+        {
+            return Problems.NotFound("channel");
+        }
+
+        if (!caller.OwnsOrAdmin(channel.OwnerId))
+        {
+            return Problems.Forbidden("Only the channel's owner or an admin may change it.");
+        }
+
+        await db.ExecAsync("UPDATE channels SET name = COALESCE(@n, name), description = COALESCE(@d, description) WHERE id = @id",
+            [("n", name), ("d", description), ("id", id)], cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok((await FindAsync(db, id, cancellationToken).ConfigureAwait(false))!);
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var channel = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        if (channel is null)
+        {
+            return Problems.NotFound("channel");
+        }
+
+        if (!caller.OwnsOrAdmin(channel.OwnerId))
+        {
+            return Problems.Forbidden("Only the channel's owner or an admin may delete it.");
+        }
+
+        await db.ExecAsync("DELETE FROM channels WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
+        await protectedVideos.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+    }
+}

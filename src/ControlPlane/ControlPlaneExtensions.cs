@@ -1,0 +1,177 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+using StreamVerse.ControlPlane.Accounts;
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Categories;
+using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Storage;
+using StreamVerse.ControlPlane.StreamKeys;
+using StreamVerse.ControlPlane.Tags;
+using StreamVerse.ControlPlane.Users;
+using StreamVerse.ControlPlane.Videos;
+
+namespace StreamVerse.ControlPlane;
+
+/// <summary>The control plane's composition: the Origin calls <see cref="AddControlPlane"/>, <see cref="UseControlPlane"/> and <see cref="MapControlPlane"/>.</summary>
+internal static class ControlPlaneExtensions
+{
+    public const string ApiPrefix = "/api/v1";
+
+    public static IServiceCollection AddControlPlane(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ControlPlaneOptions>()
+            .Bind(configuration.GetSection(ControlPlaneOptions.Section))
+            .Configure(o => o.DataPath = configuration["StreamVerse:Data"] ?? o.DataPath)
+            .ValidateDataAnnotations()
+            .Validate(o => o.LoginFailureWindow > TimeSpan.Zero, "StreamVerse:ControlPlane:LoginFailureWindow must be positive")
+            .Validate(o => o.CacheRefreshInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:CacheRefreshInterval must be at least 00:00:00.1")
+            .ValidateOnStart();
+        services.AddOptions<DatabaseOptions>()
+            .Bind(configuration.GetSection(DatabaseOptions.Section))
+            .Validate(o => o.IsKnownProvider, "StreamVerse:ControlPlane:Database:Provider must be sqlite or postgres")
+            .Validate(o => o.Kind != DatabaseProvider.Postgres || !string.IsNullOrEmpty(o.ConnectionString),
+                "StreamVerse:ControlPlane:Database:ConnectionString is required when Provider is postgres")
+            .ValidateOnStart();
+        services.AddOptions<JwtOptions>()
+            .Bind(configuration.GetSection(JwtOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => o.AccessTokenLifetime >= TimeSpan.FromSeconds(10) && o.AccessTokenLifetime <= TimeSpan.FromHours(1),
+                "StreamVerse:ControlPlane:Jwt:AccessTokenLifetime must be between 00:00:10 and 01:00:00")
+            .Validate(o => o.SessionLifetime > o.AccessTokenLifetime, "StreamVerse:ControlPlane:Jwt:SessionLifetime must exceed AccessTokenLifetime")
+            .Validate(o => o.SigningKey is null || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= KeyMaterial.MinimumBytes,
+                "StreamVerse:ControlPlane:Jwt:SigningKey must be at least 32 bytes")
+            .ValidateOnStart();
+        services.AddOptions<PlaybackOptions>()
+            .Bind(configuration.GetSection(PlaybackOptions.Section))
+            .Validate(o => o.TokenLifetime >= TimeSpan.FromSeconds(10), "StreamVerse:ControlPlane:Playback:TokenLifetime must be at least 00:00:10")
+            .Validate(o => o.SigningKey is null || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= KeyMaterial.MinimumBytes,
+                "StreamVerse:ControlPlane:Playback:SigningKey must be at least 32 bytes")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Database>();
+        services.AddSingleton<PasswordHasher>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<SessionRevocations>();
+        services.AddSingleton<Sessions>();
+        services.AddSingleton<IBlobStorage, LocalBlobStorage>();
+        services.AddSingleton<ProtectedVideos>();
+        services.AddSingleton<PlaybackTokens>();
+        services.AddSingleton<PlaybackGate>();
+        services.AddSingleton<LiveIngest>();
+        services.AddHostedService<ControlPlaneCacheRefresher>();
+
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlPlaneJsonContext.Default));
+        services.AddProblemDetails();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<AccessTokens, SessionRevocations>((o, tokens, revoked) =>
+            {
+                o.MapInboundClaims = false;
+                o.IncludeErrorDetails = false;
+                o.TokenValidationParameters = tokens.ValidationParameters();
+                o.Events = new JwtBearerEvents
+                {
+                    // RFC 9700 / our sessions: a token outlives nothing that ended its session.
+                    OnTokenValidated = context =>
+                    {
+                        var sid = context.Principal?.FindFirst(ClaimNames.Session)?.Value;
+                        if (sid is null || revoked.IsRevoked(sid))
+                        {
+                            context.Fail("session revoked");
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                };
+            });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.User, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Session))
+            .AddPolicy(Policies.Creator, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Creator, Roles.Admin))
+            .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Admin));
+
+        services.AddOpenApi("v1", o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new() { Title = "StreamVerse control plane", Version = "v1" };
+                document.Components ??= new();
+                document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["bearer"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+                {
+                    Type = Microsoft.OpenApi.SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "Access token from POST /api/v1/auth/login or /refresh (RFC 9068 at+jwt, HS256).",
+                };
+                return Task.CompletedTask;
+            });
+
+            // Endpoints with a policy: the bearer requirement, and the 401/403 problem answers the pipeline gives.
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<Microsoft.AspNetCore.Authorization.IAuthorizeData>().Any())
+                {
+                    operation.Security ??= [];
+                    operation.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
+                    {
+                        [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("bearer", context.Document)] = [],
+                    });
+                    operation.Responses ??= new();
+                    operation.Responses.TryAdd("401", new Microsoft.OpenApi.OpenApiResponse { Description = "No valid access token" });
+                    operation.Responses.TryAdd("403", new Microsoft.OpenApi.OpenApiResponse { Description = "The token's role or the resource's owner does not allow this" });
+                }
+
+                return Task.CompletedTask;
+            });
+        });
+        return services;
+    }
+
+    /// <summary>Problem details for bare status codes (401/403/404 from auth and routing), then authentication and authorization.</summary>
+    public static WebApplication UseControlPlane(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapControlPlane(this IEndpointRouteBuilder endpoints)
+    {
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<ControlPlaneOptions>>().Value;
+        var api = endpoints.MapGroup(ApiPrefix).RequireCors(policy =>
+        {
+            // Bearer tokens, no cookies: no credentials mode, so no CSRF surface.
+            policy.WithOrigins(options.CorsOrigins)
+                .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
+                .WithHeaders("Authorization", "Content-Type")
+                .WithExposedHeaders("Location", "Retry-After")
+                .SetPreflightMaxAge(TimeSpan.FromHours(1));
+        });
+        api.MapAuth();
+        api.MapMe();
+        api.MapUsers();
+        api.MapCategories();
+        api.MapChannels();
+        api.MapVideos();
+        api.MapTags();
+        api.MapStreamKeys();
+        api.MapPlayback();
+
+        endpoints.MapOpenApi("/openapi/{documentName}.json");
+        endpoints.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        return endpoints;
+    }
+}

@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StreamVerse.ControlPlane;
+
+/// <summary>Config section <c>StreamVerse:ControlPlane</c>.</summary>
+internal sealed class ControlPlaneOptions
+{
+    public const string Section = "StreamVerse:ControlPlane";
+
+    /// <summary>From <c>StreamVerse:Data</c>: the embedded database, key files and avatars live here.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DataPath { get; set; } = "./data";
+
+    /// <summary>The account registered with this e-mail becomes an admin (the first admin of a deployment).</summary>
+    public string? BootstrapAdminEmail { get; set; }
+
+    /// <summary>Browser origins allowed to call <c>/api</c> (empty: same-origin only).</summary>
+    public string[] CorsOrigins { get; set; } = [];
+
+    [Range(1024, 64 * 1024 * 1024)]
+    public int AvatarMaxBytes { get; set; } = 2 * 1024 * 1024;
+
+    [Range(1, 1000)]
+    public int LoginMaxFailuresPerAccount { get; set; } = 5;
+
+    [Range(1, 100_000)]
+    public int LoginMaxFailuresPerIp { get; set; } = 100;
+
+    public TimeSpan LoginFailureWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Argon2id memory in KiB (OWASP minimum 19 MiB = 19456 KiB).</summary>
+    [Range(19456, 4 * 1024 * 1024)]
+    public int Argon2MemoryKiB { get; set; } = 19456;
+
+    [Range(2, 100)]
+    public int Argon2Iterations { get; set; } = 2;
+
+    /// <summary>How often revocations and the protected-video set are re-read (other processes' changes).</summary>
+    public TimeSpan CacheRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Config section <c>StreamVerse:ControlPlane:Jwt</c>.</summary>
+internal sealed class JwtOptions
+{
+    public const string Section = "StreamVerse:ControlPlane:Jwt";
+
+    /// <summary>HS256 key (at least 32 bytes of UTF-8). Absent: a random key is generated once into DATA/keys/jwt.key (0600).</summary>
+    public string? SigningKey { get; set; }
+
+    [Required(AllowEmptyStrings = false)]
+    public string Issuer { get; set; } = "streamverse";
+
+    [Required(AllowEmptyStrings = false)]
+    public string Audience { get; set; } = "streamverse-api";
+
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>Config section <c>StreamVerse:ControlPlane:Playback</c>.</summary>
+internal sealed class PlaybackOptions
+{
+    public const string Section = "StreamVerse:ControlPlane:Playback";
+
+    /// <summary>HMAC-SHA256 key for playback tokens (a different key from the JWT one). Absent: generated into DATA/keys/playback.key.</summary>
+    public string? SigningKey { get; set; }
+
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+}

@@ -1,0 +1,104 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+
+namespace StreamVerse.ControlPlane.Data;
+
+/// <summary>
+/// One open connection and its current transaction. Commands get the transaction attached (SQLite insists);
+/// parameters are <c>(name, value)</c> pairs, null binds as SQL NULL and instants go through the dialect.
+/// </summary>
+internal sealed class DbSession(DbConnection connection, Dialect dialect) : IAsyncDisposable
+{
+    private DbTransaction? _transaction;
+
+    public Dialect Dialect { get; } = dialect;
+
+    public DbConnection Connection { get; } = connection;
+
+    /// <summary>
+    /// Starts a transaction. SQLite: <c>BEGIN IMMEDIATE</c>, so the write lock is taken up front and two writers
+    /// queue on the busy timeout instead of failing with SQLITE_BUSY at their first write.
+    /// </summary>
+    public async Task BeginAsync(CancellationToken cancellationToken)
+    {
+        _transaction = Connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(IsolationLevel.Serializable, deferred: false)
+            : await Connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task CommitAsync(CancellationToken cancellationToken)
+    {
+        if (_transaction is not null)
+        {
+            await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            await _transaction.DisposeAsync().ConfigureAwait(false);
+            _transaction = null;
+        }
+    }
+
+    public async Task<int> ExecAsync(string sql, (string Name, object? Value)[] args, CancellationToken cancellationToken)
+    {
+        await using var command = Command(sql, args);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql, (string Name, object? Value)[] args, CancellationToken cancellationToken)
+    {
+        await using var command = Command(sql, args);
+        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is null or DBNull ? default : (T)Convert.ChangeType(value, Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, (string Name, object? Value)[] args, Func<DbDataReader, Dialect, T> map, CancellationToken cancellationToken)
+    {
+        await using var command = Command(sql, args);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<T>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(map(reader, Dialect));
+        }
+
+        return list;
+    }
+
+    public async Task<T?> SingleAsync<T>(string sql, (string Name, object? Value)[] args, Func<DbDataReader, Dialect, T> map, CancellationToken cancellationToken)
+        where T : class
+    {
+        await using var command = Command(sql, args);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? map(reader, Dialect) : null;
+    }
+
+    private DbCommand Command(string sql, (string Name, object? Value)[] args)
+    {
+        var command = Connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = _transaction;
+        foreach (var (name, value) in args)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value switch
+            {
+                null => DBNull.Value,
+                DateTimeOffset d => Dialect.ToDb(d),
+                _ => value,
+            };
+            command.Parameters.Add(p);
+        }
+
+        return command;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_transaction is not null)
+        {
+            await _transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,139 @@
+namespace StreamVerse.ControlPlane.Data;
+
+/// <summary>
+/// Schema migrations as code. Each runs in its own transaction together with its row in <c>schema_versions</c>,
+/// so a failure leaves the previous version intact. Two processes starting at once are serialised: PostgreSQL
+/// by a transaction-scoped advisory lock taken before anything is read, SQLite by <c>BEGIN IMMEDIATE</c>; the
+/// second one then finds the version recorded and skips it. Append only: never edit a released migration.
+/// </summary>
+internal static partial class Migrations
+{
+    private const long AdvisoryLockKey = 0x5374_7265_616D; // "Stream"
+
+    internal static readonly (int Version, string Name, Func<Dialect, string> Sql)[] All =
+    [
+        (1, "accounts, sessions, channels, videos, categories, tags, stream keys", d => $"""
+            CREATE TABLE users (
+                id VARCHAR(32) PRIMARY KEY,
+                email VARCHAR(320) NOT NULL UNIQUE,
+                handle VARCHAR(32) NOT NULL UNIQUE,
+                password_hash VARCHAR(256) NOT NULL,
+                display_name VARCHAR(100) NOT NULL,
+                bio VARCHAR(2000) NOT NULL DEFAULT '',
+                avatar_key VARCHAR(200) NULL,
+                role VARCHAR(16) NOT NULL DEFAULT 'user',
+                premium BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at {d.Timestamp} NOT NULL,
+                deleted_at {d.Timestamp} NULL
+            );
+            CREATE TABLE sessions (
+                id VARCHAR(32) PRIMARY KEY,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at {d.Timestamp} NOT NULL,
+                last_used_at {d.Timestamp} NOT NULL,
+                expires_at {d.Timestamp} NOT NULL,
+                revoked_at {d.Timestamp} NULL,
+                user_agent VARCHAR(256) NULL,
+                ip VARCHAR(64) NULL
+            );
+            CREATE INDEX ix_sessions_user ON sessions (user_id);
+            CREATE INDEX ix_sessions_revoked ON sessions (revoked_at);
+            CREATE TABLE refresh_tokens (
+                hash VARCHAR(64) PRIMARY KEY,
+                session_id VARCHAR(32) NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                created_at {d.Timestamp} NOT NULL,
+                used_at {d.Timestamp} NULL
+            );
+            CREATE INDEX ix_refresh_tokens_session ON refresh_tokens (session_id);
+            CREATE TABLE categories (
+                id {d.IdentityPrimaryKey},
+                name VARCHAR(64) NOT NULL UNIQUE,
+                description VARCHAR(500) NOT NULL DEFAULT ''
+            );
+            CREATE TABLE channels (
+                id VARCHAR(32) PRIMARY KEY,
+                owner_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                name VARCHAR(100) NOT NULL,
+                description VARCHAR(2000) NOT NULL DEFAULT '',
+                created_at {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_channels_owner ON channels (owner_id);
+            CREATE TABLE videos (
+                id VARCHAR(32) PRIMARY KEY,
+                channel_id VARCHAR(32) NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+                title VARCHAR(200) NOT NULL,
+                description VARCHAR(5000) NOT NULL DEFAULT '',
+                category_id BIGINT NULL REFERENCES categories(id) ON DELETE SET NULL,
+                language VARCHAR(16) NULL,
+                visibility VARCHAR(16) NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                duration_seconds DOUBLE PRECISION NULL,
+                thumbnail_url VARCHAR(500) NULL,
+                view_count BIGINT NOT NULL DEFAULT 0,
+                created_at {d.Timestamp} NOT NULL,
+                updated_at {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_videos_channel ON videos (channel_id);
+            CREATE INDEX ix_videos_created ON videos (created_at, id);
+            CREATE INDEX ix_videos_views ON videos (view_count, id);
+            CREATE INDEX ix_videos_title ON videos (title, id);
+            CREATE TABLE tags (
+                id {d.IdentityPrimaryKey},
+                name VARCHAR(50) NOT NULL UNIQUE
+            );
+            CREATE TABLE video_tags (
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                tag_id BIGINT NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+                PRIMARY KEY (video_id, tag_id)
+            );
+            CREATE INDEX ix_video_tags_tag ON video_tags (tag_id);
+            CREATE TABLE stream_keys (
+                id VARCHAR(32) PRIMARY KEY,
+                channel_id VARCHAR(32) NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+                prefix VARCHAR(16) NOT NULL,
+                hash VARCHAR(64) NOT NULL UNIQUE,
+                created_at {d.Timestamp} NOT NULL,
+                revoked_at {d.Timestamp} NULL,
+                live_video_id VARCHAR(32) NULL REFERENCES videos(id) ON DELETE SET NULL
+            );
+            CREATE INDEX ix_stream_keys_channel ON stream_keys (channel_id);
+            """),
+    ];
+
+    /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
+    public static async Task<int> ApplyAsync(Database database, ILogger logger, CancellationToken cancellationToken)
+    {
+        var applied = 0;
+        foreach (var (version, name, sql) in All)
+        {
+            await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+            if (database.Provider == DatabaseProvider.Postgres)
+            {
+                await db.ExecAsync("SELECT pg_advisory_xact_lock(@k)", [("k", AdvisoryLockKey)], cancellationToken).ConfigureAwait(false);
+            }
+
+            await db.ExecAsync($"CREATE TABLE IF NOT EXISTS schema_versions (version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, applied_at {db.Dialect.Timestamp} NOT NULL)", [], cancellationToken).ConfigureAwait(false);
+            var present = await db.ScalarAsync<long?>("SELECT version FROM schema_versions WHERE version = @v", [("v", version)], cancellationToken).ConfigureAwait(false);
+            if (present is not null)
+            {
+                await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            await db.ExecAsync(sql(db.Dialect), [], cancellationToken).ConfigureAwait(false);
+            await db.ExecAsync("INSERT INTO schema_versions (version, name, applied_at) VALUES (@v, @n, @t)", [("v", version), ("n", name), ("t", DateTimeOffset.UtcNow)], cancellationToken).ConfigureAwait(false);
+            await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+            Log.Applied(logger, version, name);
+            applied++;
+        }
+
+        return applied;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Control-plane schema migration {Version} applied: {Name}")]
+        public static partial void Applied(ILogger logger, int version, string name);
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Accounts;
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Videos;
+
+namespace StreamVerse.ControlPlane.Playback;
+
+internal sealed record PlaybackTokenRequest(bool? BindToIp);
+
+internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset ExpiresAt, string HlsUrl, string DashUrl);
+
+/// <summary>
+/// <c>POST /api/v1/videos/{id}/playback-token</c>: a signed, expiring token for one video, carried as a path
+/// prefix (<c>/live/t/{token}/{id}/index.m3u8</c>) so players resolve every relative URI of the playlist under it
+/// unchanged. Who gets one: the owner and admins always; for a premium video, any account with the premium flag;
+/// for public and unlisted videos anyone signed in (they play without one too).
+/// </summary>
+internal static class PlaybackEndpoints
+{
+    public static RouteGroupBuilder MapPlayback(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/videos/{id}/playback-token").WithTags("Playback").RequireAuthorization(Policies.User);
+        group.MapPost("", IssueAsync).Produces<PlaybackTokenResponse>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static async Task<IResult> IssueAsync(string id, PlaybackTokenRequest? request, HttpContext context, Database database, PlaybackTokens tokens,
+        IOptions<PlaybackOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var video = await VideoEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        if (video is null || (video.Visibility == Visibility.Private && !caller.OwnsOrAdmin(video.OwnerId)))
+        {
+            return Problems.NotFound("video");
+        }
+
+        if (video.Visibility == Visibility.Premium && !caller.OwnsOrAdmin(video.OwnerId))
+        {
+            var user = await MeEndpoints.FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+            if (user is null || !user.Premium)
+            {
+                return Problems.Forbidden("This video needs a premium account.");
+            }
+        }
+
+        var expires = time.GetUtcNow() + options.Value.TokenLifetime;
+        var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null);
+        return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd"));
+    }
+}

@@ -1,0 +1,23 @@
+using System.Net;
+
+namespace StreamVerse.ControlPlane.Playback;
+
+/// <summary>
+/// What the origin asks before serving <c>/live/{name}/...</c>: public streams (and names the control plane does not
+/// know, such as <c>--stream</c> ones) need no token; private and premium videos need a valid playback token.
+/// A token, when given, must be valid whatever the visibility. No database access.
+/// </summary>
+internal sealed class PlaybackGate(ProtectedVideos protectedVideos, PlaybackTokens tokens, TimeProvider time)
+{
+    public bool Allows(string streamName, ReadOnlySpan<char> token, IPAddress? client)
+    {
+        if (token.IsEmpty)
+        {
+            return !protectedVideos.IsProtected(streamName);
+        }
+
+        Span<byte> ip = stackalloc byte[16];
+        var hasIp = client is not null && client.MapToIPv6().TryWriteBytes(ip, out _);
+        return tokens.Verify(token, streamName, time.GetUtcNow().ToUnixTimeSeconds(), hasIp ? ip : default);
+    }
+}

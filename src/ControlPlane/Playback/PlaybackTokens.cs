@@ -1,0 +1,146 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace StreamVerse.ControlPlane.Playback;
+
+/// <summary>
+/// Signed, expiring playback tokens, verified by the origin without a database:
+/// <c>base64url(version | flags | expiry (int64 BE unix seconds) | viewerLength | viewer | HMAC-SHA256)</c>.
+/// The MAC covers a domain label, every byte before it, the video id, and, when flag bit 0 is set, the client
+/// address (IPv4 as IPv4-mapped IPv6), so a token is good for one video, until its expiry, optionally from one
+/// address. The video id is not in the token: it is the stream name in the URL the token rides on.
+/// </summary>
+internal sealed class PlaybackTokens
+{
+    public const int MaxTokenChars = 128;
+    private const byte Version = 1;
+    private const byte FlagIpBound = 1;
+    private const int HeaderBytes = 11;
+    private const int MacBytes = 32;
+    private const int MaxViewerBytes = 32;
+    private const int MaxVideoIdBytes = 64;
+    private static ReadOnlySpan<byte> Label => "streamverse-playback-v1\0"u8;
+
+    private readonly byte[] _key;
+
+    // One HMAC context per thread, reset after each use: the one-shot HMACSHA256.HashData sets up a new OpenSSL
+    // context per call, which costs more than the MAC of a hundred bytes itself (see bench/RESULTS.md).
+    [ThreadStatic]
+    private static IncrementalHash? t_hmac;
+
+    [ThreadStatic]
+    private static PlaybackTokens? t_hmacOwner;
+
+    public PlaybackTokens(IOptions<PlaybackOptions> options, IOptions<ControlPlaneOptions> controlPlane)
+        : this(Auth.KeyMaterial.LoadOrCreate(options.Value.SigningKey, PlaybackOptions.Section + ":SigningKey",
+            Path.Combine(Path.GetFullPath(controlPlane.Value.DataPath), "keys", "playback.key")))
+    {
+    }
+
+    internal PlaybackTokens(byte[] key) => _key = key;
+
+    public string Issue(string videoId, DateTimeOffset expires, string? viewerId, IPAddress? clientIp)
+    {
+        var viewer = Encoding.ASCII.GetBytes(viewerId ?? "");
+        if (viewer.Length > MaxViewerBytes || Encoding.ASCII.GetByteCount(videoId) > MaxVideoIdBytes)
+        {
+            throw new ArgumentException("viewer or video id too long");
+        }
+
+        Span<byte> token = stackalloc byte[HeaderBytes + MaxViewerBytes + MacBytes];
+        token[0] = Version;
+        token[1] = clientIp is null ? (byte)0 : FlagIpBound;
+        BinaryPrimitives.WriteInt64BigEndian(token[2..], expires.ToUnixTimeSeconds());
+        token[10] = (byte)viewer.Length;
+        viewer.CopyTo(token[HeaderBytes..]);
+        var body = HeaderBytes + viewer.Length;
+        Span<byte> ip = stackalloc byte[16];
+        if (clientIp is not null)
+        {
+            clientIp.MapToIPv6().TryWriteBytes(ip, out _);
+        }
+
+        Mac(token[..body], videoId, clientIp is null ? default : ip, token.Slice(body, MacBytes));
+        return Base64Url.EncodeToString(token[..(body + MacBytes)]);
+    }
+
+    /// <summary>
+    /// True if <paramref name="token"/> was issued for <paramref name="videoId"/>, has not expired at
+    /// <paramref name="nowUnixSeconds"/>, and (if bound) names <paramref name="clientIp"/> (16 bytes, IPv6 or
+    /// IPv4-mapped). Allocates nothing.
+    /// </summary>
+    public bool Verify(ReadOnlySpan<char> token, ReadOnlySpan<char> videoId, long nowUnixSeconds, ReadOnlySpan<byte> clientIp)
+    {
+        if (token.Length is 0 or > MaxTokenChars || videoId.Length is 0 or > MaxVideoIdBytes)
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[96];
+        if (Base64Url.DecodeFromChars(token, bytes, out var consumed, out var length) != System.Buffers.OperationStatus.Done
+            || consumed != token.Length || length < HeaderBytes + MacBytes || bytes[0] != Version)
+        {
+            return false;
+        }
+
+        var viewerLength = bytes[10];
+        var body = HeaderBytes + viewerLength;
+        if (viewerLength > MaxViewerBytes || length != body + MacBytes || (bytes[1] & ~FlagIpBound) != 0)
+        {
+            return false;
+        }
+
+        var ipBound = (bytes[1] & FlagIpBound) != 0;
+        if (ipBound && clientIp.Length != 16)
+        {
+            return false;
+        }
+
+        Span<byte> expected = stackalloc byte[MacBytes];
+        if (!Mac(bytes[..body], videoId, ipBound ? clientIp : default, expected))
+        {
+            return false;
+        }
+
+        // Compare the MAC before looking at the expiry, so nothing about a forged token's content leaks by timing.
+        return CryptographicOperations.FixedTimeEquals(expected, bytes.Slice(body, MacBytes))
+            && BinaryPrimitives.ReadInt64BigEndian(bytes[2..]) > nowUnixSeconds;
+    }
+
+    private bool Mac(ReadOnlySpan<byte> body, ReadOnlySpan<char> videoId, ReadOnlySpan<byte> ip, Span<byte> mac)
+    {
+        Span<byte> input = stackalloc byte[64 + HeaderBytes + MaxViewerBytes + MaxVideoIdBytes + 1 + 16];
+        var n = 0;
+        Label.CopyTo(input);
+        n += Label.Length;
+        body.CopyTo(input[n..]);
+        n += body.Length;
+        foreach (var c in videoId)
+        {
+            if (c > 0x7F)
+            {
+                return false;
+            }
+
+            input[n++] = (byte)c;
+        }
+
+        input[n++] = 0;
+        ip.CopyTo(input[n..]);
+        n += ip.Length;
+        var hmac = t_hmac;
+        if (hmac is null || !ReferenceEquals(t_hmacOwner, this))
+        {
+            hmac?.Dispose();
+            t_hmac = hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+            t_hmacOwner = this;
+        }
+
+        hmac.AppendData(input[..n]);
+        return hmac.GetHashAndReset(mac) == MacBytes;
+    }
+}

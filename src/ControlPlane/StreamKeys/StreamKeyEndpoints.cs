@@ -1,0 +1,113 @@
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Data;
+
+namespace StreamVerse.ControlPlane.StreamKeys;
+
+internal sealed record StreamKeyInfo(string Id, string ChannelId, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? LiveVideoId);
+
+/// <summary>The one response that carries the whole key: creation and rotation. It is not stored and cannot be shown again.</summary>
+internal sealed record StreamKeyCreated(string Id, string ChannelId, string Prefix, string Key, DateTimeOffset CreatedAt, string? LiveVideoId);
+
+/// <summary>
+/// <c>/api/v1/channels/{channelId}/stream-keys</c>: a channel owner's RTMP publish keys. A key is 256 random bits
+/// prefixed <c>sv_</c>; the database keeps its SHA-256 and its first characters (to tell keys apart in a list).
+/// </summary>
+internal static class StreamKeyEndpoints
+{
+    public const string KeyPrefix = "sv_";
+    private const int ShownPrefixLength = 8;
+
+    public static RouteGroupBuilder MapStreamKeys(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/channels/{channelId}/stream-keys").WithTags("Stream keys").RequireAuthorization(Policies.Creator);
+        group.MapGet("", ListAsync).Produces<List<StreamKeyInfo>>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/{keyId}/rotate", RotateAsync).Produces<StreamKeyCreated>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{keyId}", RevokeAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private static StreamKeyInfo Read(System.Data.Common.DbDataReader r, Dialect d) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), d.ReadTimestamp(r, 3), d.ReadNullableTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5));
+
+    private const string Columns = "id, channel_id, prefix, created_at, revoked_at, live_video_id";
+
+    /// <summary>The channel if the caller may manage its keys, else the problem to answer.</summary>
+    private static async Task<(Channel? Channel, IResult? Problem)> AuthorizeAsync(DbSession db, string channelId, Caller caller, CancellationToken cancellationToken)
+    {
+        var channel = await ChannelEndpoints.FindAsync(db, channelId, cancellationToken).ConfigureAwait(false);
+        if (channel is null)
+        {
+            return (null, Problems.NotFound("channel"));
+        }
+
+        return caller.OwnsOrAdmin(channel.OwnerId) ? (channel, null) : (null, Problems.Forbidden("Only the channel's owner or an admin may manage its stream keys."));
+    }
+
+    private static async Task<IResult> ListAsync(string channelId, HttpContext context, Database database, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        return TypedResults.Ok(await db.QueryAsync($"SELECT {Columns} FROM stream_keys WHERE channel_id = @c ORDER BY created_at DESC", [("c", channelId)], Read, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static async Task<IResult> CreateAsync(string channelId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var id = Ids.New();
+        var key = KeyPrefix + Ids.Secret();
+        var now = time.GetUtcNow();
+        await db.ExecAsync("INSERT INTO stream_keys (id, channel_id, prefix, hash, created_at) VALUES (@id, @c, @p, @h, @now)",
+            [("id", id), ("c", channelId), ("p", key[..ShownPrefixLength]), ("h", Ids.HashSecret(key)), ("now", now)], cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/channels/{channelId}/stream-keys/{id}", new StreamKeyCreated(id, channelId, key[..ShownPrefixLength], key, now, null));
+    }
+
+    /// <summary>A new secret for the same key record: the live video (and so the playback URL) stays.</summary>
+    private static async Task<IResult> RotateAsync(string channelId, string keyId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var key = KeyPrefix + Ids.Secret();
+        var n = await db.ExecAsync("UPDATE stream_keys SET prefix = @p, hash = @h WHERE id = @id AND channel_id = @c AND revoked_at IS NULL",
+            [("p", key[..ShownPrefixLength]), ("h", Ids.HashSecret(key)), ("id", keyId), ("c", channelId)], cancellationToken).ConfigureAwait(false);
+        if (n == 0)
+        {
+            return Problems.NotFound("stream key");
+        }
+
+        var info = (await db.SingleAsync($"SELECT {Columns} FROM stream_keys WHERE id = @id", [("id", keyId)], Read, cancellationToken).ConfigureAwait(false))!;
+        return TypedResults.Ok(new StreamKeyCreated(info.Id, channelId, info.Prefix, key, info.CreatedAt, info.LiveVideoId));
+    }
+
+    private static async Task<IResult> RevokeAsync(string channelId, string keyId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var n = await db.ExecAsync("UPDATE stream_keys SET revoked_at = @now WHERE id = @id AND channel_id = @c AND revoked_at IS NULL",
+            [("now", time.GetUtcNow()), ("id", keyId), ("c", channelId)], cancellationToken).ConfigureAwait(false);
+        return n == 0 ? Problems.NotFound("stream key") : TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,414 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using StreamVerse.ControlPlane.Api;
+using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Playback;
+
+namespace StreamVerse.ControlPlane.Videos;
+
+/// <summary>
+/// <c>/api/v1/videos</c>: CRUD (owner-or-admin), and a list with filters (channel, category, tag), sorting
+/// (newest, views, title) and keyset pagination behind an opaque cursor.
+/// </summary>
+internal static class VideoEndpoints
+{
+    private const string Select =
+        """
+        SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
+               v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at
+        FROM videos v JOIN channels c ON c.id = v.channel_id
+        """;
+
+    public static RouteGroupBuilder MapVideos(this IEndpointRouteBuilder api)
+    {
+        var group = api.MapGroup("/videos").WithTags("Videos");
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<VideoPage>().ProducesValidationProblem();
+        group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<Video>().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Video>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.Creator).Produces<Video>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.Creator).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        return group;
+    }
+
+    private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
+        string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
+            r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
+            r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetDouble(9),
+            r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13));
+
+        public Video ToVideo(string[] tags) => new(Id, ChannelId, OwnerId, Title, Description, tags, CategoryId, Language, Visibility, Status,
+            Duration, Thumbnail, Views, CreatedAt, UpdatedAt, $"/live/{Id}/index.m3u8");
+    }
+
+    internal static async Task<Video?> FindAsync(DbSession db, string id, CancellationToken cancellationToken)
+    {
+        var row = await db.SingleAsync(Select + " WHERE v.id = @id", [("id", id)], Row.Read, cancellationToken).ConfigureAwait(false);
+        if (row is null)
+        {
+            return null;
+        }
+
+        var tags = await TagsOfAsync(db, [row.Id], cancellationToken).ConfigureAwait(false);
+        return row.ToVideo(tags.TryGetValue(row.Id, out var t) ? [.. t] : []);
+    }
+
+    private static async Task<Dictionary<string, List<string>>> TagsOfAsync(DbSession db, List<string> ids, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return result;
+        }
+
+        var names = string.Join(", ", ids.Select((_, i) => "@v" + i.ToString(CultureInfo.InvariantCulture)));
+        var rows = await db.QueryAsync(
+            $"SELECT vt.video_id, t.name FROM video_tags vt JOIN tags t ON t.id = vt.tag_id WHERE vt.video_id IN ({names}) ORDER BY t.name",
+            [.. ids.Select((id, i) => ("v" + i.ToString(CultureInfo.InvariantCulture), (object?)id))],
+            (r, _) => (r.GetString(0), r.GetString(1)), cancellationToken).ConfigureAwait(false);
+        foreach (var (video, tag) in rows)
+        {
+            if (!result.TryGetValue(video, out var list))
+            {
+                result[video] = list = [];
+            }
+
+            list.Add(tag);
+        }
+
+        return result;
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context, Database database, string? channel, long? category, string? tag,
+        string? sort, string? cursor, int? limit, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        sort ??= "newest";
+        if (sort is not ("newest" or "views" or "title"))
+        {
+            v.Add("sort", "must be newest, views or title");
+        }
+
+        var take = limit ?? 20;
+        if (take is < 1 or > 100)
+        {
+            v.Add("limit", "must be between 1 and 100");
+        }
+
+        Cursor? after = null;
+        if (cursor is not null && (after = Cursor.Parse(cursor, sort)) is null)
+        {
+            v.Add("cursor", "is not a cursor of this listing");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var caller = Caller.From(context.User);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        var seeAll = false;
+        if (channel is not null)
+        {
+            where.Add("v.channel_id = @channel");
+            args.Add(("channel", channel));
+            var ch = await ChannelEndpoints.FindAsync(db, channel, cancellationToken).ConfigureAwait(false);
+            seeAll = ch is not null && caller is not null && caller.OwnsOrAdmin(ch.OwnerId);
+        }
+
+        if (!seeAll)
+        {
+            where.Add("v.visibility = 'public'");
+        }
+
+        if (category is not null)
+        {
+            where.Add("v.category_id = @category");
+            args.Add(("category", category.Value));
+        }
+
+        if (tag is not null)
+        {
+            where.Add("EXISTS (SELECT 1 FROM video_tags vt JOIN tags t ON t.id = vt.tag_id WHERE vt.video_id = v.id AND t.name = @tag)");
+            args.Add(("tag", TagRules.Normalise(tag)));
+        }
+
+        var order = sort switch
+        {
+            "views" => "v.view_count DESC, v.id DESC",
+            "title" => "v.title ASC, v.id ASC",
+            _ => "v.created_at DESC, v.id DESC",
+        };
+        if (after is not null)
+        {
+            where.Add(sort switch
+            {
+                "views" => "(v.view_count < @ck OR (v.view_count = @ck AND v.id < @cid))",
+                "title" => "(v.title > @ck OR (v.title = @ck AND v.id > @cid))",
+                _ => "(v.created_at < @ck OR (v.created_at = @ck AND v.id < @cid))",
+            });
+            args.Add(("ck", after.Key));
+            args.Add(("cid", after.Id));
+        }
+
+        args.Add(("take", take + 1));
+        var sql = $"{Select} {(where.Count > 0 ? "WHERE " + string.Join(" AND ", where) : "")} ORDER BY {order} LIMIT @take";
+        var rows = await db.QueryAsync(sql, [.. args], Row.Read, cancellationToken).ConfigureAwait(false);
+        string? next = null;
+        if (rows.Count > take)
+        {
+            rows.RemoveAt(take);
+            var last = rows[^1];
+            next = Cursor.Encode(sort, sort switch
+            {
+                "views" => last.Views.ToString(CultureInfo.InvariantCulture),
+                "title" => last.Title,
+                _ => last.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+            }, last.Id);
+        }
+
+        var tags = await TagsOfAsync(db, rows.ConvertAll(r => r.Id), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new VideoPage(rows.ConvertAll(r => r.ToVideo(tags.TryGetValue(r.Id, out var t) ? [.. t] : [])), next));
+    }
+
+    /// <summary>Opaque to clients: base64url of "sort|id|key". Not a secret and not signed: a forged cursor only moves a public listing.</summary>
+    private sealed record Cursor(object Key, string Id)
+    {
+        public static string Encode(string sort, string key, string id) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{sort}|{id}|{key}"));
+
+        public static Cursor? Parse(string text, string sort)
+        {
+            try
+            {
+                var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split('|', 3);
+                if (parts.Length != 3 || parts[0] != sort)
+                {
+                    return null;
+                }
+
+                return sort switch
+                {
+                    "views" => long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? new Cursor(n, parts[1]) : null,
+                    "title" => new Cursor(parts[2], parts[1]),
+                    _ => DateTimeOffset.TryParse(parts[2], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? new Cursor(t, parts[1]) : null,
+                };
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var video = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        var caller = Caller.From(context.User);
+
+        // A private video does not exist for anyone but its owner and admins.
+        return video is null || (video.Visibility == Visibility.Private && (caller is null || !caller.OwnsOrAdmin(video.OwnerId)))
+            ? Problems.NotFound("video") : TypedResults.Ok(video);
+    }
+
+    private sealed record Fields(string? Title, string? Description, List<string>? Tags, long? CategoryId, string? Language,
+        string? Visibility, string? Status, double? Duration, string? Thumbnail);
+
+    private static Fields? ValidateFields(VideoRequest r, bool create, out Validation v)
+    {
+        v = new Validation();
+        var title = create || r.Title is not null ? v.Text("title", r.Title, 1, 200) : null;
+        var description = v.OptionalText("description", r.Description, 5000);
+        List<string>? tags = null;
+        if (r.Tags is not null)
+        {
+            tags = [];
+            foreach (var t in r.Tags)
+            {
+                var n = TagRules.Normalise(t ?? "");
+                if (n.Length > TagRules.MaxLength)
+                {
+                    v.Add("tags", $"a tag is at most {TagRules.MaxLength} characters");
+                }
+                else if (n.Length > 0 && !tags.Contains(n))
+                {
+                    tags.Add(n);
+                }
+            }
+
+            if (tags.Count > TagRules.MaxPerVideo)
+            {
+                v.Add("tags", $"at most {TagRules.MaxPerVideo} tags");
+            }
+        }
+
+        var language = r.Language?.Trim();
+        if (language is not null && (language.Length is < 2 or > 16 || language.AsSpan().ContainsAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")))
+        {
+            v.Add("language", "must be a BCP 47 language tag such as en or pt-BR");
+        }
+
+        var visibility = r.Visibility ?? (create ? Visibility.Private : null);
+        if (visibility is not null && !Visibility.IsValid(visibility))
+        {
+            v.Add("visibility", "must be public, unlisted, private or premium");
+        }
+
+        var status = r.Status ?? (create ? VideoStatus.Draft : null);
+        if (status is not null && !VideoStatus.IsValid(status))
+        {
+            v.Add("status", "must be draft, processing, ready, failed, live or ended");
+        }
+
+        if (r.DurationSeconds is { } d && (double.IsNaN(d) || d < 0 || d > 1e7))
+        {
+            v.Add("durationSeconds", "must be between 0 and 10000000");
+        }
+
+        var thumbnail = v.OptionalText("thumbnailUrl", r.ThumbnailUrl, 500);
+        if (!string.IsNullOrEmpty(thumbnail) && !(Uri.TryCreate(thumbnail, UriKind.Absolute, out var u) && u.Scheme is "https" or "http")
+            && !thumbnail.StartsWith('/'))
+        {
+            v.Add("thumbnailUrl", "must be an http(s) URL or a path");
+        }
+
+        return v.IsValid ? new Fields(title, description, tags, r.CategoryId, language, visibility, status, r.DurationSeconds, thumbnail) : null;
+    }
+
+    private static async Task<IResult> CreateAsync(VideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var f = ValidateFields(request, create: true, out var v);
+        if (string.IsNullOrEmpty(request.ChannelId))
+        {
+            v.Add("channelId", "is required");
+        }
+
+        if (f is null || !v.IsValid)
+        {
+            return v.Result();
+        }
+
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var channel = await ChannelEndpoints.FindAsync(db, request.ChannelId!, cancellationToken).ConfigureAwait(false);
+        if (channel is null)
+        {
+            return new Validation().Add("channelId", "no such channel").Result();
+        }
+
+        if (!caller.OwnsOrAdmin(channel.OwnerId))
+        {
+            return Problems.Forbidden("Only the channel's owner or an admin may add videos to it.");
+        }
+
+        if (f.CategoryId is not null && !await CategoryExistsAsync(db, f.CategoryId.Value, cancellationToken).ConfigureAwait(false))
+        {
+            return new Validation().Add("categoryId", "no such category").Result();
+        }
+
+        var id = Ids.New();
+        var now = time.GetUtcNow();
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync(
+            """
+            INSERT INTO videos (id, channel_id, title, description, category_id, language, visibility, status, duration_seconds, thumbnail_url, created_at, updated_at)
+            VALUES (@id, @c, @t, @d, @cat, @l, @vis, @s, @dur, @th, @now, @now)
+            """,
+            [("id", id), ("c", channel.Id), ("t", f.Title), ("d", f.Description ?? ""), ("cat", f.CategoryId), ("l", f.Language),
+             ("vis", f.Visibility), ("s", f.Status), ("dur", f.Duration), ("th", f.Thumbnail), ("now", now)], cancellationToken).ConfigureAwait(false);
+        await SetTagsAsync(db, id, f.Tags ?? [], cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        protectedVideos.Set(id, f.Visibility!);
+        return TypedResults.Created($"/api/v1/videos/{id}", (await FindAsync(db, id, cancellationToken).ConfigureAwait(false))!);
+    }
+
+    private static async Task<bool> CategoryExistsAsync(DbSession db, long id, CancellationToken cancellationToken) =>
+        await db.ScalarAsync<long?>("SELECT id FROM categories WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false) is not null;
+
+    internal static async Task SetTagsAsync(DbSession db, string videoId, List<string> tags, CancellationToken cancellationToken)
+    {
+        await db.ExecAsync("DELETE FROM video_tags WHERE video_id = @v", [("v", videoId)], cancellationToken).ConfigureAwait(false);
+        foreach (var tag in tags)
+        {
+            await db.ExecAsync("INSERT INTO tags (name) VALUES (@n) ON CONFLICT (name) DO NOTHING", [("n", tag)], cancellationToken).ConfigureAwait(false);
+            await db.ExecAsync("INSERT INTO video_tags (video_id, tag_id) SELECT @v, id FROM tags WHERE name = @n ON CONFLICT DO NOTHING",
+                [("v", videoId), ("n", tag)], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IResult> UpdateAsync(string id, VideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        var f = ValidateFields(request, create: false, out var v);
+        if (f is null)
+        {
+            return v.Result();
+        }
+
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var video = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        if (video is null)
+        {
+            return Problems.NotFound("video");
+        }
+
+        if (!caller.OwnsOrAdmin(video.OwnerId))
+        {
+            return video.Visibility == Visibility.Private ? Problems.NotFound("video") : Problems.Forbidden("Only the video's owner or an admin may change it.");
+        }
+
+        if (f.CategoryId is not null && !await CategoryExistsAsync(db, f.CategoryId.Value, cancellationToken).ConfigureAwait(false))
+        {
+            return new Validation().Add("categoryId", "no such category").Result();
+        }
+
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync(
+            """
+            UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),
+                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility), status = COALESCE(@s, status),
+                duration_seconds = COALESCE(@dur, duration_seconds), thumbnail_url = COALESCE(@th, thumbnail_url), updated_at = @now
+            WHERE id = @id
+            """,
+            [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility), ("s", f.Status),
+             ("dur", f.Duration), ("th", f.Thumbnail), ("now", time.GetUtcNow()), ("id", id)], cancellationToken).ConfigureAwait(false);
+        if (f.Tags is not null)
+        {
+            await SetTagsAsync(db, id, f.Tags, cancellationToken).ConfigureAwait(false);
+        }
+
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var updated = (await FindAsync(db, id, cancellationToken).ConfigureAwait(false))!;
+        protectedVideos.Set(id, updated.Visibility);
+        return TypedResults.Ok(updated);
+    }
+
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(context.User);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var video = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        if (video is null)
+        {
+            return Problems.NotFound("video");
+        }
+
+        if (!caller.OwnsOrAdmin(video.OwnerId))
+        {
+            return video.Visibility == Visibility.Private ? Problems.NotFound("video") : Problems.Forbidden("Only the video's owner or an admin may delete it.");
+        }
+
+        await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
+        protectedVideos.Remove(id);
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text;
+
+namespace StreamVerse.ControlPlane.Videos;
+
+internal static class Visibility
+{
+    public const string Public = "public";
+    public const string Unlisted = "unlisted";
+    public const string Private = "private";
+    public const string Premium = "premium";
+
+    public static bool IsValid(string? v) => v is Public or Unlisted or Private or Premium;
+
+    /// <summary>Private and premium videos play only with a playback token.</summary>
+    public static bool NeedsToken(string v) => v is Private or Premium;
+}
+
+internal static class VideoStatus
+{
+    public const string Draft = "draft";
+    public const string Processing = "processing";
+    public const string Ready = "ready";
+    public const string Failed = "failed";
+    public const string Live = "live";
+    public const string Ended = "ended";
+
+    public static bool IsValid(string? s) => s is Draft or Processing or Ready or Failed or Live or Ended;
+}
+
+internal sealed record VideoRequest(
+    string? ChannelId, string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language,
+    string? Visibility, string? Status, double? DurationSeconds, string? ThumbnailUrl);
+
+internal sealed record Video(
+    string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
+    string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath);
+
+internal sealed record VideoPage(List<Video> Items, string? NextCursor);
+
+internal static class TagRules
+{
+    public const int MaxLength = 50;
+    public const int MaxPerVideo = 20;
+
+    /// <summary>Trim, lower-case, collapse runs of whitespace to one space; empty means "no tag".</summary>
+    public static string Normalise(string tag)
+    {
+        var sb = new StringBuilder(tag.Length);
+        var space = false;
+        foreach (var c in tag.Trim())
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                space = true;
+                continue;
+            }
+
+            if (space)
+            {
+                sb.Append(' ');
+                space = false;
+            }
+
+            sb.Append(char.ToLowerInvariant(c));
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.StreamKeys;
+using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Rtmp;
+using StreamVerse.Segmenter.Live;
+using StreamVerse.Segmenter.Media;
+
+namespace StreamVerse.Origin.Hosting;
+
+/// <summary>
+/// Publish keys: the static <c>--stream NAME=KEY</c> ones first (constant-time, no I/O), then the control plane's
+/// per-channel keys.
+/// </summary>
+internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver configured, LiveIngest ingest,
+    Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions> options) : IStreamKeyResolver
+{
+    public async ValueTask<string?> ResolveAsync(string app, string key, CancellationToken cancellationToken)
+    {
+        if (configured.TryResolve(app, key, out var name))
+        {
+            return name;
+        }
+
+        if (!string.Equals(app, options.CurrentValue.Application, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return await ingest.ResolveAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>The segmenter as publish target, telling the control plane when a publish ends (its live video becomes "ended").</summary>
+internal sealed class ControlPlanePublishTarget : ILivePublishTarget
+{
+    private readonly LiveStreamRegistry _registry;
+    private readonly LiveIngest _ingest;
+
+    public ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest)
+    {
+        _registry = registry;
+        _ingest = ingest;
+        LiveMetrics.Observe(registry);
+    }
+
+    public IMediaSink? TryBeginPublish(string streamName)
+    {
+        var sink = _registry.TryStartPublishing(streamName);
+        return sink is null ? null : new EndNotifyingSink(LiveMetrics.Meter(sink), streamName, _ingest);
+    }
+
+    private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest) : IMediaSink
+    {
+        public void OnVideoConfig(ReadOnlySpan<byte> avcDecoderConfigurationRecord) => inner.OnVideoConfig(avcDecoderConfigurationRecord);
+
+        public void OnAudioConfig(ReadOnlySpan<byte> audioSpecificConfig) => inner.OnAudioConfig(audioSpecificConfig);
+
+        public void OnSample(TrackKind track, long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data) => inner.OnSample(track, dts, pts, isKeyframe, data);
+
+        public void OnEnd()
+        {
+            inner.OnEnd();
+
+            // The ingest thread must not wait on the database; the update logs its own failure. Not cancelled at
+            // shutdown: a publish ended by shutdown should still be recorded as ended.
+            _ = ingest.EndedAsync(streamName, CancellationToken.None);
+        }
+    }
+}
+
+/// <summary>The origin's playback check, answered by the control plane's in-memory gate.</summary>
+internal sealed class ControlPlanePlaybackAuthorizer(PlaybackGate gate) : IPlaybackAuthorizer
+{
+    public bool Allows(string streamName, ReadOnlySpan<char> token, IPAddress? client) => gate.Allows(streamName, token, client);
+}

@@ -1,0 +1,216 @@
+using StreamVerse.ControlPlane.Tests.Infrastructure;
+
+namespace StreamVerse.ControlPlane.Tests;
+
+public abstract class AccountTests(ControlPlaneApp app)
+{
+    private static readonly byte[] Png = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+
+    [Fact]
+    public async Task Register_login_read_and_update_profile()
+    {
+        var email = ControlPlaneApp.NewEmail();
+        var handle = ControlPlaneApp.NewHandle();
+        var reg = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = "  " + email.ToUpperInvariant() + " ", password = ControlPlaneApp.Password, handle, displayName = "Ada" }, expect: HttpStatusCode.Accepted);
+        Assert.Equal("accepted", reg.GetProperty("status").GetString());
+
+        var user = await app.LoginAsync(email);
+        var me = await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken);
+        Assert.Equal(email, me.GetProperty("email").GetString());
+        Assert.Equal(handle, me.GetProperty("handle").GetString());
+        Assert.Equal("Ada", me.GetProperty("displayName").GetString());
+        Assert.Equal("user", me.GetProperty("role").GetString());
+
+        var updated = await app.JsonAsync(HttpMethod.Patch, "api/v1/me", user.AccessToken, new { displayName = "Ada L.", bio = "engines" });
+        Assert.Equal("Ada L.", updated.GetProperty("displayName").GetString());
+        Assert.Equal("engines", updated.GetProperty("bio").GetString());
+
+        var pub = await app.JsonAsync(HttpMethod.Get, $"api/v1/users/{user.Id}");
+        Assert.Equal("Ada L.", pub.GetProperty("displayName").GetString());
+        Assert.False(pub.TryGetProperty("email", out _));
+    }
+
+    [Fact]
+    public async Task Validation_errors_are_problem_details_with_field_errors()
+    {
+        using var r = await app.SendAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = "nope", password = "short", handle = "X!" });
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        var errors = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.True(errors.TryGetProperty("email", out _));
+        Assert.True(errors.TryGetProperty("password", out _));
+        Assert.True(errors.TryGetProperty("handle", out _));
+
+        var user = await app.NewUserAsync();
+        using var r2 = await app.SendAsync(HttpMethod.Patch, "api/v1/me", user.AccessToken, new { displayName = "", bio = new string('x', 2001) });
+        var e2 = (await r2.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.True(e2.TryGetProperty("displayName", out _));
+        Assert.True(e2.TryGetProperty("bio", out _));
+    }
+
+    [Fact]
+    public async Task No_enumeration_same_answers_for_taken_email_and_for_unknown_email()
+    {
+        var user = await app.NewUserAsync();
+        var again = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = user.Email, password = "another password", handle = ControlPlaneApp.NewHandle() }, expect: HttpStatusCode.Accepted);
+        var fresh = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = "another password", handle = ControlPlaneApp.NewHandle() }, expect: HttpStatusCode.Accepted);
+        Assert.Equal(fresh.GetRawText(), again.GetRawText());
+
+        // The second registration changed nothing: the first password still works, the second does not.
+        await app.LoginAsync(user.Email);
+        using var wrong = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = "another password" });
+        using var unknown = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = ControlPlaneApp.NewEmail(), password = "another password" });
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        var a = await wrong.Content.ReadFromJsonAsync<JsonElement>();
+        var b = await unknown.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(a.GetProperty("detail").GetString(), b.GetProperty("detail").GetString());
+        Assert.Equal(a.GetProperty("title").GetString(), b.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task Taken_handle_is_a_conflict()
+    {
+        var handle = ControlPlaneApp.NewHandle();
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Accepted);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Login_failures_are_rate_limited_per_account_with_retry_after()
+    {
+        var user = await app.NewUserAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            using var r = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = "wrong password " + i });
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        }
+
+        using var limited = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = ControlPlaneApp.Password });
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task Passwords_are_stored_as_argon2id_phc_strings()
+    {
+        var user = await app.NewUserAsync();
+        var db = app.Get<Data.Database>();
+        await using var s = await db.OpenAsync(default);
+        var hash = await s.ScalarAsync<string>("SELECT password_hash FROM users WHERE id = @id", [("id", user.Id)], default);
+        Assert.Matches(@"^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$", hash);
+        var m = System.Text.RegularExpressions.Regex.Match(hash!, @"m=(\d+),t=(\d+)");
+        Assert.True(int.Parse(m.Groups[1].Value) >= 19456);
+        Assert.True(int.Parse(m.Groups[2].Value) >= 2);
+    }
+
+    [Fact]
+    public async Task Password_change_ends_every_session()
+    {
+        var user = await app.NewUserAsync();
+        var second = await app.LoginAsync(user.Email);
+        using (var bad = await app.SendAsync(HttpMethod.Post, "api/v1/me/password", user.AccessToken, new { currentPassword = "not it at all", newPassword = "a new long password" }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        using (var ok = await app.SendAsync(HttpMethod.Post, "api/v1/me/password", user.AccessToken, new { currentPassword = ControlPlaneApp.Password, newPassword = "a new long password" }))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+        }
+
+        foreach (var p in new[] { user, second })
+        {
+            using var me = await app.SendAsync(HttpMethod.Get, "api/v1/me", p.AccessToken);
+            Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+            using var refresh = await app.SendAsync(HttpMethod.Post, "api/v1/auth/refresh", body: new { refreshToken = p.RefreshToken });
+            Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+        }
+
+        await app.LoginAsync(user.Email, "a new long password");
+    }
+
+    [Fact]
+    public async Task Avatar_upload_checks_magic_bytes_and_size_and_is_served()
+    {
+        var user = await app.NewUserAsync();
+        using (var png = new ByteArrayContent(Png))
+        {
+            png.Headers.ContentType = new("image/png");
+            using var r = await app.SendAsync(HttpMethod.Put, "api/v1/me/avatar", user.AccessToken, content: png);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            var url = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("avatarUrl").GetString()!;
+            using var get = await app.Http.GetAsync(url.TrimStart('/'));
+            Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            Assert.Equal("image/png", get.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(Png, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        using (var fake = new ByteArrayContent("<svg onload=alert(1)>"u8.ToArray()))
+        {
+            fake.Headers.ContentType = new("image/png");
+            using var r = await app.SendAsync(HttpMethod.Put, "api/v1/me/avatar", user.AccessToken, content: fake);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, r.StatusCode);
+        }
+
+        var big = new byte[3 * 1024 * 1024];
+        Png.CopyTo(big, 0);
+        using (var large = new ByteArrayContent(big))
+        {
+            large.Headers.ContentType = new("image/png");
+            using var r = await app.SendAsync(HttpMethod.Put, "api/v1/me/avatar", user.AccessToken, content: large);
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, r.StatusCode);
+        }
+
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(app.DataDir, "blobs", "avatars")));
+    }
+
+    [Fact]
+    public async Task Account_deletion_removes_content_anonymises_and_revokes_sessions()
+    {
+        var creator = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(creator);
+        var video = await app.NewVideoAsync(creator, channel);
+        using (var png = new ByteArrayContent(Png))
+        {
+            png.Headers.ContentType = new("image/png");
+            using var r = await app.SendAsync(HttpMethod.Put, "api/v1/me/avatar", creator.AccessToken, content: png);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", creator.AccessToken, new { password = "wrong password" }, HttpStatusCode.BadRequest);
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", creator.AccessToken, new { password = ControlPlaneApp.Password }, HttpStatusCode.NoContent);
+
+        await app.JsonAsync(HttpMethod.Get, "api/v1/me", creator.AccessToken, expect: HttpStatusCode.Unauthorized);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/refresh", body: new { refreshToken = creator.RefreshToken }, expect: HttpStatusCode.Unauthorized);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = creator.Email, password = ControlPlaneApp.Password }, expect: HttpStatusCode.Unauthorized);
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}", expect: HttpStatusCode.NotFound);
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video.GetProperty("id").GetString()}", expect: HttpStatusCode.NotFound);
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/users/{creator.Id}", expect: HttpStatusCode.NotFound);
+        Assert.Empty(Directory.GetFiles(Path.Combine(app.DataDir, "blobs", "avatars"), creator.Id + "*"));
+
+        await using var s = await app.Get<Data.Database>().OpenAsync(default);
+        var email = await s.ScalarAsync<string>("SELECT email FROM users WHERE id = @id", [("id", creator.Id)], default);
+        Assert.DoesNotContain(creator.Email, email);
+
+        // The e-mail is free again.
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = creator.Email, password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() }, expect: HttpStatusCode.Accepted);
+        await app.LoginAsync(creator.Email);
+    }
+
+    [Fact]
+    public async Task Bootstrap_admin_email_makes_that_account_admin()
+    {
+        var admin = await app.AdminAsync();
+        var me = await app.JsonAsync(HttpMethod.Get, "api/v1/me", admin.AccessToken);
+        Assert.Equal("admin", me.GetProperty("role").GetString());
+    }
+}
+
+[Collection("sqlite")]
+public sealed class AccountTestsSqlite(SqliteApp app) : AccountTests(app);
+
+[Collection("postgres")]
+public sealed class AccountTestsPostgres(PostgresApp app) : AccountTests(app);

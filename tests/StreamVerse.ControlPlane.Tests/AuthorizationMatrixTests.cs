@@ -1,0 +1,190 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using StreamVerse.ControlPlane.Tests.Infrastructure;
+
+namespace StreamVerse.ControlPlane.Tests;
+
+/// <summary>
+/// Every endpoint of the running app (from its <see cref="EndpointDataSource"/>) against six callers. An endpoint
+/// without a row here fails the suite, so a new endpoint cannot ship without a decided access rule.
+/// Expectation letters, in the order anonymous, user, other user, creator (not the owner), owner, admin:
+/// O = 2xx, U = 401, F = 403, N = 404 (hidden), P = public (anything but 401/403/5xx).
+/// </summary>
+public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
+{
+    private static readonly string[] Callers = ["anonymous", "user", "other", "creator", "owner", "admin"];
+
+    private static readonly byte[] Png = Convert.FromBase64String(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+
+    /// <summary>What a cell's request may use: the caller, the owner's fresh resources.</summary>
+    private sealed record Cell(ControlPlaneApp App, Persona? Caller, Persona Owner, string CallerRole);
+
+    private sealed record Row(string Expect, Func<Cell, Task<(string Path, object? Body, HttpContent? Content)>> Arrange, bool FreshCaller = false);
+
+    private static Task<(string, object?, HttpContent?)> P(string path, object? body = null) => Task.FromResult<(string, object?, HttpContent?)>((path, body, null));
+
+    private static async Task<string> Channel(Cell c) => await c.App.NewChannelAsync(c.Owner);
+
+    private static async Task<string> Video(Cell c, string visibility) =>
+        (await c.App.NewVideoAsync(c.Owner, await Channel(c), visibility)).GetProperty("id").GetString()!;
+
+    private static async Task<(string Channel, string Key)> Key(Cell c)
+    {
+        var ch = await Channel(c);
+        var k = await c.App.JsonAsync(HttpMethod.Post, $"api/v1/channels/{ch}/stream-keys", c.Owner.AccessToken, expect: HttpStatusCode.Created);
+        return (ch, k.GetProperty("id").GetString()!);
+    }
+
+    private static async Task<long> Category(Cell c) =>
+        (await c.App.JsonAsync(HttpMethod.Post, "api/v1/categories", (await c.App.AdminAsync()).AccessToken, new { name = "m" + Guid.NewGuid().ToString("N") }, HttpStatusCode.Created)).GetProperty("id").GetInt64();
+
+    private static readonly Dictionary<string, Row> Rows = new()
+    {
+        // Infrastructure outside /api: public by design.
+        ["GET /healthz"] = new("PPPPPP", _ => P("healthz")),
+        ["* /metrics"] = new("PPPPPP", _ => P("metrics")),
+        ["GET /time"] = new("OOOOOO", _ => P("time")),
+        ["HEAD /time"] = new("OOOOOO", _ => P("time")),
+        ["GET /live/{name}/{**path}"] = new("PPPPPP", _ => P("live/nosuchstream/index.m3u8")),
+        ["HEAD /live/{name}/{**path}"] = new("PPPPPP", _ => P("live/nosuchstream/index.m3u8")),
+        ["GET /live/t/{token}/{name}/{**path}"] = new("FFFFFF", _ => P("live/t/AAAA/nosuchstream/index.m3u8")),
+        ["HEAD /live/t/{token}/{name}/{**path}"] = new("FFFFFF", _ => P("live/t/AAAA/nosuchstream/index.m3u8")),
+        ["GET /openapi/{documentName}.json"] = new("OOOOOO", _ => P("openapi/v1.json")),
+        ["GET /docs/scalar.js"] = new("PPPPPP", _ => P("docs/scalar.js")),
+        ["GET /docs/scalar.aspnetcore.js"] = new("PPPPPP", _ => P("docs/scalar.aspnetcore.js")),
+        ["GET /docs/favicon.svg"] = new("PPPPPP", _ => P("docs/favicon.svg")),
+        ["GET /docs/{documentName?}"] = new("OOOOOO", _ => P("docs/v1")),
+
+        ["POST /api/v1/auth/register"] = new("OOOOOO", _ => P("api/v1/auth/register", new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() })),
+        ["POST /api/v1/auth/login"] = new("OOOOOO", c => P("api/v1/auth/login", new { email = c.Owner.Email, password = ControlPlaneApp.Password })),
+        ["POST /api/v1/auth/refresh"] = new("OOOOOO", async c => ("api/v1/auth/refresh", new { refreshToken = (await c.App.LoginAsync(c.Owner.Email)).RefreshToken }, null)),
+        ["POST /api/v1/auth/logout"] = new("UOOOOO", _ => P("api/v1/auth/logout"), FreshCaller: true),
+
+        ["GET /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me")),
+        ["PATCH /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me", new { bio = "matrix" })),
+        ["PUT /api/v1/me/avatar"] = new("UOOOOO", _ => Task.FromResult<(string, object?, HttpContent?)>(("api/v1/me/avatar", null, new ByteArrayContent(Png)))),
+        ["DELETE /api/v1/me/avatar"] = new("UOOOOO", _ => P("api/v1/me/avatar")),
+        ["POST /api/v1/me/password"] = new("UOOOOO", _ => P("api/v1/me/password", new { currentPassword = ControlPlaneApp.Password, newPassword = ControlPlaneApp.Password + "!" }), FreshCaller: true),
+        ["DELETE /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me", new { password = ControlPlaneApp.Password }), FreshCaller: true),
+        ["GET /api/v1/me/sessions"] = new("UOOOOO", _ => P("api/v1/me/sessions")),
+        ["DELETE /api/v1/me/sessions/{sessionId}"] = new("UOOOOO", c => P($"api/v1/me/sessions/{c.Caller?.SessionId ?? "x"}"), FreshCaller: true),
+        ["DELETE /api/v1/me/sessions"] = new("UOOOOO", _ => P("api/v1/me/sessions"), FreshCaller: true),
+
+        ["GET /api/v1/users/{id}"] = new("OOOOOO", c => P($"api/v1/users/{c.Owner.Id}")),
+        ["GET /api/v1/users/{id}/avatar"] = new("NNNNNN", c => P($"api/v1/users/{c.Owner.Id}/avatar")),
+        ["PUT /api/v1/users/{id}/role"] = new("UFFFFO", c => P($"api/v1/users/{c.Owner.Id}/role", new { role = "creator" })),
+        ["PUT /api/v1/users/{id}/premium"] = new("UFFFFO", c => P($"api/v1/users/{c.Owner.Id}/premium", new { premium = false })),
+
+        ["GET /api/v1/categories"] = new("OOOOOO", _ => P("api/v1/categories")),
+        ["GET /api/v1/categories/{id:long}"] = new("OOOOOO", async c => ($"api/v1/categories/{await Category(c)}", null, null)),
+        ["POST /api/v1/categories"] = new("UFFFFO", _ => P("api/v1/categories", new { name = "m" + Guid.NewGuid().ToString("N") })),
+        ["PUT /api/v1/categories/{id:long}"] = new("UFFFFO", async c => ($"api/v1/categories/{await Category(c)}", new { name = "m" + Guid.NewGuid().ToString("N") }, null)),
+        ["DELETE /api/v1/categories/{id:long}"] = new("UFFFFO", async c => ($"api/v1/categories/{await Category(c)}", null, null)),
+
+        ["GET /api/v1/channels"] = new("OOOOOO", _ => P("api/v1/channels")),
+        ["GET /api/v1/channels/{id}"] = new("OOOOOO", async c => ($"api/v1/channels/{await Channel(c)}", null, null)),
+        ["POST /api/v1/channels"] = new("UFFOOO", _ => P("api/v1/channels", new { name = "matrix" })),
+        ["PATCH /api/v1/channels/{id}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}", new { name = "renamed" }, null)),
+        ["DELETE /api/v1/channels/{id}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}", null, null)),
+
+        ["GET /api/v1/videos"] = new("OOOOOO", _ => P("api/v1/videos")),
+        ["GET /api/v1/videos/{id}"] = new("NNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}", null, null)),
+        ["POST /api/v1/videos"] = new("UFFFOO", async c => ("api/v1/videos", new { channelId = await Channel(c), title = "matrix" }, null)),
+        ["PATCH /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", new { title = "renamed" }, null)),
+        ["DELETE /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", null, null)),
+        ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
+
+        ["GET /api/v1/tags"] = new("OOOOOO", _ => P("api/v1/tags")),
+
+        ["GET /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),
+        ["POST /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),
+        ["POST /api/v1/channels/{channelId}/stream-keys/{keyId}/rotate"] = new("UFFFOO", async c => { var (ch, k) = await Key(c); return ($"api/v1/channels/{ch}/stream-keys/{k}/rotate", null, null); }),
+        ["DELETE /api/v1/channels/{channelId}/stream-keys/{keyId}"] = new("UFFFOO", async c => { var (ch, k) = await Key(c); return ($"api/v1/channels/{ch}/stream-keys/{k}", null, null); }),
+    };
+
+    private static IEnumerable<(string Key, RouteEndpoint Endpoint)> Endpoints(ControlPlaneApp app) =>
+        app.Get<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["*"]).Select(m => (m + " " + e.RoutePattern.RawText!.TrimEnd('/'), e)));
+
+    [Fact]
+    public void Every_endpoint_has_a_row_and_every_row_an_endpoint()
+    {
+        var keys = Endpoints(app).Select(e => e.Key).ToHashSet();
+        Assert.Empty(keys.Except(Rows.Keys));
+        Assert.Empty(Rows.Keys.Except(keys));
+    }
+
+    [Fact]
+    public void Every_api_endpoint_names_a_policy_or_is_explicitly_anonymous()
+    {
+        foreach (var (key, endpoint) in Endpoints(app).Where(e => e.Key.Contains(" /api/", StringComparison.Ordinal)))
+        {
+            var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+            var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
+            Assert.True(anonymous ^ policies.Count > 0, $"{key}: anonymous={anonymous}, policies={string.Join(",", policies)}");
+            Assert.All(policies, p => Assert.Contains(p, new[] { "user", "creator", "admin" }));
+        }
+    }
+
+    [Fact]
+    public async Task Matrix()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var personas = new Dictionary<string, Persona?>
+        {
+            ["anonymous"] = null,
+            ["user"] = await app.NewUserAsync(),
+            ["other"] = await app.NewUserAsync(),
+            ["creator"] = await app.NewUserAsync("creator"),
+            ["owner"] = owner,
+            ["admin"] = await app.AdminAsync(),
+        };
+        var roles = new Dictionary<string, string> { ["anonymous"] = "", ["user"] = "user", ["other"] = "user", ["creator"] = "creator", ["owner"] = "creator", ["admin"] = "admin" };
+        var failures = new List<string>();
+        foreach (var (key, endpoint) in Endpoints(app).OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var row = Rows[key];
+            var method = key[..key.IndexOf(' ')] is var m && m == "*" ? "GET" : m;
+            for (var i = 0; i < Callers.Length; i++)
+            {
+                var name = Callers[i];
+                var caller = personas[name];
+                if (row.FreshCaller && caller is not null)
+                {
+                    // Session-ending and account-ending calls get an account of their own with the same role,
+                    // so the shared callers (and the bootstrap admin the helpers use) stay signed in.
+                    caller = await app.NewUserAsync(roles[name]);
+                }
+
+                var cell = new Cell(app, caller, owner, roles[name]);
+                var (path, body, content) = await row.Arrange(cell);
+                using var response = await app.SendAsync(new HttpMethod(method), path, caller?.AccessToken, body, content);
+                var status = (int)response.StatusCode;
+                var expect = row.Expect[i];
+                var ok = expect switch
+                {
+                    'O' => status is >= 200 and < 300,
+                    'U' => status == 401,
+                    'F' => status == 403,
+                    'N' => status == 404,
+                    'P' => status is not (401 or 403) and < 500,
+                    _ => false,
+                };
+                if (!ok)
+                {
+                    failures.Add($"{key} as {name}: expected {expect}, got {status} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
+
+[Collection("sqlite")]
+public sealed class AuthorizationMatrixTestsSqlite(SqliteApp app) : AuthorizationMatrixTests(app);
+
+[Collection("postgres")]
+public sealed class AuthorizationMatrixTestsPostgres(PostgresApp app) : AuthorizationMatrixTests(app);

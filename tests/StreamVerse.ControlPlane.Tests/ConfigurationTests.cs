@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+using StreamVerse.Origin.Hosting;
+
+namespace StreamVerse.ControlPlane.Tests;
+
+/// <summary>Bad control-plane configuration stops the daemon with a message naming the key.</summary>
+public sealed class ConfigurationTests
+{
+    [Theory]
+    [InlineData("StreamVerse:ControlPlane:Database:Provider", "mysql", "StreamVerse:ControlPlane:Database:Provider")]
+    [InlineData("StreamVerse:ControlPlane:Database:Provider", "postgres", "StreamVerse:ControlPlane:Database:ConnectionString")]
+    [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "too-short", "StreamVerse:ControlPlane:Jwt:SigningKey")]
+    [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "too-short", "StreamVerse:ControlPlane:Playback:SigningKey")]
+    [InlineData("StreamVerse:ControlPlane:Argon2MemoryKiB", "1024", "Argon2MemoryKiB")]
+    public async Task Refused_at_start(string key, string value, string named)
+    {
+        var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
+        try
+        {
+            // Program.cs turns this exception, from Build or from start, into exit code 2 and the message.
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+            {
+                await using var app = OriginHost.Build(["--data", data, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--" + key, value]);
+                await app.StartAsync();
+            });
+            Assert.Contains(named, string.Join(" ", e.Failures));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StreamVerse.Origin.Hosting;
+
+namespace StreamVerse.ControlPlane.Tests.Infrastructure;
+
+/// <summary>
+/// The real daemon (the Origin's host: Kestrel, RTMP, delivery and the control plane) started in-process on free
+/// 127.0.0.1 ports over a fresh data directory, and for PostgreSQL over a fresh schema that is dropped afterwards.
+/// </summary>
+public abstract class ControlPlaneApp : IAsyncLifetime
+{
+    public const string AdminEmail = "root-admin@test.invalid";
+    public const string Password = "correct horse battery staple";
+
+    private WebApplication? _app;
+    private Persona? _admin;
+
+    public abstract string Provider { get; }
+
+    public string DataDir { get; } = Directory.CreateTempSubdirectory("sv-cp-").FullName;
+
+    public int HttpPort { get; } = FreePort();
+
+    public int RtmpPort { get; } = FreePort();
+
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public string? Schema { get; private set; }
+
+    public string? ConnectionString { get; private set; }
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public IServiceProvider Services => _app!.Services;
+
+    /// <summary>Extra configuration for a subclass (e.g. a tight rate limit).</summary>
+    protected virtual IEnumerable<string> ExtraArgs => [];
+
+    public async Task InitializeAsync()
+    {
+        var args = new List<string>
+        {
+            "--data", DataDir, "--http", $"127.0.0.1:{HttpPort}", "--rtmp", $"127.0.0.1:{RtmpPort}",
+            "--StreamVerse:ControlPlane:BootstrapAdminEmail", AdminEmail,
+            "--StreamVerse:ControlPlane:CorsOrigins:0", "https://app.test.invalid",
+            "--StreamVerse:ControlPlane:CacheRefreshInterval", "00:00:00.5",
+            "--Logging:LogLevel:Default", "Warning",
+            "--Logging:LogLevel:StreamVerse", "Information",
+        };
+        if (Provider == "postgres")
+        {
+            Schema = "t_" + Guid.NewGuid().ToString("N")[..16];
+            await using (var conn = new NpgsqlConnection(TestPostgres.ConnectionString))
+            {
+                await conn.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"CREATE SCHEMA {Schema}", conn);
+                await cmd.ExecuteNonQueryAsync();
+            }
+
+            ConnectionString = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = Schema }.ToString();
+            args.AddRange(["--StreamVerse:ControlPlane:Database:Provider", "postgres", "--StreamVerse:ControlPlane:Database:ConnectionString", ConnectionString]);
+        }
+
+        args.AddRange(ExtraArgs);
+        _app = OriginHost.Build([.. args]);
+        await _app.StartAsync();
+        Http = new HttpClient { BaseAddress = new Uri(BaseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (Schema is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var conn = new NpgsqlConnection(TestPostgres.ConnectionString);
+            await conn.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP SCHEMA {Schema} CASCADE", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    // ---- HTTP helpers -------------------------------------------------------------------------------------
+
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? token = null, object? body = null, HttpContent? content = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (content is not null)
+        {
+            request.Content = content;
+        }
+        else if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<JsonElement> JsonAsync(HttpMethod method, string path, string? token = null, object? body = null, HttpStatusCode expect = HttpStatusCode.OK)
+    {
+        using var response = await SendAsync(method, path, token, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expect, $"{method} {path}: expected {(int)expect}, got {(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static string NewEmail() => $"u{Guid.NewGuid():N}@test.invalid";
+
+    public static string NewHandle() => "h" + Guid.NewGuid().ToString("N")[..20];
+
+    public async Task<Persona> LoginAsync(string email, string password = Password)
+    {
+        var pair = await JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email, password });
+        return new Persona(
+            await IdOf(pair.GetProperty("accessToken").GetString()!), email, password,
+            pair.GetProperty("accessToken").GetString()!, pair.GetProperty("refreshToken").GetString()!, pair.GetProperty("sessionId").GetString()!);
+
+        async Task<string> IdOf(string token) => (await JsonAsync(HttpMethod.Get, "api/v1/me", token)).GetProperty("id").GetString()!;
+    }
+
+    /// <summary>A freshly registered account with <paramref name="role"/> (set by the admin) and a token that carries it.</summary>
+    public async Task<Persona> NewUserAsync(string role = "user", bool premium = false)
+    {
+        var email = NewEmail();
+        await JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = Password, handle = NewHandle() }, expect: HttpStatusCode.Accepted);
+        var user = await LoginAsync(email);
+        if (role != "user" || premium)
+        {
+            var admin = await AdminAsync();
+            if (role != "user")
+            {
+                await JsonAsync(HttpMethod.Put, $"api/v1/users/{user.Id}/role", admin.AccessToken, new { role });
+            }
+
+            if (premium)
+            {
+                await JsonAsync(HttpMethod.Put, $"api/v1/users/{user.Id}/premium", admin.AccessToken, new { premium = true });
+            }
+
+            user = await LoginAsync(email);
+        }
+
+        return user;
+    }
+
+    public async Task<Persona> AdminAsync()
+    {
+        if (_admin is null)
+        {
+            using (var r = await SendAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = AdminEmail, password = Password, handle = "rootadmin" }))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+            }
+
+            _admin = await LoginAsync(AdminEmail);
+        }
+
+        return _admin;
+    }
+
+    public async Task<string> NewChannelAsync(Persona owner) =>
+        (await JsonAsync(HttpMethod.Post, "api/v1/channels", owner.AccessToken, new { name = "ch " + Guid.NewGuid().ToString("N")[..6] }, HttpStatusCode.Created)).GetProperty("id").GetString()!;
+
+    public async Task<JsonElement> NewVideoAsync(Persona owner, string channelId, string visibility = "public", string? title = null, string[]? tags = null, long? categoryId = null) =>
+        await JsonAsync(HttpMethod.Post, "api/v1/videos", owner.AccessToken,
+            new { channelId, title = title ?? "video " + Guid.NewGuid().ToString("N")[..6], visibility, tags, categoryId }, HttpStatusCode.Created);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed record Persona(string Id, string Email, string Password, string AccessToken, string RefreshToken, string SessionId);
+
+public sealed class SqliteApp : ControlPlaneApp
+{
+    public override string Provider => "sqlite";
+}
+
+public sealed class PostgresApp : ControlPlaneApp
+{
+    public override string Provider => "postgres";
+}
+
+[CollectionDefinition("sqlite")]
+public sealed class SqliteCollection : ICollectionFixture<SqliteApp>;
+
+[CollectionDefinition("postgres")]
+public sealed class PostgresCollection : ICollectionFixture<PostgresApp>;
+
+/// <summary>The test PostgreSQL that <c>./setup.sh</c> starts: <c>$STREAMVERSE_TEST_PG</c> or the file setup.sh wrote.</summary>
+public static class TestPostgres
+{
+    public const string EnvFile = "/var/lib/streamverse-test/pg.env";
+
+    public static string ConnectionString { get; } = Find();
+
+    private static string Find()
+    {
+        var env = Environment.GetEnvironmentVariable("STREAMVERSE_TEST_PG");
+        if (!string.IsNullOrEmpty(env))
+        {
+            return env;
+        }
+
+        if (File.Exists(EnvFile))
+        {
+            foreach (var line in File.ReadAllLines(EnvFile))
+            {
+                if (line.StartsWith("STREAMVERSE_TEST_PG=", StringComparison.Ordinal))
+                {
+                    return line["STREAMVERSE_TEST_PG=".Length..].Trim().Trim('\'', '"');
+                }
+            }
+        }
+
+        throw new InvalidOperationException($"No test PostgreSQL: set STREAMVERSE_TEST_PG or run ./setup.sh deps (writes {EnvFile}).");
+    }
+}

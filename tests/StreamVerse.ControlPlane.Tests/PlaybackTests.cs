@@ -1,0 +1,161 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Tests.Infrastructure;
+
+namespace StreamVerse.ControlPlane.Tests;
+
+/// <summary>The playback token itself: no host needed.</summary>
+public sealed class PlaybackTokenUnitTests
+{
+    private static readonly PlaybackTokens Tokens = new(RandomNumberGenerator.GetBytes(32));
+    private static readonly long Now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static byte[] Ip(string ip) => IPAddress.Parse(ip).MapToIPv6().GetAddressBytes();
+
+    [Fact]
+    public void Verifies_for_its_video_until_expiry_only()
+    {
+        var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer", null);
+        Assert.True(Tokens.Verify(token, "vid_1", Now, default));
+        Assert.False(Tokens.Verify(token, "vid_2", Now, default));
+        Assert.False(Tokens.Verify(token, "vid_1", Now + 301, default));
+        Assert.False(new PlaybackTokens(RandomNumberGenerator.GetBytes(32)).Verify(token, "vid_1", Now, default));
+    }
+
+    [Fact]
+    public void Any_flipped_bit_is_refused()
+    {
+        var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer", null);
+        var bytes = Base64Url.DecodeFromChars(token);
+        for (var i = 0; i < bytes.Length * 8; i++)
+        {
+            var copy = (byte[])bytes.Clone();
+            copy[i / 8] ^= (byte)(1 << (i % 8));
+            Assert.False(Tokens.Verify(Base64Url.EncodeToString(copy), "vid_1", Now, default), $"bit {i}");
+        }
+
+        Assert.False(Tokens.Verify(token + "A", "vid_1", Now, default));
+        Assert.False(Tokens.Verify(token.AsSpan(0, token.Length - 1), "vid_1", Now, default));
+        Assert.False(Tokens.Verify("", "vid_1", Now, default));
+        Assert.False(Tokens.Verify("!!!!", "vid_1", Now, default));
+        Assert.False(Tokens.Verify(new string('A', 4000), "vid_1", Now, default));
+    }
+
+    [Fact]
+    public void Ip_bound_tokens_need_that_address()
+    {
+        var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), null, IPAddress.Parse("127.0.0.1"));
+        Assert.True(Tokens.Verify(token, "vid_1", Now, Ip("127.0.0.1")));
+        Assert.True(Tokens.Verify(token, "vid_1", Now, Ip("::ffff:127.0.0.1")));
+        Assert.False(Tokens.Verify(token, "vid_1", Now, Ip("127.0.0.2")));
+        Assert.False(Tokens.Verify(token, "vid_1", Now, default));
+    }
+
+    [Fact]
+    public void Verification_allocates_nothing()
+    {
+        var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer-123", IPAddress.Loopback);
+        var ip = Ip("127.0.0.1");
+        Assert.True(Tokens.Verify(token, "vid_1", Now, ip));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            Tokens.Verify(token, "vid_1", Now, ip);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
+
+/// <summary>Issuing tokens through the API, and the origin's check on <c>/live/...</c>.</summary>
+public abstract class PlaybackTests(ControlPlaneApp app)
+{
+    [Fact]
+    public async Task Premium_videos_need_a_premium_account_private_ones_the_owner()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(owner);
+        var premium = (await app.NewVideoAsync(owner, channel, "premium")).GetProperty("id").GetString()!;
+        var priv = (await app.NewVideoAsync(owner, channel, "private")).GetProperty("id").GetString()!;
+        var pub = (await app.NewVideoAsync(owner, channel, "public")).GetProperty("id").GetString()!;
+        var plain = await app.NewUserAsync();
+        var subscriber = await app.NewUserAsync(premium: true);
+
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{premium}/playback-token", plain.AccessToken, new { }, HttpStatusCode.Forbidden);
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{premium}/playback-token", subscriber.AccessToken, new { });
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{premium}/playback-token", owner.AccessToken, new { });
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{priv}/playback-token", subscriber.AccessToken, new { }, HttpStatusCode.NotFound);
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{priv}/playback-token", (await app.AdminAsync()).AccessToken, new { });
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{pub}/playback-token", plain.AccessToken, new { });
+    }
+
+    [Fact]
+    public async Task Origin_refuses_protected_streams_without_a_valid_token_and_passes_public_ones()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(owner);
+        var priv = (await app.NewVideoAsync(owner, channel, "private")).GetProperty("id").GetString()!;
+        var pub = (await app.NewVideoAsync(owner, channel, "public")).GetProperty("id").GetString()!;
+
+        // Public: no token needed (404 only because nothing is live).
+        using (var r = await app.Http.GetAsync($"live/{pub}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+
+        using (var r = await app.Http.GetAsync($"live/{priv}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+            Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        }
+
+        using (var r = await app.Http.GetAsync($"live/{priv}/SESSION/video_1.m4s"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        }
+
+        var issued = await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{priv}/playback-token", owner.AccessToken, new { bindToIp = true });
+        var token = issued.GetProperty("token").GetString()!;
+        Assert.Equal($"/live/t/{token}/{priv}/index.m3u8", issued.GetProperty("hlsUrl").GetString());
+
+        // A valid token passes the check (and then 404: nothing is live).
+        using (var r = await app.Http.GetAsync($"live/t/{token}/{priv}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+
+        // A token for one video does not open another; a tampered one opens nothing.
+        using (var r = await app.Http.GetAsync($"live/t/{token}/{pub}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        }
+
+        var tampered = token[..^2] + (token[^2] == 'A' ? "B" : "A") + token[^1];
+        using (var r = await app.Http.GetAsync($"live/t/{tampered}/{priv}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        }
+
+        // Expired: signed with the daemon's key, a minute in the past.
+        var tokens = app.Get<PlaybackTokens>();
+        var expired = tokens.Issue(priv, DateTimeOffset.UtcNow.AddMinutes(-1), null, null);
+        using (var r = await app.Http.GetAsync($"live/t/{expired}/{priv}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        }
+
+        // Making the video public opens the plain URL at once.
+        await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{priv}", owner.AccessToken, new { visibility = "public" });
+        using (var r = await app.Http.GetAsync($"live/{priv}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+    }
+}
+
+[Collection("sqlite")]
+public sealed class PlaybackTestsSqlite(SqliteApp app) : PlaybackTests(app);
+
+[Collection("postgres")]
+public sealed class PlaybackTestsPostgres(PostgresApp app) : PlaybackTests(app);
