@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Segmenter.Live;
 
@@ -52,9 +53,11 @@ internal static partial class OriginHost
                 ?? Path.Combine(dataPath, "live"),
         });
 
+        var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            LimitsServiceCollectionExtensions.Apply(kestrel.Limits, limits);
             // Cleartext: HTTP/1.1 (Kestrel negotiates HTTP/2 only through TLS ALPN, see Https).
             kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
@@ -71,6 +74,7 @@ internal static partial class OriginHost
         builder.Services.AddSegmenter(builder.Configuration);
         builder.Services.AddSingleton<ILivePublishTarget, SegmenterPublishTarget>();
         builder.Services.AddRtmp(builder.Configuration);
+        builder.Services.AddLimits(builder.Configuration);
         builder.Services.AddLiveDelivery(builder.Configuration);
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish
@@ -78,6 +82,7 @@ internal static partial class OriginHost
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
 
         var app = builder.Build();
+        app.UseLimits();
         app.UseLiveDelivery();
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapMetrics("/metrics");
