@@ -61,7 +61,9 @@ internal static class LiveDelivery
         private readonly ConcurrentDictionary<string, (long Length, long Ticks, StoredObject Body)> _recordingPlaylists = new(StringComparer.Ordinal);
 
         private readonly string _livePlaylistCache = "public, max-age=" + options.Value.LivePlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
-        private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
+        // stale-if-error (RFC 5861 §4): an ended stream's playlists no longer change, so an edge may keep
+        // serving them while this origin is down.
+        private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
 
         public Task HandleAsync(HttpContext context)
         {
