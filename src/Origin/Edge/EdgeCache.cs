@@ -37,6 +37,7 @@ internal sealed partial class EdgeCache : IDisposable
     private int _memoryCursor;
     private long _memoryBytes;
     private long _totalBytes;
+    private long _diskReads;
 
     public EdgeCache(IOptions<EdgeOptions> options, ILogger<EdgeCache> log)
         : this(options.Value.CachePath!, options.Value.MemoryBytes, options.Value.DiskBytes, log)
@@ -57,12 +58,14 @@ internal sealed partial class EdgeCache : IDisposable
         Directory.CreateDirectory(path);
         _settings = new FasterKVSettings<string, CacheEntry>(path, deleteDirOnDispose: true)
         {
-            // Record slots, not body bytes (see above): 2^16 records per 1 MiB page (16 bytes each + header),
-            // 64 MiB of slots in memory, far more than the byte budget lets stay there.
-            IndexSize = 1L << 24,
-            PageSize = 1L << 20,
-            MemorySize = 1L << 26,
-            SegmentSize = 1L << 28,
+            // Sizes of record slots (24 bytes: header and two references), not of bodies (see above). Pages
+            // are the grain of eviction from memory and segments the grain of truncation on disk, so both are
+            // small: ~170 records a page, ~680 a segment file. 16 MiB of slots is far more than the byte
+            // budget lets stay in memory.
+            IndexSize = 1L << 22,
+            PageSize = 1L << 12,
+            MemorySize = 1L << 24,
+            SegmentSize = 1L << 14,
             KeySerializer = () => new StringKeySerializer(),
             ValueSerializer = () => new CacheEntrySerializer(),
             // A record read back from disk is served and dropped; it is not copied to the tail (it would
@@ -77,13 +80,24 @@ internal sealed partial class EdgeCache : IDisposable
 
     public long TotalBytes => Interlocked.Read(ref _totalBytes);
 
+    internal (long Begin, long Head, long ReadOnly, long Tail) Addresses =>
+        (_store.Log.BeginAddress, _store.Log.HeadAddress, _store.Log.ReadOnlyAddress, _store.Log.TailAddress);
+
+    /// <summary>Reads served from a record below the memory tier's head address (read back from disk).</summary>
+    public long DiskReads => Interlocked.Read(ref _diskReads);
+
     public async ValueTask<CacheEntry?> GetAsync(string key, CancellationToken ct)
     {
         var session = Rent();
         try
         {
             var result = await session.ReadAsync(key, Empty.Default, 0, ct).ConfigureAwait(false);
-            var (status, output) = result.Complete();
+            var (status, output) = result.Complete(out var meta);
+            if (status.Found && meta.Address < _store.Log.HeadAddress)
+            {
+                Interlocked.Increment(ref _diskReads);
+            }
+
             return status.Found ? output : null;
         }
         finally
@@ -193,7 +207,7 @@ internal sealed partial class EdgeCache : IDisposable
             }
         }
 
-        // Record addresses only grow; the page holding the first kept record stays (snap to its page start).
+        // FASTER closes whole pages: the page holding the first record to keep stays in memory.
         if (headTarget > _store.Log.HeadAddress)
         {
             _store.Log.ShiftHeadAddress(Math.Min(headTarget, _store.Log.TailAddress), wait: true);
@@ -201,7 +215,7 @@ internal sealed partial class EdgeCache : IDisposable
 
         if (beginTarget > _store.Log.BeginAddress)
         {
-            _store.Log.ShiftBeginAddress(beginTarget, snapToPageStart: true, truncateLog: true);
+            _store.Log.ShiftBeginAddress(beginTarget, snapToPageStart: false, truncateLog: true);
         }
     }
 
