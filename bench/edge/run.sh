@@ -14,7 +14,7 @@ CONNS=${CONNS:-"64 1000"}
 THREADS=${THREADS:-2}
 [ -f "$DLL" ] || { echo "build first: dotnet build src/Origin -c Release" >&2; exit 1; }
 rm -rf "$OUT"; mkdir -p "$OUT"/{www/live/bench,nginx/logs,nginx/tmp,nginx/cache,origin-data,edge-data}
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # c1000 needs more than the usual 1024 descriptors
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port)
@@ -61,6 +61,7 @@ for _ in $(seq 150); do curl -sf "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8
 
 cat > "$OUT/nginx/nginx.conf" <<NGINX
 worker_processes auto;
+worker_rlimit_nofile 16384;
 pid $OUT/nginx/nginx.pid;
 error_log $OUT/nginx/logs/error.log warn;
 events { worker_connections 8192; }

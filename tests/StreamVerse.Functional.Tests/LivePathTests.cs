@@ -33,6 +33,11 @@ public sealed class LivePathTests
         Assert.True(probe.ExitCode == 0, probe.Stderr);
         AssertStreams(probe.Stdout);
 
+        var liveMpd = await daemon.Http.GetStringAsync("live/cam/index.mpd");
+        Assert.Contains($"<UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"{daemon.BaseUrl}/time\"/>", liveMpd);
+        var serverTime = DateTimeOffset.Parse(await daemon.Http.GetStringAsync("time"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True((serverTime - DateTimeOffset.UtcNow).Duration() < TimeSpan.FromSeconds(5));
+
         var dash = await Tool.RunAsync("ffmpeg", Long, "-hide_banner", "-nostdin", "-v", "error", "-i", $"{daemon.BaseUrl}/live/cam/index.mpd", "-t", "2", "-f", "null", "-");
         Assert.True(dash.ExitCode == 0, dash.Stderr + daemon.Output);
         Assert.Equal("", dash.Stderr.Trim());

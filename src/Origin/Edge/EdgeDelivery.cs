@@ -37,12 +37,14 @@ internal static class EdgeDelivery
         var handler = endpoints.ServiceProvider.GetRequiredService<Handler>();
         endpoints.MapMethods("/live/{**path}", ["GET", "HEAD"], handler.HandleAsync);
         endpoints.MapMethods("/vod/{**path}", ["GET", "HEAD"], handler.HandleAsync);
-        return endpoints;
+        return endpoints.MapClock();
     }
 
     internal sealed class Handler(EdgeCache cache, UpstreamClient upstream, DeliveryLimits limits, TimeProvider time)
     {
         private readonly RequestCoalescer<string, UpstreamResult> _coalescer = new();
+        private static readonly byte[] DynamicMpd = "type=\"dynamic\""u8.ToArray();
+        private readonly MpdUtcTiming _utcTiming = new();
 
         public async Task HandleAsync(HttpContext context)
         {
@@ -91,7 +93,6 @@ internal static class EdgeDelivery
             if (result.Status >= 500 && cached is not null && cached.MayServeStale(now))
             {
                 EdgeMetrics.Request(EdgeMetrics.Result.Stale);
-                context.Response.Headers.Warning = "111 - \"Revalidation Failed\"";
                 await ServeAsync(context, cached, "STALE", now).ConfigureAwait(false);
                 return;
             }
@@ -138,6 +139,13 @@ internal static class EdgeDelivery
             headers["X-Cache"] = status;
             var obj = entry.Object;
             var playlist = IsPlaylist(entry.ContentType);
+            if (entry.ContentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase) && entry.Body.AsSpan().IndexOf(DynamicMpd) >= 0)
+            {
+                // The origin left a live MPD's UTCTiming to us (Via): point players at this edge's /time. Composed
+                // once per cached MPD and host (the memory tier keeps the same entry object).
+                obj = _utcTiming.WithUtcTiming(obj, context.Request);
+            }
+
             var kind = playlist ? DeliveryMetrics.Kind.Playlist : DeliveryMetrics.Kind.Segment;
             if (!HttpMethods.IsHead(context.Request.Method))
             {

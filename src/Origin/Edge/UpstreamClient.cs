@@ -57,6 +57,7 @@ internal sealed class UpstreamClient : IDisposable
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+            request.Headers.TryAddWithoutValidation("Via", Http.MpdUtcTiming.EdgeVia);
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
             var length = response.Content.Headers.ContentLength;
             if (length > _options.MaxObjectBytes)

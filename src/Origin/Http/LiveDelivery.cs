@@ -52,6 +52,18 @@ internal static class LiveDelivery
     {
         var handler = ActivatorUtilities.CreateInstance<Handler>(endpoints.ServiceProvider);
         endpoints.MapMethods("/live/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        return endpoints.MapClock();
+    }
+
+    /// <summary>The clock DASH players synchronise with (the MPD's UTCTiming, urn:mpeg:dash:utc:http-xsdate:2014); origins and edges both serve it.</summary>
+    public static IEndpointRouteBuilder MapClock(this IEndpointRouteBuilder endpoints)
+    {
+        var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
+        endpoints.MapMethods("/time", ["GET", "HEAD"], (HttpContext context) =>
+        {
+            context.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Text(time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), "text/plain");
+        });
         return endpoints;
     }
 
@@ -64,6 +76,7 @@ internal static class LiveDelivery
         // stale-if-error (RFC 5861 §4): an ended stream's playlists no longer change, so an edge may keep
         // serving them while this origin is down.
         private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
+        private readonly MpdUtcTiming _utcTiming = new();
 
         public Task HandleAsync(HttpContext context)
         {
@@ -101,6 +114,12 @@ internal static class LiveDelivery
             var body = live is null ? null : await live.GetMpdAsync(context.RequestAborted).ConfigureAwait(false);
             if (body is not null)
             {
+                // A StreamVerse edge composes UTCTiming itself, with the host its viewers reach it by.
+                if (!MpdUtcTiming.IsFromEdge(context.Request))
+                {
+                    body = _utcTiming.WithUtcTiming(body, context.Request);
+                }
+
                 await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Mpd, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                 return;
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace StreamVerse.Origin.Limits;
@@ -14,7 +15,7 @@ internal static class LimitsServiceCollectionExtensions
             .Bind(configuration.GetSection(LimitsOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IDeliveryTierSelector, DefaultTierSelector>();
         services.AddSingleton<DeliveryLimits>();
 

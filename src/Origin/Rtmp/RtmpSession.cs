@@ -99,13 +99,20 @@ internal sealed partial class RtmpSession : IDisposable
                 {
                     consumed = Process(buffer);
                 }
+                catch (RtmpProtocolException ex) when (ex.Reason == RtmpProtocolException.UnsupportedCodecReason && IsPublishing)
+                {
+                    // Tell the encoder why, so its operator sees more than a dropped connection.
+                    WriteStatus(_publishStreamId, "error", "NetStream.Publish.Failed", ex.Message);
+                    await FlushBrieflyAsync().ConfigureAwait(false);
+                    throw;
+                }
                 finally
                 {
                     // Everything the chunk reader needed was copied out; examined = End waits for new bytes.
                     _input.AdvanceTo(consumed, buffer.End);
                 }
 
-                if (_output.UnflushedBytes > 0)
+                if (!_output.CanGetUnflushedBytes || _output.UnflushedBytes > 0)
                 {
                     await _output.FlushAsync(token).ConfigureAwait(false);
                 }
@@ -132,7 +139,11 @@ internal sealed partial class RtmpSession : IDisposable
 
     private async ValueTask<bool> HandshakeAsync(CancellationToken cancellationToken)
     {
-        var result = await _input.ReadAtLeastAsync(1 + RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
+        // Check C0 as soon as it arrives, so that e.g. an HTTP request is turned away at once, not at the timeout.
+        var result = await _input.ReadAtLeastAsync(1, cancellationToken).ConfigureAwait(false);
+        CheckC0(result.Buffer);
+
+        result = await _input.ReadAtLeastAsync(1 + RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
         if (!AnswerC0C1(result.Buffer))
         {
             return false;
@@ -142,6 +153,17 @@ internal sealed partial class RtmpSession : IDisposable
 
         result = await _input.ReadAtLeastAsync(RtmpHandshake.PacketSize, cancellationToken).ConfigureAwait(false);
         return SkipC2(result.Buffer);
+    }
+
+    private void CheckC0(ReadOnlySequence<byte> buffer)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var known = reader.TryPeek(out var c0);
+        _input.AdvanceTo(buffer.Start); // nothing consumed or examined: the next read returns at once
+        if (known)
+        {
+            RtmpHandshake.ValidateVersion(c0);
+        }
     }
 
     private bool AnswerC0C1(ReadOnlySequence<byte> buffer)
@@ -284,7 +306,17 @@ internal sealed partial class RtmpSession : IDisposable
 
     private void HandleData(ReadOnlyMemory<byte> payload)
     {
-        ReadValues(payload, "data");
+        // Metadata is only logged, so unreadable metadata is not worth closing a publish over.
+        try
+        {
+            ReadValues(payload, "data");
+        }
+        catch (RtmpProtocolException ex)
+        {
+            Log.UnreadableMetadata(_logger, Remote, ex.Message);
+            return;
+        }
+
         var index = 0;
         if (_values.Count > 0 && _values[0] is "@setDataFrame")
         {
@@ -317,7 +349,12 @@ internal sealed partial class RtmpSession : IDisposable
                 break;
 
             case "releaseStream":
+                WriteCommand(0, "_result", transactionId, null, Amf0Undefined.Value);
+                break;
+
             case "FCPublish":
+                // Flash Media Server's answer that FMLE-style encoders (OBS, ffmpeg) expect.
+                WriteCommand(0, "onFCPublish", 0, null, new Amf0Object().Add("code", "NetStream.Publish.Start").Add("description", "FCPublish"));
                 WriteCommand(0, "_result", transactionId, null, Amf0Undefined.Value);
                 break;
 
@@ -330,6 +367,15 @@ internal sealed partial class RtmpSession : IDisposable
                 break;
 
             case "FCUnpublish":
+                WriteCommand(0, "onFCUnpublish", 0, null, new Amf0Object().Add("code", "NetStream.Unpublish.Success").Add("description", "FCUnpublish"));
+                if (IsPublishing)
+                {
+                    WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+                    EndPublish();
+                }
+
+                break;
+
             case "deleteStream":
             case "closeStream":
                 if (IsPublishing)
@@ -375,7 +421,8 @@ internal sealed partial class RtmpSession : IDisposable
             throw new RtmpProtocolException("A second connect on the same connection.");
         }
 
-        var app = (_values.Count > 2 ? _values[2] as Amf0Object : null)?.GetString("app") ?? string.Empty;
+        var commandObject = _values.Count > 2 ? _values[2] as Amf0Object : null;
+        var app = commandObject?.GetString("app") ?? string.Empty;
         var query = app.IndexOf('?', StringComparison.Ordinal);
         _app = (query >= 0 ? app[..query] : app).Trim('/');
 
@@ -396,7 +443,7 @@ internal sealed partial class RtmpSession : IDisposable
             .Add("level", "status")
             .Add("code", "NetConnection.Connect.Success")
             .Add("description", "Connection succeeded.")
-            .Add("objectEncoding", 0d);
+            .Add("objectEncoding", commandObject?.GetNumber("objectEncoding") ?? 0d);
         WriteCommand(0, "_result", transactionId, properties, information);
     }
 
@@ -462,7 +509,16 @@ internal sealed partial class RtmpSession : IDisposable
         _demuxer = null;
         _metrics.Publishers.Dec();
         Log.PublishEnded(_logger, _streamName!, demuxer.VideoSamples, demuxer.AudioSamples);
-        demuxer.End();
+        try
+        {
+            demuxer.End();
+        }
+#pragma warning disable CA1031 // The sink's failure must not hide the reason the connection ended.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.SinkEndFailed(_logger, _streamName!, ex);
+        }
     }
 
     /// <summary>Host shutdown: tell a publisher its stream is over, within a short grace period.</summary>
@@ -473,15 +529,21 @@ internal sealed partial class RtmpSession : IDisposable
             return;
         }
 
+        WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Server shutting down.");
+        await FlushBrieflyAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Flushes a last message within a one-second grace period, ignoring a peer that is gone or slow.</summary>
+    private async Task FlushBrieflyAsync()
+    {
         try
         {
-            WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Server shutting down.");
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
             await _output.FlushAsync(grace.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
-            // The peer is gone or slow; nothing more to say.
+            // Nothing more to say.
         }
     }
 
@@ -536,6 +598,12 @@ internal sealed partial class RtmpSession : IDisposable
 
         [LoggerMessage(EventId = 3114, Level = LogLevel.Information, Message = "RTMP stream {StreamName} metadata: {Width}x{Height} at {FrameRate} fps")]
         public static partial void Metadata(ILogger logger, string streamName, double width, double height, double frameRate);
+
+        [LoggerMessage(EventId = 3117, Level = LogLevel.Error, Message = "RTMP stream {StreamName}: the media sink failed to end")]
+        public static partial void SinkEndFailed(ILogger logger, string streamName, Exception exception);
+
+        [LoggerMessage(EventId = 3118, Level = LogLevel.Debug, Message = "RTMP data message from {Remote} ignored: {Reason}")]
+        public static partial void UnreadableMetadata(ILogger logger, string remote, string reason);
 
         [LoggerMessage(EventId = 3116, Level = LogLevel.Debug, Message = "RTMP handshake with {Remote}: {Form} form")]
         public static partial void Handshake(ILogger logger, string remote, string form);

@@ -122,13 +122,26 @@ internal static class HlsPlaylistWriter
 
         sb.Append(Inv, $"#EXT-X-MAP:URI=\"{p.SessionId}/{view.Prefix}_init.mp4\"\n");
 
-        // §4.4.3.7 / Appendix: parts are listed only near the live edge (here: segments starting within
-        // three target durations of the end), so the playlist stays small.
+        // §4.4.4.9: parts more than three target durations from the end of the playlist are removed, so a
+        // segment keeps its parts only while its start is within that distance (the open segment counts).
         var partsFrom = segments.Length;
         var age = 0.0;
-        for (var i = segments.Length - 1; i >= 0 && age < 3.0 * p.TargetDuration; i--)
+        if (!p.Ended)
+        {
+            foreach (var part in view.PendingParts)
+            {
+                age += part.Duration;
+            }
+        }
+
+        for (var i = segments.Length - 1; i >= 0; i--)
         {
             age += segments[i].Info.Duration;
+            if (age > 3.0 * p.TargetDuration)
+            {
+                break;
+            }
+
             partsFrom = i;
         }
 

@@ -66,6 +66,13 @@ public sealed partial class EdgeTests
         Assert.Equal(HttpStatusCode.PartialContent, partial.StatusCode);
         Assert.Equal(originBytes.AsSpan(10, 100).ToArray(), await partial.Content.ReadAsByteArrayAsync());
 
+        // A live MPD through an edge points DASH players at the edge's clock, once.
+        var mpd = await edge1.Http.GetStringAsync("live/cam/index.mpd");
+        Assert.Contains("type=\"dynamic\"", mpd);
+        Assert.Single(Regex.Matches(mpd, "<UTCTiming "));
+        Assert.Contains($"value=\"http://127.0.0.1:{edge1.HttpPort}/time\"", mpd);
+        Assert.Equal(HttpStatusCode.OK, (await edge1.Http.GetAsync("time")).StatusCode);
+
         Assert.True(await edge1.MetricAsync("streamverse_edge_requests_total", "result=\"hit\"") > 0);
         var metrics = await edge1.Http.GetStringAsync("metrics");
         var promtool = Tool.Start("promtool", "check", "metrics");

@@ -74,6 +74,12 @@ public sealed class ChunkReaderTests
         Write(7, RtmpMessageType.Video, 1, 0x01000028, Payload(9000, 13));
         Write(7, RtmpMessageType.Video, 1, 0xFFFFFFF0, Payload(100, 14));
 
+        // Type 3 new messages whose repeated delta is an extended timestamp (after a type 0, the delta is the
+        // absolute field), one of them spanning two chunks.
+        Write(9, RtmpMessageType.Video, 1, 0x01000000, Payload(5000, 16));
+        Write(9, RtmpMessageType.Video, 1, 0x02000000, Payload(5000, 17));
+        Write(9, RtmpMessageType.Video, 1, 0x03000000, Payload(5000, 18));
+
         // Zero-length message.
         Write(8, RtmpMessageType.Audio, 1, 2000, []);
         Write(8, RtmpMessageType.Audio, 1, 2010, Payload(3, 15));

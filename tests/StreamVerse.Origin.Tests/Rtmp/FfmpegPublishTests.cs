@@ -81,4 +81,22 @@ public sealed class FfmpegPublishTests
         AssertGoodPublish(sink, expectBFrames: true);
         Assert.Contains(server.Logs.Lines, l => l.Contains("already live", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Ffmpeg_timestamps_crossing_the_24_bit_limit_use_extended_timestamps()
+    {
+        // 0xFFFFFF ms = 16777.215 s: start just below it so the stream crosses into extended timestamps.
+        await using var server = await RtmpTestServer.StartAsync();
+        var args = Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key), 2).Replace(" -f flv ", " -output_ts_offset 16776.5 -f flv ", StringComparison.Ordinal);
+        var result = await Processes.RunAsync("ffmpeg", args, TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.StandardError);
+
+        var sink = await server.Target.WaitForPublishAsync();
+        await sink.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        AssertGoodPublish(sink, expectBFrames: true);
+        var video = sink.SnapshotSamples().Where(s => s.Track == TrackKind.Video).ToArray();
+        Assert.InRange(video[0].Dts, 16_776_000L * 90, 16_777_000L * 90);
+        Assert.True(video[^1].Dts > 0xFFFFFFL * 90, "the stream crossed 0xFFFFFF ms");
+        Assert.All(video.Zip(video.Skip(1)), p => Assert.InRange(p.Second.Dts - p.First.Dts, 1, 200 * 90));
+    }
 }

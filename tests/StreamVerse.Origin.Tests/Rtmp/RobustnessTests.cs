@@ -18,12 +18,14 @@ public sealed class RobustnessTests
         var publish = Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key)), TimeSpan.FromSeconds(30));
         var sink = await server.Target.WaitForPublishAsync();
 
-        // 1. Random bytes from the first byte on (wrong C0 version).
+        // 1. Random bytes from the first byte on (wrong C0 version), and a short HTTP request.
         var random = new byte[8192];
         new Random(42).NextBytes(random);
-        random[0] = 0x47; // "GET ..." or any non-3 version
+        random[0] = 0x17;
         await using var a = await TestRtmpClient.ConnectAsync(server.Port);
         await a.SendRawAsync(random);
+        await using var http = await TestRtmpClient.ConnectAsync(server.Port);
+        await http.SendRawAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray());
 
         // 2. A valid handshake, then a continuation chunk for a chunk stream that never had a header.
         await using var b = await TestRtmpClient.ConnectAsync(server.Port);
@@ -42,6 +44,7 @@ public sealed class RobustnessTests
         await d.SendAsync(2, RtmpMessageType.SetChunkSize, 0, 0, [0, 0, 0, 0]);
 
         Assert.True(await a.WaitClosedAsync(CloseWithin));
+        Assert.True(await http.WaitClosedAsync(TimeSpan.FromSeconds(3))); // well before the 10 s handshake timeout
         Assert.True(await b.WaitClosedAsync(CloseWithin));
         Assert.True(await c.WaitClosedAsync(CloseWithin));
         Assert.True(await d.WaitClosedAsync(CloseWithin));
@@ -51,7 +54,7 @@ public sealed class RobustnessTests
         Assert.True(result.ExitCode == 0, result.StandardError);
         await sink.Ended.Task.WaitAsync(CloseWithin);
         FfmpegPublishTests.AssertGoodPublish(sink, expectBFrames: true);
-        Assert.True(server.Logs.Lines.Count(l => l.Contains("protocol violation", StringComparison.Ordinal)) >= 4);
+        Assert.True(server.Logs.Lines.Count(l => l.Contains("protocol violation", StringComparison.Ordinal)) >= 5);
     }
 
     [Fact]
@@ -167,6 +170,9 @@ public sealed class RobustnessTests
         await client.ConnectAndPublishAsync(RtmpTestServer.Key);
         await client.ReceiveCommandAsync("onStatus");
         await client.SendAsync(6, RtmpMessageType.Video, 1, 0, [0x90, (byte)'h', (byte)'v', (byte)'c', (byte)'1', 1, 2, 3]);
+        var status = await client.ReceiveCommandAsync("onStatus");
+        Assert.Equal("NetStream.Publish.Failed", ((Amf0Object)status[3]!).GetString("code"));
+        Assert.Contains("hvc1", ((Amf0Object)status[3]!).GetString("description"), StringComparison.Ordinal);
         Assert.True(await client.WaitClosedAsync(CloseWithin));
         var sink = await server.Target.WaitForPublishAsync();
         await sink.Ended.Task.WaitAsync(CloseWithin);

@@ -46,6 +46,12 @@ internal sealed partial class FlvMediaDemuxer(IMediaSink sink, ILogger logger, s
             throw UnsupportedVideo($"FLV CodecID {header.CodecId}");
         }
 
+        // Enhanced RTMP packet types 6 (multitrack) and 7 (ModEx) change the layout; neither is supported.
+        if (header.IsEnhanced && header.PacketType is 6 or 7)
+        {
+            throw UnsupportedVideo($"enhanced RTMP packet type {header.PacketType}");
+        }
+
         if (header.IsEnhanced && header.FourCc != 0 && !header.IsAvc)
         {
             throw UnsupportedVideo($"FourCC {header.FourCcText()}");

@@ -51,25 +51,31 @@ internal static class RtmpHandshake
         if (reader.Remaining < 1 + PacketSize)
         {
             // Reject a wrong version byte at once rather than waiting for 1536 more bytes.
-            if (reader.TryPeek(out var early) && early != Version)
+            if (reader.TryPeek(out var early))
             {
-                throw new RtmpProtocolException($"Unsupported RTMP version {early} in C0.");
+                ValidateVersion(early);
             }
 
             return false;
         }
 
         reader.TryRead(out var version);
-        if (version != Version)
-        {
-            throw new RtmpProtocolException($"Unsupported RTMP version {version} in C0.");
-        }
+        ValidateVersion(version);
 
         var c1 = new byte[PacketSize];
         reader.TryCopyTo(c1);
         reader.Advance(PacketSize);
         request = new RtmpHandshakeRequest(version, c1);
         return true;
+    }
+
+    /// <exception cref="RtmpProtocolException">C0 is not version 3 (6 would be RTMPE, which is not offered).</exception>
+    public static void ValidateVersion(byte c0)
+    {
+        if (c0 != Version)
+        {
+            throw new RtmpProtocolException($"Unsupported RTMP version {c0} in C0.");
+        }
     }
 
     /// <summary>Skips C2 (1536 bytes). Its content is not checked: clients differ in what they echo.</summary>

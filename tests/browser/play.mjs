@@ -1,0 +1,247 @@
+#!/usr/bin/env node
+// Plays a live (or VOD) stream in headless Chromium with a real browser player and reports what happened.
+//
+//   node play.mjs <hls|dash> <url> <seconds>
+//
+// hls.js (lowLatencyMode) or dash.js is loaded from node_modules into a tiny page served on 127.0.0.1:0
+// (a different origin from the daemon: the daemon's CORS headers must allow it). The video is muted and
+// autoplays. Once playback has started (first 'playing' event with currentTime > 0, or at most START_TIMEOUT
+// seconds), video.currentTime is sampled for <seconds>. One JSON line goes to stdout:
+//   { ok, errors, fatal, startTime, endTime, advanced, latency, levels, ... }
+// Exit 0 when playback advanced by at least half of <seconds> and no fatal error was reported; 1 otherwise;
+// 2 on bad usage.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const START_TIMEOUT = Number(process.env.PLAY_START_TIMEOUT ?? 20); // seconds to wait for playback to start
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const [kind, url, secondsArg] = process.argv.slice(2);
+const seconds = Number(secondsArg);
+if (!['hls', 'dash'].includes(kind) || !url || !(seconds > 0)) {
+  console.error('usage: node play.mjs <hls|dash> <url> <seconds>');
+  process.exit(2);
+}
+
+const libraries = {
+  '/hls.min.js': path.join(here, 'node_modules/hls.js/dist/hls.min.js'),
+  '/dash.all.min.js': path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
+};
+for (const file of Object.values(libraries)) {
+  if (!fs.existsSync(file)) {
+    console.error(`missing ${file}: run ./setup.sh deps (npm ci in tests/browser)`);
+    process.exit(2);
+  }
+}
+
+// The page. window.__state collects everything the player reports; node reads it with page.evaluate.
+const page = `<!doctype html>
+<html><head><meta charset="utf-8"><title>${kind} player</title>
+<script src="${kind === 'hls' ? '/hls.min.js' : '/dash.all.min.js'}"></script></head>
+<body><video id="v" muted autoplay playsinline width="320" height="240"></video>
+<script>
+const state = window.__state = { errors: [], fatal: 0, events: [], playing: false, waiting: 0, player: ${JSON.stringify(kind)}, version: null, levels: 0, partsLoaded: 0, fragsLoaded: 0 };
+const video = document.getElementById('v');
+video.muted = true;
+const note = (e) => { if (state.events.length < 50) state.events.push(e); };
+video.addEventListener('playing', () => { state.playing = true; note({ t: Date.now(), ev: 'playing', ct: video.currentTime }); });
+video.addEventListener('waiting', () => { state.waiting++; note({ t: Date.now(), ev: 'waiting', ct: video.currentTime }); });
+video.addEventListener('error', () => {
+  const err = video.error;
+  state.errors.push({ source: 'video', fatal: true, code: err && err.code, message: err && err.message });
+  state.fatal++;
+});
+const src = ${JSON.stringify(url)};
+try {
+  if (${JSON.stringify(kind)} === 'hls') {
+    if (!Hls.isSupported()) throw new Error('hls.js: MSE not supported in this browser');
+    state.version = Hls.version;
+    const hls = window.__hls = new Hls({ lowLatencyMode: true, debug: false });
+    hls.on(Hls.Events.ERROR, (_, d) => {
+      const e = { source: 'hls.js', fatal: !!d.fatal, type: d.type, details: d.details,
+        url: (d.context && d.context.url) || (d.frag && d.frag.url) || (d.part && d.part.url) || undefined,
+        responseCode: d.response && d.response.code, reason: d.reason || (d.error && String(d.error)) || undefined };
+      if (state.errors.length < 100) state.errors.push(e);
+      if (d.fatal) state.fatal++;
+    });
+    // Low-latency evidence: parts loaded (not just whole segments).
+    hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) state.partsLoaded++; else state.fragsLoaded++; });
+    hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { state.levels = d.levels.length; note({ t: Date.now(), ev: 'manifestParsed', levels: d.levels.length }); });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+  } else {
+    const player = window.__dash = dashjs.MediaPlayer().create();
+    state.version = player.getVersion ? player.getVersion() : null;
+    const ev = dashjs.MediaPlayer.events;
+    player.updateSettings({ debug: { logLevel: dashjs.Debug ? dashjs.Debug.LOG_LEVEL_WARNING : 3 } });
+    // dash.js has no fatal flag. Code 16 (TIME_SYNC_FAILED) is recoverable: the player falls back to the
+    // device clock and keeps playing; it is kept as a non-fatal error (it means the MPD's UTCTiming source
+    // could not be used, or the MPD has none and dash.js's default internet time server is unreachable).
+    const nonFatalCodes = [16];
+    player.on(ev.ERROR, (e) => {
+      const err = e.error || {};
+      const fatal = !nonFatalCodes.includes(err.code);
+      if (state.errors.length < 100) state.errors.push({ source: 'dash.js', event: 'error', fatal, code: err.code, message: err.message, url: err.data && (err.data.url || (err.data.request && err.data.request.url)) || undefined });
+      if (fatal) state.fatal++;
+    });
+    player.on(ev.PLAYBACK_ERROR, (e) => {
+      const err = e.error || {};
+      if (state.errors.length < 100) state.errors.push({ source: 'dash.js', event: 'playbackError', fatal: true, code: err.code, message: err.message || String(e.error) });
+      state.fatal++;
+    });
+    player.on(ev.STREAM_INITIALIZED, () => {
+      try {
+        const reps = player.getRepresentationsByType ? player.getRepresentationsByType('video') : player.getBitrateInfoListFor('video');
+        state.levels = reps ? reps.length : 0;
+      } catch (e) { state.levels = -1; }
+      note({ t: Date.now(), ev: 'streamInitialized', levels: state.levels });
+    });
+    player.initialize(video, src, true);
+  }
+} catch (e) {
+  state.errors.push({ source: 'page', fatal: true, message: String(e && e.stack || e) });
+  state.fatal++;
+}
+</script></body></html>`;
+
+const server = http.createServer((req, res) => {
+  const p = new URL(req.url, 'http://x').pathname;
+  if (p === '/' || p === '/index.html') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(page);
+  } else if (p === '/favicon.ico') {
+    res.writeHead(204).end();
+  } else if (libraries[p]) {
+    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+    fs.createReadStream(libraries[p]).pipe(res);
+  } else {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const pageUrl = `http://127.0.0.1:${server.address().port}/`;
+
+const result = {
+  ok: false, player: kind, url, errors: [], fatal: 0, startTime: null, endTime: null, advanced: 0,
+  nonFatal: 0, latency: null, levels: 0, started: false, startDelay: null, waiting: 0, version: null, console: [],
+};
+let browser;
+const deadline = setTimeout(() => {
+  // Never hang the caller: a wedged browser still produces a verdict.
+  result.errors.push({ source: 'play.mjs', fatal: true, message: 'watchdog: run exceeded its time budget' });
+  result.fatal++;
+  finish(1);
+}, (START_TIMEOUT + seconds + 30) * 1000);
+
+let finished = false;
+const pageErrors = [];
+const requests = { playlists: 0, blocking: 0, delta: 0, media: 0 }; // uncaught exceptions in the page: fatal (the player's code threw)
+async function finish(code) {
+  if (finished) return;
+  finished = true;
+  clearTimeout(deadline);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  try { await browser?.close(); } catch { /* already gone */ }
+  server.close();
+  process.exit(code);
+}
+
+try {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+  });
+  const tab = await browser.newPage();
+  tab.on('request', (r) => {
+    const u = r.url();
+    if (/\.(m3u8|mpd)(\?|$)/.test(u)) {
+      requests.playlists++;
+      if (u.includes('_HLS_msn=')) requests.blocking++;
+      if (u.includes('_HLS_skip=')) requests.delta++;
+    } else if (/^https?:\/\/127\.0\.0\.1:\d+\/(hls\.min|dash\.all\.min)\.js$/.test(u) === false && !u.endsWith('/')) {
+      requests.media++;
+    }
+  });
+  tab.on('console', (m) => { if (m.type() === 'error' && result.console.length < 20) result.console.push(m.text().slice(0, 300)); });
+  tab.on('pageerror', (e) => { pageErrors.push({ source: 'pageerror', fatal: true, message: String(e).slice(0, 500) }); });
+  await tab.goto(pageUrl);
+
+  const read = () => tab.evaluate(() => {
+    const v = document.getElementById('v');
+    const s = window.__state;
+    let latency = null;
+    if (window.__hls && typeof window.__hls.latency === 'number' && Number.isFinite(window.__hls.latency)) latency = window.__hls.latency;
+    if (window.__dash && window.__dash.getCurrentLiveLatency) {
+      const l = window.__dash.getCurrentLiveLatency();
+      if (typeof l === 'number' && Number.isFinite(l) && !Number.isNaN(l)) latency = l;
+    }
+    const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : {};
+    let audioTracks = null;
+    if (window.__hls) audioTracks = window.__hls.audioTracks ? window.__hls.audioTracks.length : null;
+    if (window.__dash) { try { audioTracks = (window.__dash.getTracksFor('audio') || []).length; } catch (e) { audioTracks = null; } }
+    const target = window.__hls ? window.__hls.targetLatency : (window.__dash && window.__dash.getTargetLiveDelay ? window.__dash.getTargetLiveDelay() : null);
+    return { ct: v.currentTime, targetLatency: typeof target === 'number' && Number.isFinite(target) ? target : null,
+      partsLoaded: s.partsLoaded, fragsLoaded: s.fragsLoaded, paused: v.paused, readyState: v.readyState, playing: s.playing, fatal: s.fatal,
+      videoFrames: q.totalVideoFrames ?? null, droppedFrames: q.droppedVideoFrames ?? null,
+      audioBytes: typeof v.webkitAudioDecodedByteCount === 'number' ? v.webkitAudioDecodedByteCount : null, audioTracks,
+      width: v.videoWidth, height: v.videoHeight,
+      errors: s.errors, waiting: s.waiting, levels: s.levels, version: s.version, latency, events: s.events };
+  });
+
+  // Wait for playback to start (or a fatal error, or the start timeout).
+  const t0 = Date.now();
+  let st = await read();
+  while (Date.now() - t0 < START_TIMEOUT * 1000) {
+    if (st.fatal > 0 || pageErrors.length > 0 || (st.playing && st.ct > 0)) break;
+    await new Promise((r) => setTimeout(r, 200));
+    st = await read();
+  }
+  result.started = st.playing && st.ct > 0;
+  result.startDelay = (Date.now() - t0) / 1000;
+
+  // Sample currentTime for the requested duration (unless a fatal error already ended it).
+  const samples = [];
+  if (st.fatal === 0 && pageErrors.length === 0) {
+    result.startTime = st.ct;
+    const t1 = Date.now();
+    while (Date.now() - t1 < seconds * 1000) {
+      await new Promise((r) => setTimeout(r, 500));
+      st = await read();
+      samples.push(Math.round(st.ct * 1000) / 1000);
+      if (st.fatal > 0 || pageErrors.length > 0) break;
+    }
+    result.endTime = st.ct;
+    result.advanced = result.endTime - result.startTime;
+  }
+  result.samples = samples;
+  result.errors = [...st.errors, ...pageErrors];
+  result.fatal = st.fatal + pageErrors.length;
+  result.nonFatal = result.errors.filter((e) => !e.fatal).length;
+  result.latency = st.latency;
+  result.levels = st.levels;
+  result.waiting = st.waiting;
+  result.version = st.version;
+  result.targetLatency = st.targetLatency;
+  result.partsLoaded = st.partsLoaded; // hls.js: LL-HLS parts loaded (FRAG_LOADED with a part)
+  result.fragsLoaded = st.fragsLoaded;
+  result.requests = requests; // playlist requests the player made: plain, blocking (_HLS_msn), delta (_HLS_skip)
+  result.videoFrames = st.videoFrames; // decoded video frames (getVideoPlaybackQuality)
+  result.droppedFrames = st.droppedFrames;
+  result.audioBytes = st.audioBytes; // decoded audio bytes (webkitAudioDecodedByteCount): the audio track plays
+  result.audioTracks = st.audioTracks;
+  result.videoSize = `${st.width}x${st.height}`;
+  result.events = st.events;
+  result.ok = result.fatal === 0 && result.started && result.advanced >= seconds / 2;
+  await finish(result.ok ? 0 : 1);
+} catch (e) {
+  result.errors.push(...pageErrors, { source: 'play.mjs', fatal: true, message: String(e && e.stack || e).slice(0, 1000) });
+  result.fatal += pageErrors.length + 1;
+  await finish(1);
+}
