@@ -140,11 +140,15 @@ public sealed partial class EdgeTests
     public async Task Origin_down_recordings_stay_served_live_fails_fast_and_the_edge_recovers()
     {
         var key = NewKey();
+        var liveKey = NewKey();
         var data = Directory.CreateTempSubdirectory("sv-origin-").FullName;
         var port = Daemon.FreePort();
-        string[] originArgs = ["--stream", $"cam={key}", "--StreamVerse:Delivery:RecordingPlaylistMaxAgeSeconds", "1"];
+        string[] originArgs = ["--stream", $"cam={key}", "--stream", $"onair={liveKey}", "--StreamVerse:Delivery:RecordingPlaylistMaxAgeSeconds", "1"];
         var origin = await Daemon.StartAsync(originArgs, data, port);
         await using var edge = await StartEdgeAsync(origin, "--StreamVerse:Edge:UpstreamTimeoutSeconds", "2");
+        // A second stream stays live until the origin dies; its playlist (max-age=1, no stale-if-error) is cached at the edge.
+        using var onAir = Publishers.Ffmpeg(origin.RtmpUrl(liveKey), seconds: 60);
+        await Publishers.WaitForAsync(edge.Http, "live/onair/video.m3u8", TimeSpan.FromSeconds(20));
         string[] segments;
         try
         {
@@ -190,15 +194,17 @@ public sealed partial class EdgeTests
         var offline = await Tool.RunAsync("ffprobe", Long, "-v", "error", "-show_streams", "-of", "json", $"{edge.BaseUrl}/live/cam/index.m3u8");
         Assert.True(offline.ExitCode == 0, offline.Stderr);
 
-        // What the edge never had cannot be served: a clear 502 problem, quickly.
-        var watch = Stopwatch.StartNew();
-        using (var live = await edge.Http.GetAsync("live/other/index.m3u8"))
+        // A live playlist cannot be served stale, and what the edge never had cannot be served: clear 502 problems, quickly.
+        foreach (var path in new[] { "live/onair/video.m3u8", "live/other/index.m3u8" })
         {
+            var watch = Stopwatch.StartNew();
+            using var live = await edge.Http.GetAsync(path);
             Assert.Equal(HttpStatusCode.BadGateway, live.StatusCode);
             Assert.Equal("application/problem+json", live.Content.Headers.ContentType!.MediaType);
+            Assert.Equal("no-store", live.Headers.CacheControl!.ToString());
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"{path}: 502 took {watch.Elapsed}");
         }
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"502 took {watch.Elapsed}");
         Assert.True(await edge.MetricAsync("streamverse_edge_upstream_requests_total", "outcome=\"refused\"") >= 1);
 
         // A new origin on the same port and data: the edge talks to it again at once (no circuit left open).
