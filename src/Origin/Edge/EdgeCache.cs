@@ -59,13 +59,14 @@ internal sealed partial class EdgeCache : IDisposable
         _settings = new FasterKVSettings<string, CacheEntry>(path, deleteDirOnDispose: true)
         {
             // Sizes of record slots (24 bytes: header and two references), not of bodies (see above). Pages
-            // are the grain of eviction from memory and segments the grain of truncation on disk, so both are
-            // small: ~170 records a page, ~680 a segment file. 16 MiB of slots is far more than the byte
-            // budget lets stay in memory.
+            // are the grain of eviction from memory and segments (a main-log file and its object-log file) the
+            // grain of truncation on disk, so both are small: ~42 records a page, ~170 a segment. The disk tier
+            // may therefore exceed its budget by up to one segment's bodies. 16 MiB of slots is far more than
+            // the byte budget lets stay in memory.
             IndexSize = 1L << 22,
-            PageSize = 1L << 12,
+            PageSize = 1L << 10,
             MemorySize = 1L << 24,
-            SegmentSize = 1L << 14,
+            SegmentSize = 1L << 12,
             KeySerializer = () => new StringKeySerializer(),
             ValueSerializer = () => new CacheEntrySerializer(),
             // A record read back from disk is served and dropped; it is not copied to the tail (it would
