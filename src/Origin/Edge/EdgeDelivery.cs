@@ -139,10 +139,12 @@ internal static class EdgeDelivery
             headers["X-Cache"] = status;
             var obj = entry.Object;
             var playlist = IsPlaylist(entry.ContentType);
-            if (entry.ContentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase) && entry.Body.AsSpan().IndexOf(DynamicMpd) >= 0)
+            if (entry.ContentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase) && entry.Body.AsSpan().IndexOf(DynamicMpd) >= 0
+                && !MpdUtcTiming.IsFromEdge(context.Request))
             {
-                // The origin left a live MPD's UTCTiming to us (Via): point players at this edge's /time. Composed
-                // once per cached MPD and host (the memory tier keeps the same entry object).
+                // The origin left a live MPD's UTCTiming to us (Via): point players at this edge's /time, unless the
+                // request comes from a further edge, which does the same for its own viewers. Composed once per
+                // cached MPD and host (the memory tier keeps the same entry object).
                 obj = _utcTiming.WithUtcTiming(obj, context.Request);
             }
 

@@ -82,6 +82,25 @@ public sealed partial class EdgeTests
     }
 
     [Fact]
+    public async Task Edges_chain_and_the_last_one_gives_players_its_own_clock()
+    {
+        var key = NewKey();
+        await using var origin = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        await using var parent = await StartEdgeAsync(origin);
+        await using var child = await StartEdgeAsync(parent);
+        using var publisher = Publishers.Ffmpeg(origin.RtmpUrl(key), seconds: 10);
+        await Publishers.WaitForAsync(child.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
+
+        var probe = await Tool.RunAsync("ffprobe", Long, "-v", "error", "-show_streams", "-of", "json", $"{child.BaseUrl}/live/cam/index.m3u8");
+        Assert.True(probe.ExitCode == 0, probe.Stderr + child.Output);
+        var mpd = await child.Http.GetStringAsync("live/cam/index.mpd");
+        Assert.Single(Regex.Matches(mpd, "<UTCTiming "));
+        Assert.Contains($"value=\"http://127.0.0.1:{child.HttpPort}/time\"", mpd);
+        Assert.True(await parent.MetricAsync("streamverse_edge_upstream_requests_total", "outcome=\"200\"") > 0);
+        Assert.Equal(0, await publisher.WaitAsync(Long));
+    }
+
+    [Fact]
     public async Task Two_hundred_cold_requests_for_one_segment_make_one_origin_request()
     {
         var key = NewKey();
