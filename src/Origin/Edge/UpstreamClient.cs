@@ -17,16 +17,19 @@ internal sealed record UpstreamResult(int Status, CacheEntry? Entry, bool Storab
 /// there is no circuit breaker: a refused connect on loopback or a LAN costs well under a millisecond, and
 /// without one the edge is back the moment its origin is.
 /// </summary>
-internal sealed class UpstreamClient : IDisposable
+internal sealed partial class UpstreamClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly EdgeOptions _options;
     private readonly TimeProvider _time;
+    private readonly ILogger<UpstreamClient> _log;
+    private int _down;
 
-    public UpstreamClient(IOptions<EdgeOptions> options, TimeProvider time)
+    public UpstreamClient(IOptions<EdgeOptions> options, TimeProvider time, ILogger<UpstreamClient> log)
     {
         _options = options.Value;
         _time = time;
+        _log = log;
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds),
@@ -50,6 +53,25 @@ internal sealed class UpstreamClient : IDisposable
 
     /// <param name="pathAndQuery">Relative to the upstream base, without the leading slash.</param>
     public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking)
+    {
+        var result = await SendAsync(pathAndQuery, blocking).ConfigureAwait(false);
+        // Logged on the transitions only: an origin that is down would otherwise log once per request.
+        if (result.Problem is not null)
+        {
+            if (Interlocked.Exchange(ref _down, 1) == 0)
+            {
+                Log.OriginDown(_log, _options.Upstream!, result.Problem);
+            }
+        }
+        else if (Interlocked.Exchange(ref _down, 0) == 1)
+        {
+            Log.OriginBack(_log, _options.Upstream!);
+        }
+
+        return result;
+    }
+
+    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking)
     {
         var timeout = TimeSpan.FromSeconds(blocking ? _options.BlockingUpstreamTimeoutSeconds : _options.UpstreamTimeoutSeconds);
         using var cts = new CancellationTokenSource(timeout, _time);
@@ -148,4 +170,13 @@ internal sealed class UpstreamClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1610, Level = LogLevel.Warning, Message = "Edge: origin {Upstream} failed: {Problem}; serving what the cache holds")]
+        public static partial void OriginDown(ILogger logger, string upstream, string problem);
+
+        [LoggerMessage(EventId = 1611, Level = LogLevel.Information, Message = "Edge: origin {Upstream} answers again")]
+        public static partial void OriginBack(ILogger logger, string upstream);
+    }
 }

@@ -226,6 +226,8 @@ public sealed partial class EdgeTests
 
         Assert.True(await edge.MetricAsync("streamverse_edge_upstream_requests_total", "outcome=\"refused\"") >= 1);
 
+        Assert.Contains("origin http://127.0.0.1:" + port + " failed", edge.Output);
+
         // A new origin on the same port and data: the edge talks to it again at once (no circuit left open).
         await using var restarted = await Daemon.StartAsync(originArgs, data, port);
         using (var back = await edge.Http.GetAsync("live/other/index.m3u8"))
@@ -238,6 +240,8 @@ public sealed partial class EdgeTests
             Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
             Assert.Equal("MISS", fresh.Headers.GetValues("X-Cache").Single());
         }
+
+        Assert.Contains("answers again", edge.Output);
     }
 
     [Fact]
