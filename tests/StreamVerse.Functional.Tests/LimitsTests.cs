@@ -43,7 +43,9 @@ public sealed class LimitsTests
         }
 
         var limited = statuses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
-        Assert.InRange(limited.Count, 5, 10);
+        // Burst 5, refill 5/s: at most 10 pass even if the 15 requests took a whole second on a loaded machine.
+        Assert.NotEmpty(limited);
+        Assert.InRange(statuses.Count(r => r.StatusCode == HttpStatusCode.OK), 5, 10);
         Assert.Equal("application/problem+json", limited[0].Content.Headers.ContentType!.MediaType);
         Assert.True(limited[0].Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Equal(HttpStatusCode.OK, (await daemon.Http.GetAsync("healthz")).StatusCode);
