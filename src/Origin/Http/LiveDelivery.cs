@@ -78,6 +78,12 @@ internal static class LiveDelivery
         private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
         private readonly MpdUtcTiming _utcTiming = new();
 
+        /// <summary>
+        /// An ended stream's playlists are final even while memory still serves them: cached like the
+        /// recording's (and stale-if-error), so what an edge holds does not depend on when it last asked.
+        /// </summary>
+        private string PlaylistCache(LiveStream live) => live.IsEnded ? _recordingPlaylistCache : _livePlaylistCache;
+
         public Task HandleAsync(HttpContext context)
         {
             var name = context.Request.RouteValues["name"] as string;
@@ -102,7 +108,7 @@ internal static class LiveDelivery
             var body = live is null ? null : await live.GetMasterPlaylistAsync(context.RequestAborted).ConfigureAwait(false);
             if (body is not null)
             {
-                await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
+                await StoredObjectWriter.WriteAsync(context, body, PlaylistCache(live!), DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                 return;
             }
 
@@ -120,7 +126,7 @@ internal static class LiveDelivery
                     body = _utcTiming.WithUtcTiming(body, context.Request);
                 }
 
-                await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Mpd, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
+                await StoredObjectWriter.WriteAsync(context, body, PlaylistCache(live!), DeliveryMetrics.Kind.Mpd, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                 return;
             }
 
@@ -173,7 +179,7 @@ internal static class LiveDelivery
             {
                 case PlaylistStatus.Ok when result.Body is not null:
                     // Blocking responses name a future state of the playlist: never let a cache keep them.
-                    await StoredObjectWriter.WriteAsync(context, result.Body, msn is null ? _livePlaylistCache : NoCache, DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
+                    await StoredObjectWriter.WriteAsync(context, result.Body, msn is null ? PlaylistCache(live) : NoCache, DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                     break;
                 case PlaylistStatus.BadRequest:
                     await Problem(context, StatusCodes.Status400BadRequest, "_HLS_msn/_HLS_part is too far ahead of the live edge").ConfigureAwait(false);

@@ -184,6 +184,12 @@ public sealed partial class EdgeTests
             }
 
             Assert.Contains("#EXT-X-ENDLIST", ended);
+            // Final playlists are cacheable as such, whether memory or the recording serves them.
+            using (var final = await origin.Http.GetAsync("live/cam/video.m3u8"))
+            {
+                Assert.Equal("public, max-age=1, stale-if-error=86400", final.Headers.CacheControl!.ToString());
+            }
+
             // A viewer watches the recording through the edge: playlists, init and segments are now cached there.
             var vod = await Tool.RunAsync("ffmpeg", Long, "-hide_banner", "-nostdin", "-v", "error", "-i", $"{edge.BaseUrl}/live/cam/index.m3u8", "-f", "null", "-");
             Assert.True(vod.ExitCode == 0, vod.Stderr);
