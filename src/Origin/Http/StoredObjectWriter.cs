@@ -13,6 +13,9 @@ namespace StreamVerse.Origin.Http;
 /// </summary>
 internal static class StoredObjectWriter
 {
+    /// <summary>Largest single write into Kestrel's pipe.</summary>
+    internal const int MaxWrite = 256 * 1024;
+
     public static Task WriteAsync(HttpContext context, StoredObject obj, string cacheControl, DeliveryMetrics.Kind kind) =>
         WriteAsync(context, obj, cacheControl, kind, pacer: null, compress: false);
 
@@ -91,21 +94,17 @@ internal static class StoredObjectWriter
             var slice = chunk.Slice((int)start, take);
             start = 0;
             remaining -= take;
-            if (pacer is null)
-            {
-                var result = await writer.WriteAsync(slice, aborted).ConfigureAwait(false);
-                if (result.IsCanceled || result.IsCompleted)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
+            // Large buffers (a whole segment cached by an edge) go in slices: the pipe then holds one slice per
+            // connection while the socket drains it, instead of a copy of the whole object.
+            var sliceSize = pacer?.ChunkSize ?? MaxWrite;
             while (!slice.IsEmpty)
             {
-                var piece = slice[..Math.Min(slice.Length, pacer.ChunkSize)];
-                await pacer.PaceAsync(piece.Length, aborted).ConfigureAwait(false);
+                var piece = slice[..Math.Min(slice.Length, sliceSize)];
+                if (pacer is not null)
+                {
+                    await pacer.PaceAsync(piece.Length, aborted).ConfigureAwait(false);
+                }
+
                 var result = await writer.WriteAsync(piece, aborted).ConfigureAwait(false);
                 if (result.IsCanceled || result.IsCompleted)
                 {
