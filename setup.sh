@@ -14,6 +14,8 @@ APT_PACKAGES=(
   nginx libnginx-mod-rtmp     # peers for the benchmarks
   prometheus                  # promtool: lints /metrics in the tests
   wrk                         # HTTP load for the benchmarks
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev pkg-config gcc
+                              # MediaCore: headers for the struct-offset probe test (runtime .so come with ffmpeg)
   procps curl ca-certificates
 )
 

@@ -47,10 +47,21 @@ public class ChunkReaderBenchmarks
         _reader = CreateReader();
     }
 
+    private byte[]? _copy;
+
     [GlobalCleanup]
     public void Cleanup() => _reader.Dispose();
 
+    /// <summary>The peer: copying the same bytes once, the least any RTMP server does with them.</summary>
     [Benchmark(Baseline = true)]
+    public int CopyOnly()
+    {
+        _copy ??= new byte[_contiguous.Length];
+        _contiguous.CopyTo(_copy);
+        return _copy.Length;
+    }
+
+    [Benchmark]
     public int ParseContiguous() => Parse(_contiguous);
 
     [Benchmark]

@@ -9,9 +9,9 @@ public static class RtmpServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the RTMP ingest: <see cref="RtmpOptions"/> (section <c>StreamVerse:Rtmp</c>, validated at start),
-    /// the configuration-backed <see cref="IStreamKeyResolver"/> (section <c>StreamVerse:Streams</c>), metrics,
-    /// and a discarding <see cref="ILivePublishTarget"/>. Resolver and target are added with TryAdd, so
-    /// registrations made before or after this call (TryAdd skips, a later Add wins) replace them.
+    /// the configuration-backed <see cref="IStreamKeyResolver"/> (section <c>StreamVerse:Streams</c>, added with
+    /// TryAdd so the control plane's resolver replaces it) and metrics. The host registers the
+    /// <see cref="ILivePublishTarget"/> that receives the media (the segmenter).
     /// Listen with <c>listenOptions.UseConnectionHandler&lt;RtmpConnectionHandler&gt;()</c>.
     /// </summary>
     public static IServiceCollection AddRtmp(this IServiceCollection services, IConfiguration configuration)
@@ -26,7 +26,6 @@ public static class RtmpServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStreamKeyResolver>(sp => new ConfigurationStreamKeyResolver(
             configuration, sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions>>()));
-        services.TryAddSingleton<ILivePublishTarget, DiscardingLivePublishTarget>();
         services.TryAddSingleton(_ => new RtmpMetrics(Metrics.DefaultFactory));
         services.TryAddSingleton<RtmpConnectionHandler>();
         return services;

@@ -79,39 +79,60 @@ internal static class MpdWriter
         AppendDuration(sb, p.TargetDuration.TotalSeconds);
         sb.Append("\">\n  <Period id=\"0\" start=\"PT0S\">\n");
 
-        for (var i = 0; i < tracks.Count; i++)
+        // Consecutive tracks of one kind form one AdaptationSet (a VOD ladder's rungs); a set of one keeps the
+        // per-track paths, a set of several shares a SegmentTemplate through $RepresentationID$ (§5.3.9.4.4),
+        // which requires their segment timelines to be identical (aligned keyframes).
+        var set = 0;
+        for (var i = 0; i < tracks.Count; set++)
         {
+            var count = 1;
+            while (i + count < tracks.Count && tracks[i + count].IsVideo == tracks[i].IsVideo)
+            {
+                count++;
+            }
+
             var t = tracks[i];
             var contentType = t.IsVideo ? "video" : "audio";
-            sb.Append(Inv, $"    <AdaptationSet id=\"{i}\" contentType=\"{contentType}\" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
+            var basePath = p.SessionId.Length == 0 ? string.Empty : p.SessionId + "/";
+            var name = count == 1 ? t.Prefix : "$RepresentationID$";
+            sb.Append(Inv, $"    <AdaptationSet id=\"{set}\" contentType=\"{contentType}\" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
             var startNumber = t.Segments.Count > 0 ? t.Segments[0].Msn : 0;
-            sb.Append(Inv, $"      <SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{p.SessionId}/{t.Prefix}_init.mp4\" media=\"{p.SessionId}/{t.Prefix}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
+            sb.Append(Inv, $"      <SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{basePath}{name}_init.mp4\" media=\"{basePath}{name}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
             sb.Append("        <SegmentTimeline>\n");
             AppendTimeline(sb, t.Segments);
             sb.Append("        </SegmentTimeline>\n      </SegmentTemplate>\n");
-            sb.Append(Inv, $"      <Representation id=\"{t.Prefix}\" bandwidth=\"{Math.Max(1, t.Bandwidth)}\" codecs=\"{t.Codec}\"");
-            if (t.IsVideo)
+            for (var r = i; r < i + count; r++)
             {
-                sb.Append(Inv, $" width=\"{t.Width}\" height=\"{t.Height}\" sar=\"1:1\"");
-                if (t.FrameRate > 0)
-                {
-                    sb.Append(" frameRate=\"").Append(FormatFrameRate(t.FrameRate)).Append('"');
-                }
-
-                sb.Append("/>\n");
-            }
-            else
-            {
-                sb.Append(Inv, $" audioSamplingRate=\"{t.SampleRate}\">\n");
-                sb.Append(Inv, $"        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{t.Channels}\"/>\n");
-                sb.Append("      </Representation>\n");
+                AppendRepresentation(sb, tracks[r]);
             }
 
             sb.Append("    </AdaptationSet>\n");
+            i += count;
         }
 
         sb.Append("  </Period>\n</MPD>\n");
         return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    private static void AppendRepresentation(StringBuilder sb, MpdTrack t)
+    {
+        sb.Append(Inv, $"      <Representation id=\"{t.Prefix}\" bandwidth=\"{Math.Max(1, t.Bandwidth)}\" codecs=\"{t.Codec}\"");
+        if (t.IsVideo)
+        {
+            sb.Append(Inv, $" width=\"{t.Width}\" height=\"{t.Height}\" sar=\"1:1\"");
+            if (t.FrameRate > 0)
+            {
+                sb.Append(" frameRate=\"").Append(FormatFrameRate(t.FrameRate)).Append('"');
+            }
+
+            sb.Append("/>\n");
+        }
+        else
+        {
+            sb.Append(Inv, $" audioSamplingRate=\"{t.SampleRate}\">\n");
+            sb.Append(Inv, $"        <AudioChannelConfiguration schemeIdUri=\"urn:mpeg:dash:23003:3:audio_channel_configuration:2011\" value=\"{t.Channels}\"/>\n");
+            sb.Append("      </Representation>\n");
+        }
     }
 
     /// <summary>Run-length S elements; t is repeated only where the timeline is not contiguous.</summary>

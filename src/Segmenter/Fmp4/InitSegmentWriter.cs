@@ -18,15 +18,20 @@ internal static class InitSegmentWriter
         return buffer.AsSpan(0, w.Position).ToArray();
     }
 
-    public static byte[] WriteAudio(AacConfig config)
+    /// <param name="config">The AudioSpecificConfig.</param>
+    /// <param name="primingSamples">
+    /// Encoder delay to hide with an edit list (VOD: AAC's 1024 priming samples, so audio starts in sync with video
+    /// instead of ~21 ms late); 0 writes no edit list (live).
+    /// </param>
+    public static byte[] WriteAudio(AacConfig config, int primingSamples = 0)
     {
         var buffer = new byte[1024 + config.Record.Length];
         var w = new BoxWriter(buffer);
-        WriteHeader(ref w, config.SampleRate, 0, 0, video: false, null, config);
+        WriteHeader(ref w, config.SampleRate, 0, 0, video: false, null, config, primingSamples);
         return buffer.AsSpan(0, w.Position).ToArray();
     }
 
-    private static void WriteHeader(ref BoxWriter w, int timescale, int width, int height, bool video, byte[]? avcC, AacConfig? aac)
+    private static void WriteHeader(ref BoxWriter w, int timescale, int width, int height, bool video, byte[]? avcC, AacConfig? aac, int mediaTime = 0)
     {
         var ftyp = w.StartBox("ftyp");
         w.FourCC("iso6");
@@ -68,6 +73,21 @@ internal static class InitSegmentWriter
         w.U32((uint)width << 16);
         w.U32((uint)height << 16);
         w.EndBox(tkhd);
+
+        if (mediaTime > 0)
+        {
+            // ISO/IEC 14496-12 §8.6.6: one edit starting at media_time; segment_duration 0 = the whole
+            // (fragmented, not yet known) duration.
+            var edts = w.StartBox("edts");
+            var elst = w.StartFullBox("elst", 0, 0);
+            w.U32(1); // entry_count
+            w.U32(0); // segment_duration
+            w.I32(mediaTime);
+            w.U16(1); // media_rate_integer
+            w.U16(0); // media_rate_fraction
+            w.EndBox(elst);
+            w.EndBox(edts);
+        }
 
         var mdia = w.StartBox("mdia");
         var mdhd = w.StartFullBox("mdhd", 0, 0);

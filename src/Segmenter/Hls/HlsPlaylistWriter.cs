@@ -27,6 +27,16 @@ internal readonly record struct MasterPlaylistParams(
     double FrameRate,
     int AudioChannels);
 
+/// <summary>One EXT-X-STREAM-INF of a multivariant playlist (RFC 8216bis §4.4.6.2).</summary>
+internal readonly record struct VariantParams(
+    string Uri,
+    long Bandwidth,
+    long AverageBandwidth,
+    string Codecs,
+    int Width,
+    int Height,
+    double FrameRate);
+
 /// <summary>
 /// Renders HLS playlists (RFC 8216bis) with the LL-HLS extensions (§4.4.3.7 EXT-X-PART, §4.4.3.8
 /// EXT-X-SERVER-CONTROL, §4.4.5.2 EXT-X-SKIP, §4.4.5.3 EXT-X-PRELOAD-HINT, §4.4.5.4 EXT-X-RENDITION-REPORT).
@@ -197,6 +207,60 @@ internal static class HlsPlaylistWriter
             sb.Append("#EXT-X-PROGRAM-DATE-TIME:");
             AppendDate(sb, segment.ProgramDateTime);
             sb.Append(Inv, $"\n#EXTINF:{segment.Duration:0.00000},\n{sessionId}/{prefix}_{segment.Msn}.m4s\n");
+        }
+
+        sb.Append("#EXT-X-ENDLIST\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>
+    /// A VOD multivariant playlist: one EXT-X-STREAM-INF per rung, all sharing one audio rendition group when
+    /// <paramref name="audioUri"/> is set; an audio-only presentation is one variant without RESOLUTION.
+    /// </summary>
+    public static byte[] WriteVodMaster(StringBuilder sb, IReadOnlyList<VariantParams> variants, string? audioUri, int audioChannels)
+    {
+        sb.Clear();
+        sb.Append("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        var videoVariants = variants.Any(v => v.Width > 0);
+        if (audioUri is not null && videoVariants)
+        {
+            sb.Append(Inv, $"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{audioChannels}\",URI=\"{audioUri}\"\n");
+        }
+
+        foreach (var v in variants)
+        {
+            sb.Append(Inv, $"#EXT-X-STREAM-INF:BANDWIDTH={v.Bandwidth},AVERAGE-BANDWIDTH={v.AverageBandwidth},CODECS=\"{v.Codecs}\"");
+            if (v.Width > 0)
+            {
+                sb.Append(Inv, $",RESOLUTION={v.Width}x{v.Height}");
+                if (v.FrameRate > 0)
+                {
+                    sb.Append(Inv, $",FRAME-RATE={v.FrameRate:0.000}");
+                }
+
+                if (audioUri is not null)
+                {
+                    sb.Append(",AUDIO=\"audio\"");
+                }
+            }
+
+            sb.Append('\n').Append(v.Uri).Append('\n');
+        }
+
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>A VOD media playlist (§4.4.3.5 EXT-X-PLAYLIST-TYPE:VOD, §4.4.3.4 ENDLIST), URIs relative to it.</summary>
+    public static byte[] WriteVod(StringBuilder sb, string initUri, IReadOnlyList<(string Uri, double Duration)> segments)
+    {
+        var longest = segments.Count == 0 ? 0 : segments.Max(s => s.Duration);
+        sb.Clear();
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:{TargetDurationFor(longest, TimeSpan.Zero)}\n");
+        sb.Append("#EXT-X-MEDIA-SEQUENCE:0\n");
+        sb.Append(Inv, $"#EXT-X-MAP:URI=\"{initUri}\"\n");
+        foreach (var (uri, duration) in segments)
+        {
+            sb.Append(Inv, $"#EXTINF:{duration:0.00000},\n{uri}\n");
         }
 
         sb.Append("#EXT-X-ENDLIST\n");

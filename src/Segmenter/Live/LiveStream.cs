@@ -450,7 +450,8 @@ public sealed partial class LiveStream : IMediaSink
         var part = track.ClosePart(count);
         _dirty = true;
         Interlocked.Increment(ref _partsProduced);
-        Record(track, string.Create(CultureInfo.InvariantCulture, $"{part.Msn}.{part.Index}.m4s"), part.Body.Chunks);
+        // Parts are not recorded: playlists list them only near the live edge, which memory always holds, and
+        // the recording's segments are the same bytes (a segment is its parts' buffers back to back).
         _publishDelays.Add(_time.GetElapsedTime(firstArrival).TotalSeconds);
     }
 

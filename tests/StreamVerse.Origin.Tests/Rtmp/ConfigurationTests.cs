@@ -35,25 +35,12 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public void Registrations_made_before_AddRtmp_win()
+    public void The_host_publish_target_is_used_and_the_key_resolver_defaults_to_configuration()
     {
         var target = new RecordingPublishTarget();
         using var sp = Build([], s => s.AddSingleton<ILivePublishTarget>(target));
         Assert.Same(target, sp.GetRequiredService<ILivePublishTarget>());
         Assert.IsType<ConfigurationStreamKeyResolver>(sp.GetRequiredService<IStreamKeyResolver>());
-    }
-
-    [Fact]
-    public void Default_publish_target_allows_one_publisher_per_name()
-    {
-        using var sp = Build([]);
-        var target = sp.GetRequiredService<ILivePublishTarget>();
-        var first = target.TryBeginPublish("a");
-        Assert.NotNull(first);
-        Assert.Null(target.TryBeginPublish("a"));
-        first.OnSample(TrackKind.Video, 0, 0, true, [1]);
-        first.OnEnd();
-        Assert.NotNull(target.TryBeginPublish("a"));
     }
 
     [Fact]

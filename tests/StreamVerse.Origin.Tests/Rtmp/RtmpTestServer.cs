@@ -57,6 +57,7 @@ internal sealed class RtmpTestServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddFilter(_ => true); // the Origin's appsettings.json (copied beside the tests) must not filter what the tests read
 
         var target = new RecordingPublishTarget();
         builder.Services.AddSingleton<ILivePublishTarget>(target);

@@ -1,0 +1,261 @@
+using StreamVerse.MediaCore.Interop;
+
+namespace StreamVerse.MediaCore.Probe;
+
+/// <summary>
+/// Opens a file with libavformat and describes it. Refuses what the ladder cannot take: empty, truncated,
+/// non-media files, codecs without a decoder, absurd picture sizes. Blocking: call it off the request path.
+/// </summary>
+public static class MediaProbe
+{
+    /// <summary>Largest picture we accept (8K UHD); libav happily reports 65535x65535 for crafted headers.</summary>
+    public const int MaxWidth = 8192;
+    public const int MaxHeight = 8192;
+
+    public static MediaInfo Probe(string path)
+    {
+        using var input = Open(path);
+        var info = Describe(input, path);
+        CheckTail(input, info, path);
+        return info;
+    }
+
+    /// <summary>
+    /// A file whose index (e.g. a faststart MP4's moov) promises more media than the file holds opens fine; seeking
+    /// near the promised end and reading finds nothing there. Only a successful seek followed by a failed read counts:
+    /// formats that cannot seek are not judged.
+    /// </summary>
+    internal static unsafe void CheckTail(AVFormatContextHandle input, MediaInfo info, string path)
+    {
+        if (info.Duration is not { } duration || duration < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        // ctx, and the packet below, are owned by their handles for this call; nothing is kept.
+        var ctx = input.Ptr;
+        var start = ctx->StartTime is not LibAvUtil.NoPtsValue ? ctx->StartTime : 0;
+        var target = start + (long)(duration.TotalMicroseconds * 0.9);
+        // ANY: land on the packet there, not on the (possibly very early) keyframe before it.
+        if (LibAvFormat.av_seek_frame(ctx, -1, target, LibAvFormat.SeekFlagBackward | LibAvFormat.SeekFlagAny) < 0)
+        {
+            return;
+        }
+
+        using var packet = AVPacketHandle.Alloc();
+        var r = LibAvFormat.av_read_frame(ctx, packet.Ptr);
+        LibAvCodec.av_packet_unref(packet.Ptr);
+        if (r < 0)
+        {
+            throw new MediaProbeException(MediaProbeError.Truncated,
+                $"'{Path.GetFileName(path)}' declares {duration.TotalSeconds:0.0} s but its data ends early ({AvError.Describe(r)}): the file is truncated.");
+        }
+    }
+
+    /// <summary>Opens and reads stream info; the caller owns the returned handle.</summary>
+    internal static unsafe AVFormatContextHandle Open(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        LibAv.EnsureInitialized();
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            throw new MediaProbeException(MediaProbeError.Unreadable, $"'{file.Name}' does not exist.");
+        }
+
+        if (file.Length == 0)
+        {
+            throw new MediaProbeException(MediaProbeError.Empty, $"'{file.Name}' is empty (0 bytes): the upload did not arrive.");
+        }
+
+        AVFormatContext* ctx = null;
+        var url = Utf8Z.Get(path);
+        int result;
+        fixed (byte* u = url)
+        {
+            // On failure avformat_open_input frees the context and leaves ctx null.
+            result = LibAvFormat.avformat_open_input(&ctx, u, null, null);
+        }
+
+        if (result < 0)
+        {
+            throw OpenFailure(file, result);
+        }
+
+        var handle = new AVFormatContextHandle(ctx);
+        try
+        {
+            result = LibAvFormat.avformat_find_stream_info(ctx, null);
+            if (result < 0)
+            {
+                throw new MediaProbeException(MediaProbeError.Truncated,
+                    $"'{file.Name}' could not be analysed ({AvError.Describe(result)}): it is probably truncated.");
+            }
+
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    private static MediaProbeException OpenFailure(FileInfo file, int result)
+    {
+        Span<byte> head = stackalloc byte[12];
+        int read;
+        using (var s = file.OpenRead())
+        {
+            read = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+
+        // An ISO BMFF file starts with a box whose type is 'ftyp': the container is right, its index (moov) is
+        // missing, which is what an interrupted upload of a non-faststart MP4 looks like.
+        if (read >= 8 && head[4..8].SequenceEqual("ftyp"u8))
+        {
+            return new MediaProbeException(MediaProbeError.Truncated,
+                $"'{file.Name}' is an MP4/MOV whose index is missing or cut ({AvError.Describe(result)}): the file is truncated or incomplete.",
+                new AvException("avformat_open_input", result));
+        }
+
+        return new MediaProbeException(MediaProbeError.NotMedia,
+            $"'{file.Name}' is not a media file we recognise ({AvError.Describe(result)}).",
+            new AvException("avformat_open_input", result));
+    }
+
+    internal static unsafe MediaInfo Describe(AVFormatContextHandle input, string path)
+    {
+        // ctx and its streams belong to the caller's handle, valid for this call; only copies leave it.
+        var ctx = input.Ptr;
+        var name = Path.GetFileName(path);
+        var streams = new List<MediaStreamInfo>();
+        for (var i = 0; i < ctx->NbStreams; i++)
+        {
+            streams.Add(DescribeStream(ctx->Streams[i]));
+        }
+
+        var videoIndex = LibAvFormat.av_find_best_stream(ctx, AVMediaType.Video, -1, -1, null, 0);
+        var audioIndex = LibAvFormat.av_find_best_stream(ctx, AVMediaType.Audio, -1, -1, null, 0);
+        var video = videoIndex >= 0 && !streams[videoIndex].IsAttachedPicture ? streams[videoIndex] : null;
+        var audio = audioIndex >= 0 ? streams[audioIndex] : null;
+
+        if (video is null && audio is null)
+        {
+            throw new MediaProbeException(MediaProbeError.NotMedia, $"'{name}' has no audio or video stream.");
+        }
+
+        foreach (var s in (ReadOnlySpan<MediaStreamInfo?>)[video, audio])
+        {
+            if (s is not null && LibAvCodec.avcodec_find_decoder(CodecId(ctx, s.Index)) == null)
+            {
+                throw new MediaProbeException(MediaProbeError.UnsupportedCodec,
+                    $"'{name}': the {s.Kind.ToString().ToLowerInvariant()} codec '{s.Codec}' is not supported (no decoder).");
+            }
+        }
+
+        if (video is not null && (video.Width <= 0 || video.Height <= 0 || video.Width > MaxWidth || video.Height > MaxHeight))
+        {
+            throw new MediaProbeException(MediaProbeError.AbsurdDimensions,
+                $"'{name}': a {video.Width}x{video.Height} picture is outside what we accept (1x1 to {MaxWidth}x{MaxHeight}).");
+        }
+
+        if (audio is not null && video is null && (audio.SampleRate <= 0 || audio.Channels <= 0))
+        {
+            throw new MediaProbeException(MediaProbeError.Truncated, $"'{name}': the audio stream has no sample rate or channels: the file is damaged.");
+        }
+
+        return new MediaInfo
+        {
+            Container = Utf8Z.Read(ctx->IFormat->Name) ?? "unknown",
+            ContainerLongName = Utf8Z.Read(ctx->IFormat->LongName),
+            Duration = ctx->Duration is > 0 and not LibAvUtil.NoPtsValue
+                ? TimeSpan.FromMicroseconds(ctx->Duration)
+                : null,
+            BitRate = ctx->BitRate,
+            Streams = streams,
+            Video = video,
+            Audio = audio,
+        };
+    }
+
+    private static unsafe int CodecId(AVFormatContext* ctx, int index) => ctx->Streams[index]->CodecPar->CodecId;
+
+    private static unsafe MediaStreamInfo DescribeStream(AVStream* stream)
+    {
+        // stream and its codecpar belong to the format context, alive while the caller holds its handle.
+        var par = stream->CodecPar;
+        var kind = par->CodecType switch
+        {
+            AVMediaType.Video => MediaStreamKind.Video,
+            AVMediaType.Audio => MediaStreamKind.Audio,
+            _ => MediaStreamKind.Other,
+        };
+        TimeSpan? duration = stream->Duration is > 0 and not LibAvUtil.NoPtsValue && stream->TimeBase.Den > 0
+            ? TimeSpan.FromSeconds(stream->Duration * stream->TimeBase.ToDouble())
+            : null;
+        var info = new MediaStreamInfo
+        {
+            Index = stream->Index,
+            Kind = kind,
+            Codec = Utf8Z.Read(LibAvCodec.avcodec_get_name(par->CodecId)) ?? "unknown",
+            BitRate = par->BitRate,
+            Duration = duration,
+        };
+
+        if (kind == MediaStreamKind.Video)
+        {
+            var rate = stream->AvgFrameRate.Num > 0 && stream->AvgFrameRate.Den > 0 ? stream->AvgFrameRate : stream->RFrameRate;
+            info = info with
+            {
+                Width = par->Width,
+                Height = par->Height,
+                PixelFormat = par->Format >= 0 ? Utf8Z.Read(LibAvUtil.av_get_pix_fmt_name(par->Format)) : null,
+                FrameRate = rate.Den > 0 ? rate.ToDouble() : 0,
+                FrameRateNum = rate.Num,
+                FrameRateDen = rate.Den,
+                Rotation = Rotation(stream),
+                IsAttachedPicture = (stream->Disposition & LibAvFormat.DispositionAttachedPic) != 0,
+            };
+        }
+        else if (kind == MediaStreamKind.Audio)
+        {
+            // Owned by this frame; av_channel_layout_describe NUL-terminates within the size.
+            var layout = stackalloc byte[64];
+            var described = LibAvUtil.av_channel_layout_describe(&par->ChLayout, layout, 64) > 0;
+            info = info with
+            {
+                SampleRate = par->SampleRate,
+                Channels = par->ChLayout.NbChannels,
+                ChannelLayout = described ? Utf8Z.Read(layout) : null,
+                SampleFormat = par->Format >= 0 ? Utf8Z.Read(LibAvUtil.av_get_sample_fmt_name(par->Format)) : null,
+            };
+        }
+
+        return info;
+    }
+
+    /// <summary>
+    /// Clockwise display rotation from the stream's display matrix (ISO/IEC 14496-12 §8.2.2.3 tkhd matrix),
+    /// the way ffmpeg's own autorotate reads it: -av_display_rotation_get, normalised to [0, 360), snapped to 90.
+    /// </summary>
+    internal static unsafe int Rotation(AVStream* stream)
+    {
+        nuint size = 0;
+        // The side data belongs to the stream; read it here, keep nothing.
+        var matrix = LibAvFormat.av_stream_get_side_data(stream, LibAvFormat.PacketSideDataDisplayMatrix, &size);
+        if (matrix == null || size < 9 * sizeof(int))
+        {
+            return 0;
+        }
+
+        var angle = -LibAvUtil.av_display_rotation_get((int*)matrix);
+        if (double.IsNaN(angle))
+        {
+            return 0;
+        }
+
+        var snapped = (int)Math.Round(angle / 90.0) * 90 % 360;
+        return snapped < 0 ? snapped + 360 : snapped;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace StreamVerse.MediaCore.Tests.Infrastructure;
+
+internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
+
+/// <summary>Runs real tools (gcc, pkg-config, ffmpeg, ffprobe) and makes tiny media fixtures once per run.</summary>
+internal static class Tools
+{
+    private static readonly ConcurrentDictionary<string, Lazy<string>> Fixtures = new();
+
+    public static string TempRoot { get; } = Directory.CreateTempSubdirectory("sv-media-tests-").FullName;
+
+    public static ToolResult Run(string tool, params string[] args)
+    {
+        var psi = new ProcessStartInfo(tool)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{tool} timed out");
+        }
+
+        return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static ToolResult MustRun(string tool, params string[] args)
+    {
+        var r = Run(tool, args);
+        Assert.True(r.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed ({r.ExitCode}): {r.StdErr}");
+        return r;
+    }
+
+    /// <summary>An ffmpeg-made clip, created once per test run under a name; <paramref name="args"/> go between -y and the output.</summary>
+    public static string Clip(string name, params string[] args) =>
+        Fixtures.GetOrAdd(name, n => new Lazy<string>(() =>
+        {
+            var path = Path.Combine(TempRoot, n);
+            MustRun("ffmpeg", ["-v", "error", "-y", .. args, path]);
+            return path;
+        })).Value;
+}
