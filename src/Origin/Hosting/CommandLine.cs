@@ -14,6 +14,7 @@ internal static class CommandLine
         ["--http"] = "StreamVerse:Http",
         ["--rtmp"] = "StreamVerse:Rtmp",
         ["--https"] = "StreamVerse:Https",
+        ["--upstream"] = "StreamVerse:Upstream",
     };
 
     public static Dictionary<string, string?> Parse(IReadOnlyList<string> args)
@@ -67,7 +68,7 @@ internal static class CommandLine
             }
             else
             {
-                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --https HOST:PORT --stream NAME=KEY, or --Section:Key VALUE)");
+                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL, or --Section:Key VALUE)");
             }
         }
 

@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using StreamVerse.ControlPlane;
+using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Segmenter.Live;
 
@@ -38,8 +40,10 @@ internal static partial class OriginHost
             .ValidateOnStart();
 
         var origin = builder.Configuration.GetSection(OriginOptions.Section).Get<OriginOptions>() ?? new OriginOptions();
+        // Edge mode (--upstream): a pull-through cache of another daemon; no ingest, no segmenter.
+        var edge = !string.IsNullOrEmpty(builder.Configuration[EdgeOptions.UpstreamKey]);
         var httpEndPoint = OriginOptions.ParseEndPoint(origin.Http, "StreamVerse:Http");
-        var rtmpEndPoint = OriginOptions.ParseEndPoint(origin.Rtmp, "StreamVerse:Rtmp");
+        var rtmpEndPoint = edge ? null : OriginOptions.ParseEndPoint(origin.Rtmp, "StreamVerse:Rtmp");
         var httpsEndPoint = string.IsNullOrEmpty(origin.Https) ? null : OriginOptions.ParseEndPoint(origin.Https, "StreamVerse:Https");
         var certificate = httpsEndPoint is null ? null : LoadCertificate(origin);
         var dataPath = Path.GetFullPath(origin.Data);
@@ -53,12 +57,18 @@ internal static partial class OriginHost
                 ?? Path.Combine(dataPath, "live"),
         });
 
+        var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+            LimitsServiceCollectionExtensions.Apply(kestrel.Limits, limits);
             // Cleartext: HTTP/1.1 (Kestrel negotiates HTTP/2 only through TLS ALPN, see Https).
             kestrel.Listen(httpEndPoint, listen => listen.Protocols = HttpProtocols.Http1);
-            kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+            if (rtmpEndPoint is not null)
+            {
+                kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+            }
+
             if (httpsEndPoint is not null)
             {
                 kestrel.Listen(httpsEndPoint, listen =>
@@ -69,33 +79,50 @@ internal static partial class OriginHost
             }
         });
 
-        builder.Services.AddSegmenter(builder.Configuration);
-        builder.Services.AddControlPlane(builder.Configuration);
-
-        // The media path meets the control plane through three narrow interfaces: publish keys, the end of a
-        // publish, and the playback check.
-        builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
-        builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
-            builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
-        builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
-        builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
-        builder.Services.AddRtmp(builder.Configuration);
+        builder.Services.AddLimits(builder.Configuration);
         builder.Services.AddLiveDelivery(builder.Configuration);
+        if (edge)
+        {
+            // An edge caches what the origin serves; ingest and the control plane live at the origin.
+            builder.Services.AddEdge(builder.Configuration, dataPath);
+        }
+        else
+        {
+            builder.Services.AddSegmenter(builder.Configuration);
+            builder.Services.AddControlPlane(builder.Configuration);
+
+            // The media path meets the control plane through three narrow interfaces: publish keys, the end of a
+            // publish, and the playback check.
+            builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
+            builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
+                builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
+            builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
+            builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
+            builder.Services.AddRtmp(builder.Configuration);
+        }
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish
         // ASP.NET's meters under names that do not follow Prometheus conventions.
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
 
         var app = builder.Build();
+        app.UseLimits();
         app.UseLiveDelivery();
         app.UseControlPlane();
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapMetrics("/metrics");
-        app.MapLiveDelivery();
-        app.MapControlPlane();
+        if (edge)
+        {
+            app.MapEdge();
+        }
+        else
+        {
+            app.MapLiveDelivery();
+            app.MapControlPlane();
+        }
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
-        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint.ToString(), dataPath));
+        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint?.ToString() ?? "off", edge ? "edge of " + builder.Configuration[EdgeOptions.UpstreamKey] : "origin", dataPath));
         return app;
     }
 
@@ -120,7 +147,7 @@ internal static partial class OriginHost
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} https={Https} rtmp={Rtmp} data={Data}")]
-        public static partial void Listening(ILogger logger, string http, string https, string rtmp, string data);
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} https={Https} rtmp={Rtmp} mode={Mode} data={Data}")]
+        public static partial void Listening(ILogger logger, string http, string https, string rtmp, string mode, string data);
     }
 }

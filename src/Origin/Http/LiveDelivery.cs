@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StreamVerse.Origin.Limits;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Http;
@@ -12,8 +14,8 @@ namespace StreamVerse.Origin.Http;
 /// </summary>
 internal static class LiveDelivery
 {
-    private const string Immutable = "public, max-age=31536000, immutable";
-    private const string NoCache = "no-cache";
+    internal const string Immutable = "public, max-age=31536000, immutable";
+    internal const string NoCache = "no-cache";
 
     public static IServiceCollection AddLiveDelivery(this IServiceCollection services, IConfiguration configuration)
     {
@@ -53,26 +55,41 @@ internal static class LiveDelivery
         var handler = ActivatorUtilities.CreateInstance<Handler>(endpoints.ServiceProvider);
         endpoints.MapMethods("/live/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
 
-        // The clock DASH players synchronise with (the MPD's UTCTiming, urn:mpeg:dash:utc:http-xsdate:2014).
+        // Tokenised form for private and premium streams: the token is a path prefix, so every relative URI in
+        // the playlists and the MPD resolves under it and players need no change; each object stays immutable
+        // and cacheable under its own URL.
+        endpoints.MapMethods("/live/t/{token}/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        return endpoints.MapClock();
+    }
+
+    /// <summary>The clock DASH players synchronise with (the MPD's UTCTiming, urn:mpeg:dash:utc:http-xsdate:2014); origins and edges both serve it.</summary>
+    public static IEndpointRouteBuilder MapClock(this IEndpointRouteBuilder endpoints)
+    {
         var time = endpoints.ServiceProvider.GetRequiredService<TimeProvider>();
         endpoints.MapMethods("/time", ["GET", "HEAD"], (HttpContext context) =>
         {
             context.Response.Headers.CacheControl = "no-store";
             return TypedResults.Text(time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), "text/plain");
         });
-
-        // Tokenised form for private and premium streams: the token is a path prefix, so every relative URI in
-        // the playlists and the MPD resolves under it and players need no change; each object stays immutable
-        // and cacheable under its own URL.
-        endpoints.MapMethods("/live/t/{token}/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
         return endpoints;
     }
 
-    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options, IPlaybackAuthorizer authorizer)
+    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options, IPlaybackAuthorizer authorizer, DeliveryLimits limits)
     {
+        /// <summary>Recording playlists read once from disk (they no longer change), keyed by path, checked by size and mtime.</summary>
+        private readonly ConcurrentDictionary<string, (long Length, long Ticks, StoredObject Body)> _recordingPlaylists = new(StringComparer.Ordinal);
+
         private readonly string _livePlaylistCache = "public, max-age=" + options.Value.LivePlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
-        private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture);
+        // stale-if-error (RFC 5861 §4): an ended stream's playlists no longer change, so an edge may keep
+        // serving them while this origin is down.
+        private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
         private readonly MpdUtcTiming _utcTiming = new();
+
+        /// <summary>
+        /// An ended stream's playlists are final even while memory still serves them: cached like the
+        /// recording's (and stale-if-error), so what an edge holds does not depend on when it last asked.
+        /// </summary>
+        private string PlaylistCache(LiveStream live) => live.IsEnded ? _recordingPlaylistCache : _livePlaylistCache;
 
         public Task HandleAsync(HttpContext context)
         {
@@ -107,7 +124,7 @@ internal static class LiveDelivery
             var body = live is null ? null : await live.GetMasterPlaylistAsync(context.RequestAborted).ConfigureAwait(false);
             if (body is not null)
             {
-                await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Playlist).ConfigureAwait(false);
+                await StoredObjectWriter.WriteAsync(context, body, PlaylistCache(live!), DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                 return;
             }
 
@@ -119,8 +136,13 @@ internal static class LiveDelivery
             var body = live is null ? null : await live.GetMpdAsync(context.RequestAborted).ConfigureAwait(false);
             if (body is not null)
             {
-                body = _utcTiming.WithUtcTiming(body, context.Request);
-                await StoredObjectWriter.WriteAsync(context, body, _livePlaylistCache, DeliveryMetrics.Kind.Mpd).ConfigureAwait(false);
+                // A StreamVerse edge composes UTCTiming itself, with the host its viewers reach it by.
+                if (!MpdUtcTiming.IsFromEdge(context.Request))
+                {
+                    body = _utcTiming.WithUtcTiming(body, context.Request);
+                }
+
+                await StoredObjectWriter.WriteAsync(context, body, PlaylistCache(live!), DeliveryMetrics.Kind.Mpd, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                 return;
             }
 
@@ -173,7 +195,7 @@ internal static class LiveDelivery
             {
                 case PlaylistStatus.Ok when result.Body is not null:
                     // Blocking responses name a future state of the playlist: never let a cache keep them.
-                    await StoredObjectWriter.WriteAsync(context, result.Body, msn is null ? _livePlaylistCache : NoCache, DeliveryMetrics.Kind.Playlist).ConfigureAwait(false);
+                    await StoredObjectWriter.WriteAsync(context, result.Body, msn is null ? PlaylistCache(live) : NoCache, DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
                     break;
                 case PlaylistStatus.BadRequest:
                     await Problem(context, StatusCodes.Status400BadRequest, "_HLS_msn/_HLS_part is too far ahead of the live edge").ConfigureAwait(false);
@@ -206,7 +228,7 @@ internal static class LiveDelivery
                     var kind = file.EndsWith("_init.mp4", StringComparison.Ordinal) ? DeliveryMetrics.Kind.Init
                         : file.AsSpan().Count('.') > 1 ? DeliveryMetrics.Kind.Part
                         : DeliveryMetrics.Kind.Segment;
-                    await StoredObjectWriter.WriteAsync(context, obj, Immutable, kind).ConfigureAwait(false);
+                    await StoredObjectWriter.WriteAsync(context, obj, Immutable, kind, limits.PacerFor(context), compress: false).ConfigureAwait(false);
                     return;
                 }
             }
@@ -214,7 +236,7 @@ internal static class LiveDelivery
             await RecordingAsync(context, name, path).ConfigureAwait(false);
         }
 
-        /// <summary>Serves a file of a recording from disk (sendfile through Kestrel), or 404.</summary>
+        /// <summary>Serves a file of a recording from disk (sendfile through Kestrel; playlists from memory, compressed), or 404.</summary>
         private Task RecordingAsync(HttpContext context, string name, string path)
         {
             foreach (var segment in path.Split('/'))
@@ -253,12 +275,37 @@ internal static class LiveDelivery
             }
 
             var info = new FileInfo(full);
+            if (cache == _recordingPlaylistCache)
+            {
+                return RecordingPlaylistAsync(context, full, info, contentType);
+            }
+
+            limits.PaceResponseBody(context);
             context.Response.Headers.CacheControl = cache;
             DeliveryMetrics.Served(DeliveryMetrics.Kind.Recording, info.Length);
             var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(
                 "\"" + info.Length.ToString("x", CultureInfo.InvariantCulture) + "-" + info.LastWriteTimeUtc.Ticks.ToString("x", CultureInfo.InvariantCulture) + "\"");
             return TypedResults.PhysicalFile(full, contentType, lastModified: info.LastWriteTimeUtc, entityTag: etag, enableRangeProcessing: true)
                 .ExecuteAsync(context);
+        }
+
+        private async Task RecordingPlaylistAsync(HttpContext context, string full, FileInfo info, string contentType)
+        {
+            var ticks = info.LastWriteTimeUtc.Ticks;
+            if (!_recordingPlaylists.TryGetValue(full, out var cached) || cached.Length != info.Length || cached.Ticks != ticks)
+            {
+                var bytes = await File.ReadAllBytesAsync(full, context.RequestAborted).ConfigureAwait(false);
+                var etag = "\"" + bytes.Length.ToString("x", CultureInfo.InvariantCulture) + "-" + ticks.ToString("x", CultureInfo.InvariantCulture) + "\"";
+                cached = (bytes.Length, ticks, new StoredObject(bytes, etag, contentType));
+                if (_recordingPlaylists.Count > 4096)
+                {
+                    _recordingPlaylists.Clear();
+                }
+
+                _recordingPlaylists[full] = cached;
+            }
+
+            await StoredObjectWriter.WriteAsync(context, cached.Body, _recordingPlaylistCache, DeliveryMetrics.Kind.Recording, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
         }
 
         private static Task NotFound(HttpContext context) =>

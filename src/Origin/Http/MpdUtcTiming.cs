@@ -13,6 +13,9 @@ namespace StreamVerse.Origin.Http;
 /// </summary>
 internal sealed class MpdUtcTiming
 {
+    /// <summary>The <c>Via</c> token a StreamVerse edge sends upstream (RFC 9110 §7.6.3).</summary>
+    public const string EdgeVia = "1.1 streamverse-edge";
+
     private const int MaxHosts = 64;
     private static readonly byte[] MpdEnd = "</MPD>\n"u8.ToArray();
 
@@ -44,6 +47,20 @@ internal sealed class MpdUtcTiming
             mpd.ContentType);
         _byHost[host] = new Entry(mpd, composed, tail, request.IsHttps);
         return composed;
+    }
+
+    /// <summary>A request from a StreamVerse edge, which adds UTCTiming for its own viewers' host.</summary>
+    public static bool IsFromEdge(HttpRequest request)
+    {
+        foreach (var via in request.Headers.Via)
+        {
+            if (via is not null && via.Contains("streamverse-edge", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static byte[] Tail(string scheme, string host) =>

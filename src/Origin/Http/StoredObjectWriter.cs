@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Net.Http.Headers;
+using StreamVerse.Origin.Limits;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Http;
@@ -7,16 +8,35 @@ namespace StreamVerse.Origin.Http;
 /// <summary>
 /// Writes an immutable in-memory object (segment, part, init, playlist) to the response. The stored
 /// buffers go straight into Kestrel's output pipe: the one copy the style guide allows.
-/// Handles HEAD, If-None-Match (RFC 9110 §13.1.2), and a single byte range (RFC 9110 §14).
+/// Handles HEAD, If-None-Match (RFC 9110 §13.1.2), and a single byte range (RFC 9110 §14); compresses
+/// playlists when asked to (<see cref="PlaylistCompression"/>) and paces the body to a bandwidth cap.
 /// </summary>
 internal static class StoredObjectWriter
 {
-    public static async Task WriteAsync(HttpContext context, StoredObject obj, string cacheControl, DeliveryMetrics.Kind kind)
+    /// <summary>Largest single write into Kestrel's pipe.</summary>
+    internal const int MaxWrite = 256 * 1024;
+
+    public static Task WriteAsync(HttpContext context, StoredObject obj, string cacheControl, DeliveryMetrics.Kind kind) =>
+        WriteAsync(context, obj, cacheControl, kind, pacer: null, compress: false);
+
+    /// <param name="pacer">The connection's bandwidth cap, or null.</param>
+    /// <param name="compress">A playlist or MPD: may be sent br/gzip-encoded (never true for media).</param>
+    public static async Task WriteAsync(HttpContext context, StoredObject obj, string cacheControl, DeliveryMetrics.Kind kind, BandwidthPacer? pacer, bool compress)
     {
         var request = context.Request;
         var response = context.Response;
         var headers = response.Headers;
         headers.CacheControl = cacheControl;
+        if (compress)
+        {
+            headers.Vary = "Accept-Encoding";
+            obj = PlaylistCompression.Select(request, obj, out var encoding);
+            if (encoding is not null)
+            {
+                headers.ContentEncoding = encoding;
+            }
+        }
+
         headers.ETag = obj.ETag;
         headers.AcceptRanges = "bytes";
         response.ContentType = obj.ContentType;
@@ -71,12 +91,27 @@ internal static class StoredObjectWriter
             }
 
             var take = (int)Math.Min(chunk.Length - start, remaining);
-            var result = await writer.WriteAsync(chunk.Slice((int)start, take), aborted).ConfigureAwait(false);
+            var slice = chunk.Slice((int)start, take);
             start = 0;
             remaining -= take;
-            if (result.IsCanceled || result.IsCompleted)
+            // Large buffers (a whole segment cached by an edge) go in slices: the pipe then holds one slice per
+            // connection while the socket drains it, instead of a copy of the whole object.
+            var sliceSize = pacer?.ChunkSize ?? MaxWrite;
+            while (!slice.IsEmpty)
             {
-                return;
+                var piece = slice[..Math.Min(slice.Length, sliceSize)];
+                if (pacer is not null)
+                {
+                    await pacer.PaceAsync(piece.Length, aborted).ConfigureAwait(false);
+                }
+
+                var result = await writer.WriteAsync(piece, aborted).ConfigureAwait(false);
+                if (result.IsCanceled || result.IsCompleted)
+                {
+                    return;
+                }
+
+                slice = slice[piece.Length..];
             }
         }
 

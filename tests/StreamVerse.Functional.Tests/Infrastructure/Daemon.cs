@@ -40,10 +40,10 @@ public sealed class Daemon : IAsyncDisposable
         }
     }
 
-    public static async Task<Daemon> StartAsync(IEnumerable<string>? extraArgs = null, string? dataDir = null)
+    public static async Task<Daemon> StartAsync(IEnumerable<string>? extraArgs = null, string? dataDir = null, int? httpPort = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("sv-data-").FullName;
-        var httpPort = FreePort();
+        httpPort ??= FreePort();
         var rtmpPort = FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -63,7 +63,7 @@ public sealed class Daemon : IAsyncDisposable
         }
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start the daemon");
-        var daemon = new Daemon(process, dataDir, httpPort, rtmpPort);
+        var daemon = new Daemon(process, dataDir, httpPort.Value, rtmpPort);
         process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
         process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
         process.BeginOutputReadLine();
@@ -138,6 +138,22 @@ public sealed class Daemon : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    /// <summary>One sample of a Prometheus counter or gauge from <c>/metrics</c> (0 when absent).</summary>
+    public async Task<double> MetricAsync(string name, string labels = "")
+    {
+        var text = await Http.GetStringAsync("metrics");
+        var series = labels.Length == 0 ? name : name + "{" + labels + "}";
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
     }
 
     public static int FreePort()

@@ -52,6 +52,12 @@ public sealed class Tool : IDisposable
         return (code, tool.Stdout, tool.Stderr);
     }
 
+    public async Task StandardInputWriteAndCloseAsync(string text)
+    {
+        await _process.StandardInput.WriteAsync(text);
+        _process.StandardInput.Close();
+    }
+
     public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
     public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
     public bool HasExited => _process.HasExited;

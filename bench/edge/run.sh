@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# System benchmark: the StreamVerse origin and edge against nginx on the same machine, same files, loopback only.
+#   origin (Kestrel, objects from memory; recording files from disk) vs nginx (sendfile, open_file_cache)
+#   edge (FASTER-backed pull-through cache) vs nginx proxy_cache + proxy_cache_lock, both in front of the same origin
+# Usage: bench/edge/run.sh            (after: dotnet build src/Origin -c Release)
+# Env:   DURATION=15s  CONNS="64 1000"  THREADS=2
+# Output: bench/out/edge/ (git-ignored): raw wrk outputs, summary.md
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+OUT=$ROOT/bench/out/edge
+DLL=$ROOT/src/Origin/bin/Release/net10.0/StreamVerse.Origin.dll
+DURATION=${DURATION:-15s}
+CONNS=${CONNS:-"64 1000"}
+THREADS=${THREADS:-2}
+[ -f "$DLL" ] || { echo "build first: dotnet build src/Origin -c Release" >&2; exit 1; }
+rm -rf "$OUT"; mkdir -p "$OUT"/{www/live/bench,nginx/logs,nginx/tmp,nginx/cache,origin-data,edge-data}
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # c1000 needs more than the usual 1024 descriptors
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port)
+KEY=$(openssl rand -hex 16)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v s="$2" 'index($0, s" ")==1 {print $2}' | head -1; }
+SUMMARY=$OUT/summary.md
+echo "| target | object | conns | req/s | transfer/s | p99 | load before |" > "$SUMMARY"
+echo "|---|---|---|---|---|---|---|" >> "$SUMMARY"
+bench() { # name object conns url
+    local name=$1 object=$2 c=$3 url=$4 load
+    load=$(cut -d' ' -f1-3 /proc/loadavg)
+    wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency "$url" > "$OUT/wrk-$name-$object-c$c.txt" 2>&1
+    local rps tps p99
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/wrk-$name-$object-c$c.txt")
+    tps=$(awk '/^Transfer\/sec/ {print $2}' "$OUT/wrk-$name-$object-c$c.txt")
+    p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-$name-$object-c$c.txt")
+    local errs; errs=$(grep -E "Socket errors|Non-2xx" "$OUT/wrk-$name-$object-c$c.txt" | tr '\n' ' ' || true)
+    echo "| $name | $object | $c | $rps | $tps | $p99 | $load |${errs:+ $errs}" >> "$SUMMARY"
+    echo "$name $object c$c: $rps req/s $tps p99 $p99 (load $load) $errs"
+}
+
+# A 20 s 1280x720 clip at 4 Mbit/s with a 2 s GOP (so ~1 MB segments), encoded once, then published with -c copy
+# (looped) so the publisher costs almost no CPU during the measurements.
+CLIP=$ROOT/bench/out/clip-720p-4M.flv
+if [ ! -f "$CLIP" ]; then
+    ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i testsrc2=size=1280x720:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 \
+        -t 20 -c:v libx264 -preset veryfast -b:v 4M -maxrate 4M -bufsize 4M -g 50 -keyint_min 50 -sc_threshold 0 -bf 2 -pix_fmt yuv420p \
+        -c:a aac -b:a 64k -f flv "$CLIP"
+fi
+
+dotnet "$DLL" --data "$OUT/origin-data" --http 127.0.0.1:$ORIGIN --rtmp 127.0.0.1:$RTMP --stream bench=$KEY > "$OUT/origin.log" 2>&1 &
+PIDS+=($!)
+dotnet "$DLL" --data "$OUT/edge-data" --http 127.0.0.1:$EDGE --upstream http://127.0.0.1:$ORIGIN > "$OUT/edge.log" 2>&1 &
+PIDS+=($!)
+for p in $ORIGIN $EDGE; do for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.2; done; done
+
+ffmpeg -hide_banner -nostdin -loglevel error -re -stream_loop -1 -i "$CLIP" -c copy -f flv "rtmp://127.0.0.1:$RTMP/live/$KEY" > "$OUT/publisher.log" 2>&1 &
+PUB=$!; PIDS+=($PUB)
+for _ in $(seq 150); do curl -sf "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -q '^[a-z0-9]*/video_2\.m4s$' && break; sleep 0.2; done
+
+cat > "$OUT/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+worker_rlimit_nofile 16384;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/logs/error.log warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    sendfile on; tcp_nopush on; tcp_nodelay on;
+    open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;
+    keepalive_requests 1000000; keepalive_timeout 75s;
+    types { application/vnd.apple.mpegurl m3u8; video/mp4 m4s mp4; }
+    client_body_temp_path $OUT/nginx/tmp/body; proxy_temp_path $OUT/nginx/tmp/proxy;
+    fastcgi_temp_path $OUT/nginx/tmp/fcgi; uwsgi_temp_path $OUT/nginx/tmp/uwsgi; scgi_temp_path $OUT/nginx/tmp/scgi;
+    server { listen 127.0.0.1:$NGX; root $OUT/www; }
+    proxy_cache_path $OUT/nginx/cache levels=1:2 keys_zone=edge:16m max_size=4g inactive=10m use_temp_path=off;
+    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+    server {
+        listen 127.0.0.1:$NGXPROXY;
+        location / {
+            proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_cache edge; proxy_cache_lock on; proxy_cache_lock_timeout 10s; proxy_cache_lock_age 10s;
+            proxy_cache_key \$uri\$is_args\$args;
+        }
+    }
+}
+NGINX
+chmod -R a+rwX "$OUT"
+runuser -u nobody -- nginx -e "$OUT/nginx/logs/error.log" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -g 'daemon off;' &
+PIDS+=($!)
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGX/" && break; sleep 0.1; done
+
+newest_segment() { curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -E '^[a-z0-9]+/video_[0-9]+\.m4s$' | tail -1; }
+
+# --- origin vs nginx: playlist (the live media playlist, from memory) -------------------------------------------
+curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" > "$OUT/www/live/bench/video.m3u8"
+PLBYTES=$(stat -c %s "$OUT/www/live/bench/video.m3u8")
+echo "playlist bytes: $PLBYTES" | tee "$OUT/sizes.txt"
+for c in $CONNS; do
+    bench origin playlist "$c" "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8"
+    bench nginx playlist "$c" "http://127.0.0.1:$NGX/live/bench/video.m3u8"
+done
+
+# --- origin vs nginx: ~1 MB segment (the newest complete live segment: in the origin's memory for ~24 s) ---------
+for c in $CONNS; do
+    SEG=$(newest_segment)
+    curl -s "http://127.0.0.1:$ORIGIN/live/bench/$SEG" > "$OUT/www/live/bench/segment.m4s"
+    echo "segment $SEG bytes: $(stat -c %s "$OUT/www/live/bench/segment.m4s")" | tee -a "$OUT/sizes.txt"
+    bench origin-memory segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG"
+    bench nginx segment "$c" "http://127.0.0.1:$NGX/live/bench/segment.m4s"
+done
+
+# --- edge vs nginx proxy_cache: cold burst of 200 concurrent requests, origin requests counted at the origin -----
+SERIES='streamverse_http_media_responses_total{kind="segment"}'
+for proxy in edge nginx-proxy-cache; do
+    p=$EDGE; [ "$proxy" = nginx-proxy-cache ] && p=$NGXPROXY
+    SEG=$(newest_segment)
+    before=$(metric "$ORIGIN" "$SERIES")
+    result=$(python3 "$ROOT/bench/edge/burst.py" "http://127.0.0.1:$p/live/bench/$SEG" 200)
+    after=$(metric "$ORIGIN" "$SERIES")
+    echo "cold burst $proxy $SEG: $result origin_segment_requests=$(python3 -c "print(int(float('$after')-float('$before')))")" | tee -a "$OUT/burst.txt"
+    sleep 2.5   # the next newest segment (2 s apart) for the other proxy, so both bursts are cold
+done
+
+# --- edge vs nginx proxy_cache: hit throughput on a cached segment --------------------------------------------
+for c in $CONNS; do
+    SEG=$(newest_segment)
+    curl -s -o /dev/null "http://127.0.0.1:$EDGE/live/bench/$SEG"; curl -s -o /dev/null "http://127.0.0.1:$NGXPROXY/live/bench/$SEG"
+    bench edge-hit segment "$c" "http://127.0.0.1:$EDGE/live/bench/$SEG"
+    bench nginx-proxy-cache-hit segment "$c" "http://127.0.0.1:$NGXPROXY/live/bench/$SEG"
+done
+
+# --- the recording (stream ended): origin serving the segment file from disk vs nginx ------------------------
+SEG=$(newest_segment)
+kill "$PUB"; wait "$PUB" 2>/dev/null || true
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -q ENDLIST && break; sleep 0.2; done
+for c in $CONNS; do
+    bench origin-recording-disk segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG"
+done
+
+echo "edge upstream requests: $(curl -s http://127.0.0.1:$EDGE/metrics | grep '^streamverse_edge_upstream_requests_total' | tr '\n' ' ')" | tee -a "$OUT/burst.txt"
+echo; cat "$SUMMARY"

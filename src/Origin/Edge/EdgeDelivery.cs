@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Limits;
+
+namespace StreamVerse.Origin.Edge;
+
+/// <summary>
+/// Edge mode: <c>/live/**</c> and <c>/vod/**</c> served from the <see cref="EdgeCache"/>, filled from the
+/// origin on a miss with one fetch per object however many viewers ask at once (<see cref="RequestCoalescer{TKey,TResult}"/>),
+/// LL-HLS blocking playlist requests included (keyed by <c>_HLS_msn</c>/<c>_HLS_part</c>; their no-cache
+/// answer is shared by the waiters of that one fetch and not kept). Bodies go out through the same
+/// <see cref="StoredObjectWriter"/> as the origin's (ETag, Range, HEAD, limits, playlist compression).
+/// </summary>
+internal static class EdgeDelivery
+{
+    public static IServiceCollection AddEdge(this IServiceCollection services, IConfiguration configuration, string dataPath)
+    {
+        services.AddOptions<EdgeOptions>()
+            .Bind(configuration.GetSection(EdgeOptions.Section))
+            .Configure(o =>
+            {
+                o.Upstream = configuration[EdgeOptions.UpstreamKey];
+                o.CachePath ??= Path.Combine(dataPath, "edge-cache");
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<EdgeCache>();
+        services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<Handler>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapEdge(this IEndpointRouteBuilder endpoints)
+    {
+        var handler = endpoints.ServiceProvider.GetRequiredService<Handler>();
+        endpoints.MapMethods("/live/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        endpoints.MapMethods("/vod/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        return endpoints.MapClock();
+    }
+
+    internal sealed class Handler(EdgeCache cache, UpstreamClient upstream, DeliveryLimits limits, TimeProvider time)
+    {
+        private readonly RequestCoalescer<string, UpstreamResult> _coalescer = new();
+        private static readonly byte[] DynamicMpd = "type=\"dynamic\""u8.ToArray();
+        private readonly MpdUtcTiming _utcTiming = new();
+
+        public async Task HandleAsync(HttpContext context)
+        {
+            var key = CacheKey(context.Request, out var blocking);
+            if (key is null)
+            {
+                await Problem(context, StatusCodes.Status404NotFound, "no such object").ConfigureAwait(false);
+                return;
+            }
+
+            var ct = context.RequestAborted;
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var cached = blocking ? null : await cache.GetAsync(key, ct).ConfigureAwait(false);
+            if (cached is not null && cached.IsFresh(now))
+            {
+                EdgeMetrics.Request(EdgeMetrics.Result.Hit);
+                await ServeAsync(context, cached, "HIT", now).ConfigureAwait(false);
+                return;
+            }
+
+            (UpstreamResult Result, bool Coalesced) fetched;
+            try
+            {
+                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                EdgeMetrics.Observe(_coalescer.Waiters, cache);
+            }
+
+            var (result, coalesced) = fetched;
+            if (coalesced)
+            {
+                EdgeMetrics.Coalesced();
+            }
+
+            now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (result.Entry is not null)
+            {
+                EdgeMetrics.Request(coalesced ? EdgeMetrics.Result.Coalesced : EdgeMetrics.Result.Miss);
+                await ServeAsync(context, result.Entry, coalesced ? "COALESCED" : "MISS", now).ConfigureAwait(false);
+                return;
+            }
+
+            // The origin failed (or answered 5xx): RFC 5861 stale-if-error, for objects that allow it.
+            if (result.Status >= 500 && cached is not null && cached.MayServeStale(now))
+            {
+                EdgeMetrics.Request(EdgeMetrics.Result.Stale);
+                await ServeAsync(context, cached, "STALE", now).ConfigureAwait(false);
+                return;
+            }
+
+            EdgeMetrics.Request(result.Problem is not null ? EdgeMetrics.Result.Error : coalesced ? EdgeMetrics.Result.Coalesced : EdgeMetrics.Result.Miss);
+            context.Response.Headers.CacheControl = "no-store";
+            if (result.Problem is not null)
+            {
+                await Problem(context, result.Status, result.Problem).ConfigureAwait(false);
+                return;
+            }
+
+            // The origin's own non-200 answer (404, 400, 503), passed through as it was.
+            context.Response.StatusCode = result.Status;
+            if (result.ContentType is not null)
+            {
+                context.Response.ContentType = result.ContentType;
+            }
+
+            var body = result.ErrorBody ?? [];
+            context.Response.ContentLength = body.Length;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                await context.Response.Body.WriteAsync(body, ct).ConfigureAwait(false);
+            }
+        }
+
+        private async Task<UpstreamResult> FetchAndStoreAsync(string key, bool blocking)
+        {
+            var result = await upstream.FetchAsync(key[1..], blocking).ConfigureAwait(false);
+            if (result.Entry is not null && result.Storable && !blocking)
+            {
+                // Stored before the coalesced waiters wake and the in-flight slot frees: the next request is a hit.
+                cache.Put(key, result.Entry);
+            }
+
+            return result;
+        }
+
+        private Task ServeAsync(HttpContext context, CacheEntry entry, string status, long nowMs)
+        {
+            var headers = context.Response.Headers;
+            headers.Age = Math.Max(0, (nowMs - entry.FetchedAtMs) / 1000).ToString(CultureInfo.InvariantCulture);
+            headers["X-Cache"] = status;
+            var obj = entry.Object;
+            var playlist = IsPlaylist(entry.ContentType);
+            if (entry.ContentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase) && entry.Body.AsSpan().IndexOf(DynamicMpd) >= 0
+                && !MpdUtcTiming.IsFromEdge(context.Request))
+            {
+                // The origin left a live MPD's UTCTiming to us (Via): point players at this edge's /time, unless the
+                // request comes from a further edge, which does the same for its own viewers. Composed once per
+                // cached MPD and host (the memory tier keeps the same entry object).
+                obj = _utcTiming.WithUtcTiming(obj, context.Request);
+            }
+
+            var kind = playlist ? DeliveryMetrics.Kind.Playlist : DeliveryMetrics.Kind.Segment;
+            if (!HttpMethods.IsHead(context.Request.Method))
+            {
+                EdgeMetrics.Sent(obj.Length);
+            }
+
+            return StoredObjectWriter.WriteAsync(context, obj, entry.CacheControl, kind, limits.PacerFor(context), playlist && limits.CompressPlaylists);
+        }
+
+        private static bool IsPlaylist(string contentType) =>
+            contentType.StartsWith("application/vnd.apple.mpegurl", StringComparison.OrdinalIgnoreCase)
+            || contentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>
+        /// <c>/live/a/b.m4s</c>, or for a playlist the path plus the LL-HLS directives in a fixed order
+        /// (RFC 8216bis §6.2.5): other query parameters do not reach the origin. Null for a path no origin serves.
+        /// </summary>
+        internal static string? CacheKey(HttpRequest request, out bool blocking)
+        {
+            blocking = false;
+            var path = request.Path.Value;
+            if (string.IsNullOrEmpty(path) || path.Length > 512 || path.Contains("..", StringComparison.Ordinal) || path.Contains("//", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            foreach (var c in path)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.'))
+                {
+                    return null;
+                }
+            }
+
+            if (!path.EndsWith(".m3u8", StringComparison.Ordinal) || request.QueryString.Value is not { Length: > 1 })
+            {
+                return path;
+            }
+
+            var query = request.Query;
+            var key = new StringBuilder(path);
+            var sep = '?';
+            foreach (var name in (ReadOnlySpan<string>)["_HLS_msn", "_HLS_part", "_HLS_skip"])
+            {
+                if (query.TryGetValue(name, out var value) && value.Count == 1)
+                {
+                    var v = value.ToString();
+                    if (v.Length > 20 || !v.All(char.IsAsciiLetterOrDigit))
+                    {
+                        return null;
+                    }
+
+                    key.Append(sep).Append(name).Append('=').Append(v);
+                    sep = '&';
+                    blocking |= name != "_HLS_skip";
+                }
+            }
+
+            return key.ToString();
+        }
+
+        private static Task Problem(HttpContext context, int status, string detail) =>
+            TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);
+    }
+}

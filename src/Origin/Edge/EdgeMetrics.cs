@@ -1,0 +1,70 @@
+using Prometheus;
+
+namespace StreamVerse.Origin.Edge;
+
+/// <summary>Edge counters: hit ratio = hit / (hit + miss + coalesced + stale), upstream load, bytes out.</summary>
+internal static class EdgeMetrics
+{
+    internal enum Result
+    {
+        Hit,
+        Miss,
+        Stale,
+        Coalesced,
+        Error,
+    }
+
+    private static readonly Counter Requests = Metrics.CreateCounter(
+        "streamverse_edge_requests_total", "Edge requests by cache result (error: no cached copy and the origin failed).", "result");
+
+    private static readonly Counter Upstream = Metrics.CreateCounter(
+        "streamverse_edge_upstream_requests_total", "Requests the edge sent to its origin, by outcome (HTTP status, refused, timeout, error).", "outcome");
+
+    private static readonly Histogram UpstreamDuration = Metrics.CreateHistogram(
+        "streamverse_edge_upstream_request_duration_seconds", "Time of one origin fetch, headers and body.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 15) });
+
+    private static readonly Counter SentBytes = Metrics.CreateCounter(
+        "streamverse_edge_sent_bytes_total", "Body bytes the edge sent to viewers.");
+
+    private static readonly Counter FetchedBytes = Metrics.CreateCounter(
+        "streamverse_edge_upstream_received_bytes_total", "Body bytes the edge fetched from its origin.");
+
+    private static readonly Gauge Waiters = Metrics.CreateGauge(
+        "streamverse_edge_coalesced_waiters", "Requests now waiting on another request's origin fetch.");
+
+    private static readonly Counter CoalescedWaiters = Metrics.CreateCounter(
+        "streamverse_edge_coalesced_waiters_total", "Requests that waited on another request's origin fetch instead of fetching.");
+
+    private static readonly Gauge MemoryBytes = Metrics.CreateGauge(
+        "streamverse_edge_cache_memory_bytes", "Bytes of cached objects in the memory tier (ledger estimate).");
+
+    private static readonly Gauge TotalBytes = Metrics.CreateGauge(
+        "streamverse_edge_cache_bytes", "Bytes of cached objects in memory and on disk (ledger estimate).");
+
+    private static readonly Counter.Child[] RequestChildren =
+        Enum.GetValues<Result>().Select(r => Requests.WithLabels(r.ToString().ToLowerInvariant())).ToArray();
+
+    public static void Request(Result result) => RequestChildren[(int)result].Inc();
+
+    public static void Sent(long bytes) => SentBytes.Inc(bytes);
+
+    public static void Fetched(string outcome, TimeSpan duration, long bytes)
+    {
+        Upstream.WithLabels(outcome).Inc();
+        UpstreamDuration.Observe(duration.TotalSeconds);
+        if (bytes > 0)
+        {
+            FetchedBytes.Inc(bytes);
+        }
+    }
+
+    public static void Coalesced() => CoalescedWaiters.Inc();
+
+    public static void Observe(int waiters, EdgeCache cache)
+    {
+        Waiters.Set(waiters);
+        MemoryBytes.Set(cache.MemoryBytes);
+        TotalBytes.Set(cache.TotalBytes);
+    }
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace StreamVerse.Origin.Edge;
+
+/// <summary>What one origin fetch produced: a 200 entry (cacheable or not), another status, or a failure.</summary>
+internal sealed record UpstreamResult(int Status, CacheEntry? Entry, bool Storable, string? Problem, string? ContentType, byte[]? ErrorBody)
+{
+    public static UpstreamResult Failed(int status, string problem) => new(status, null, false, problem, null, null);
+}
+
+/// <summary>
+/// Fetches from the origin over pooled HTTP/1.1 connections (SocketsHttpHandler). Every fetch is bounded;
+/// there is no circuit breaker: a refused connect on loopback or a LAN costs well under a millisecond, and
+/// without one the edge is back the moment its origin is.
+/// </summary>
+internal sealed partial class UpstreamClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly EdgeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<UpstreamClient> _log;
+    private int _down;
+
+    public UpstreamClient(IOptions<EdgeOptions> options, TimeProvider time, ILogger<UpstreamClient> log)
+    {
+        _options = options.Value;
+        _time = time;
+        _log = log;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds),
+            MaxConnectionsPerServer = _options.MaxConnectionsPerServer,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            // Re-resolve the origin's name now and then (a DNS-addressed origin may move).
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+        };
+        _http = new HttpClient(handler)
+        {
+            BaseAddress = _options.UpstreamUri,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    /// <param name="pathAndQuery">Relative to the upstream base, without the leading slash.</param>
+    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking)
+    {
+        var result = await SendAsync(pathAndQuery, blocking).ConfigureAwait(false);
+        // Logged on the transitions only: an origin that is down would otherwise log once per request.
+        if (result.Problem is not null)
+        {
+            if (Interlocked.Exchange(ref _down, 1) == 0)
+            {
+                Log.OriginDown(_log, _options.Upstream!, result.Problem);
+            }
+        }
+        else if (Interlocked.Exchange(ref _down, 0) == 1)
+        {
+            Log.OriginBack(_log, _options.Upstream!);
+        }
+
+        return result;
+    }
+
+    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking)
+    {
+        var timeout = TimeSpan.FromSeconds(blocking ? _options.BlockingUpstreamTimeoutSeconds : _options.UpstreamTimeoutSeconds);
+        using var cts = new CancellationTokenSource(timeout, _time);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+            request.Headers.TryAddWithoutValidation("Via", Http.MpdUtcTiming.EdgeVia);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            var length = response.Content.Headers.ContentLength;
+            if (length > _options.MaxObjectBytes)
+            {
+                EdgeMetrics.Fetched("too_large", Stopwatch.GetElapsedTime(started), 0);
+                return UpstreamResult.Failed(StatusCodes.Status502BadGateway, "the origin's object exceeds StreamVerse:Edge:MaxObjectBytes");
+            }
+
+            var body = await ReadBodyAsync(response.Content, length, cts.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            EdgeMetrics.Fetched(status.ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started), body.Length);
+            var contentType = response.Content.Headers.ContentType?.ToString();
+            if (status != StatusCodes.Status200OK)
+            {
+                // 404, 400 (msn too far ahead), 503 (part late): passed through, never stored.
+                return new UpstreamResult(status, null, false, null, contentType, body);
+            }
+
+            var cacheControl = response.Headers.CacheControl?.ToString();
+            var age = response.Headers.Age ?? TimeSpan.Zero;
+            var policy = CachePolicy.From(cacheControl, age);
+            var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var entry = new CacheEntry
+            {
+                Body = body,
+                ContentType = contentType ?? "application/octet-stream",
+                ETag = response.Headers.ETag?.ToString()
+                    ?? string.Create(CultureInfo.InvariantCulture, $"\"edge-{body.Length:x}-{now:x}\""),
+                CacheControl = cacheControl ?? "no-cache",
+                FetchedAtMs = now - (long)age.TotalMilliseconds,
+                FreshUntilMs = now + (long)policy.FreshFor.TotalMilliseconds,
+                StaleUntilMs = now + (long)(policy.FreshFor + policy.StaleIfError).TotalMilliseconds,
+            };
+            return new UpstreamResult(status, entry, policy.Storable, null, entry.ContentType, null);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            EdgeMetrics.Fetched("timeout", Stopwatch.GetElapsedTime(started), 0);
+            return UpstreamResult.Failed(StatusCodes.Status504GatewayTimeout,
+                string.Create(CultureInfo.InvariantCulture, $"the origin did not answer within {timeout.TotalSeconds:0.###} s"));
+        }
+        catch (OperationCanceledException)
+        {
+            // SocketsHttpHandler's ConnectTimeout surfaces as a cancellation that is not ours.
+            EdgeMetrics.Fetched("timeout", Stopwatch.GetElapsedTime(started), 0);
+            return UpstreamResult.Failed(StatusCodes.Status504GatewayTimeout, "the origin did not accept a connection in time");
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused } || e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            EdgeMetrics.Fetched("refused", Stopwatch.GetElapsedTime(started), 0);
+            return UpstreamResult.Failed(StatusCodes.Status502BadGateway, "the origin refused the connection");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            EdgeMetrics.Fetched("error", Stopwatch.GetElapsedTime(started), 0);
+            return UpstreamResult.Failed(StatusCodes.Status502BadGateway, "the origin failed: " + e.Message);
+        }
+    }
+
+    private async Task<byte[]> ReadBodyAsync(HttpContent content, long? length, CancellationToken ct)
+    {
+        var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            if (length is { } known)
+            {
+                // The usual case: Content-Length known, one exact allocation, no intermediate copies.
+                var body = new byte[known];
+                await stream.ReadExactlyAsync(body, ct).ConfigureAwait(false);
+                return body;
+            }
+
+            using var buffer = new MemoryStream();
+            var chunk = new byte[81920];
+            int n;
+            while ((n = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + n > _options.MaxObjectBytes)
+                {
+                    throw new HttpRequestException("the origin's object exceeds StreamVerse:Edge:MaxObjectBytes");
+                }
+
+                buffer.Write(chunk, 0, n);
+            }
+
+            return buffer.ToArray();
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1610, Level = LogLevel.Warning, Message = "Edge: origin {Upstream} failed: {Problem}; serving what the cache holds")]
+        public static partial void OriginDown(ILogger logger, string upstream, string problem);
+
+        [LoggerMessage(EventId = 1611, Level = LogLevel.Information, Message = "Edge: origin {Upstream} answers again")]
+        public static partial void OriginBack(ILogger logger, string upstream);
+    }
+}

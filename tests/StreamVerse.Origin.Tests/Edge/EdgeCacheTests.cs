@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamVerse.Origin.Edge;
+
+namespace StreamVerse.Origin.Tests.Edge;
+
+public sealed class EdgeCacheTests
+{
+    private static CacheEntry Entry(int size, byte fill) => new()
+    {
+        Body = Enumerable.Repeat(fill, size).ToArray(),
+        ContentType = "video/mp4",
+        ETag = $"\"e{fill}\"",
+        CacheControl = "public, max-age=31536000, immutable",
+        FetchedAtMs = 1,
+        FreshUntilMs = long.MaxValue / 2,
+        StaleUntilMs = long.MaxValue / 2,
+    };
+
+    [Fact]
+    public async Task Objects_move_to_disk_past_the_memory_budget_and_are_dropped_past_the_disk_budget()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));
+        // 1 MiB in memory, 6 MiB in all; 1,000 objects of 16 KiB (memory is evicted a page of ~170 records at a time).
+        using (var cache = new EdgeCache(dir, 1L << 20, 6L << 20, NullLogger<EdgeCache>.Instance))
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                cache.Put($"/live/a/s/video_{i}.m4s", Entry(16 * 1024, (byte)i));
+                if (i % 50 == 0)
+                {
+                    await Task.Delay(20);
+                }
+            }
+
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while ((cache.MemoryBytes > 1L << 20 || cache.TotalBytes > 6L << 20) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.InRange(cache.MemoryBytes, 1, 1L << 20);
+            Assert.InRange(cache.TotalBytes, 1, 6L << 20);
+
+            // The newest is in memory (same instance), a middle one comes back from disk intact, the oldest is gone.
+            var newest = await cache.GetAsync("/live/a/s/video_999.m4s", CancellationToken.None);
+            Assert.NotNull(newest);
+            Assert.Equal(0, cache.DiskReads);
+            var middle = await cache.GetAsync("/live/a/s/video_700.m4s", CancellationToken.None);
+            Assert.NotNull(middle);
+            Assert.True(1 == cache.DiskReads, cache.Addresses.ToString());
+            Assert.Equal(16 * 1024, middle.Body.Length);
+            Assert.All(middle.Body, b => Assert.Equal(unchecked((byte)700), b));
+            Assert.Equal($"\"e{unchecked((byte)700)}\"", middle.ETag);
+            Assert.Null(await cache.GetAsync("/live/a/s/video_0.m4s", CancellationToken.None));
+            Assert.Null(await cache.GetAsync("/live/a/s/never.m4s", CancellationToken.None));
+            var files = Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(f => new FileInfo(f)).ToList();
+            Assert.NotEmpty(files);
+            // 16 MB were written; the disk tier holds the 6 MiB budget plus at most a segment file or two of slack.
+            var onDisk = files.Sum(f => f.Length);
+            Assert.True(onDisk < 10L << 20, $"{onDisk} bytes on disk: {string.Join(", ", files.Select(f => f.Name + "=" + f.Length))}");
+        }
+
+        Assert.False(Directory.Exists(dir), "the cache directory is removed on dispose");
+    }
+
+    [Fact]
+    public async Task A_rewritten_key_reads_its_latest_value()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));
+        using var cache = new EdgeCache(dir, 8L << 20, 16L << 20, NullLogger<EdgeCache>.Instance);
+        cache.Put("/live/a/video.m3u8", Entry(100, 1));
+        cache.Put("/live/a/video.m3u8", Entry(100, 2));
+        Assert.Equal("\"e2\"", (await cache.GetAsync("/live/a/video.m3u8", CancellationToken.None))!.ETag);
+    }
+
+    [Theory]
+    [InlineData("/live/cam/s1/video_1.m4s", "", "/live/cam/s1/video_1.m4s", false)]
+    [InlineData("/live/cam/video.m3u8", "?_HLS_part=2&_HLS_msn=10&foo=bar", "/live/cam/video.m3u8?_HLS_msn=10&_HLS_part=2", true)]
+    [InlineData("/live/cam/video.m3u8", "?_HLS_msn=10", "/live/cam/video.m3u8?_HLS_msn=10", true)]
+    [InlineData("/live/cam/video.m3u8", "?_HLS_skip=YES", "/live/cam/video.m3u8?_HLS_skip=YES", false)]
+    [InlineData("/live/cam/video.m3u8", "?x=1", "/live/cam/video.m3u8", false)]
+    [InlineData("/live/cam/s1/video_1.m4s", "?_HLS_msn=1", "/live/cam/s1/video_1.m4s", false)]
+    [InlineData("/live/../etc/passwd", "", null, false)]
+    [InlineData("/live/cam/a%20b", "", null, false)]
+    [InlineData("/live/cam/video.m3u8", "?_HLS_msn=1%3Bx", null, false)]
+    public void Cache_key_is_the_path_plus_the_ll_hls_directives_in_order(string path, string query, string? expected, bool blocking)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Path = path;
+        context.Request.QueryString = new QueryString(query);
+        var key = EdgeDelivery.Handler.CacheKey(context.Request, out var isBlocking);
+        Assert.Equal(expected, key);
+        if (expected is not null)
+        {
+            Assert.Equal(blocking, isBlocking);
+        }
+    }
+}
