@@ -262,15 +262,22 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     }
 
     /// <param name="packet">Owned by the caller; null drains the decoder.</param>
-    private void DecodeVideo(AVPacket* packet)
+    private void DecodeVideo(AVPacket* packet) => Decode(_videoDecoder!.Ptr, packet, video: true);
+
+    /// <param name="packet">Owned by the caller; null drains the decoder.</param>
+    private void DecodeAudio(AVPacket* packet) => Decode(_audioDecoder!.Ptr, packet, video: false);
+
+    /// <summary>Sends one packet (null: drain) and hands every frame it yields to the track's consumer.</summary>
+    private void Decode(AVCodecContext* decoder, AVPacket* packet, bool video)
     {
-        var decoder = _videoDecoder!.Ptr;
+        var kind = video ? "video" : "audio";
         var r = LibAvCodec.avcodec_send_packet(decoder, packet);
         if (r < 0 && !AvError.IsAgainOrEof(r))
         {
-            CountDecodeError("video", r);
+            CountDecodeError(kind, r);
         }
 
+        // _decoded is reused for every frame of both tracks: the consumers copy what they keep before the unref.
         var frame = _decoded!.Ptr;
         while (true)
         {
@@ -282,13 +289,20 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
             if (r < 0)
             {
-                CountDecodeError("video", r);
+                CountDecodeError(kind, r);
                 return;
             }
 
             try
             {
-                OnVideoFrame(frame);
+                if (video)
+                {
+                    OnVideoFrame(frame);
+                }
+                else
+                {
+                    OnAudioFrame(frame);
+                }
             }
             finally
             {
@@ -449,42 +463,11 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         _encodeError?.Throw();
     }
 
-    /// <param name="packet">Owned by the caller; null drains the decoder.</param>
-    private void DecodeAudio(AVPacket* packet)
+    private void OnAudioFrame(AVFrame* frame)
     {
-        var decoder = _audioDecoder!.Ptr;
-        var r = LibAvCodec.avcodec_send_packet(decoder, packet);
-        if (r < 0 && !AvError.IsAgainOrEof(r))
-        {
-            CountDecodeError("audio", r);
-        }
-
-        var frame = _decoded!.Ptr;
-        while (true)
-        {
-            r = LibAvCodec.avcodec_receive_frame(decoder, frame);
-            if (AvError.IsAgainOrEof(r))
-            {
-                return;
-            }
-
-            if (r < 0)
-            {
-                CountDecodeError("audio", r);
-                return;
-            }
-
-            try
-            {
-                var ts = frame->BestEffortTimestamp != LibAvUtil.NoPtsValue ? frame->BestEffortTimestamp : frame->Pts;
-                var time = ts != LibAvUtil.NoPtsValue ? (ts * _audioTimeBase.ToDouble()) - _origin : double.NaN;
-                _audio!.Add(frame, time);
-            }
-            finally
-            {
-                LibAvUtil.av_frame_unref(frame);
-            }
-        }
+        var ts = frame->BestEffortTimestamp != LibAvUtil.NoPtsValue ? frame->BestEffortTimestamp : frame->Pts;
+        var time = ts != LibAvUtil.NoPtsValue ? (ts * _audioTimeBase.ToDouble()) - _origin : double.NaN;
+        _audio!.Add(frame, time);
     }
 
     private void CountDecodeError(string kind, int error)

@@ -108,7 +108,11 @@ internal static partial class OriginHost
         var app = builder.Build();
         app.UseLimits();
         app.UseLiveDelivery();
-        app.UseControlPlane();
+        if (!edge)
+        {
+            app.UseControlPlane();
+        }
+
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapMetrics("/metrics");
         if (edge)

@@ -95,7 +95,7 @@ public sealed class FfmpegPublishTests
     public async Task Second_publisher_of_a_live_name_is_refused_while_the_first_goes_on()
     {
         await using var server = await RtmpTestServer.StartAsync();
-        var first = Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key), 4), TimeSpan.FromSeconds(30));
+        var first = Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key), 8), TimeSpan.FromSeconds(30)); // long enough that a slow second ffmpeg still meets it live
         var sink = await server.Target.WaitForPublishAsync();
 
         var second = await Processes.RunAsync("ffmpeg", Processes.FfmpegPublishArgs(server.Url(RtmpTestServer.Key + "?second"), 1), TimeSpan.FromSeconds(30));
