@@ -91,6 +91,8 @@ case "$mode" in
     dotnet build StreamVerse.sln -c Release -nologo -v q
     : "${STREAMVERSE_HTTP:=127.0.0.1:8080}" "${STREAMVERSE_RTMP:=127.0.0.1:1935}" "${STREAMVERSE_DATA:=./data}"
     mkdir -p "$STREAMVERSE_DATA"
+    # `dotnet run --project` starts the daemon in the project folder: pass --data as an absolute path.
+    STREAMVERSE_DATA="$(cd "$STREAMVERSE_DATA" && pwd)"
     exec dotnet run --no-build -c Release --project src/Origin -- \
       --data "$STREAMVERSE_DATA" --http "$STREAMVERSE_HTTP" --rtmp "$STREAMVERSE_RTMP" "${@:2}"
     ;;

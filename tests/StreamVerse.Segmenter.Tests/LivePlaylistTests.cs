@@ -69,9 +69,23 @@ public sealed partial class LivePlaylistTests : IAsyncLifetime
         {
             var duration = double.Parse(PartDuration().Match(part).Groups[1].Value, CultureInfo.InvariantCulture);
             Assert.True(duration <= 0.5, part);
-            var isFirstOfSegment = part.Contains(".0.m4s\"", StringComparison.Ordinal);
-            Assert.Equal(isFirstOfSegment, part.EndsWith(",INDEPENDENT=YES", StringComparison.Ordinal));
+            if (part.Contains(".0.m4s\"", StringComparison.Ordinal))
+            {
+                Assert.EndsWith(",INDEPENDENT=YES", part, StringComparison.Ordinal); // segments start on keyframes
+            }
         }
+
+        // RFC 8216bis §4.4.4.9: INDEPENDENT=YES marks every part that contains a keyframe. The feed has one keyframe
+        // a second, so each complete 2 s segment has two: the one it starts with and the one inside a later part.
+        var independentPerSegment = parts
+            .Where(p => p.Contains("video_", StringComparison.Ordinal) && p.EndsWith(",INDEPENDENT=YES", StringComparison.Ordinal))
+            .GroupBy(p => Regex.Match(p, @"video_(\d+)\.").Groups[1].Value)
+            .ToDictionary(g => g.Key, g => g.Count());
+        var complete = lines.Where(l => l.EndsWith(".m4s", StringComparison.Ordinal) && l.Contains("video_", StringComparison.Ordinal))
+            .Select(l => Regex.Match(l, @"video_(\d+)\.m4s").Groups[1].Value).ToHashSet();
+        var checkedSegments = independentPerSegment.Where(kv => complete.Contains(kv.Key)).ToList();
+        Assert.NotEmpty(checkedSegments);
+        Assert.All(checkedSegments, kv => Assert.Equal(2, kv.Value));
 
         // Non-final parts are at least 85 % of the part target.
         var byDuration = parts.Select(p => double.Parse(PartDuration().Match(p).Groups[1].Value, CultureInfo.InvariantCulture)).ToList();

@@ -170,7 +170,15 @@ internal sealed class TrackState
         var index = _segmentParts.Count;
         var name = string.Create(CultureInfo.InvariantCulture, $"{NextMsn}.{index}");
         var duration = (double)ticks / Timescale;
-        var part = new TrackPart(NextMsn, index, samples[0].IsSync, ticks, duration, bytes, new StoredObject(bytes, ETagFor(name), ContentType));
+        // RFC 8216bis §4.4.4.9: INDEPENDENT=YES when the part *contains* an independent frame (a keyframe may fall
+        // inside a part when the encoder's GOP is shorter than the segment).
+        var independent = false;
+        foreach (ref readonly var sample in samples)
+        {
+            independent |= sample.IsSync;
+        }
+
+        var part = new TrackPart(NextMsn, index, independent, ticks, duration, bytes, new StoredObject(bytes, ETagFor(name), ContentType));
         _segmentParts.Add(part);
         TotalParts++;
         if (_all.Count == 0)
