@@ -28,6 +28,7 @@ internal static class EdgeDelivery
             .ValidateOnStart();
         services.AddSingleton<EdgeCache>();
         services.AddSingleton<UpstreamClient>();
+        services.AddSingleton<EdgePlaybackCheck>();
         services.AddSingleton<Handler>();
         return services;
     }
@@ -40,7 +41,7 @@ internal static class EdgeDelivery
         return endpoints.MapClock();
     }
 
-    internal sealed class Handler(EdgeCache cache, UpstreamClient upstream, DeliveryLimits limits, TimeProvider time)
+    internal sealed class Handler(EdgeCache cache, UpstreamClient upstream, DeliveryLimits limits, TimeProvider time, EdgePlaybackCheck playback)
     {
         private readonly RequestCoalescer<string, UpstreamResult> _coalescer = new();
         private static readonly byte[] DynamicMpd = "type=\"dynamic\""u8.ToArray();
@@ -52,6 +53,13 @@ internal static class EdgeDelivery
             if (key is null)
             {
                 await Problem(context, StatusCodes.Status404NotFound, "no such object").ConfigureAwait(false);
+                return;
+            }
+
+            if (playback.Admits(context.Request.Path.Value!, context.Connection.RemoteIpAddress) == false)
+            {
+                context.Response.Headers.CacheControl = "no-store";
+                await Problem(context, StatusCodes.Status403Forbidden, "missing, expired or invalid playback token").ConfigureAwait(false);
                 return;
             }
 
