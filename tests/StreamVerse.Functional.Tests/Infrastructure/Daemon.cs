@@ -74,6 +74,8 @@ public sealed class Daemon : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // The parameterless wait also drains the redirected stdout/stderr, so the message is complete.
+                process.WaitForExit();
                 throw new InvalidOperationException($"daemon exited with {process.ExitCode}:\n{daemon.Output}");
             }
 
