@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StreamVerse.MediaCore.Transcode;
 using StreamVerse.MediaCore.Tests.Infrastructure;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.MediaCore.Tests;
 

@@ -191,29 +191,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         await JsonAsync(HttpMethod.Post, "api/v1/videos", owner.AccessToken,
             new { channelId, title = title ?? "video " + Guid.NewGuid().ToString("N")[..6], visibility, tags, categoryId }, HttpStatusCode.Created);
 
-    /// <summary>
-    /// A port that is free now, chosen below Linux's ephemeral range (32768-60999): a port the kernel hands out
-    /// for bind(0) can be taken a moment later as the local port of any outgoing connection (another test's
-    /// HttpClient, an edge's upstream pool), and then the daemon fails to bind it.
-    /// </summary>
-    private static int FreePort()
-    {
-        for (var attempt = 0; attempt < 500; attempt++)
-        {
-            var port = Random.Shared.Next(20000, 32000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        throw new InvalidOperationException("no free port between 20000 and 32000");
-    }
+    private static int FreePort() => StreamVerse.Tests.Shared.TestProcesses.FreePort();
 }
 
 public sealed record Persona(string Id, string Email, string Password, string AccessToken, string RefreshToken, string SessionId);

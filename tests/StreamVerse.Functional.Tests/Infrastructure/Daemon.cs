@@ -158,29 +158,7 @@ public sealed class Daemon : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>
-    /// A port that is free now, chosen below Linux's ephemeral range (32768-60999): a port the kernel hands out
-    /// for bind(0) can be taken a moment later as the local port of any outgoing connection (another test's
-    /// HttpClient, an edge's upstream pool), and then the daemon fails to bind it.
-    /// </summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; attempt < 500; attempt++)
-        {
-            var port = Random.Shared.Next(20000, 32000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        throw new InvalidOperationException("no free port between 20000 and 32000");
-    }
+    public static int FreePort() => StreamVerse.Tests.Shared.TestProcesses.FreePort();
 }
 
 internal static class Posix

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.MediaCore.Tests.Infrastructure;
-
-internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
 
 /// <summary>Runs real tools (gcc, pkg-config, ffmpeg, ffprobe) and makes tiny media fixtures once per run.</summary>
 internal static class Tools
@@ -14,27 +12,10 @@ internal static class Tools
 
     public static ToolResult Run(string tool, params string[] args)
     {
-        var psi = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} timed out");
-        }
-
-        return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
+        var result = TestProcesses.Run(TimeSpan.FromMinutes(2), tool, args);
+        return result.ExitCode == -1 && result.StdErr.StartsWith("timed out", StringComparison.Ordinal)
+            ? throw new TimeoutException($"{tool} timed out")
+            : result;
     }
 
     public static ToolResult MustRun(string tool, params string[] args)

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.Segmenter.Tests.Infrastructure;
-
-internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
 
 /// <summary>Runs ffmpeg/ffprobe and produces FLV fixtures once per test run.</summary>
 internal static class Tools
@@ -15,31 +13,7 @@ internal static class Tools
     public static ToolResult Run(string tool, params string[] args) => Run(TimeSpan.FromSeconds(60), tool, args);
 
     /// <summary>Runs a tool; on timeout it is killed and the result has exit code -1 and whatever it printed.</summary>
-    public static ToolResult Run(TimeSpan timeout, string tool, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            return new ToolResult(-1, stdout.Result, "timed out\n" + stderr.Result);
-        }
-
-        return new ToolResult(process.ExitCode, stdout.Result, stderr.Result);
-    }
+    public static ToolResult Run(TimeSpan timeout, string tool, params string[] args) => TestProcesses.Run(timeout, tool, args);
 
     /// <summary>video: "25" (25 fps, -g 25), "30g50" (30 fps, -g 50), "none" (audio only), "crop" (318x178, 1 s).</summary>
     public static string Fixture(string variant, int seconds = 6) =>
