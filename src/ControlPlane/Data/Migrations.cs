@@ -98,6 +98,44 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_stream_keys_channel ON stream_keys (channel_id);
             """),
+        (2, "VOD: uploads, jobs, a video's published presentation and processing state", d => $"""
+            ALTER TABLE videos ADD COLUMN vod_prefix VARCHAR(300) NULL;
+            ALTER TABLE videos ADD COLUMN processing_progress DOUBLE PRECISION NULL;
+            ALTER TABLE videos ADD COLUMN failure_reason VARCHAR(2000) NULL;
+            CREATE TABLE uploads (
+                id VARCHAR(32) PRIMARY KEY,
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                owner_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                length BIGINT NULL,
+                upload_offset BIGINT NOT NULL DEFAULT 0,
+                metadata VARCHAR(4000) NOT NULL DEFAULT '',
+                filename VARCHAR(255) NULL,
+                created_at {d.Timestamp} NOT NULL,
+                expires_at {d.Timestamp} NOT NULL,
+                completed_at {d.Timestamp} NULL
+            );
+            CREATE INDEX ix_uploads_video ON uploads (video_id);
+            CREATE INDEX ix_uploads_expires ON uploads (expires_at);
+            CREATE TABLE jobs (
+                id VARCHAR(32) PRIMARY KEY,
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                kind VARCHAR(16) NOT NULL,
+                state VARCHAR(16) NOT NULL,
+                source_path VARCHAR(1000) NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                max_attempts INTEGER NOT NULL,
+                progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+                error VARCHAR(2000) NULL,
+                run_after {d.Timestamp} NOT NULL,
+                lease_owner VARCHAR(64) NULL,
+                lease_expires_at {d.Timestamp} NULL,
+                created_at {d.Timestamp} NOT NULL,
+                updated_at {d.Timestamp} NOT NULL,
+                finished_at {d.Timestamp} NULL
+            );
+            CREATE INDEX ix_jobs_state ON jobs (state, run_after);
+            CREATE INDEX ix_jobs_video ON jobs (video_id);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
