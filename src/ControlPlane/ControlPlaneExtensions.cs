@@ -13,6 +13,7 @@ using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Tags;
+using StreamVerse.ControlPlane.Uploads;
 using StreamVerse.ControlPlane.Users;
 using StreamVerse.ControlPlane.Videos;
 
@@ -54,6 +55,15 @@ internal static class ControlPlaneExtensions
                 "StreamVerse:ControlPlane:Playback:SigningKey must be at least 32 bytes")
             .ValidateOnStart();
 
+        services.AddOptions<UploadOptions>()
+            .Bind(configuration.GetSection(UploadOptions.Section))
+            .Validate(o => o.MaxSize >= 1, "StreamVerse:ControlPlane:Uploads:MaxSize must be at least 1")
+            .Validate(o => o.MaxSinglePutBytes >= 1, "StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes must be at least 1")
+            .Validate(o => o.Expiry >= TimeSpan.FromSeconds(1), "StreamVerse:ControlPlane:Uploads:Expiry must be at least 00:00:01")
+            .Validate(o => o.CleanupInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:Uploads:CleanupInterval must be at least 00:00:00.1")
+            .Validate(o => o.LockTimeout >= TimeSpan.Zero, "StreamVerse:ControlPlane:Uploads:LockTimeout must not be negative")
+            .ValidateOnStart();
+
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
         services.AddSingleton<PasswordHasher>();
@@ -67,6 +77,10 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<PlaybackGate>();
         services.AddSingleton<LiveIngest>();
         services.AddHostedService<ControlPlaneCacheRefresher>();
+
+        // After the refresher: it applies the migrations in its StartAsync, and hosted services start in order.
+        services.AddSingleton<UploadStore>();
+        services.AddHostedService<UploadCleaner>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlPlaneJsonContext.Default));
         services.AddProblemDetails();
@@ -154,10 +168,11 @@ internal static class ControlPlaneExtensions
         var api = endpoints.MapGroup(ApiPrefix).RequireCors(policy =>
         {
             // Bearer tokens, no cookies: no credentials mode, so no CSRF surface.
+            // HEAD and the tus headers: browser tus clients (tus-js-client, Uppy) read offsets and the Location.
             policy.WithOrigins(options.CorsOrigins)
-                .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
-                .WithHeaders("Authorization", "Content-Type")
-                .WithExposedHeaders("Location", "Retry-After")
+                .WithMethods("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                .WithHeaders(["Authorization", "Content-Type", .. TusProtocol.RequestHeaders])
+                .WithExposedHeaders(["Location", "Retry-After", .. TusProtocol.ResponseHeaders])
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
         });
         api.MapAuth();
@@ -169,6 +184,7 @@ internal static class ControlPlaneExtensions
         api.MapTags();
         api.MapStreamKeys();
         api.MapPlayback();
+        api.MapUploads();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));

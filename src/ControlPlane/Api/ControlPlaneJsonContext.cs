@@ -6,6 +6,7 @@ using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Tags;
+using StreamVerse.ControlPlane.Uploads;
 using StreamVerse.ControlPlane.Videos;
 
 namespace StreamVerse.ControlPlane.Api;
@@ -38,5 +39,6 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(List<StreamKeyInfo>))]
 [JsonSerializable(typeof(StreamKeyCreated))]
 [JsonSerializable(typeof(PlaybackTokenRequest))]
+[JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;
