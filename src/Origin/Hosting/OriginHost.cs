@@ -16,7 +16,10 @@ namespace StreamVerse.Origin.Hosting;
 /// <summary>Composes the daemon: Kestrel endpoints, the media path, the control plane, metrics and health.</summary>
 internal static partial class OriginHost
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The daemon's command line.</param>
+    /// <param name="configureServices">Runs after every registration, before the container is built: the seam tests use to swap a
+    /// collaborator (for example a recording <c>IVideoJobQueue</c>). The executable passes none.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -105,6 +108,7 @@ internal static partial class OriginHost
         // ASP.NET's meters under names that do not follow Prometheus conventions.
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
 
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseLimits();
         app.UseLiveDelivery();
