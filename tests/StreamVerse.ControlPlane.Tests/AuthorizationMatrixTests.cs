@@ -40,6 +40,22 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
     private static async Task<long> Category(Cell c) =>
         (await c.App.JsonAsync(HttpMethod.Post, "api/v1/categories", (await c.App.AdminAsync()).AccessToken, new { name = "m" + Guid.NewGuid().ToString("N") }, HttpStatusCode.Created)).GetProperty("id").GetInt64();
 
+    /// <summary>A tus request's headers travel on the content (the matrix sends only a body and a token).</summary>
+    private static HttpContent Tus(byte[] body, params (string Name, string Value)[] headers)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Tus-Resumable", "1.0.0");
+        foreach (var (name, value) in headers)
+        {
+            content.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return content;
+    }
+
+    private static async Task<(string, object?, HttpContent?)> NewUpload(Cell c, HttpContent content) =>
+        (await UploadTests.CreateAsync(c.App, c.Owner, await Video(c, "public"), 10), null, content);
+
     private static readonly Dictionary<string, Row> Rows = new()
     {
         // Infrastructure outside /api: public by design.
@@ -97,6 +113,15 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
 
         ["GET /api/v1/tags"] = new("OOOOOO", _ => P("api/v1/tags")),
+
+        // tus: discovery is anonymous; an upload exists only for its uploader and admins (404 for everyone else).
+        ["OPTIONS /api/v1/uploads"] = new("OOOOOO", _ => P("api/v1/uploads")),
+        ["POST /api/v1/uploads"] = new("UFFFOO", async c => ("api/v1/uploads", null,
+            Tus([], ("Upload-Length", "10"), ("Upload-Metadata", UploadTests.Meta(("videoId", await Video(c, "public"))))))),
+        ["HEAD /api/v1/uploads/{id}"] = new("UNNNOO", c => NewUpload(c, Tus([]))),
+        ["PATCH /api/v1/uploads/{id}"] = new("UNNNOO", c => NewUpload(c, Tus([1, 2, 3, 4], ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")))),
+        ["DELETE /api/v1/uploads/{id}"] = new("UNNNOO", c => NewUpload(c, Tus([]))),
+        ["PUT /api/v1/videos/{id}/source"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/source", null, new ByteArrayContent([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70]))),
 
         ["GET /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),
         ["POST /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),

@@ -431,6 +431,43 @@ public abstract class UploadTests(UploadsApp app)
         Assert.Superset(new HashSet<string>(["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version", "Tus-Max-Size"], StringComparer.OrdinalIgnoreCase), exposed);
     }
 
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "StreamVerse.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("StreamVerse.sln not found");
+    }
+
+    [Fact]
+    public async Task Tus_js_client_is_interrupted_mid_upload_and_resumes_from_the_servers_offset()
+    {
+        var browser = Path.Combine(RepoRoot(), "tests", "browser");
+        Assert.True(Directory.Exists(Path.Combine(browser, "node_modules", "tus-js-client")), "run ./setup.sh deps (npm ci in tests/browser)");
+        var (owner, videoId) = await OwnerWithVideoAsync();
+        var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 12345);
+        var file = Path.Combine(app.DataDir, "tus-source-" + Guid.NewGuid().ToString("N") + ".bin");
+        await File.WriteAllBytesAsync(file, data);
+
+        var run = await Task.Run(() => StreamVerse.Tests.Shared.TestProcesses.Run(TimeSpan.FromMinutes(2), "node",
+            Path.Combine(browser, "tus-upload.mjs"), app.BaseUrl + "/api/v1/uploads", owner.AccessToken, file, videoId, "--interrupt-after", "700000"));
+        Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
+        var result = JsonDocument.Parse(run.StdOut).RootElement;
+        var resumedFrom = result.GetProperty("resumedFrom").GetInt64();
+        Assert.InRange(resumedFrom, 1, data.Length - 1);
+        Assert.Equal(0, resumedFrom % (256 * 1024));
+        Assert.Equal(data.Length, result.GetProperty("bytes").GetInt64());
+        var uploadUrl = result.GetProperty("uploadUrl").GetString()!;
+        Assert.StartsWith(app.BaseUrl + "/api/v1/uploads/", uploadUrl, StringComparison.Ordinal);
+
+        var job = Assert.Single(app.Jobs.Of(videoId));
+        Assert.Equal(Sha1Hex(data), job.Sha1);
+        Assert.Equal(data.Length, await OffsetAsync(uploadUrl[(app.BaseUrl.Length + 1)..], owner));
+    }
+
     [Fact]
     public async Task Plain_put_stores_the_source_and_answers_202_with_the_job()
     {
