@@ -395,10 +395,11 @@ public abstract class UploadTests(UploadsApp app)
             Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
         }
 
-        // A crash in the middle of a write: bytes on disk past the committed offset.
+        // A crash in the middle of a write: bytes on disk past the committed offset, more of them than the rest of
+        // the file, so an append that merely overwrote them would leave a tail behind.
         await using (var part = new FileStream(PartFile(upload), FileMode.Append))
         {
-            await part.WriteAsync(RandomNumberGenerator.GetBytes(5000));
+            await part.WriteAsync(RandomNumberGenerator.GetBytes(100_000));
         }
 
         await app.RestartAsync();
