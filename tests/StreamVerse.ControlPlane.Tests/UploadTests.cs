@@ -143,6 +143,20 @@ public abstract class UploadTests(UploadsApp app)
     }
 
     [Fact]
+    public async Task One_patch_larger_than_kestrels_default_body_limit_is_accepted()
+    {
+        var (owner, videoId) = await OwnerWithVideoAsync();
+        var data = RandomNumberGenerator.GetBytes(40 * 1024 * 1024);
+        var upload = await CreateAsync(app, owner, videoId, data.Length);
+        using (var r = await Send(HttpMethod.Patch, upload, owner, Chunk(data), Tus, ("Upload-Offset", "0"), ("Upload-Checksum", "sha256 " + Convert.ToBase64String(SHA256.HashData(data)))))
+        {
+            Assert.True(r.StatusCode == HttpStatusCode.NoContent, await r.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(Sha1Hex(data), Assert.Single(app.Jobs.Of(videoId)).Sha1);
+    }
+
+    [Fact]
     public async Task Requests_without_the_supported_Tus_Resumable_get_412_with_Tus_Version()
     {
         var (owner, videoId) = await OwnerWithVideoAsync();
@@ -556,6 +570,29 @@ public abstract class UploadExpiryTests(ExpiringUploadsApp app)
         }
 
         Assert.Empty(app.Jobs.Of(videoId));
+    }
+
+    [Fact]
+    public async Task Part_files_left_by_a_deleted_video_are_removed_by_the_cleaner()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var videoId = (await app.NewVideoAsync(owner, await app.NewChannelAsync(owner))).GetProperty("id").GetString()!;
+        var upload = await UploadTests.CreateAsync(app, owner, videoId, 100);
+        using (var r = await UploadTests.SendTusAsync(app, HttpMethod.Patch, upload, owner, UploadTests.Chunk(new byte[10]), "1.0.0", ("Upload-Offset", "0")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        }
+
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{videoId}", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        var part = Path.Combine(app.UploadsDir, upload[(upload.LastIndexOf('/') + 1)..] + ".part");
+        Assert.True(File.Exists(part), "the rows cascade, the file does not");
+        for (var i = 0; i < 100 && File.Exists(part); i++)
+        {
+            await Task.Delay(100);
+            await app.Get<UploadStore>().SweepAsync(CancellationToken.None);
+        }
+
+        Assert.False(File.Exists(part));
     }
 }
 

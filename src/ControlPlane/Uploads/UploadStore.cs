@@ -159,6 +159,38 @@ internal sealed partial class UploadStore(
             }
         }
 
+        return removed + await RemoveOrphansAsync(now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Part files whose row is gone without them (the video or the account was deleted: the rows cascade, files do
+    /// not) and that nobody wrote to for an expiry period.
+    /// </summary>
+    private async Task<int> RemoveOrphansAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(_directory))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var path in Directory.EnumerateFiles(_directory, "*.part"))
+        {
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (new DateTimeOffset(File.GetLastWriteTimeUtc(path)) + options.Value.Expiry > now)
+            {
+                continue;
+            }
+
+            using var held = await Locks.AcquireAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            if (held is not null && await FindAsync(id, cancellationToken).ConfigureAwait(false) is null)
+            {
+                File.Delete(path);
+                Log.Orphan(logger, id);
+                removed++;
+            }
+        }
+
         return removed;
     }
 
@@ -172,6 +204,9 @@ internal sealed partial class UploadStore(
 
         [LoggerMessage(EventId = 4302, Level = LogLevel.Information, Message = "Upload {UploadId} expired at {Offset} of {Length} bytes and was removed")]
         public static partial void Expired(ILogger logger, string uploadId, long offset, long length);
+
+        [LoggerMessage(EventId = 4304, Level = LogLevel.Information, Message = "Upload {UploadId}: part file without a row (its video or account was deleted) removed")]
+        public static partial void Orphan(ILogger logger, string uploadId);
 
         [LoggerMessage(EventId = 4303, Level = LogLevel.Error, Message = "Upload {UploadId} is complete but no IVideoJobQueue is registered; it will be handed over when one is")]
         public static partial void NoJobQueue(ILogger logger, string uploadId);

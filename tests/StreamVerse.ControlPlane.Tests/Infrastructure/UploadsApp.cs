@@ -5,12 +5,12 @@ using StreamVerse.ControlPlane.Jobs;
 namespace StreamVerse.ControlPlane.Tests.Infrastructure;
 
 /// <summary>
-/// The daemon with small upload limits (tus max 8 MiB, single PUT 1 MiB) and the recording job queue in place of
+/// The daemon with small upload limits (tus max 64 MiB: above Kestrel's 30 MB default body limit; single PUT 1 MiB) and the recording job queue in place of
 /// any real one, so a test sees exactly what an upload handed over.
 /// </summary>
 public abstract class UploadsApp : ControlPlaneApp
 {
-    public const long MaxSize = 8 * 1024 * 1024;
+    public const long MaxSize = 64 * 1024 * 1024;
     public const long MaxSinglePut = 1024 * 1024;
 
     protected override IEnumerable<string> ExtraArgs =>
