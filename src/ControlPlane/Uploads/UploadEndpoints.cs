@@ -189,7 +189,8 @@ internal static class UploadEndpoints
     private static async Task<IResult> PatchAsync(string id, HttpContext context, UploadStore store, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = context.Request;
-        if (!string.Equals(request.ContentType, TusProtocol.OffsetOctetStream, StringComparison.OrdinalIgnoreCase))
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+            || !type.MediaType.Equals(TusProtocol.OffsetOctetStream, StringComparison.OrdinalIgnoreCase))
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"A PATCH body must be {TusProtocol.OffsetOctetStream}.");
         }
