@@ -360,26 +360,29 @@ public abstract class UploadTests(UploadsApp app)
         }
     }
 
+    /// <summary>A raw HTTP/1.1 PATCH announcing <paramref name="announced"/> bytes of which only <paramref name="sent"/> go out before the connection drops.</summary>
+    private async Task SendCutOffPatchAsync(string upload, Persona owner, byte[] data, int sent, string? checksum)
+    {
+        using var socket = new TcpClient();
+        await socket.ConnectAsync("127.0.0.1", app.HttpPort);
+        var stream = socket.GetStream();
+        var head = $"PATCH /{upload} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {owner.AccessToken}\r\nTus-Resumable: 1.0.0\r\n" +
+            (checksum is null ? "" : $"Upload-Checksum: {checksum}\r\n") +
+            $"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {data.Length}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(data.AsMemory(0, sent));
+        await stream.FlushAsync();
+        await Task.Delay(300);
+        socket.Client.LingerState = new LingerOption(true, 0);
+    }
+
     [Fact]
     public async Task A_body_cut_off_without_a_checksum_keeps_what_arrived_and_the_client_resumes_from_HEAD()
     {
         var (owner, videoId) = await OwnerWithVideoAsync();
         var data = RandomNumberGenerator.GetBytes(100_000);
         var upload = await CreateAsync(app, owner, videoId, data.Length);
-
-        // A raw HTTP/1.1 PATCH announcing the whole file, of which 40000 bytes are sent before the connection drops.
-        using (var socket = new TcpClient())
-        {
-            await socket.ConnectAsync("127.0.0.1", app.HttpPort);
-            var stream = socket.GetStream();
-            var head = $"PATCH /{upload} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {owner.AccessToken}\r\nTus-Resumable: 1.0.0\r\n" +
-                $"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: {data.Length}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-            await stream.WriteAsync(data.AsMemory(0, 40_000));
-            await stream.FlushAsync();
-            await Task.Delay(300);
-            socket.Client.LingerState = new LingerOption(true, 0);
-        }
+        await SendCutOffPatchAsync(upload, owner, data, 40_000, checksum: null);
 
         // The server notices the reset on its own schedule: wait (bounded) for the offset to settle.
         var offset = 0L;
@@ -393,6 +396,24 @@ public abstract class UploadTests(UploadsApp app)
         using (var r = await Send(HttpMethod.Patch, upload, owner, Chunk(data.AsSpan(40_000)), Tus, ("Upload-Offset", "40000"), ("Upload-Checksum", Sha1Header(data.AsSpan(40_000)))))
         {
             Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        }
+
+        Assert.Equal(Sha1Hex(data), Assert.Single(app.Jobs.Of(videoId)).Sha1);
+    }
+
+    [Fact]
+    public async Task A_body_cut_off_with_a_checksum_is_not_kept()
+    {
+        var (owner, videoId) = await OwnerWithVideoAsync();
+        var data = RandomNumberGenerator.GetBytes(100_000);
+        var upload = await CreateAsync(app, owner, videoId, data.Length);
+        await SendCutOffPatchAsync(upload, owner, data, 40_000, Sha1Header(data));
+
+        // The cut-off request holds the upload until the server has seen the reset; a PATCH from offset 0 then
+        // succeeds only if the partial chunk was discarded (otherwise the offset would be 40000: 409).
+        using (var r = await Send(HttpMethod.Patch, upload, owner, Chunk(data), Tus, ("Upload-Offset", "0"), ("Upload-Checksum", Sha1Header(data))))
+        {
+            Assert.True(r.StatusCode == HttpStatusCode.NoContent, await r.Content.ReadAsStringAsync());
         }
 
         Assert.Equal(Sha1Hex(data), Assert.Single(app.Jobs.Of(videoId)).Sha1);
