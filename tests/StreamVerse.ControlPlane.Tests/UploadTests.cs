@@ -143,6 +143,26 @@ public abstract class UploadTests(UploadsApp app)
     }
 
     [Fact]
+    public async Task A_hand_over_the_queue_refused_is_retried_by_the_cleaner()
+    {
+        var (owner, videoId) = await OwnerWithVideoAsync();
+        var data = RandomNumberGenerator.GetBytes(1000);
+        var upload = await CreateAsync(app, owner, videoId, data.Length);
+        app.Jobs.RefuseNextOf = videoId;
+        using (var r = await Send(HttpMethod.Patch, upload, owner, Chunk(data), Tus, ("Upload-Offset", "0")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        }
+
+        Assert.Empty(app.Jobs.Of(videoId));
+        Assert.True(File.Exists(SourceFile(upload)));
+        await app.Get<UploadStore>().SweepAsync(CancellationToken.None);
+        Assert.Equal(Sha1Hex(data), Assert.Single(app.Jobs.Of(videoId)).Sha1);
+        await app.Get<UploadStore>().SweepAsync(CancellationToken.None);
+        Assert.Single(app.Jobs.Of(videoId));
+    }
+
+    [Fact]
     public async Task One_patch_larger_than_kestrels_default_body_limit_is_accepted()
     {
         var (owner, videoId) = await OwnerWithVideoAsync();

@@ -403,7 +403,7 @@ internal static class UploadEndpoints
         await store.AdvanceAsync(row.Id, 0, length.Value, CancellationToken.None).ConfigureAwait(false);
         var job = await store.CompleteAsync(row with { Offset = length.Value }, CancellationToken.None).ConfigureAwait(false);
         return job is null
-            ? Problem(StatusCodes.Status503ServiceUnavailable, "No transcoding queue", "The file is stored and will be queued for transcoding when the queue is available.")
+            ? Problem(StatusCodes.Status503ServiceUnavailable, "Transcoding queue unavailable", "The file is stored and will be queued for transcoding when the queue takes it.")
             : TypedResults.Accepted($"{ControlPlaneExtensions.ApiPrefix}/videos/{id}", new SourceAccepted(job, row.Id));
     }
 

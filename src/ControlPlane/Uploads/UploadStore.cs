@@ -86,8 +86,8 @@ internal sealed partial class UploadStore(
     /// A finished upload (offset == length): rename the part to the source, hand it to the job queue, then mark the
     /// row completed. Enqueue before the mark: a crash in between re-runs this on the next sweep, and the queue
     /// replaces an unfinished job of the same video, so the worst case is one repeated enqueue, never a lost one.
-    /// Call with the upload's lock held. Returns the job id, or null when no job queue is registered (the upload
-    /// stays "finished, not handed over" and the cleaner retries).
+    /// Call with the upload's lock held. Returns the job id, or null when no job queue is registered or it refused
+    /// (the upload stays "finished, not handed over" and the cleaner retries).
     /// </summary>
     public async Task<string?> CompleteAsync(UploadRow row, CancellationToken cancellationToken)
     {
@@ -105,7 +105,18 @@ internal sealed partial class UploadStore(
             return null;
         }
 
-        var job = await queue.EnqueueTranscodeAsync(row.VideoId, source, cancellationToken).ConfigureAwait(false);
+        string job;
+        try
+        {
+            job = await queue.EnqueueTranscodeAsync(row.VideoId, source, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The bytes are safe and the row says "finished, not handed over": the cleaner retries every pass.
+            Log.HandOverFailed(logger, e, row.Id, row.VideoId);
+            return null;
+        }
+
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("UPDATE uploads SET completed_at = @now WHERE id = @id AND completed_at IS NULL",
             [("now", time.GetUtcNow()), ("id", row.Id)], cancellationToken).ConfigureAwait(false);
@@ -207,6 +218,9 @@ internal sealed partial class UploadStore(
 
         [LoggerMessage(EventId = 4304, Level = LogLevel.Information, Message = "Upload {UploadId}: part file without a row (its video or account was deleted) removed")]
         public static partial void Orphan(ILogger logger, string uploadId);
+
+        [LoggerMessage(EventId = 4305, Level = LogLevel.Error, Message = "Upload {UploadId} of video {VideoId} is complete but the job queue refused it; retried at the next cleanup")]
+        public static partial void HandOverFailed(ILogger logger, Exception exception, string uploadId, string videoId);
 
         [LoggerMessage(EventId = 4303, Level = LogLevel.Error, Message = "Upload {UploadId} is complete but no IVideoJobQueue is registered; it will be handed over when one is")]
         public static partial void NoJobQueue(ILogger logger, string uploadId);

@@ -15,10 +15,19 @@ public sealed class RecordingJobQueue : IVideoJobQueue
 
     public IReadOnlyList<RecordedJob> All => [.. _jobs];
 
+    /// <summary>The next hand-over of this video throws (a queue that is down), once.</summary>
+    public string? RefuseNextOf { get; set; }
+
     public IReadOnlyList<RecordedJob> Of(string videoId) => [.. _jobs.Where(j => j.VideoId == videoId)];
 
     Task<string> IVideoJobQueue.EnqueueTranscodeAsync(string videoId, string sourcePath, CancellationToken cancellationToken)
     {
+        if (RefuseNextOf == videoId)
+        {
+            RefuseNextOf = null;
+            throw new InvalidOperationException("queue unavailable (test)");
+        }
+
         using var file = File.OpenRead(sourcePath);
         var id = "job-" + Interlocked.Increment(ref _next);
         _jobs.Enqueue(new RecordedJob(id, videoId, sourcePath, Convert.ToHexStringLower(SHA1.HashData(file))));
