@@ -105,14 +105,16 @@ start_s3rver() {
   # A stale s3rver of ours (alive, not answering): stop it. The pid is only trusted if it still runs s3rver.
   local pid
   pid=$(cat "$S3RVER_PID" 2>/dev/null || true)
-  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q s3rver; then
+  if [ -n "$pid" ] && grep -qa s3rver "/proc/$pid/cmdline" 2>/dev/null; then
     echo "setup: restarting s3rver (pid $pid does not answer)"
     kill "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   install -d -m 0700 "$S3RVER_DIR"
-  setsid nohup node "$bin" --directory "$S3RVER_DIR" --address 127.0.0.1 --port "$S3RVER_PORT" --silent \
+  # --openssl-legacy-provider: s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only
+  # offers through its legacy provider (without it, any listing longer than one page fails with a 500).
+  setsid nohup node --openssl-legacy-provider "$bin" --directory "$S3RVER_DIR" --address 127.0.0.1 --port "$S3RVER_PORT" --silent \
     >>"$S3RVER_LOG" 2>&1 </dev/null &
   echo $! >"$S3RVER_PID"
   for _ in $(seq 100); do

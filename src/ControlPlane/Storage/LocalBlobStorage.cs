@@ -102,8 +102,16 @@ internal sealed class LocalBlobStorage(IOptions<ControlPlaneOptions> options) : 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        File.Delete(path);
-        File.Delete(path + TypeSuffix);
+        try
+        {
+            File.Delete(path);
+            File.Delete(path + TypeSuffix);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Deleting what is not there succeeds, as on S3; File.Delete only tolerates a missing file, not a missing folder.
+        }
+
         return Task.CompletedTask;
     }
 
