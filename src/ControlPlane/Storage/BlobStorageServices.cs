@@ -23,7 +23,8 @@ internal static partial class BlobStorageServices
     }
 
     /// <summary>Says at start which backend serves blobs (never a credential), and creates the bucket if asked to.</summary>
-    private sealed partial class BlobStorageStartup(IBlobStorage storage, IOptions<StorageOptions> options, ILogger<BlobStorageStartup> logger) : IHostedService
+    private sealed partial class BlobStorageStartup(IBlobStorage storage, IOptions<StorageOptions> options, IOptions<ControlPlaneOptions> controlPlane,
+        ILogger<BlobStorageStartup> logger) : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -37,7 +38,7 @@ internal static partial class BlobStorageServices
             }
             else
             {
-                Log.Backend(logger, "local " + storage.LocalPathOf("x")![..^2]);
+                Log.Backend(logger, "local " + Path.Combine(Path.GetFullPath(controlPlane.Value.DataPath), "blobs"));
             }
         }
 

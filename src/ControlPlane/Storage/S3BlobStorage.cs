@@ -45,10 +45,11 @@ internal sealed partial class S3BlobStorage : IBlobStorage, IDisposable
         {
             ForcePathStyle = options.ForcePathStyle,
 
-            // AWSSDK 4 computes CRC32 checksums for every upload by default and sends them as an aws-chunked
-            // trailer. S3-compatible servers that predate flexible checksums (s3rver among them) do not decode
-            // aws-chunked bodies and would store the framing as content; send checksums only where an operation
-            // requires one, and leave response validation to the same rule.
+            // AWSSDK 4 adds a CRC32 (x-amz-sdk-checksum-algorithm, x-amz-checksum-crc32 or an aws-chunked trailer)
+            // to every upload by default, which several S3-compatible services refuse (Backblaze B2, Dell ECS, older
+            // MinIO and R2 among those reported). Checksums only where an operation requires one (DeleteObjects);
+            // integrity of uploads comes from the SigV4 payload hash instead (UseChunkEncoding = false below: the
+            // body's SHA-256 is signed in x-amz-content-sha256 and the server checks it).
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         };
@@ -84,6 +85,10 @@ internal sealed partial class S3BlobStorage : IBlobStorage, IDisposable
         }
     }
 
+    // Every upload sets UseChunkEncoding = false: the SDK's default streams the body as aws-chunked (STREAMING-AWS4-
+    // HMAC-SHA256-PAYLOAD), which s3rver and some other S3-compatible servers accept without decoding, storing the
+    // chunk framing as content (the contract tests catch exactly that). Unchunked, the SDK hashes the body first
+    // (a second read of the file or buffer, never a copy in memory) and signs the hash.
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
     {
         var name = ObjectKey(key);
