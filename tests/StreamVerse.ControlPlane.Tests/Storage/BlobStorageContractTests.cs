@@ -332,8 +332,12 @@ public sealed class S3StorageFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
-        await TestS3.DeleteBucketAsync(Bucket);
+        // Nothing to clean up when the server was not there (InitializeAsync already failed with why).
+        if (Storage is not null)
+        {
+            Client.Dispose();
+            await TestS3.DeleteBucketAsync(Bucket);
+        }
     }
 }
 

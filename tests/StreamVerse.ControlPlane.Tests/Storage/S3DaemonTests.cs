@@ -30,6 +30,8 @@ public sealed class S3StorageApp : ControlPlaneApp
 /// <summary>Owns the daemon and removes its bucket afterwards.</summary>
 public sealed class S3DaemonFixture : IAsyncLifetime
 {
+    private bool _started;
+
     public S3StorageApp App { get; } = new();
 
     public async Task InitializeAsync()
@@ -37,6 +39,7 @@ public sealed class S3DaemonFixture : IAsyncLifetime
         try
         {
             await App.InitializeAsync();
+            _started = true;
         }
         catch (Exception e) when (e is not InvalidOperationException)
         {
@@ -46,8 +49,12 @@ public sealed class S3DaemonFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await App.DisposeAsync();
-        await TestS3.DeleteBucketAsync(App.Bucket);
+        // When the start failed (no s3rver) there is no client or bucket to clean up, and the failure says why.
+        if (_started)
+        {
+            await App.DisposeAsync();
+            await TestS3.DeleteBucketAsync(App.Bucket);
+        }
     }
 }
 
