@@ -40,6 +40,13 @@ public abstract class ControlPlaneApp : IAsyncLifetime
     /// <summary>Extra configuration for a subclass (e.g. a tight rate limit).</summary>
     protected virtual IEnumerable<string> ExtraArgs => [];
 
+    /// <summary>A subclass's service replacements (e.g. a fault-injecting blob storage), applied after the daemon's own.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
+    private string[] _args = [];
+
     public async Task InitializeAsync()
     {
         var args = new List<string>
@@ -66,7 +73,27 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         }
 
         args.AddRange(ExtraArgs);
-        _app = OriginHost.Build([.. args]);
+        _args = [.. args];
+        _app = OriginHost.Build(_args, ConfigureServices);
+        await _app.StartAsync();
+        Http = new HttpClient { BaseAddress = new Uri(BaseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>
+    /// Stops the daemon (gracefully), runs <paramref name="whileStopped"/> (e.g. to make the database look like
+    /// the process had crashed), and starts a new daemon on the same data directory, database and ports.
+    /// </summary>
+    public async Task RestartAsync(Func<Task>? whileStopped = null)
+    {
+        Http.Dispose();
+        await _app!.StopAsync();
+        await _app.DisposeAsync();
+        if (whileStopped is not null)
+        {
+            await whileStopped();
+        }
+
+        _app = OriginHost.Build(_args, ConfigureServices);
         await _app.StartAsync();
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
     }
