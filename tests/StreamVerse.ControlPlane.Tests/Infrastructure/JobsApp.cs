@@ -185,11 +185,17 @@ internal static class Clips
         "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
         "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest");
 
-    /// <summary>B-frames, an odd size (321x241), a 90° rotation tag and 5.1 audio.</summary>
-    public static string Awkward() => Make("awkward.mp4",
-        "-f", "lavfi", "-i", "testsrc2=size=321x241:rate=25", "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
-        "-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-pix_fmt", "yuv420p",
-        "-metadata:s:v", "rotate=90", "-c:a", "aac", "-ac", "6", "-channel_layout", "5.1", "-shortest");
+    /// <summary>B-frames, an odd size (321x241, so 4:4:4: x264 refuses odd 4:2:0), a 90° rotation tag and 5.1 audio.</summary>
+    public static string Awkward()
+    {
+        var plain = Make("awkward-plain.mp4",
+            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25,scale=321:241", "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
+            "-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-pix_fmt", "yuv444p",
+            "-c:a", "aac", "-ac", "6", "-channel_layout", "5.1", "-shortest");
+
+        // FFmpeg 5.1 writes the rotate tag as a display matrix only when stream-copying.
+        return Make("awkward.mp4", "-i", plain, "-c", "copy", "-metadata:s:v", "rotate=90");
+    }
 
     public static string AudioOnly() => Make("audio-only.m4a", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "3", "-c:a", "aac");
 
