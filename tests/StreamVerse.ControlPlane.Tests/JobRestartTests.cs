@@ -5,6 +5,7 @@ using StreamVerse.Tests.Shared;
 namespace StreamVerse.ControlPlane.Tests;
 
 /// <summary>A daemon of its own (it is restarted), SQLite.</summary>
+[Collection("jobs-restart")]
 public sealed class JobRestartTests(JobsSqliteApp app) : IClassFixture<JobsSqliteApp>
 {
     [Fact]

@@ -290,9 +290,14 @@ internal sealed class JobStore(Database database, TimeProvider time)
 
         var replaced = await db.ScalarAsync<string>("SELECT replaced_prefix FROM jobs WHERE id = @id", [("id", job.Id)], cancellationToken).ConfigureAwait(false);
         await RestoreIfPreviewAsync(db, job with { ReplacedPrefix = replaced }, now, cancellationToken).ConfigureAwait(false);
+        // A job that failed only in its clean-up has published its ladder: the video stays ready.
         await db.ExecAsync(
-            "UPDATE videos SET status = @s, failure_reason = @r, processing_progress = NULL, updated_at = @now WHERE id = @v",
-            [("s", VideoStatus.Failed), ("r", reason), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
+            """
+            UPDATE videos SET status = @s, failure_reason = @r, processing_progress = NULL, updated_at = @now
+            WHERE id = @v AND (vod_prefix IS NULL OR vod_prefix <> @full)
+            """,
+            [("s", VideoStatus.Failed), ("r", reason), ("now", now), ("v", job.VideoId), ("full", VodPrefixes.Full(job.VideoId, job.Id))],
+            cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         return true;
     }

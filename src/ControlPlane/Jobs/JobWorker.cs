@@ -85,17 +85,19 @@ internal sealed partial class JobWorker : BackgroundService
                     foreach (var job in await _store.ClaimAsync(Owner, free, _options.LeaseDuration, stoppingToken).ConfigureAwait(false))
                     {
                         Log.Claimed(_logger, job.Id, job.VideoId, job.Attempts, job.MaxAttempts);
-                        running.Add(RunAsync(job, stoppingToken));
+                        running.Add(RunGuardedAsync(job, stoppingToken));
                     }
                 }
-            }
-            catch (Exception e) when (e is DbException or InvalidOperationException or TimeoutException or IOException)
-            {
-                Log.QueueError(_logger, e.Message);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 break;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The loop outlives any one failure (database away, disk full): an exception escaping a
+                // BackgroundService stops the whole daemon, live streams included.
+                Log.QueueError(_logger, e.Message);
             }
 
             try
@@ -146,6 +148,19 @@ internal sealed partial class JobWorker : BackgroundService
             {
                 DeleteDirectory(dir);
             }
+        }
+    }
+
+    private async Task RunGuardedAsync(JobRow job, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(job, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Only the bookkeeping after a run can get here (database away); the lease runs out and recovery retries.
+            Log.QueueError(_logger, e.Message);
         }
     }
 

@@ -421,7 +421,15 @@ internal static class VideoEndpoints
         await jobs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         protectedVideos.Remove(id);
-        await blobs.DeletePrefixAsync(VodPrefixes.OfVideo(id), CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            await blobs.DeletePrefixAsync(VodPrefixes.OfVideo(id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // A cancelled job still finishing a file write; it deletes its own prefixes when it stops.
+        }
+
         return TypedResults.NoContent();
     }
 }

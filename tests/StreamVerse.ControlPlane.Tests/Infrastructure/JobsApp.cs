@@ -118,11 +118,16 @@ public sealed class JobsPostgresApp : JobsApp
     public override string Provider => "postgres";
 }
 
-[CollectionDefinition("jobs-sqlite")]
+// Transcodes load the CPU: these collections run on their own, after the parallel ones, so that they do not
+// disturb the suite's timing-sensitive tests (e.g. the login-time comparison).
+[CollectionDefinition("jobs-sqlite", DisableParallelization = true)]
 public sealed class JobsSqliteCollection : ICollectionFixture<JobsSqliteApp>;
 
-[CollectionDefinition("jobs-postgres")]
+[CollectionDefinition("jobs-postgres", DisableParallelization = true)]
 public sealed class JobsPostgresCollection : ICollectionFixture<JobsPostgresApp>;
+
+[CollectionDefinition("jobs-restart", DisableParallelization = true)]
+public sealed class JobsRestartCollection;
 
 /// <summary>The real local storage, with injectable failures of <see cref="PutFileAsync"/> per video (transient I/O errors).</summary>
 internal sealed class FaultyBlobStorage(IBlobStorage inner) : IBlobStorage
