@@ -153,6 +153,28 @@ public sealed class JobTranscodeTests(JobsSqliteApp app)
     }
 
     [Fact]
+    public async Task A_source_with_one_rung_skips_the_fast_start()
+    {
+        var clip = Clips.Make("small-160.mp4", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast");
+        var (video, job, source, owner) = await app.EnqueueAsync(clip);
+        var prefixes = new List<string?>();
+        await app.WaitForAsync(video, owner, ["ready"], async _ =>
+        {
+            var prefix = await app.VodPrefixAsync(video);
+            if (prefixes.Count == 0 || prefixes[^1] != prefix)
+            {
+                prefixes.Add(prefix);
+            }
+        });
+
+        Assert.Equal([null, VodPrefixes.Full(video, job)], prefixes);
+        Assert.False(Directory.Exists(app.LocalBlob(VodPrefixes.Preview(video, job))));
+        var master = File.ReadAllText(app.LocalBlob(VodPrefixes.Full(video, job) + "/master.m3u8"));
+        Assert.Single(master.Split('\n'), l => l.StartsWith("#EXT-X-STREAM-INF", StringComparison.Ordinal));
+        await NothingLeftBehind(job, source);
+    }
+
+    [Fact]
     public async Task A_failing_job_does_not_stop_a_good_one_queued_with_it()
     {
         var owner = await app.NewUserAsync("creator");
