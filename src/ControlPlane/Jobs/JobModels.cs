@@ -63,10 +63,6 @@ internal sealed class LocalJobs
 
     public void Unregister(string jobId) => _running.TryRemove(jobId, out _);
 
-    public int RunningCount => _running.Count;
-
-    public bool IsRunning(string jobId) => _running.ContainsKey(jobId);
-
     public void Cancel(string jobId)
     {
         if (_running.TryGetValue(jobId, out var cts))
