@@ -9,6 +9,7 @@ using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
@@ -81,6 +82,16 @@ internal static class ControlPlaneExtensions
         // After the refresher: it applies the migrations in its StartAsync, and hosted services start in order.
         services.AddSingleton<UploadStore>();
         services.AddHostedService<UploadCleaner>();
+
+        // The transcode queue; the host provides IVideoTranscoder (the Origin: over MediaCore). Registered after
+        // the refresher, whose start applies the migrations the worker needs.
+        services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JobOptions>, JobOptionsValidator>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<LocalJobs>();
+        services.AddSingleton<VideoJobQueue>();
+        services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
+        services.AddHostedService<JobWorker>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlPlaneJsonContext.Default));
         services.AddProblemDetails();
@@ -185,6 +196,7 @@ internal static class ControlPlaneExtensions
         api.MapStreamKeys();
         api.MapPlayback();
         api.MapUploads();
+        api.MapJobs();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));

@@ -30,6 +30,14 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
     private static async Task<string> Video(Cell c, string visibility) =>
         (await c.App.NewVideoAsync(c.Owner, await Channel(c), visibility)).GetProperty("id").GetString()!;
 
+    /// <summary>A public video with a job (its source does not exist, so the job soon fails; either way it has one).</summary>
+    private static async Task<string> VideoWithJob(Cell c)
+    {
+        var video = await Video(c, "public");
+        await c.App.Get<StreamVerse.ControlPlane.Jobs.IVideoJobQueue>().EnqueueTranscodeAsync(video, Path.Combine(c.App.DataDir, "no-such-upload.mp4"), default);
+        return video;
+    }
+
     private static async Task<(string Channel, string Key)> Key(Cell c)
     {
         var ch = await Channel(c);
@@ -111,6 +119,9 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["PATCH /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", new { title = "renamed" }, null)),
         ["DELETE /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", null, null)),
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
+
+        ["GET /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
+        ["DELETE /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
 
         ["GET /api/v1/tags"] = new("OOOOOO", _ => P("api/v1/tags")),
 

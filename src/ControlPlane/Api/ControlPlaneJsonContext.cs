@@ -3,6 +3,7 @@ using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Tags;
@@ -41,4 +42,5 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(PlaybackTokenRequest))]
 [JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]
+[JsonSerializable(typeof(JobInfo))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

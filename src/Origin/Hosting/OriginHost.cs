@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using StreamVerse.ControlPlane;
+using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.MediaCore;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
@@ -102,7 +104,13 @@ internal static partial class OriginHost
             builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
             builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
             builder.Services.AddRtmp(builder.Configuration);
+
+            // Uploaded videos: the control plane's job queue transcodes through MediaCore.
+            builder.Services.AddMediaCore();
+            builder.Services.AddSingleton<IVideoTranscoder, MediaCoreVideoTranscoder>();
         }
+
+        configureServices?.Invoke(builder.Services);
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish
         // ASP.NET's meters under names that do not follow Prometheus conventions.

@@ -89,13 +89,21 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
-    /// <summary>Stops the daemon and starts a new one on the same ports, data directory and database (a restart).</summary>
-    public async Task RestartAsync()
+    /// <summary>
+    /// Stops the daemon (gracefully), runs <paramref name="whileStopped"/> (e.g. to make the database look like
+    /// the process had crashed), and starts a new daemon on the same ports, data directory and database.
+    /// </summary>
+    public async Task RestartAsync(Func<Task>? whileStopped = null)
     {
         Http.Dispose();
         await _app!.StopAsync();
         await _app.DisposeAsync();
         _app = null;
+        if (whileStopped is not null)
+        {
+            await whileStopped();
+        }
+
         await StartAppAsync();
     }
 
