@@ -288,6 +288,11 @@ internal sealed class LiveLadder
             tracks.Add(video);
         }
 
+        if (!ended)
+        {
+            TrimToCommonEdge(tracks);
+        }
+
         if (audio is not null)
         {
             tracks.Add(audio);
@@ -300,6 +305,55 @@ internal sealed class LiveLadder
             new StoredObject(master, NextETag(), StoredObject.HlsPlaylist),
             new StoredObject(MpdWriter.Write(_sb, mpd, tracks), NextETag(), StoredObject.DashManifest),
             ended);
+    }
+
+    /// <summary>
+    /// A live MPD lists, for every video Representation, only the segments all of them have completed: rungs lag
+    /// the source by the transcoder's latency, and a timeline that runs ahead in one Representation only would
+    /// make a DASH client ask a lagging one for a segment it does not have yet (and it would defeat the shared
+    /// SegmentTemplate, which needs identical timelines).
+    /// </summary>
+    private static void TrimToCommonEdge(List<MpdTrack> videos)
+    {
+        if (videos.Count < 2)
+        {
+            return;
+        }
+
+        var edge = long.MaxValue;
+        foreach (var t in videos)
+        {
+            if (t.Segments.Count == 0)
+            {
+                return;
+            }
+
+            var last = t.Segments[^1];
+            edge = Math.Min(edge, last.StartTime + last.Ticks);
+        }
+
+        for (var i = 0; i < videos.Count; i++)
+        {
+            var t = videos[i];
+            var kept = t.Segments.Where(s => s.StartTime + s.Ticks <= edge).ToList();
+            if (kept.Count > 0 && kept.Count < t.Segments.Count)
+            {
+                videos[i] = new MpdTrack
+                {
+                    Prefix = t.Prefix,
+                    IsVideo = t.IsVideo,
+                    Timescale = t.Timescale,
+                    Codec = t.Codec,
+                    Bandwidth = t.Bandwidth,
+                    Width = t.Width,
+                    Height = t.Height,
+                    FrameRate = t.FrameRate,
+                    SampleRate = t.SampleRate,
+                    Channels = t.Channels,
+                    Segments = kept,
+                };
+            }
+        }
     }
 
     private string NextETag() => string.Create(CultureInfo.InvariantCulture, $"\"{_source!.SessionId}-l{++_renderVersion}\"");
