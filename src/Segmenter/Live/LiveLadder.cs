@@ -198,6 +198,11 @@ internal sealed class LiveLadder
             }
 
             var view = member.View;
+            if (member != _source && view.Ended && !self.View.Ended && !_source!.View.Ended)
+            {
+                continue; // a rung that failed early is not listed in the multivariant playlist either
+            }
+
             if (view.Video is { } video && (member != _source || AdvertisesSource))
             {
                 var (msn, part) = video.LastPart;
@@ -255,7 +260,8 @@ internal sealed class LiveLadder
         {
             if (_states.TryGetValue(member, out var state) && state.Video is not null)
             {
-                if (member != _source || AdvertisesSource)
+                // A rung that ended while the source goes on (its transcoder failed) is no longer offered.
+                if ((member != _source || AdvertisesSource) && (member == _source || !state.Ended || source.Ended))
                 {
                     renditions.Add((member, state));
                 }
