@@ -193,6 +193,30 @@ public sealed partial class LiveLadderTests
     }
 
     [Fact]
+    public async Task A_ladder_without_rungs_lists_its_source_even_when_told_not_to()
+    {
+        await using var registry = TestStreams.CreateRegistry(out var root);
+        try
+        {
+            // A source smaller than every configured rung: the transcoder adds none.
+            var ladder = registry.TryStartLadder("small", advertiseSource: false)!;
+            new SyntheticFeeder(ladder.Source).FeedUntil(4.5);
+            var master = TestStreams.Text(await ladder.Source.GetMasterPlaylistAsync(CancellationToken.None));
+            Assert.Equal("video.m3u8", Assert.Single(Variant().Matches(master)).Groups["uri"].Value);
+            var audio = TestStreams.Text((await ladder.Source.GetMediaPlaylistAsync("audio.m3u8", null, null, false, CancellationToken.None)).Body);
+            Assert.Contains("#EXT-X-RENDITION-REPORT:URI=\"video.m3u8\"", audio, StringComparison.Ordinal);
+            ladder.Source.OnEnd();
+            await TestStreams.WaitRemovedAsync(registry, "small");
+            Assert.Contains("video.m3u8", await File.ReadAllTextAsync(Path.Combine(root, "small", "index.m3u8")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await registry.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Rung_names_are_checked()
     {
         await using var registry = TestStreams.CreateRegistry(out var root);

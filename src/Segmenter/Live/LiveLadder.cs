@@ -70,6 +70,9 @@ internal sealed class LiveLadder
     /// <summary>The source is listed as a variant (the top one); false keeps it packaged (it is the timeline) but unlisted.</summary>
     public bool AdvertisesSource { get; }
 
+    /// <summary>The source is offered to players: when configured, and always when no rung exists (a source smaller than every rung).</summary>
+    internal bool ListsSource => AdvertisesSource || Volatile.Read(ref _members).Length == 1;
+
     public LiveStream Source => _source!;
 
     /// <summary>Completes when the source and every rung have ended.</summary>
@@ -203,7 +206,7 @@ internal sealed class LiveLadder
                 continue; // a rung that failed early is not listed in the multivariant playlist either
             }
 
-            if (view.Video is { } video && (member != _source || AdvertisesSource))
+            if (view.Video is { } video && (member != _source || ListsSource))
             {
                 var (msn, part) = video.LastPart;
                 reports.Add(new RenditionReport(member.VideoPrefix + ".m3u8", msn, part));
@@ -261,7 +264,7 @@ internal sealed class LiveLadder
             if (_states.TryGetValue(member, out var state) && state.Video is not null)
             {
                 // A rung that ended while the source goes on (its transcoder failed) is no longer offered.
-                if ((member != _source || AdvertisesSource) && (member == _source || !state.Ended || source.Ended))
+                if ((member != _source || ListsSource) && (member == _source || !state.Ended || source.Ended))
                 {
                     renditions.Add((member, state));
                 }

@@ -647,7 +647,7 @@ public sealed partial class LiveStream : IMediaSink
     private void RenderPlaylists(TrackView view, TrackView? other, string otherUri, int targetDuration, double partTarget)
     {
         List<RenditionReport> reports = [];
-        if (other is not null && (_ladder is null || other.Kind == TrackKind.Audio || _ladder.AdvertisesSource))
+        if (other is not null && (_ladder is null || other.Kind == TrackKind.Audio || _ladder.ListsSource))
         {
             var (reportMsn, reportPart) = other.LastPart;
             reports.Add(new RenditionReport(other.Kind == TrackKind.Video ? VideoPrefix + ".m3u8" : otherUri, reportMsn, reportPart));
