@@ -217,6 +217,31 @@ public sealed partial class LiveLadderTests
     }
 
     [Fact]
+    public async Task An_audio_only_publish_to_a_ladder_stream_is_one_audio_variant()
+    {
+        await using var registry = TestStreams.CreateRegistry(out var root);
+        try
+        {
+            var ladder = registry.TryStartLadder("radio", advertiseSource: true)!;
+            new SyntheticFeeder(ladder.Source, video: false).FeedUntil(4.5);
+            var master = TestStreams.Text(await ladder.Source.GetMasterPlaylistAsync(CancellationToken.None));
+            Assert.Contains("#EXT-X-STREAM-INF:BANDWIDTH=", master, StringComparison.Ordinal);
+            Assert.Contains("CODECS=\"mp4a.40.2\"\naudio.m3u8\n", master, StringComparison.Ordinal);
+            Assert.DoesNotContain("RESOLUTION", master, StringComparison.Ordinal);
+            var mpd = TestStreams.Text(await ladder.Source.GetMpdAsync(CancellationToken.None));
+            Assert.Single(Regex.Matches(mpd, "<AdaptationSet "));
+            Assert.Contains("contentType=\"audio\"", mpd, StringComparison.Ordinal);
+            ladder.Source.OnEnd();
+            await TestStreams.WaitRemovedAsync(registry, "radio");
+        }
+        finally
+        {
+            await registry.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Rung_names_are_checked()
     {
         await using var registry = TestStreams.CreateRegistry(out var root);

@@ -253,9 +253,25 @@ internal sealed class LiveLadder
     /// <summary>Null while the source, or a rung, has no segment yet (a rung gets up to 3 source segments to catch up, then is left out).</summary>
     private Documents? Render(LiveStream[] members, bool ended)
     {
-        if (!_states.TryGetValue(_source!, out var source) || source.Video is null)
+        if (!_states.TryGetValue(_source!, out var source))
         {
             return null;
+        }
+
+        if (source.Video is null)
+        {
+            // An audio-only publish to a ladder stream: nothing to transcode, one audio variant as without a ladder.
+            if (source.Audio is not { } only || members.Length > 1)
+            {
+                return null;
+            }
+
+            var variant = new VariantParams("audio.m3u8", (long)Math.Ceiling(Math.Max(source.AudioPeak, source.AudioAverage)), (long)Math.Ceiling(source.AudioAverage), only.Codec, 0, 0, 0);
+            var audioMpd = new MpdParams(_source!.SessionId, Dynamic: !ended, _startWallClock, _time.GetUtcNow(), _options.TargetDuration, _options.TargetDuration * _options.WindowSegments, source.Duration);
+            return new Documents(
+                new StoredObject(HlsPlaylistWriter.WriteVodMaster(_sb, [variant], null, 0, version: 9), NextETag(), StoredObject.HlsPlaylist),
+                new StoredObject(MpdWriter.Write(_sb, audioMpd, [only]), NextETag(), StoredObject.DashManifest),
+                ended);
         }
 
         var renditions = new List<(LiveStream Member, LadderMemberState State)>();
