@@ -10,6 +10,7 @@ using StreamVerse.MediaCore;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
+using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Segmenter.Live;
 
@@ -98,6 +99,7 @@ internal static partial class OriginHost
 
             // The media path meets the control plane through three narrow interfaces: publish keys, the end of a
             // publish, and the playback check.
+            builder.Services.AddLiveTranscode(builder.Configuration);
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
                 builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
