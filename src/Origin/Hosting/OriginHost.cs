@@ -9,6 +9,7 @@ using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Rtmp;
+using StreamVerse.Origin.Vod;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Hosting;
@@ -91,13 +92,15 @@ internal static partial class OriginHost
             builder.Services.AddSegmenter(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
 
-            // The media path meets the control plane through three narrow interfaces: publish keys, the end of a
-            // publish, and the playback check.
+            // The media path meets the control plane through four narrow interfaces: publish keys, the end of a
+            // publish, the playback check and the VOD catalog.
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
                 builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
             builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
             builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
+            builder.Services.AddSingleton<IVodCatalog, ControlPlaneVodCatalog>();
+            builder.Services.AddVodDelivery();
             builder.Services.AddRtmp(builder.Configuration);
         }
 
@@ -122,6 +125,7 @@ internal static partial class OriginHost
         else
         {
             app.MapLiveDelivery();
+            app.MapVodDelivery();
             app.MapControlPlane();
         }
 
