@@ -104,8 +104,9 @@ internal sealed class VodMemoryCache
 
         lock (_lock)
         {
-            // Admitted because it was asked for twice: it enters with its bit set, as if just hit.
-            var slot = new Slot(key, obj) { Referenced = 1 };
+            // Enters with its bit clear: its place at the back of the queue already gives it a full turn of the hand.
+            // (Entering with the bit set would let a burst of admissions clear every bit and evict in plain FIFO order.)
+            var slot = new Slot(key, obj);
             if (!_slots.TryAdd(key, slot))
             {
                 return;
