@@ -37,7 +37,7 @@ fi
 
 install_node_tools() {
   local dir
-  for dir in tests/browser tests/controlplane-openapi; do
+  for dir in tests/browser tests/controlplane-openapi tests/s3; do
     if [ -f "$dir/package.json" ]; then
       (cd "$dir" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
     fi
@@ -81,11 +81,59 @@ SELECT 'CREATE DATABASE streamverse_test OWNER streamverse_test' WHERE NOT EXIST
 SQL
 }
 
+# s3rver (an S3-compatible server in Node, pinned in tests/s3/package-lock.json) for the S3 storage backend tests,
+# on 127.0.0.1:9555 with its data outside the repository. Started in the background once and left running, like
+# PostgreSQL: if something already answers there as s3rver, it is used; a process from our pid file that no
+# longer answers is replaced. The endpoint and the credentials s3rver accepts go to S3_TEST_ENV for the tests.
+S3_TEST_ENV=/var/lib/streamverse-test/s3.env
+S3RVER_PORT=9555
+S3RVER_DIR=/var/lib/streamverse-test/s3rver
+S3RVER_PID=/var/lib/streamverse-test/s3rver.pid
+S3RVER_LOG=/var/lib/streamverse-test/s3rver.log
+s3rver_answers() {
+  # s3rver answers an anonymous GET / with its bucket list (real S3 would say AccessDenied: both are S3 XML).
+  curl -sS --max-time 2 "http://127.0.0.1:$S3RVER_PORT/" 2>/dev/null | grep -q '<Error>\|<ListAllMyBucketsResult'
+}
+start_s3rver() {
+  local bin="$PWD/tests/s3/node_modules/s3rver/bin/s3rver.js"
+  [ -f "$bin" ] || { echo "setup: $bin missing (npm ci in tests/s3 failed?)" >&2; return 1; }
+  install -d -m 0700 "$(dirname "$S3_TEST_ENV")"
+  (umask 077; printf "STREAMVERSE_TEST_S3_ENDPOINT='http://127.0.0.1:%s'\nSTREAMVERSE_TEST_S3_ACCESS_KEY='S3RVER'\nSTREAMVERSE_TEST_S3_SECRET_KEY='S3RVER'\n" "$S3RVER_PORT" >"$S3_TEST_ENV")
+  if s3rver_answers; then
+    return 0
+  fi
+  # A stale s3rver of ours (alive, not answering): stop it. The pid is only trusted if it still runs s3rver.
+  local pid
+  pid=$(cat "$S3RVER_PID" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa s3rver "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "setup: restarting s3rver (pid $pid does not answer)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  install -d -m 0700 "$S3RVER_DIR"
+  # --openssl-legacy-provider: s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only
+  # offers through its legacy provider (without it, any listing longer than one page fails with a 500).
+  setsid nohup node --openssl-legacy-provider "$bin" --directory "$S3RVER_DIR" --address 127.0.0.1 --port "$S3RVER_PORT" --silent \
+    >>"$S3RVER_LOG" 2>&1 </dev/null &
+  echo $! >"$S3RVER_PID"
+  for _ in $(seq 100); do
+    if s3rver_answers; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "setup: s3rver did not answer on 127.0.0.1:$S3RVER_PORT; last lines of $S3RVER_LOG:" >&2
+  tail -n 20 "$S3RVER_LOG" >&2
+  return 1
+}
+
 mode="${1:-deps}"
 case "$mode" in
   deps)
     install_node_tools
     start_postgres
+    start_s3rver
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
@@ -99,6 +147,7 @@ case "$mode" in
   test)
     install_node_tools
     start_postgres
+    start_s3rver
     dotnet build StreamVerse.sln -c Release -nologo -v q
     dotnet test StreamVerse.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "${@:2}"
     ;;

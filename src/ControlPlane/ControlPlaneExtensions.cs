@@ -62,7 +62,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<SessionRevocations>();
         services.AddSingleton<Sessions>();
-        services.AddSingleton<IBlobStorage, LocalBlobStorage>();
+        services.AddBlobStorage(configuration);
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<PlaybackTokens>();
         services.AddSingleton<PlaybackGate>();

@@ -10,6 +10,11 @@
 //   { ok, errors, fatal, startTime, endTime, advanced, latency, levels, ... }
 // Exit 0 when playback advanced by at least half of <seconds> and no fatal error was reported; 1 otherwise;
 // 2 on bad usage.
+//
+// PLAY_SWITCH_LEVELS=1 (hls.js only): once playing, the page forces a switch to every level in turn, lowest
+// first (hls.nextLevel, one every PLAY_SWITCH_EVERY seconds, default 2) and records hls.js's LEVEL_SWITCHED
+// events and the decoded picture heights; the run then also needs every level switched to and decoded at its
+// own height (result.switchedLevels, result.heightsSeen, result.levelHeights).
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -19,6 +24,8 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const START_TIMEOUT = Number(process.env.PLAY_START_TIMEOUT ?? 20); // seconds to wait for playback to start
+const SWITCH_LEVELS = process.env.PLAY_SWITCH_LEVELS === '1';
+const SWITCH_EVERY = Number(process.env.PLAY_SWITCH_EVERY ?? 2);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const [kind, url, secondsArg] = process.argv.slice(2);
@@ -45,7 +52,7 @@ const page = `<!doctype html>
 <script src="${kind === 'hls' ? '/hls.min.js' : '/dash.all.min.js'}"></script></head>
 <body><video id="v" muted autoplay playsinline width="320" height="240"></video>
 <script>
-const state = window.__state = { errors: [], fatal: 0, events: [], playing: false, waiting: 0, player: ${JSON.stringify(kind)}, version: null, levels: 0, partsLoaded: 0, fragsLoaded: 0 };
+const state = window.__state = { errors: [], fatal: 0, events: [], playing: false, waiting: 0, player: ${JSON.stringify(kind)}, version: null, levels: 0, partsLoaded: 0, fragsLoaded: 0, switched: [], levelHeights: [], heights: [] };
 const video = document.getElementById('v');
 video.muted = true;
 const note = (e) => { if (state.events.length < 50) state.events.push(e); };
@@ -71,7 +78,14 @@ try {
     });
     // Low-latency evidence: parts loaded (not just whole segments).
     hls.on(Hls.Events.FRAG_LOADED, (_, d) => { if (d.part) state.partsLoaded++; else state.fragsLoaded++; });
-    hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => { state.levels = d.levels.length; note({ t: Date.now(), ev: 'manifestParsed', levels: d.levels.length }); });
+    hls.on(Hls.Events.MANIFEST_PARSED, (_, d) => {
+      state.levels = d.levels.length;
+      state.levelHeights = d.levels.map((l) => l.height);
+      note({ t: Date.now(), ev: 'manifestParsed', levels: d.levels.length });
+    });
+    hls.on(Hls.Events.LEVEL_SWITCHED, (_, d) => { state.switched.push(d.level); note({ t: Date.now(), ev: 'levelSwitched', level: d.level }); });
+    // Decoded picture heights, sampled: a switch counts only once frames of that level reach the video element.
+    setInterval(() => { if (video.videoHeight && !state.heights.includes(video.videoHeight)) state.heights.push(video.videoHeight); }, 100);
     hls.loadSource(src);
     hls.attachMedia(video);
   } else {
@@ -191,7 +205,7 @@ try {
       partsLoaded: s.partsLoaded, fragsLoaded: s.fragsLoaded, paused: v.paused, readyState: v.readyState, playing: s.playing, fatal: s.fatal,
       videoFrames: q.totalVideoFrames ?? null, droppedFrames: q.droppedVideoFrames ?? null,
       audioBytes: typeof v.webkitAudioDecodedByteCount === 'number' ? v.webkitAudioDecodedByteCount : null, audioTracks,
-      width: v.videoWidth, height: v.videoHeight,
+      width: v.videoWidth, height: v.videoHeight, switched: s.switched, levelHeights: s.levelHeights, heights: s.heights,
       errors: s.errors, waiting: s.waiting, levels: s.levels, version: s.version, latency, events: s.events };
   });
 
@@ -211,8 +225,16 @@ try {
   if (st.fatal === 0 && pageErrors.length === 0) {
     result.startTime = st.ct;
     const t1 = Date.now();
+    let nextSwitch = 0; // index into the forced-switch order (lowest level first)
+    let lastSwitch = 0;
     while (Date.now() - t1 < seconds * 1000) {
       await new Promise((r) => setTimeout(r, 500));
+      if (SWITCH_LEVELS && kind === 'hls' && Date.now() - lastSwitch >= SWITCH_EVERY * 1000 && nextSwitch < st.levelHeights.length) {
+        const order = st.levelHeights.map((h, i) => [h, i]).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+        const level = order[nextSwitch++];
+        await tab.evaluate((l) => { window.__hls.nextLevel = l; }, level);
+        lastSwitch = Date.now();
+      }
       st = await read();
       samples.push(Math.round(st.ct * 1000) / 1000);
       if (st.fatal > 0 || pageErrors.length > 0) break;
@@ -238,7 +260,16 @@ try {
   result.audioTracks = st.audioTracks;
   result.videoSize = `${st.width}x${st.height}`;
   result.events = st.events;
+  result.switchedLevels = [...new Set(st.switched)].sort((a, b) => a - b);
+  result.levelHeights = st.levelHeights;
+  result.heightsSeen = [...st.heights].sort((a, b) => a - b);
   result.ok = result.fatal === 0 && result.started && result.advanced >= seconds / 2;
+  if (SWITCH_LEVELS) {
+    const allSwitched = st.levelHeights.every((_, i) => result.switchedLevels.includes(i));
+    const allDecoded = st.levelHeights.every((h) => result.heightsSeen.includes(h));
+    result.switchOk = st.levelHeights.length >= 2 && allSwitched && allDecoded;
+    result.ok = result.ok && result.switchOk;
+  }
   await finish(result.ok ? 0 : 1);
 } catch (e) {
   result.errors.push(...pageErrors, { source: 'play.mjs', fatal: true, message: String(e && e.stack || e).slice(0, 1000) });

@@ -10,7 +10,7 @@ namespace StreamVerse.ControlPlane.Storage;
 /// </summary>
 internal sealed class LocalBlobStorage(IOptions<ControlPlaneOptions> options) : IBlobStorage
 {
-    private const string TypeSuffix = ".type";
+    private const string TypeSuffix = BlobKeys.TypeSuffix;
     private readonly string _root = Path.Combine(Path.GetFullPath(options.Value.DataPath), "blobs");
 
     public async Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
@@ -102,8 +102,16 @@ internal sealed class LocalBlobStorage(IOptions<ControlPlaneOptions> options) : 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = PathOf(key);
-        File.Delete(path);
-        File.Delete(path + TypeSuffix);
+        try
+        {
+            File.Delete(path);
+            File.Delete(path + TypeSuffix);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Deleting what is not there succeeds, as on S3; File.Delete only tolerates a missing file, not a missing folder.
+        }
+
         return Task.CompletedTask;
     }
 
@@ -153,19 +161,9 @@ internal sealed class LocalBlobStorage(IOptions<ControlPlaneOptions> options) : 
 
     private string PathOf(string key)
     {
-        foreach (var part in key.Split('/'))
-        {
-            if (part.Length == 0 || part[0] == '.' || part.AsSpan().ContainsAnyExcept(SafeChars) || part.EndsWith(TypeSuffix, StringComparison.Ordinal))
-            {
-                throw new ArgumentException("unsafe blob key", nameof(key));
-            }
-        }
-
+        BlobKeys.ThrowIfUnsafe(key);
         return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
     }
-
-    private static readonly System.Buffers.SearchValues<char> SafeChars =
-        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
 }
 
 /// <summary>A read-only view of at most <c>remaining</c> bytes of an inner stream, which it owns.</summary>

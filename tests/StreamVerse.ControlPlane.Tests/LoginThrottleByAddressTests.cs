@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using StreamVerse.ControlPlane.Tests.Infrastructure;
+
+namespace StreamVerse.ControlPlane.Tests;
+
+/// <summary>A daemon whose per-address login limit is tight (per-account limit out of the way).</summary>
+public sealed class TightIpLimitApp : ControlPlaneApp
+{
+    public override string Provider => "sqlite";
+
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        "--StreamVerse:ControlPlane:LoginMaxFailuresPerIp", "3",
+        "--StreamVerse:ControlPlane:LoginMaxFailuresPerAccount", "1000",
+    ];
+}
+
+/// <summary>
+/// The per-address login limit through the real HTTP stack. The whole of 127.0.0.0/8 is loopback on Linux, so
+/// clients that bind their sockets to 127.0.0.2 and 127.0.0.3 reach the daemon on 127.0.0.1 as two different
+/// remote addresses: what two guessing hosts look like to the server, without leaving the machine.
+/// </summary>
+public sealed class LoginThrottleByAddressTests(TightIpLimitApp app) : IClassFixture<TightIpLimitApp>
+{
+    private HttpClient ClientFrom(string source)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { BaseAddress = new Uri(app.BaseUrl + "/") };
+    }
+
+    private static async Task<HttpResponseMessage> LoginAsync(HttpClient client, string email, string password) =>
+        await client.PostAsJsonAsync("api/v1/auth/login", new { email, password });
+
+    [Fact]
+    public async Task Guessing_from_one_address_is_stopped_without_locking_out_other_addresses()
+    {
+        var victim = await app.NewUserAsync();
+        using var guesser = ClientFrom("127.0.0.2");
+        using var other = ClientFrom("127.0.0.3");
+
+        // Three wrong passwords for three different accounts: the per-account limit (1000) is not what stops it.
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await LoginAsync(guesser, i == 0 ? victim.Email : ControlPlaneApp.NewEmail(), "not the password " + i);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        // The fourth attempt from that address is refused before the password is checked, even with the right one.
+        using (var blocked = await LoginAsync(guesser, victim.Email, victim.Password))
+        {
+            Assert.Equal((HttpStatusCode)429, blocked.StatusCode);
+            Assert.True(blocked.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without a Retry-After delay");
+            Assert.Equal("application/problem+json", blocked.Content.Headers.ContentType?.MediaType);
+        }
+
+        // Another address logs in to the same account at once.
+        using var fine = await LoginAsync(other, victim.Email, victim.Password);
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+    }
+}
