@@ -131,7 +131,7 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
         var expected = await File.ReadAllBytesAsync(Path.Combine(full, "360p_2.m4s"));
         var url = $"vod/{id}/v1/360p_2.m4s";
         var memoryBefore = await MetricAsync("streamverse_vod_responses_total{source=\"memory\"}");
-        var fileBefore = await MetricAsync("streamverse_vod_responses_total{source=\"file\"}");
+        var storageBefore = await MetricAsync("streamverse_vod_responses_total{source=\"file\"}") + await MetricAsync("streamverse_vod_responses_total{source=\"stream\"}");
 
         // 1st request: sendfile from storage; 2nd: admitted into memory; 3rd and later: memory hits.
         string? etag = null;
@@ -176,9 +176,10 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
             Assert.Empty(await head.Content.ReadAsByteArrayAsync());
         }
 
-        // The first full request was sent from the file, the later ones from memory.
+        // The first full request was sent from storage (sendfile, or a ranged stream from S3), the later ones from memory.
         Assert.True(await MetricAsync("streamverse_vod_responses_total{source=\"memory\"}") - memoryBefore >= 3, "segments were not served from memory");
-        Assert.True(await MetricAsync("streamverse_vod_responses_total{source=\"file\"}") - fileBefore >= 1);
+        var storageAfter = await MetricAsync("streamverse_vod_responses_total{source=\"file\"}") + await MetricAsync("streamverse_vod_responses_total{source=\"stream\"}");
+        Assert.True(storageAfter - storageBefore >= 1);
     }
 
     [Fact]
@@ -299,7 +300,9 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
         }
     }
 
-    private async Task<double> MetricAsync(string series)
+    private Task<double> MetricAsync(string series) => MetricValueAsync(app, series);
+
+    protected static async Task<double> MetricValueAsync(ControlPlaneApp app, string series)
     {
         var text = await app.Http.GetStringAsync("metrics");
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
@@ -327,3 +330,17 @@ public sealed class VodDeliveryTestsSqlite(SqliteApp app) : VodDeliveryTests(app
 
 [Collection("postgres")]
 public sealed class VodDeliveryTestsPostgres(PostgresApp app) : VodDeliveryTests(app);
+
+/// <summary>The same over the S3 backend (s3rver): no local files, so segments are streamed from ranged GETs.</summary>
+public sealed class VodDeliveryTestsS3(StreamVerse.ControlPlane.Tests.Storage.S3DaemonFixture fixture)
+    : VodDeliveryTests(fixture.App), IClassFixture<StreamVerse.ControlPlane.Tests.Storage.S3DaemonFixture>
+{
+    [Fact]
+    public async Task Segments_come_from_ranged_reads_of_the_bucket()
+    {
+        var before = await MetricValueAsync(fixture.App, "streamverse_vod_responses_total{source=\"stream\"}");
+        await The_index_points_at_the_version_and_every_variant_decodes_over_http();
+        Assert.True(await MetricValueAsync(fixture.App, "streamverse_vod_responses_total{source=\"stream\"}") - before >= 3, "nothing was streamed from the bucket");
+        Assert.False(Directory.Exists(Path.Combine(fixture.App.DataDir, "blobs", "vod")), "a presentation reached DATA/blobs with the s3 backend");
+    }
+}
