@@ -34,6 +34,7 @@ internal sealed class VodMemoryCache
     private readonly Lock _lock = new();
     private readonly long _budget;
     private long _bytes;
+    private int _seenCount;
 
     public VodMemoryCache(IOptions<DeliveryOptions> options)
         : this(options.Value.VodMemoryCacheBytes)
@@ -83,15 +84,22 @@ internal sealed class VodMemoryCache
 
         if (_seenBySpan.TryRemove(key, out _, out _))
         {
+            Interlocked.Decrement(ref _seenCount);
             return true;
         }
 
-        if (_seen.Count >= MaxSeen)
+        // A counter rather than ConcurrentDictionary.Count, which takes every lock of the dictionary.
+        if (Interlocked.Increment(ref _seenCount) > MaxSeen)
         {
             _seen.Clear();
+            Volatile.Write(ref _seenCount, 1);
         }
 
-        _seen.TryAdd(key.ToString(), 0);
+        if (!_seen.TryAdd(key.ToString(), 0))
+        {
+            Interlocked.Decrement(ref _seenCount);
+        }
+
         return false;
     }
 
