@@ -9,10 +9,12 @@ using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Tags;
+using StreamVerse.ControlPlane.Uploads;
 using StreamVerse.ControlPlane.Users;
 using StreamVerse.ControlPlane.Videos;
 
@@ -55,6 +57,15 @@ internal static class ControlPlaneExtensions
                 "StreamVerse:ControlPlane:Playback:SigningKey must be at least 32 bytes")
             .ValidateOnStart();
 
+        services.AddOptions<UploadOptions>()
+            .Bind(configuration.GetSection(UploadOptions.Section))
+            .Validate(o => o.MaxSize >= 1, "StreamVerse:ControlPlane:Uploads:MaxSize must be at least 1")
+            .Validate(o => o.MaxSinglePutBytes >= 1, "StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes must be at least 1")
+            .Validate(o => o.Expiry >= TimeSpan.FromSeconds(1), "StreamVerse:ControlPlane:Uploads:Expiry must be at least 00:00:01")
+            .Validate(o => o.CleanupInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:Uploads:CleanupInterval must be at least 00:00:00.1")
+            .Validate(o => o.LockTimeout >= TimeSpan.Zero, "StreamVerse:ControlPlane:Uploads:LockTimeout must not be negative")
+            .ValidateOnStart();
+
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Database>();
         services.AddSingleton<PasswordHasher>();
@@ -69,6 +80,20 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<VodCatalog>();
         services.AddSingleton<LiveIngest>();
         services.AddHostedService<ControlPlaneCacheRefresher>();
+
+        // After the refresher: it applies the migrations in its StartAsync, and hosted services start in order.
+        services.AddSingleton<UploadStore>();
+        services.AddHostedService<UploadCleaner>();
+
+        // The transcode queue; the host provides IVideoTranscoder (the Origin: over MediaCore). Registered after
+        // the refresher, whose start applies the migrations the worker needs.
+        services.AddOptions<JobOptions>().Bind(configuration.GetSection(JobOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JobOptions>, JobOptionsValidator>();
+        services.AddSingleton<JobStore>();
+        services.AddSingleton<LocalJobs>();
+        services.AddSingleton<VideoJobQueue>();
+        services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
+        services.AddHostedService<JobWorker>();
 
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlPlaneJsonContext.Default));
         services.AddProblemDetails();
@@ -156,10 +181,11 @@ internal static class ControlPlaneExtensions
         var api = endpoints.MapGroup(ApiPrefix).RequireCors(policy =>
         {
             // Bearer tokens, no cookies: no credentials mode, so no CSRF surface.
+            // HEAD and the tus headers: browser tus clients (tus-js-client, Uppy) read offsets and the Location.
             policy.WithOrigins(options.CorsOrigins)
-                .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
-                .WithHeaders("Authorization", "Content-Type")
-                .WithExposedHeaders("Location", "Retry-After")
+                .WithMethods("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                .WithHeaders(["Authorization", "Content-Type", .. TusProtocol.RequestHeaders])
+                .WithExposedHeaders(["Location", "Retry-After", .. TusProtocol.ResponseHeaders])
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
         });
         api.MapAuth();
@@ -171,6 +197,8 @@ internal static class ControlPlaneExtensions
         api.MapTags();
         api.MapStreamKeys();
         api.MapPlayback();
+        api.MapUploads();
+        api.MapJobs();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));

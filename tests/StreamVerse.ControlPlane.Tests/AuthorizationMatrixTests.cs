@@ -30,6 +30,14 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
     private static async Task<string> Video(Cell c, string visibility) =>
         (await c.App.NewVideoAsync(c.Owner, await Channel(c), visibility)).GetProperty("id").GetString()!;
 
+    /// <summary>A public video with a job (its source does not exist, so the job soon fails; either way it has one).</summary>
+    private static async Task<string> VideoWithJob(Cell c)
+    {
+        var video = await Video(c, "public");
+        await c.App.Get<StreamVerse.ControlPlane.Jobs.IVideoJobQueue>().EnqueueTranscodeAsync(video, Path.Combine(c.App.DataDir, "no-such-upload.mp4"), default);
+        return video;
+    }
+
     private static async Task<(string Channel, string Key)> Key(Cell c)
     {
         var ch = await Channel(c);
@@ -39,6 +47,22 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
 
     private static async Task<long> Category(Cell c) =>
         (await c.App.JsonAsync(HttpMethod.Post, "api/v1/categories", (await c.App.AdminAsync()).AccessToken, new { name = "m" + Guid.NewGuid().ToString("N") }, HttpStatusCode.Created)).GetProperty("id").GetInt64();
+
+    /// <summary>A tus request's headers travel on the content (the matrix sends only a body and a token).</summary>
+    private static HttpContent Tus(byte[] body, params (string Name, string Value)[] headers)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.TryAddWithoutValidation("Tus-Resumable", "1.0.0");
+        foreach (var (name, value) in headers)
+        {
+            content.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return content;
+    }
+
+    private static async Task<(string, object?, HttpContent?)> NewUpload(Cell c, HttpContent content) =>
+        (await UploadTests.CreateAsync(c.App, c.Owner, await Video(c, "public"), 10), null, content);
 
     private static readonly Dictionary<string, Row> Rows = new()
     {
@@ -100,7 +124,19 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["DELETE /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", null, null)),
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
 
+        ["GET /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
+        ["DELETE /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
+
         ["GET /api/v1/tags"] = new("OOOOOO", _ => P("api/v1/tags")),
+
+        // tus: discovery is anonymous; an upload exists only for its uploader and admins (404 for everyone else).
+        ["OPTIONS /api/v1/uploads"] = new("OOOOOO", _ => P("api/v1/uploads")),
+        ["POST /api/v1/uploads"] = new("UFFFOO", async c => ("api/v1/uploads", null,
+            Tus([], ("Upload-Length", "10"), ("Upload-Metadata", UploadTests.Meta(("videoId", await Video(c, "public"))))))),
+        ["HEAD /api/v1/uploads/{id}"] = new("UNNNOO", c => NewUpload(c, Tus([]))),
+        ["PATCH /api/v1/uploads/{id}"] = new("UNNNOO", c => NewUpload(c, Tus([1, 2, 3, 4], ("Content-Type", "application/offset+octet-stream"), ("Upload-Offset", "0")))),
+        ["DELETE /api/v1/uploads/{id}"] = new("UNNNOO", c => NewUpload(c, Tus([]))),
+        ["PUT /api/v1/videos/{id}/source"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/source", null, new ByteArrayContent([0, 0, 0, 0x20, 0x66, 0x74, 0x79, 0x70]))),
 
         ["GET /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),
         ["POST /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),

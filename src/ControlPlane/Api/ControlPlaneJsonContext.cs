@@ -3,9 +3,11 @@ using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Tags;
+using StreamVerse.ControlPlane.Uploads;
 using StreamVerse.ControlPlane.Videos;
 
 namespace StreamVerse.ControlPlane.Api;
@@ -38,5 +40,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(List<StreamKeyInfo>))]
 [JsonSerializable(typeof(StreamKeyCreated))]
 [JsonSerializable(typeof(PlaybackTokenRequest))]
+[JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]
+[JsonSerializable(typeof(JobInfo))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

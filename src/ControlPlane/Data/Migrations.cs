@@ -136,6 +136,11 @@ internal static partial class Migrations
             CREATE INDEX ix_jobs_state ON jobs (state, run_after);
             CREATE INDEX ix_jobs_video ON jobs (video_id);
             """),
+        (4, "jobs: attempt start, first playable publish, the presentation a job replaced", d => $"""
+            ALTER TABLE jobs ADD COLUMN started_at {d.Timestamp} NULL;
+            ALTER TABLE jobs ADD COLUMN playable_at {d.Timestamp} NULL;
+            ALTER TABLE jobs ADD COLUMN replaced_prefix VARCHAR(300) NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -5,7 +5,9 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Storage;
 
 namespace StreamVerse.ControlPlane.Videos;
 
@@ -18,7 +20,7 @@ internal static class VideoEndpoints
     private const string Select =
         """
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
-               v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at
+               v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -34,15 +36,22 @@ internal static class VideoEndpoints
     }
 
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
-        string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+        string? VodPrefix, double? Progress, string? FailureReason)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
             r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetDouble(9),
-            r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13));
+            r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
+            r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16));
 
+        // Uploaded videos play from their published presentation (the delivery maps /vod/{id}/ to vod_prefix);
+        // live ones from the segmenter.
         public Video ToVideo(string[] tags) => new(Id, ChannelId, OwnerId, Title, Description, tags, CategoryId, Language, Visibility, Status,
-            Duration, Thumbnail, Views, CreatedAt, UpdatedAt, $"/live/{Id}/index.m3u8");
+            Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
+            VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
+            VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
+            Progress, FailureReason);
     }
 
     internal static async Task<Video?> FindAsync(DbSession db, string id, CancellationToken cancellationToken)
@@ -392,7 +401,8 @@ internal static class VideoEndpoints
         return TypedResults.Ok(updated);
     }
 
-    private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos,
+        VideoJobQueue jobs, IBlobStorage blobs, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -407,8 +417,19 @@ internal static class VideoEndpoints
             return video.Visibility == Visibility.Private ? Problems.NotFound("video") : Problems.Forbidden("Only the video's owner or an admin may delete it.");
         }
 
+        // Stop its transcode first (the job row goes with the video, by cascade), then its stored presentations.
+        await jobs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         protectedVideos.Remove(id);
+        try
+        {
+            await blobs.DeletePrefixAsync(VodPrefixes.OfVideo(id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // A cancelled job still finishing a file write; it deletes its own prefixes when it stops.
+        }
+
         return TypedResults.NoContent();
     }
 }

@@ -31,10 +31,15 @@ internal sealed record VideoRequest(
     string? ChannelId, string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language,
     string? Visibility, string? Status, double? DurationSeconds, string? ThumbnailUrl);
 
+/// <param name="PlaybackPath">HLS: <c>/vod/{id}/index.m3u8</c> once a presentation is published (the fast-start
+/// preview counts), otherwise the live path <c>/live/{id}/index.m3u8</c>.</param>
+/// <param name="DashPath">The same for DASH (<c>index.mpd</c>).</param>
+/// <param name="ProcessingProgress">Percent of the current transcode (0..100), null when none ran.</param>
+/// <param name="FailureReason">Why processing failed (readable), "cancelled", or null.</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 

@@ -21,6 +21,9 @@ internal static unsafe partial class LibAvCodec
     public static partial AVCodec* avcodec_find_encoder_by_name(byte* name);
 
     [LibraryImport(Name)]
+    public static partial AVCodec* avcodec_find_decoder_by_name(byte* name);
+
+    [LibraryImport(Name)]
     public static partial byte* avcodec_get_name(int id);
 
     [LibraryImport(Name)]

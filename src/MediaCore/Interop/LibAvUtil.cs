@@ -14,6 +14,10 @@ internal static unsafe partial class LibAvUtil
     [LibraryImport(Name)]
     public static partial uint avutil_version();
 
+    /// <summary>Zeroed libav heap memory; ownership passes to whatever libav struct it is stored in (freed with av_free).</summary>
+    [LibraryImport(Name)]
+    public static partial void* av_mallocz(nuint size);
+
     [LibraryImport(Name)]
     public static partial int av_strerror(int errnum, byte* errbuf, nuint errbufSize);
 

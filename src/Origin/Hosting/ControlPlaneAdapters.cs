@@ -1,9 +1,13 @@
 using System.Net;
+using Microsoft.Extensions.Options;
+using StreamVerse.MediaCore.Interop;
+using StreamVerse.MediaCore.Live;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Videos;
 using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Origin.Vod;
 using StreamVerse.Segmenter.Live;
@@ -34,23 +38,60 @@ internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver 
     }
 }
 
-/// <summary>The segmenter as publish target, telling the control plane when a publish ends (its live video becomes "ended").</summary>
-internal sealed class ControlPlanePublishTarget : ILivePublishTarget
+/// <summary>
+/// The segmenter as publish target, telling the control plane when a publish ends (its live video becomes "ended").
+/// Per stream name, <c>StreamVerse:Live:Transcode</c> decides between passthrough (the stream as published) and a
+/// live ladder (the source plus rungs transcoded in-process, see <see cref="LiveLadderSink"/>).
+/// </summary>
+internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
 {
     private readonly LiveStreamRegistry _registry;
     private readonly LiveIngest _ingest;
+    private readonly LiveTranscodeOptions _transcode;
+    private readonly ILogger _logger;
 
-    public ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest)
+    public ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest, IOptions<LiveTranscodeOptions> transcode, ILogger<ControlPlanePublishTarget> logger)
     {
         _registry = registry;
         _ingest = ingest;
+        _transcode = transcode.Value;
+        _logger = logger;
         LiveMetrics.Observe(registry);
     }
 
     public IMediaSink? TryBeginPublish(string streamName)
     {
-        var sink = _registry.TryStartPublishing(streamName);
-        return sink is null ? null : new EndNotifyingSink(LiveMetrics.Meter(sink), streamName, _ingest);
+        if (_transcode.PlanFor(streamName) is { } plan)
+        {
+            try
+            {
+                LibAv.EnsureInitialized();
+                var ladder = _registry.TryStartLadder(streamName, plan.IncludeSource);
+                if (ladder is null)
+                {
+                    return null;
+                }
+
+                var settings = new LiveLadderSettings(plan.Rungs, plan.Preset, plan.QueueFrames);
+                var sink = new LiveLadderSink(ladder, _registry, settings, _logger, LiveMetrics.DroppedGop);
+                LiveMetrics.Meter(ladder.Source);
+                return new EndNotifyingSink(sink, streamName, _ingest);
+            }
+            catch (Exception ex) when (ex is NotSupportedException or DllNotFoundException or EntryPointNotFoundException)
+            {
+                // libav missing or of the wrong version: the stream still goes live, as it was published.
+                Log.LadderUnavailable(_logger, streamName, ex);
+            }
+        }
+
+        var stream = _registry.TryStartPublishing(streamName);
+        return stream is null ? null : new EndNotifyingSink(LiveMetrics.Meter(stream), streamName, _ingest);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "Stream {Name} is configured as a live ladder, but libav is unavailable; passing it through")]
+        public static partial void LadderUnavailable(ILogger logger, string name, Exception exception);
     }
 
     private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest) : IMediaSink

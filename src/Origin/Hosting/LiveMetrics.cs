@@ -17,6 +17,13 @@ internal static class LiveMetrics
     private static readonly Gauge LiveStreams = Metrics.CreateGauge(
         "streamverse_live_streams", "Live streams being published now.");
 
+    private static readonly Counter DroppedGops = Metrics.CreateCounter(
+        "streamverse_live_transcode_dropped_gops_total",
+        "GOPs (or their remainder) a live ladder's transcoder dropped for its rungs because it was behind; the source rendition drops nothing.");
+
+    /// <summary>Counts one GOP a live ladder's transcoder dropped (called on the ingest thread).</summary>
+    public static readonly Action DroppedGop = () => DroppedGops.Inc();
+
     private static readonly Action<double> OnPartPublished = seconds =>
     {
         Parts.Inc();

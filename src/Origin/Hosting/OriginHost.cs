@@ -5,9 +5,12 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using StreamVerse.ControlPlane;
+using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.MediaCore;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
+using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Origin.Vod;
 using StreamVerse.Segmenter.Live;
@@ -17,7 +20,10 @@ namespace StreamVerse.Origin.Hosting;
 /// <summary>Composes the daemon: Kestrel endpoints, the media path, the control plane, metrics and health.</summary>
 internal static partial class OriginHost
 {
-    public static WebApplication Build(string[] args)
+    /// <param name="args">The daemon's command line.</param>
+    /// <param name="configureServices">Runs after every registration, before the container is built: the seam tests use to swap a
+    /// collaborator (for example a recording <c>IVideoJobQueue</c>). The executable passes none.</param>
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -94,6 +100,7 @@ internal static partial class OriginHost
 
             // The media path meets the control plane through four narrow interfaces: publish keys, the end of a
             // publish, the playback check and the VOD catalog.
+            builder.Services.AddLiveTranscode(builder.Configuration);
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
                 builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
@@ -102,12 +109,19 @@ internal static partial class OriginHost
             builder.Services.AddSingleton<IVodCatalog, ControlPlaneVodCatalog>();
             builder.Services.AddVodDelivery();
             builder.Services.AddRtmp(builder.Configuration);
+
+            // Uploaded videos: the control plane's job queue transcodes through MediaCore.
+            builder.Services.AddMediaCore();
+            builder.Services.AddSingleton<IVideoTranscoder, MediaCoreVideoTranscoder>();
         }
+
+        configureServices?.Invoke(builder.Services);
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish
         // ASP.NET's meters under names that do not follow Prometheus conventions.
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
 
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseLimits();
         app.UseLiveDelivery();

@@ -113,7 +113,8 @@ internal static class LiveDelivery
             return path switch
             {
                 "index.m3u8" => MasterAsync(context, live, name!, path),
-                "video.m3u8" or "audio.m3u8" => MediaPlaylistAsync(context, live, name!, path),
+                // video.m3u8, audio.m3u8, and a live ladder's rungs (video360.m3u8, ...).
+                _ when path.EndsWith(".m3u8", StringComparison.Ordinal) && !path.Contains('/', StringComparison.Ordinal) => MediaPlaylistAsync(context, live, name!, path),
                 "index.mpd" => MpdAsync(context, live, name!, path),
                 _ => SessionFileAsync(context, live, name!, path),
             };

@@ -94,16 +94,25 @@ internal static class MpdWriter
             var t = tracks[i];
             var contentType = t.IsVideo ? "video" : "audio";
             var basePath = p.SessionId.Length == 0 ? string.Empty : p.SessionId + "/";
-            var name = count == 1 ? t.Prefix : "$RepresentationID$";
             sb.Append(Inv, $"    <AdaptationSet id=\"{set}\" contentType=\"{contentType}\" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
-            var startNumber = t.Segments.Count > 0 ? t.Segments[0].Msn : 0;
-            sb.Append(Inv, $"      <SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{basePath}{name}_init.mp4\" media=\"{basePath}{name}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
-            sb.Append("        <SegmentTimeline>\n");
-            AppendTimeline(sb, t.Segments);
-            sb.Append("        </SegmentTimeline>\n      </SegmentTemplate>\n");
-            for (var r = i; r < i + count; r++)
+            if (count == 1 || SameTimeline(tracks, i, count))
             {
-                AppendRepresentation(sb, tracks[r]);
+                AppendTemplate(sb, t, basePath, count == 1 ? t.Prefix : "$RepresentationID$", "      ");
+                for (var r = i; r < i + count; r++)
+                {
+                    AppendRepresentation(sb, tracks[r], basePath: null);
+                }
+            }
+            else
+            {
+                // A live ladder's rungs can differ from the source in their numbering or window (a rung that
+                // dropped a GOP under load, or started a segment later): each Representation then carries its own
+                // SegmentTemplate (§5.3.9.1 allows it at Representation level). The segments still start at the
+                // same presentation times, so segmentAlignment holds.
+                for (var r = i; r < i + count; r++)
+                {
+                    AppendRepresentation(sb, tracks[r], basePath);
+                }
             }
 
             sb.Append("    </AdaptationSet>\n");
@@ -114,7 +123,40 @@ internal static class MpdWriter
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    private static void AppendRepresentation(StringBuilder sb, MpdTrack t)
+    private static void AppendTemplate(StringBuilder sb, MpdTrack t, string basePath, string name, string indent)
+    {
+        var startNumber = t.Segments.Count > 0 ? t.Segments[0].Msn : 0;
+        sb.Append(Inv, $"{indent}<SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{basePath}{name}_init.mp4\" media=\"{basePath}{name}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
+        sb.Append(indent).Append("  <SegmentTimeline>\n");
+        AppendTimeline(sb, t.Segments);
+        sb.Append(indent).Append("  </SegmentTimeline>\n").Append(indent).Append("</SegmentTemplate>\n");
+    }
+
+    private static bool SameTimeline(IReadOnlyList<MpdTrack> tracks, int first, int count)
+    {
+        var a = tracks[first].Segments;
+        for (var r = first + 1; r < first + count; r++)
+        {
+            var b = tracks[r].Segments;
+            if (tracks[r].Timescale != tracks[first].Timescale || b.Count != a.Count)
+            {
+                return false;
+            }
+
+            for (var k = 0; k < a.Count; k++)
+            {
+                if (a[k].Msn != b[k].Msn || a[k].StartTime != b[k].StartTime || a[k].Ticks != b[k].Ticks)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <param name="basePath">Non-null: the Representation carries its own SegmentTemplate under this path.</param>
+    private static void AppendRepresentation(StringBuilder sb, MpdTrack t, string? basePath)
     {
         sb.Append(Inv, $"      <Representation id=\"{t.Prefix}\" bandwidth=\"{Math.Max(1, t.Bandwidth)}\" codecs=\"{t.Codec}\"");
         if (t.IsVideo)
@@ -125,7 +167,16 @@ internal static class MpdWriter
                 sb.Append(" frameRate=\"").Append(FormatFrameRate(t.FrameRate)).Append('"');
             }
 
-            sb.Append("/>\n");
+            if (basePath is null)
+            {
+                sb.Append("/>\n");
+            }
+            else
+            {
+                sb.Append(">\n");
+                AppendTemplate(sb, t, basePath, t.Prefix, "        ");
+                sb.Append("      </Representation>\n");
+            }
         }
         else
         {

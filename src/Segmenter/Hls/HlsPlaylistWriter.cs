@@ -11,9 +11,10 @@ internal readonly record struct MediaPlaylistParams(
     double PartTarget,
     int WindowSegments,
     bool Ended,
-    string? ReportUri,
-    long ReportMsn,
-    int ReportPart);
+    IReadOnlyList<RenditionReport> Reports);
+
+/// <summary>An EXT-X-RENDITION-REPORT (RFC 8216bis §4.4.5.4): another rendition's last part, URI relative to the playlist.</summary>
+internal readonly record struct RenditionReport(string Uri, long Msn, int Part);
 
 /// <summary>What the multivariant playlist advertises.</summary>
 internal readonly record struct MasterPlaylistParams(
@@ -182,9 +183,12 @@ internal static class HlsPlaylistWriter
             sb.Append(Inv, $"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{p.SessionId}/{view.Prefix}_{view.NextMsn}.{view.PendingParts.Length}.m4s\"\n");
         }
 
-        if (p.ReportUri is not null && p.ReportMsn >= 0)
+        foreach (var report in p.Reports)
         {
-            sb.Append(Inv, $"#EXT-X-RENDITION-REPORT:URI=\"{p.ReportUri}\",LAST-MSN={p.ReportMsn},LAST-PART={p.ReportPart}\n");
+            if (report.Msn >= 0)
+            {
+                sb.Append(Inv, $"#EXT-X-RENDITION-REPORT:URI=\"{report.Uri}\",LAST-MSN={report.Msn},LAST-PART={report.Part}\n");
+            }
         }
 
         if (p.Ended)
@@ -217,10 +221,11 @@ internal static class HlsPlaylistWriter
     /// A VOD multivariant playlist: one EXT-X-STREAM-INF per rung, all sharing one audio rendition group when
     /// <paramref name="audioUri"/> is set; an audio-only presentation is one variant without RESOLUTION.
     /// </summary>
-    public static byte[] WriteVodMaster(StringBuilder sb, IReadOnlyList<VariantParams> variants, string? audioUri, int audioChannels)
+    /// <param name="version">EXT-X-VERSION: 7 for VOD, 9 for a live ladder whose media playlists use LL-HLS (EXT-X-SKIP needs 9).</param>
+    public static byte[] WriteVodMaster(StringBuilder sb, IReadOnlyList<VariantParams> variants, string? audioUri, int audioChannels, int version = 7)
     {
         sb.Clear();
-        sb.Append("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-INDEPENDENT-SEGMENTS\n");
         var videoVariants = variants.Any(v => v.Width > 0);
         if (audioUri is not null && videoVariants)
         {

@@ -36,6 +36,8 @@ public sealed partial class LiveStream : IMediaSink
     private readonly Queue<(long Dts, bool SegmentEnd)> _audioBoundaries = new();
     private readonly List<(long Dts, byte[] Data)> _preStartAudio = [];
     private readonly List<double> _publishDelays = [];
+    private readonly LiveLadder? _ladder;
+    private readonly bool _isRung;
 
     private AvcConfig? _avc;
     private AacConfig? _aac;
@@ -67,9 +69,16 @@ public sealed partial class LiveStream : IMediaSink
     private long _segmentsProduced;
     private long _partsProduced;
 
-    internal LiveStream(string name, string sessionId, LiveStreamRegistry registry, SegmenterOptions options, TimeProvider time, RecordingWriter recorder, ILogger logger)
+    /// <param name="ladder">The live ladder this stream belongs to (as its source, or as a rung), or null.</param>
+    /// <param name="videoPrefix">File prefix and playlist name of the video track (<c>video</c>; a rung's own name).</param>
+    /// <param name="isRung">A transcoded rung: video only, its timeline, segment cuts and MSNs follow the ladder's source.</param>
+    internal LiveStream(string name, string sessionId, LiveStreamRegistry registry, SegmenterOptions options, TimeProvider time, RecordingWriter recorder, ILogger logger,
+        LiveLadder? ladder = null, string videoPrefix = "video", bool isRung = false)
     {
         Name = name;
+        _ladder = ladder;
+        VideoPrefix = videoPrefix;
+        _isRung = isRung;
         SessionId = sessionId;
         _registry = registry;
         _options = options;
@@ -87,6 +96,11 @@ public sealed partial class LiveStream : IMediaSink
     public event Action<double>? PartPublished;
 
     public string Name { get; }
+
+    /// <summary>File prefix and playlist name (without <c>.m3u8</c>) of the video track.</summary>
+    internal string VideoPrefix { get; }
+
+    internal LiveLadder? Ladder => _ladder;
 
     /// <summary>Unique per publish; the folder of this session's files.</summary>
     public string SessionId { get; }
@@ -184,7 +198,21 @@ public sealed partial class LiveStream : IMediaSink
                     return;
                 }
 
-                Start(dts);
+                if (_isRung)
+                {
+                    // A rung starts where a segment of the source starts, with that segment's number, so MSNs
+                    // (and the rendition reports that name them) agree across the ladder.
+                    if (_ladder!.SegmentStartAt(pts) is not { } first)
+                    {
+                        return;
+                    }
+
+                    StartRung(first.Msn);
+                }
+                else
+                {
+                    Start(dts);
+                }
             }
             else
             {
@@ -279,15 +307,27 @@ public sealed partial class LiveStream : IMediaSink
         _ = FinishRecordingAsync();
     }
 
+    private void StartRung(long firstMsn)
+    {
+        _started = true;
+        _zero = _ladder!.Zero;
+        _startWallClock = _ladder.StartWallClock;
+        _video = new TrackState(TrackKind.Video, 90000, InitSegmentWriter.WriteVideo(_avc!), _avc!.Codec, SessionId, _options.WindowSegments + 4, VideoPrefix, firstMsn);
+        Record(_video, "init.mp4", _video.Init.Chunks);
+        _videoPartLimit = Math.Max(1, _partTicks);
+        Log.Started(_logger, Name + "/" + VideoPrefix, SessionId, _video.Codec, "-");
+    }
+
     private void Start(long dts)
     {
         _started = true;
         _zero = dts;
         _startWallClock = _time.GetUtcNow();
+        _ladder?.SourceStarted(dts, _startWallClock);
         var retain = _options.WindowSegments + 4;
         if (_avc is not null)
         {
-            _video = new TrackState(TrackKind.Video, 90000, InitSegmentWriter.WriteVideo(_avc), _avc.Codec, SessionId, retain);
+            _video = new TrackState(TrackKind.Video, 90000, InitSegmentWriter.WriteVideo(_avc), _avc.Codec, SessionId, retain, VideoPrefix);
             Record(_video, "init.mp4", _video.Init.Chunks);
         }
 
@@ -325,7 +365,11 @@ public sealed partial class LiveStream : IMediaSink
             _lastVideoDuration = duration;
             v.SetLastDuration((int)duration);
             var segmentTicks = v.NextDecodeTime - v.SegmentStartTime;
-            if (isKeyframe && segmentTicks >= _targetTicks)
+
+            // A rung cuts exactly where the source did (same keyframe, by presentation time); after a dropped GOP
+            // its segment spans the missing boundary rather than invent one.
+            var cut = _isRung ? isKeyframe && _ladder!.SegmentStartAt(pts) is not null : isKeyframe && segmentTicks >= _targetTicks;
+            if (cut)
             {
                 CloseVideoPart(dts, endSegment: true);
             }
@@ -336,7 +380,22 @@ public sealed partial class LiveStream : IMediaSink
         }
 
         var cts = (int)Math.Clamp(pts - dts, int.MinValue, int.MaxValue);
-        v.Append(v.NextDecodeTime, 0, cts, isKeyframe, dts, arrival, _time.GetUtcNow(), data);
+        var wallClock = _isRung && isKeyframe && _ladder!.SegmentStartAt(pts) is { } start ? start.ProgramDateTime : _time.GetUtcNow();
+        if (v.PendingCount == 0 && v.SegmentPartCount == 0 && _videoSamples == 0)
+        {
+            // The first sample: decode time is its distance from the timeline's zero (a rung shares the source's).
+            v.Append(Math.Max(0, dts - _zero), 0, cts, isKeyframe, dts, arrival, wallClock, data);
+        }
+        else
+        {
+            v.Append(v.NextDecodeTime, 0, cts, isKeyframe, dts, arrival, wallClock, data);
+        }
+
+        if (_ladder is not null && !_isRung && v.PendingCount == 1 && v.SegmentPartCount == 0)
+        {
+            _ladder.SourceSegmentStarted(pts, v.NextMsn, v.SegmentProgramDateTime);
+        }
+
         _lastVideoDts = dts;
         _videoSamples++;
     }
@@ -550,7 +609,14 @@ public sealed partial class LiveStream : IMediaSink
         if (_segmentsChanged || _ended)
         {
             _segmentsChanged = false;
-            RenderMasterAndMpd();
+            if (_ladder is null)
+            {
+                RenderMasterAndMpd();
+            }
+            else
+            {
+                _ladder.Update(this, LadderState());
+            }
         }
 
         var view = new StreamView
@@ -580,8 +646,15 @@ public sealed partial class LiveStream : IMediaSink
 
     private void RenderPlaylists(TrackView view, TrackView? other, string otherUri, int targetDuration, double partTarget)
     {
-        var (reportMsn, reportPart) = other?.LastPart ?? (-1, -1);
-        var p = new MediaPlaylistParams(SessionId, targetDuration, partTarget, _options.WindowSegments, _ended, other is null ? null : otherUri, reportMsn, reportPart);
+        List<RenditionReport> reports = [];
+        if (other is not null && (_ladder is null || other.Kind == TrackKind.Audio || _ladder.ListsSource))
+        {
+            var (reportMsn, reportPart) = other.LastPart;
+            reports.Add(new RenditionReport(other.Kind == TrackKind.Video ? VideoPrefix + ".m3u8" : otherUri, reportMsn, reportPart));
+        }
+
+        _ladder?.AddSiblingReports(this, reports);
+        var p = new MediaPlaylistParams(SessionId, targetDuration, partTarget, _options.WindowSegments, _ended, reports);
         view.Playlist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: false)!, NextETag(), StoredObject.HlsPlaylist);
         if (!_ended && HlsPlaylistWriter.WriteLive(_sb, view, p, skip: true) is { } delta)
         {
@@ -601,6 +674,24 @@ public sealed partial class LiveStream : IMediaSink
         var window = _options.TargetDuration * _options.WindowSegments;
         var mpd = new MpdParams(SessionId, Dynamic: !_ended, _startWallClock, _time.GetUtcNow(), _options.TargetDuration, window, TotalDuration());
         _mpd = new StoredObject(MpdWriter.Write(_sb, mpd, tracks), NextETag(), StoredObject.DashManifest);
+    }
+
+    /// <summary>What the ladder's multivariant playlist and MPD need from this stream (called on its ingest thread).</summary>
+    private LadderMemberState LadderState()
+    {
+        var tracks = BuildMpdTracks(live: !_ended);
+        return new LadderMemberState(
+            _ended,
+            tracks?.FirstOrDefault(t => t.IsVideo),
+            tracks?.FirstOrDefault(t => !t.IsVideo),
+            _video?.PeakBitrate ?? 0,
+            Average(_video),
+            _audio?.PeakBitrate ?? 0,
+            Average(_audio),
+            TotalDuration(),
+            TargetDuration());
+
+        static double Average(TrackState? t) => t is null || t.TotalTicks == 0 ? 0 : t.TotalBytes * 8.0 * t.Timescale / t.TotalTicks;
     }
 
     /// <summary>Null until every track has completed a segment.</summary>
@@ -690,6 +781,12 @@ public sealed partial class LiveStream : IMediaSink
 
     private async Task FinishRecordingAsync()
     {
+        if (_ladder is not null)
+        {
+            await FinishLadderRecordingAsync().ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             if (_master is not null && BuildMpdTracks(live: false) is { } tracks)
@@ -730,11 +827,73 @@ public sealed partial class LiveStream : IMediaSink
         }
     }
 
+    /// <summary>
+    /// In a ladder every member records its own media playlists; the source also writes the ladder's multivariant
+    /// playlist and MPD once every rung has ended (so they list every rendition's last segment), and only then
+    /// leaves the registry, so until the recording is complete viewers are answered from memory.
+    /// </summary>
+    private async Task FinishLadderRecordingAsync()
+    {
+        try
+        {
+            var sb = new StringBuilder(8192);
+            var targetDuration = TargetDuration();
+            var files = new List<(string Name, byte[] Bytes)>();
+            foreach (var t in (ReadOnlySpan<TrackState?>)[_video, _audio])
+            {
+                if (t is not null && t.AllSegments.Count > 0)
+                {
+                    files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration)));
+                }
+            }
+
+            foreach (var (name, bytes) in files)
+            {
+                await _recorder.WriteAsync(Path.Combine(_recordingDirectory, name), [bytes], CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (!_isRung)
+            {
+                // Rungs end when the transcoder has flushed, shortly after the publisher left; bounded, so a wedged
+                // transcoder cannot keep the stream in the registry.
+                await _ladder!.Completion.WaitAsync(_options.TargetDuration * 10, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                var (master, mpd) = _ladder.FinalDocuments();
+                if (master is not null)
+                {
+                    await _recorder.WriteAsync(Path.Combine(_recordingDirectory, "index.m3u8"), [master], CancellationToken.None).ConfigureAwait(false);
+                }
+
+                if (mpd is not null)
+                {
+                    await _recorder.WriteAsync(Path.Combine(_recordingDirectory, "index.mpd"), [mpd], CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+
+            await _recorder.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            Log.FinishFailed(_logger, Name, ex);
+        }
+        finally
+        {
+            if (!_isRung)
+            {
+                _registry.Remove(this);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- viewer side (any thread)
 
     /// <summary>The multivariant playlist; waits (up to 3x the target duration) for the first segment.</summary>
     public ValueTask<StoredObject?> GetMasterPlaylistAsync(CancellationToken ct)
     {
+        if (_ladder is not null)
+        {
+            return _ladder.GetMasterAsync(ct);
+        }
+
         var view = View;
         return view.Master is not null || view.Ended
             ? new ValueTask<StoredObject?>(view.Master)
@@ -744,6 +903,11 @@ public sealed partial class LiveStream : IMediaSink
     /// <summary>The DASH MPD (dynamic while live, static once ended); waits like <see cref="GetMasterPlaylistAsync"/>.</summary>
     public ValueTask<StoredObject?> GetMpdAsync(CancellationToken ct)
     {
+        if (_ladder is not null)
+        {
+            return _ladder.GetMpdAsync(ct);
+        }
+
         var view = View;
         return view.Mpd is not null || view.Ended
             ? new ValueTask<StoredObject?>(view.Mpd)
@@ -757,13 +921,17 @@ public sealed partial class LiveStream : IMediaSink
     public ValueTask<PlaylistResult> GetMediaPlaylistAsync(string playlistFile, long? msn, int? part, bool skip, CancellationToken ct)
     {
         TrackKind kind;
-        if (string.Equals(playlistFile, "video.m3u8", StringComparison.Ordinal))
+        if (playlistFile.Length == VideoPrefix.Length + 5 && playlistFile.StartsWith(VideoPrefix, StringComparison.Ordinal) && playlistFile.EndsWith(".m3u8", StringComparison.Ordinal))
         {
             kind = TrackKind.Video;
         }
-        else if (string.Equals(playlistFile, "audio.m3u8", StringComparison.Ordinal))
+        else if (string.Equals(playlistFile, "audio.m3u8", StringComparison.Ordinal) && !_isRung)
         {
             kind = TrackKind.Audio;
+        }
+        else if (_ladder?.FindRung(playlistFile.AsSpan(0, Math.Max(0, playlistFile.Length - 5))) is { } rung && playlistFile.EndsWith(".m3u8", StringComparison.Ordinal))
+        {
+            return rung.GetMediaPlaylistAsync(playlistFile, msn, part, skip, ct);
         }
         else
         {
@@ -787,9 +955,12 @@ public sealed partial class LiveStream : IMediaSink
     /// </summary>
     public ValueTask<StoredObject?> GetSessionFileAsync(string fileName, CancellationToken ct)
     {
-        if (!TryParseFileName(fileName, out var kind, out var msn, out var part))
+        if (!TryParseFileName(fileName, VideoPrefix, out var kind, out var msn, out var part) || (_isRung && kind == TrackKind.Audio))
         {
-            return new ValueTask<StoredObject?>((StoredObject?)null);
+            var underscore = fileName.IndexOf('_', StringComparison.Ordinal);
+            return underscore > 0 && _ladder?.FindRung(fileName.AsSpan(0, underscore)) is { } rung && rung != this
+                ? rung.GetSessionFileAsync(fileName, ct)
+                : new ValueTask<StoredObject?>((StoredObject?)null);
         }
 
         var view = View;
@@ -827,18 +998,24 @@ public sealed partial class LiveStream : IMediaSink
     }
 
     /// <summary>Parses <c>{video|audio}_{init.mp4|msn.m4s|msn.part.m4s}</c>; msn -1 means the init segment, part -1 a whole segment.</summary>
-    internal static bool TryParseFileName(string fileName, out TrackKind kind, out long msn, out int part)
+    internal static bool TryParseFileName(string fileName, out TrackKind kind, out long msn, out int part) =>
+        TryParseFileName(fileName, "video", out kind, out msn, out part);
+
+    /// <summary>As above with the video track's own prefix (a ladder rung's, e.g. <c>video360_12.m4s</c>).</summary>
+    internal static bool TryParseFileName(string fileName, string videoPrefix, out TrackKind kind, out long msn, out int part)
     {
         var name = fileName.AsSpan();
         msn = -1;
         part = -1;
-        if (name.StartsWith("video_", StringComparison.Ordinal))
+        if (name.Length > videoPrefix.Length && name.StartsWith(videoPrefix, StringComparison.Ordinal) && name[videoPrefix.Length] == '_')
         {
             kind = TrackKind.Video;
+            name = name[(videoPrefix.Length + 1)..];
         }
         else if (name.StartsWith("audio_", StringComparison.Ordinal))
         {
             kind = TrackKind.Audio;
+            name = name[6..];
         }
         else
         {
@@ -846,7 +1023,6 @@ public sealed partial class LiveStream : IMediaSink
             return false;
         }
 
-        name = name[6..];
         if (name.SequenceEqual("init.mp4"))
         {
             return true;

@@ -47,6 +47,30 @@ public sealed class LiveStreamRegistry : IAsyncDisposable, IDisposable
         return _streams.TryAdd(name, stream) ? stream : null;
     }
 
+    /// <summary>
+    /// Starts a live ladder for <paramref name="name"/>: the returned ladder's <see cref="LiveLadder.Source"/> is the
+    /// sink for the publisher (audio and source video); rungs are added with <see cref="LiveLadder.AddRung"/>.
+    /// Null if that name is already live.
+    /// </summary>
+    /// <param name="advertiseSource">List the source as the top variant (else it is packaged but not listed).</param>
+    /// <exception cref="ArgumentException">The name is invalid (see <see cref="TryStartPublishing"/>).</exception>
+    internal LiveLadder? TryStartLadder(string name, bool advertiseSource)
+    {
+        if (!IsValidName(name))
+        {
+            throw new ArgumentException("Stream names are 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'.", nameof(name));
+        }
+
+        var ladder = new LiveLadder(_options, _time, advertiseSource);
+        var stream = new LiveStream(name, SessionId.New(), this, _options, _time, _recorder, _logger, ladder);
+        ladder.SetSource(stream);
+        return _streams.TryAdd(name, stream) ? ladder : null;
+    }
+
+    /// <summary>A rung of <paramref name="ladder"/>: not registered by name, reached through the source.</summary>
+    internal LiveStream CreateRung(LiveStream source, LiveLadder ladder, string prefix) =>
+        new(source.Name, source.SessionId, this, _options, _time, _recorder, _logger, ladder, prefix, isRung: true);
+
     public LiveStream? FindLive(string name) => _streams.GetValueOrDefault(name);
 
     internal void Remove(LiveStream stream) => _streams.TryRemove(new KeyValuePair<string, LiveStream>(stream.Name, stream));

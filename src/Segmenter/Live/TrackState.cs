@@ -23,10 +23,13 @@ internal sealed class TrackState
     private uint _fragmentSequence;
     private TrackSegment[]? _retainedArray;
 
-    public TrackState(TrackKind kind, int timescale, byte[] init, string codec, string sessionId, int retainSegments)
+    /// <param name="prefix">File prefix and playlist name; <c>video</c>/<c>audio</c> unless a ladder rung names it.</param>
+    /// <param name="firstMsn">MSN of the first segment: a ladder rung that starts late takes the source's number for the same instant.</param>
+    public TrackState(TrackKind kind, int timescale, byte[] init, string codec, string sessionId, int retainSegments, string? prefix = null, long firstMsn = 0)
     {
         Kind = kind;
-        Prefix = kind == TrackKind.Video ? "video" : "audio";
+        Prefix = prefix ?? (kind == TrackKind.Video ? "video" : "audio");
+        NextMsn = firstMsn;
         Timescale = timescale;
         Codec = codec;
         _sessionId = sessionId;

@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using StreamVerse.ControlPlane.Jobs;
 using Npgsql;
 using StreamVerse.Origin.Hosting;
 
@@ -18,6 +20,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
     private WebApplication? _app;
     private Persona? _admin;
+    private string[] _args = [];
 
     public abstract string Provider { get; }
 
@@ -39,6 +42,15 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
     /// <summary>Extra configuration for a subclass (e.g. a tight rate limit).</summary>
     protected virtual IEnumerable<string> ExtraArgs => [];
+
+    /// <summary>What finished uploads handed to the transcoding queue (when the recording queue is the one registered).</summary>
+    public RecordingJobQueue Jobs { get; } = new();
+
+    /// <summary>
+    /// Runs after the daemon's own registrations. By default the recording job queue stands in only where no real
+    /// <c>IVideoJobQueue</c> is registered; a subclass may replace collaborators outright.
+    /// </summary>
+    protected virtual void ConfigureServices(IServiceCollection services) => services.TryAddSingleton<IVideoJobQueue>(Jobs);
 
     public async Task InitializeAsync()
     {
@@ -66,9 +78,33 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         }
 
         args.AddRange(ExtraArgs);
-        _app = OriginHost.Build([.. args]);
+        _args = [.. args];
+        await StartAppAsync();
+    }
+
+    private async Task StartAppAsync()
+    {
+        _app = OriginHost.Build(_args, ConfigureServices);
         await _app.StartAsync();
         Http = new HttpClient { BaseAddress = new Uri(BaseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>
+    /// Stops the daemon (gracefully), runs <paramref name="whileStopped"/> (e.g. to make the database look like
+    /// the process had crashed), and starts a new daemon on the same ports, data directory and database.
+    /// </summary>
+    public async Task RestartAsync(Func<Task>? whileStopped = null)
+    {
+        Http.Dispose();
+        await _app!.StopAsync();
+        await _app.DisposeAsync();
+        _app = null;
+        if (whileStopped is not null)
+        {
+            await whileStopped();
+        }
+
+        await StartAppAsync();
     }
 
     public async Task DisposeAsync()

@@ -4,9 +4,9 @@ namespace StreamVerse.Functional.Tests.Infrastructure;
 public static class Publishers
 {
     /// <summary>ffmpeg as OBS would push: H.264 with B-frames and AAC, in real time.</summary>
-    public static Tool Ffmpeg(string url, int seconds, int gop = 25) => Tool.Start("ffmpeg",
+    public static Tool Ffmpeg(string url, int seconds, int gop = 25, string size = "320x240") => Tool.Start("ffmpeg",
         "-hide_banner", "-nostdin", "-loglevel", "error", "-re",
-        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+        "-f", "lavfi", "-i", $"testsrc2=size={size}:rate=25",
         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
         "-t", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "-c:v", "libx264", "-bf", "2", "-g", gop.ToString(System.Globalization.CultureInfo.InvariantCulture),
