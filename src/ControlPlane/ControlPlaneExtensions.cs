@@ -33,6 +33,7 @@ internal static class ControlPlaneExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.LoginFailureWindow > TimeSpan.Zero, "StreamVerse:ControlPlane:LoginFailureWindow must be positive")
             .Validate(o => o.CacheRefreshInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:CacheRefreshInterval must be at least 00:00:00.1")
+            .Validate(o => o.VodCatalogTtl >= TimeSpan.Zero && o.VodCatalogTtl <= TimeSpan.FromMinutes(5), "StreamVerse:ControlPlane:VodCatalogTtl must be between 00:00:00 and 00:05:00")
             .ValidateOnStart();
         services.AddOptions<DatabaseOptions>()
             .Bind(configuration.GetSection(DatabaseOptions.Section))
@@ -76,6 +77,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<PlaybackTokens>();
         services.AddSingleton<PlaybackGate>();
+        services.AddSingleton<VodCatalog>();
         services.AddSingleton<LiveIngest>();
         services.AddHostedService<ControlPlaneCacheRefresher>();
 

@@ -37,6 +37,9 @@ internal sealed class ControlPlaneOptions
 
     /// <summary>How often revocations and the protected-video set are re-read (other processes' changes).</summary>
     public TimeSpan CacheRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the origin trusts a video's cached <c>vod_prefix</c> (and a cached "none") before it asks the database again.</summary>
+    public TimeSpan VodCatalogTtl { get; set; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>Config section <c>StreamVerse:ControlPlane:Jwt</c>.</summary>

@@ -66,6 +66,18 @@ public sealed class JobTranscodeTests(JobsSqliteApp app)
         });
 
         Assert.Equal([null, preview, full], prefixes);
+
+        // The origin serves what the job published: /vod/{id}/index.* name the full ladder's version and play over HTTP.
+        var version = full[(full.LastIndexOf('/') + 1)..];
+        var index = await app.Http.GetStringAsync($"vod/{video}/index.m3u8");
+        Assert.Contains(version + "/", index, StringComparison.Ordinal);
+        Assert.Contains("<BaseURL>" + version + "/</BaseURL>", await app.Http.GetStringAsync($"vod/{video}/index.mpd"), StringComparison.Ordinal);
+        Plays($"{app.BaseUrl}/vod/{video}/index.m3u8");
+        using (var poster = await app.Http.GetAsync($"vod/{video}/poster.jpg"))
+        {
+            Assert.Equal(HttpStatusCode.OK, poster.StatusCode);
+        }
+
         Assert.NotEmpty(previewChecks);
         Assert.All(previewChecks, Assert.True);
         Assert.Equal(progress.Order(), progress); // never backwards
@@ -84,6 +96,7 @@ public sealed class JobTranscodeTests(JobsSqliteApp app)
         Assert.True(File.Exists(app.LocalBlob(full + "/manifest.mpd")));
         Assert.True(File.Exists(app.LocalBlob(full + "/poster.jpg")));
         Plays(app.LocalBlob(full + "/master.m3u8"));
+
         var channels = Tool("ffprobe", "-v", "error", "-select_streams", "a:0", "-show_entries", "stream=channels", "-of", "csv=p=0", app.LocalBlob(full + "/manifest.mpd"));
         Assert.Equal("2", channels.StdOut.Trim().Split('\n')[0].Trim());
 

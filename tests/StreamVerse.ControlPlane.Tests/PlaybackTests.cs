@@ -118,6 +118,8 @@ public abstract class PlaybackTests(ControlPlaneApp app)
         var issued = await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{priv}/playback-token", owner.AccessToken, new { bindToIp = true });
         var token = issued.GetProperty("token").GetString()!;
         Assert.Equal($"/live/t/{token}/{priv}/index.m3u8", issued.GetProperty("hlsUrl").GetString());
+        Assert.Equal($"/vod/t/{token}/{priv}/index.m3u8", issued.GetProperty("vodHlsUrl").GetString());
+        Assert.Equal($"/vod/t/{token}/{priv}/index.mpd", issued.GetProperty("vodDashUrl").GetString());
 
         // A valid token passes the check (and then 404: nothing is live).
         using (var r = await app.Http.GetAsync($"live/t/{token}/{priv}/index.m3u8"))

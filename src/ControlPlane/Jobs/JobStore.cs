@@ -36,7 +36,7 @@ internal sealed record EndedJob(string Id, string VideoId, string SourcePath, bo
 /// <item><c>videos.vod_prefix</c> changes only in those transactions, after the presentation is fully stored.</item>
 /// </list>
 /// </summary>
-internal sealed class JobStore(Database database, TimeProvider time)
+internal sealed class JobStore(Database database, TimeProvider time, VodCatalog catalog)
 {
     private const string Kind = "transcode";
 
@@ -62,6 +62,7 @@ internal sealed class JobStore(Database database, TimeProvider time)
             "UPDATE videos SET status = @s, processing_progress = 0, failure_reason = NULL, updated_at = @now WHERE id = @v",
             [("s", VideoStatus.Processing), ("now", now), ("v", videoId)], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        catalog.Invalidate(videoId);
         return (id, cancelled);
     }
 
@@ -85,6 +86,7 @@ internal sealed class JobStore(Database database, TimeProvider time)
         }
 
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        catalog.Invalidate(videoId);
         return cancelled;
     }
 
@@ -198,6 +200,7 @@ internal sealed class JobStore(Database database, TimeProvider time)
         await db.ExecAsync("UPDATE videos SET vod_prefix = @p, updated_at = @now WHERE id = @v",
             [("p", VodPrefixes.Preview(job.VideoId, job.Id)), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        catalog.Invalidate(job.VideoId);
         return true;
     }
 
@@ -230,6 +233,7 @@ internal sealed class JobStore(Database database, TimeProvider time)
             [("p", VodPrefixes.Full(job.VideoId, job.Id)), ("s", VideoStatus.Ready), ("d", output.DurationSeconds),
              ("th", output.HasPoster ? $"/vod/{job.VideoId}/poster.jpg" : null), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        catalog.Invalidate(job.VideoId);
         return (true, replaced);
     }
 
@@ -299,6 +303,7 @@ internal sealed class JobStore(Database database, TimeProvider time)
             [("s", VideoStatus.Failed), ("r", reason), ("now", now), ("v", job.VideoId), ("full", VodPrefixes.Full(job.VideoId, job.Id))],
             cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        catalog.Invalidate(job.VideoId);
         return true;
     }
 

@@ -9,7 +9,7 @@ namespace StreamVerse.ControlPlane.Playback;
 
 internal sealed record PlaybackTokenRequest(bool? BindToIp);
 
-internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset ExpiresAt, string HlsUrl, string DashUrl);
+internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset ExpiresAt, string HlsUrl, string DashUrl, string VodHlsUrl, string VodDashUrl);
 
 /// <summary>
 /// <c>POST /api/v1/videos/{id}/playback-token</c>: a signed, expiring token for one video, carried as a path
@@ -48,6 +48,7 @@ internal static class PlaybackEndpoints
 
         var expires = time.GetUtcNow() + options.Value.TokenLifetime;
         var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null);
-        return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd"));
+        return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd",
+            $"/vod/t/{token}/{video.Id}/index.m3u8", $"/vod/t/{token}/{video.Id}/index.mpd"));
     }
 }

@@ -22,6 +22,9 @@ internal sealed class CacheEntry
 
     public StoredObject Object => _object ??= new StoredObject(Body, ETag, ContentType);
 
+    /// <summary>Log address of the record this instance was last stored at or read from (not serialized; -1: unknown).</summary>
+    internal long Address { get; set; } = -1;
+
     public bool IsFresh(long nowMs) => nowMs < FreshUntilMs;
 
     public bool MayServeStale(long nowMs) => nowMs < StaleUntilMs;

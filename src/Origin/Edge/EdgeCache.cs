@@ -13,10 +13,16 @@ namespace StreamVerse.Origin.Edge;
 /// FASTER sizes the in-memory log in records, not in the bytes the records point to, so the byte budgets
 /// are kept here: a ledger of (log address, body bytes) in append order. Past <see cref="EdgeOptions.MemoryBytes"/>
 /// the head address moves up (those records are flushed and leave memory); past <see cref="EdgeOptions.DiskBytes"/>
-/// the begin address moves up and the log is truncated. Eviction is therefore FIFO by insertion — for an
-/// edge of live media, where every object is hot for a few segment durations and then cold, that is LRU's
-/// result at none of its cost. A rewritten key (a playlist) appends a new record; the old one counts until it
-/// ages out, which keeps the budget conservative.
+/// the begin address moves up and the log is truncated.
+/// </para>
+/// <para>
+/// Eviction is FIFO with reinsertion, i.e. CLOCK / second chance laid over the log (the log itself is the clock's
+/// queue; Yang et al., "FIFO can be better than LRU", HotOS '23): a hit on a record in the older half of the memory
+/// tier, or on disk, appends a copy at the tail (the same body, no copy in memory) and supersedes the old record, whose
+/// bytes leave the ledger. An object read at least once per half memory tier of new data therefore never leaves memory,
+/// and one read from disk comes back into memory, while an object nobody asks for again moves down and out in insertion
+/// order. Hits on the newer half cost nothing (no lock, no reordering), which a list-based LRU cannot offer.
+/// Every upsert appends (<see cref="AppendOnlyFunctions"/>), so the ledger stays in address order.
 /// </para>
 /// </summary>
 internal sealed partial class EdgeCache : IDisposable
@@ -24,7 +30,7 @@ internal sealed partial class EdgeCache : IDisposable
     private readonly FasterKV<string, CacheEntry> _store;
     private readonly FasterKVSettings<string, CacheEntry> _settings;
     private readonly ConcurrentQueue<Session> _sessions = new();
-    private readonly IFunctions<string, CacheEntry, CacheEntry, CacheEntry, Empty> _functions = new SimpleFunctions<string, CacheEntry, Empty>();
+    private readonly IFunctions<string, CacheEntry, CacheEntry, CacheEntry, Empty> _functions = new AppendOnlyFunctions();
     private readonly long _memoryBudget;
     private readonly long _diskBudget;
     private readonly Lock _ledgerLock = new();
@@ -35,6 +41,10 @@ internal sealed partial class EdgeCache : IDisposable
     private readonly ILogger<EdgeCache> _log;
     private int _diskCursor;
     private int _memoryCursor;
+    private int _promoteCursor;
+    private long _youngBytes;
+    private long _promoteBelow;
+    private long _promotions;
     private long _memoryBytes;
     private long _totalBytes;
     private long _diskReads;
@@ -87,9 +97,14 @@ internal sealed partial class EdgeCache : IDisposable
     /// <summary>Reads served from a record below the memory tier's head address (read back from disk).</summary>
     public long DiskReads => Interlocked.Read(ref _diskReads);
 
+    /// <summary>Hits that moved their record to the tail (second chance).</summary>
+    public long Promotions => Interlocked.Read(ref _promotions);
+
     public async ValueTask<CacheEntry?> GetAsync(string key, CancellationToken ct)
     {
         var session = Rent();
+        CacheEntry? found;
+        long address;
         try
         {
             var result = await session.ReadAsync(key, Empty.Default, 0, ct).ConfigureAwait(false);
@@ -99,29 +114,76 @@ internal sealed partial class EdgeCache : IDisposable
                 Interlocked.Increment(ref _diskReads);
             }
 
-            return status.Found ? output : null;
+            found = status.Found ? output : null;
+            address = meta.Address;
         }
         finally
         {
             _sessions.Enqueue(session);
         }
+
+        if (found is not null)
+        {
+            // Disk reads give a fresh instance; memory hits the stored one, whose address may have moved since.
+            if (found.Address < 0)
+            {
+                found.Address = address;
+            }
+
+            if (address < Interlocked.Read(ref _promoteBelow))
+            {
+                Append(key, found, supersedes: address, promotion: true);
+            }
+        }
+
+        return found;
     }
 
-    public void Put(string key, CacheEntry entry)
+    public void Put(string key, CacheEntry entry) => Append(key, entry, supersedes: -1, promotion: false);
+
+    /// <summary>Stores <paramref name="fresh"/> in place of <paramref name="old"/> (a revalidated entry): the old record's bytes leave the ledger.</summary>
+    public void Replace(string key, CacheEntry old, CacheEntry fresh) => Append(key, fresh, supersedes: old.Address, promotion: false);
+
+    private void Append(string key, CacheEntry entry, long supersedes, bool promotion)
     {
         var session = Rent();
         try
         {
             var input = entry;
             var output = default(CacheEntry);
-            RecordMetadata meta;
             long bytes = entry.Body.Length + key.Length * 2 + 128;
             lock (_ledgerLock)
             {
-                session.Upsert(ref key, ref input, ref entry, ref output!, out meta);
+                if (promotion)
+                {
+                    // Promoted already by a concurrent hit on the same stored instance (it now lives at a newer address).
+                    if (entry.Address != supersedes)
+                    {
+                        return;
+                    }
+
+                    Interlocked.Increment(ref _promotions);
+                }
+
+                if (supersedes >= 0)
+                {
+                    Supersede(supersedes);
+                }
+
+                session.Upsert(ref key, ref input, ref entry, ref output!, out RecordMetadata meta);
+                entry.Address = meta.Address;
                 _ledger.Add((meta.Address, bytes));
                 _memoryBytes += bytes;
                 _totalBytes += bytes;
+                _youngBytes += bytes;
+                // The newer half of the memory tier: hits there are free; below it a hit appends a copy at the tail.
+                while (_youngBytes > _memoryBudget / 2 && _promoteCursor < _ledger.Count - 1)
+                {
+                    _youngBytes -= _ledger[_promoteCursor].Bytes;
+                    _promoteCursor++;
+                }
+
+                Interlocked.Exchange(ref _promoteBelow, _ledger[Math.Max(_promoteCursor, _memoryCursor)].Address);
             }
         }
         finally
@@ -141,6 +203,43 @@ internal sealed partial class EdgeCache : IDisposable
                 catch (SemaphoreFullException)
                 {
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A record replaced by a newer copy of its key. In memory the copy shares its body, so its bytes leave both counts;
+    /// on disk it still takes file space until truncated, so it stays in the total. Caller holds the ledger lock.
+    /// </summary>
+    private void Supersede(long address)
+    {
+        var lo = _memoryCursor;
+        var hi = _ledger.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = lo + ((hi - lo) >> 1);
+            var at = _ledger[mid].Address;
+            if (at == address)
+            {
+                var bytes = _ledger[mid].Bytes;
+                _ledger[mid] = (address, 0);
+                _memoryBytes -= bytes;
+                _totalBytes -= bytes;
+                if (mid >= _promoteCursor)
+                {
+                    _youngBytes -= bytes;
+                }
+
+                return;
+            }
+
+            if (at < address)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
             }
         }
     }
@@ -200,10 +299,17 @@ internal sealed partial class EdgeCache : IDisposable
                 _memoryCursor = _diskCursor;
             }
 
+            if (_promoteCursor < _memoryCursor)
+            {
+                _youngBytes = _memoryBytes;
+                _promoteCursor = _memoryCursor;
+            }
+
             if (_diskCursor > 4096)
             {
                 _ledger.RemoveRange(0, _diskCursor);
                 _memoryCursor -= _diskCursor;
+                _promoteCursor -= _diskCursor;
                 _diskCursor = 0;
             }
         }
@@ -240,6 +346,16 @@ internal sealed partial class EdgeCache : IDisposable
         _settings.Dispose();
         _stop.Dispose();
         _maintain.Dispose();
+    }
+
+    /// <summary>
+    /// Never update a record in place: an upsert always appends, so a promoted or revalidated object really moves to the
+    /// tail (FASTER updates records of the mutable region in place unless ConcurrentWriter declines) and ledger
+    /// addresses only grow. Cached objects are immutable anyway; only the record that points to them changes.
+    /// </summary>
+    private sealed class AppendOnlyFunctions : SimpleFunctions<string, CacheEntry, Empty>
+    {
+        public override bool ConcurrentWriter(ref string key, ref CacheEntry input, ref CacheEntry src, ref CacheEntry dst, ref CacheEntry output, ref UpsertInfo upsertInfo) => false;
     }
 
     private static partial class Log

@@ -76,7 +76,8 @@ internal static class EdgeDelivery
             (UpstreamResult Result, bool Coalesced) fetched;
             try
             {
-                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking), ct).ConfigureAwait(false);
+                // An expired copy makes the fetch conditional (If-None-Match): a 304 refreshes it without a body.
+                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking, cached), ct).ConfigureAwait(false);
             }
             finally
             {
@@ -92,8 +93,14 @@ internal static class EdgeDelivery
             now = time.GetUtcNow().ToUnixTimeMilliseconds();
             if (result.Entry is not null)
             {
-                EdgeMetrics.Request(coalesced ? EdgeMetrics.Result.Coalesced : EdgeMetrics.Result.Miss);
-                await ServeAsync(context, result.Entry, coalesced ? "COALESCED" : "MISS", now).ConfigureAwait(false);
+                var outcome = coalesced ? EdgeMetrics.Result.Coalesced : result.Revalidated ? EdgeMetrics.Result.Revalidated : EdgeMetrics.Result.Miss;
+                EdgeMetrics.Request(outcome);
+                await ServeAsync(context, result.Entry, outcome switch
+                {
+                    EdgeMetrics.Result.Coalesced => "COALESCED",
+                    EdgeMetrics.Result.Revalidated => "REVALIDATED",
+                    _ => "MISS",
+                }, now).ConfigureAwait(false);
                 return;
             }
 
@@ -128,13 +135,20 @@ internal static class EdgeDelivery
             }
         }
 
-        private async Task<UpstreamResult> FetchAndStoreAsync(string key, bool blocking)
+        private async Task<UpstreamResult> FetchAndStoreAsync(string key, bool blocking, CacheEntry? stale)
         {
-            var result = await upstream.FetchAsync(key[1..], blocking).ConfigureAwait(false);
+            var result = await upstream.FetchAsync(key[1..], blocking, stale).ConfigureAwait(false);
             if (result.Entry is not null && result.Storable && !blocking)
             {
                 // Stored before the coalesced waiters wake and the in-flight slot frees: the next request is a hit.
-                cache.Put(key, result.Entry);
+                if (result.Revalidated && stale is not null)
+                {
+                    cache.Replace(key, stale, result.Entry);
+                }
+                else
+                {
+                    cache.Put(key, result.Entry);
+                }
             }
 
             return result;

@@ -2,7 +2,7 @@ using Prometheus;
 
 namespace StreamVerse.Origin.Edge;
 
-/// <summary>Edge counters: hit ratio = hit / (hit + miss + coalesced + stale), upstream load, bytes out.</summary>
+/// <summary>Edge counters: hit ratio = (hit + revalidated) / all but error, upstream load, bytes out.</summary>
 internal static class EdgeMetrics
 {
     internal enum Result
@@ -12,10 +12,11 @@ internal static class EdgeMetrics
         Stale,
         Coalesced,
         Error,
+        Revalidated,
     }
 
     private static readonly Counter Requests = Metrics.CreateCounter(
-        "streamverse_edge_requests_total", "Edge requests by cache result (error: no cached copy and the origin failed).", "result");
+        "streamverse_edge_requests_total", "Edge requests by cache result (revalidated: an expired copy the origin confirmed with 304; error: no cached copy and the origin failed).", "result");
 
     private static readonly Counter Upstream = Metrics.CreateCounter(
         "streamverse_edge_upstream_requests_total", "Requests the edge sent to its origin, by outcome (HTTP status, refused, timeout, error).", "outcome");

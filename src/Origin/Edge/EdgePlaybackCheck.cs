@@ -5,7 +5,7 @@ using StreamVerse.ControlPlane.Playback;
 namespace StreamVerse.Origin.Edge;
 
 /// <summary>
-/// Playback tokens verified at the edge, before its cache is consulted, so an expired or tampered token is refused
+/// Playback tokens (<c>/live/t/...</c> and <c>/vod/t/...</c>) verified at the edge, before its cache is consulted, so an expired or tampered token is refused
 /// even for objects the edge already holds. The check is stateless (HMAC, expiry, optional client IP): the edge
 /// needs only the origin's key, <c>StreamVerse:ControlPlane:Playback:SigningKey</c>. An edge without that key
 /// refuses every tokenised request rather than serve private content it cannot check.
@@ -13,7 +13,8 @@ namespace StreamVerse.Origin.Edge;
 internal sealed class EdgePlaybackCheck
 {
     private const string KeyName = "StreamVerse:ControlPlane:Playback:SigningKey";
-    private const string Prefix = "/live/t/";
+    private const string LivePrefix = "/live/t/";
+    private const string VodPrefix = "/vod/t/";
 
     private readonly PlaybackTokens? _tokens;
     private readonly TimeProvider _time;
@@ -28,12 +29,16 @@ internal sealed class EdgePlaybackCheck
     /// <summary>Null when <paramref name="path"/> carries no token (the origin decides, as for any miss); else whether the token admits it.</summary>
     public bool? Admits(string path, IPAddress? client)
     {
-        if (!path.StartsWith(Prefix, StringComparison.Ordinal))
+        // Live and VOD tokens are the same: the MAC covers the video id, the segment after the token.
+        var prefixLength = path.StartsWith(LivePrefix, StringComparison.Ordinal) ? LivePrefix.Length
+            : path.StartsWith(VodPrefix, StringComparison.Ordinal) ? VodPrefix.Length
+            : 0;
+        if (prefixLength == 0)
         {
             return null;
         }
 
-        var rest = path.AsSpan(Prefix.Length);
+        var rest = path.AsSpan(prefixLength);
         var slash = rest.IndexOf('/');
         if (slash <= 0 || _tokens is null)
         {

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace StreamVerse.Origin.Edge;
 
 /// <summary>What one origin fetch produced: a 200 entry (cacheable or not), another status, or a failure.</summary>
-internal sealed record UpstreamResult(int Status, CacheEntry? Entry, bool Storable, string? Problem, string? ContentType, byte[]? ErrorBody)
+internal sealed record UpstreamResult(int Status, CacheEntry? Entry, bool Storable, string? Problem, string? ContentType, byte[]? ErrorBody, bool Revalidated = false)
 {
     public static UpstreamResult Failed(int status, string problem) => new(status, null, false, problem, null, null);
 }
@@ -52,9 +52,11 @@ internal sealed partial class UpstreamClient : IDisposable
     }
 
     /// <param name="pathAndQuery">Relative to the upstream base, without the leading slash.</param>
-    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking)
+    /// <param name="stale">An expired cached copy: the request is made conditional on its ETag, and a 304 gives back
+    /// this body with the freshness of the 304 (RFC 9111 §4.3).</param>
+    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking, CacheEntry? stale = null)
     {
-        var result = await SendAsync(pathAndQuery, blocking).ConfigureAwait(false);
+        var result = await SendAsync(pathAndQuery, blocking, stale).ConfigureAwait(false);
         // Logged on the transitions only: an origin that is down would otherwise log once per request.
         if (result.Problem is not null)
         {
@@ -71,7 +73,7 @@ internal sealed partial class UpstreamClient : IDisposable
         return result;
     }
 
-    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking)
+    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking, CacheEntry? stale)
     {
         var timeout = TimeSpan.FromSeconds(blocking ? _options.BlockingUpstreamTimeoutSeconds : _options.UpstreamTimeoutSeconds);
         using var cts = new CancellationTokenSource(timeout, _time);
@@ -80,6 +82,12 @@ internal sealed partial class UpstreamClient : IDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
             request.Headers.TryAddWithoutValidation("Via", Http.MpdUtcTiming.EdgeVia);
+            if (stale is not null && !blocking)
+            {
+                // RFC 9111 §4.3.1: validate the stored response instead of fetching the body again.
+                request.Headers.TryAddWithoutValidation("If-None-Match", stale.ETag);
+            }
+
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
             var length = response.Content.Headers.ContentLength;
             if (length > _options.MaxObjectBytes)
@@ -92,6 +100,11 @@ internal sealed partial class UpstreamClient : IDisposable
             var status = (int)response.StatusCode;
             EdgeMetrics.Fetched(status.ToString(CultureInfo.InvariantCulture), Stopwatch.GetElapsedTime(started), body.Length);
             var contentType = response.Content.Headers.ContentType?.ToString();
+            if (status == StatusCodes.Status304NotModified && stale is not null && !blocking)
+            {
+                return Revalidated(response, stale);
+            }
+
             if (status != StatusCodes.Status200OK)
             {
                 // 404, 400 (msn too far ahead), 503 (part late): passed through, never stored.
@@ -137,6 +150,29 @@ internal sealed partial class UpstreamClient : IDisposable
             EdgeMetrics.Fetched("error", Stopwatch.GetElapsedTime(started), 0);
             return UpstreamResult.Failed(StatusCodes.Status502BadGateway, "the origin failed: " + e.Message);
         }
+    }
+
+    /// <summary>
+    /// A 304: the stored body is still current. Its stored headers are updated from the 304's (RFC 9111 §4.3.4):
+    /// Cache-Control (absent: the stored one) and Age set the new freshness; type and validator stay.
+    /// </summary>
+    private UpstreamResult Revalidated(HttpResponseMessage response, CacheEntry stale)
+    {
+        var cacheControl = response.Headers.CacheControl?.ToString() ?? stale.CacheControl;
+        var age = response.Headers.Age ?? TimeSpan.Zero;
+        var policy = CachePolicy.From(cacheControl, age);
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var entry = new CacheEntry
+        {
+            Body = stale.Body,
+            ContentType = stale.ContentType,
+            ETag = stale.ETag,
+            CacheControl = cacheControl,
+            FetchedAtMs = now - (long)age.TotalMilliseconds,
+            FreshUntilMs = now + (long)policy.FreshFor.TotalMilliseconds,
+            StaleUntilMs = now + (long)(policy.FreshFor + policy.StaleIfError).TotalMilliseconds,
+        };
+        return new UpstreamResult(StatusCodes.Status200OK, entry, policy.Storable, null, entry.ContentType, null, Revalidated: true);
     }
 
     private async Task<byte[]> ReadBodyAsync(HttpContent content, long? length, CancellationToken ct)

@@ -3,10 +3,13 @@ using Microsoft.Extensions.Options;
 using StreamVerse.MediaCore.Interop;
 using StreamVerse.MediaCore.Live;
 using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
+using StreamVerse.ControlPlane.Videos;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
+using StreamVerse.Origin.Vod;
 using StreamVerse.Segmenter.Live;
 using StreamVerse.Segmenter.Media;
 
@@ -114,4 +117,20 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
 internal sealed class ControlPlanePlaybackAuthorizer(PlaybackGate gate) : IPlaybackAuthorizer
 {
     public bool Allows(string streamName, ReadOnlySpan<char> token, IPAddress? client) => gate.Allows(streamName, token, client);
+}
+
+/// <summary>VOD delivery's catalog: the control plane's cached <c>vod_prefix</c> lookup and its blob storage.</summary>
+internal sealed class ControlPlaneVodCatalog(VodCatalog catalog, IBlobStorage storage) : IVodCatalog
+{
+    public Task<string?> ResolveAsync(string videoId, CancellationToken cancellationToken) => catalog.ResolveAsync(videoId, cancellationToken);
+
+    public async Task<VodFileInfo?> StatAsync(string key, CancellationToken cancellationToken) =>
+        await storage.StatAsync(key, cancellationToken).ConfigureAwait(false) is { } info ? Map(info) : null;
+
+    public async Task<(Stream Content, VodFileInfo Info)?> OpenReadAsync(string key, long offset, long length, CancellationToken cancellationToken) =>
+        await storage.OpenReadAsync(key, offset, length, cancellationToken).ConfigureAwait(false) is { } read ? (read.Content, Map(read.Info)) : null;
+
+    public string? LocalPathOf(string key) => storage.LocalPathOf(key);
+
+    private static VodFileInfo Map(BlobInfo info) => new(info.Length, info.ContentType, info.ETag, info.LastModified);
 }

@@ -12,6 +12,7 @@ using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
+using StreamVerse.Origin.Vod;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Hosting;
@@ -97,14 +98,16 @@ internal static partial class OriginHost
             builder.Services.AddSegmenter(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
 
-            // The media path meets the control plane through three narrow interfaces: publish keys, the end of a
-            // publish, and the playback check.
+            // The media path meets the control plane through four narrow interfaces: publish keys, the end of a
+            // publish, the playback check and the VOD catalog.
             builder.Services.AddLiveTranscode(builder.Configuration);
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
                 builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
             builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
             builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
+            builder.Services.AddSingleton<IVodCatalog, ControlPlaneVodCatalog>();
+            builder.Services.AddVodDelivery();
             builder.Services.AddRtmp(builder.Configuration);
 
             // Uploaded videos: the control plane's job queue transcodes through MediaCore.
@@ -136,6 +139,7 @@ internal static partial class OriginHost
         else
         {
             app.MapLiveDelivery();
+            app.MapVodDelivery();
             app.MapControlPlane();
         }
 

@@ -18,4 +18,13 @@ internal sealed class DeliveryOptions
     /// <summary>max-age of the playlists of an ended stream (its recording), in seconds.</summary>
     [Range(0, 86400)]
     public int RecordingPlaylistMaxAgeSeconds { get; set; } = 10;
+
+    /// <summary>max-age of <c>/vod/{id}/index.m3u8</c>, <c>index.mpd</c> and <c>poster.jpg</c>: how long a cache may keep
+    /// pointing at a version after it was replaced (seconds).</summary>
+    [Range(0, 3600)]
+    public int VodIndexMaxAgeSeconds { get; set; } = 5;
+
+    /// <summary>Bytes of recent VOD segments kept in memory (0 = off; then every segment is sent from storage).</summary>
+    [Range(0, long.MaxValue)]
+    public long VodMemoryCacheBytes { get; set; } = 256L << 20;
 }

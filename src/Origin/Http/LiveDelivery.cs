@@ -333,7 +333,7 @@ internal static class LiveDelivery
             return true;
         }
 
-        private static bool IsSafeFileName(string segment)
+        internal static bool IsSafeFileName(ReadOnlySpan<char> segment)
         {
             if (segment.Length is 0 or > 128 || segment[0] == '.')
             {

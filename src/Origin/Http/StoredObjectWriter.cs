@@ -118,7 +118,7 @@ internal static class StoredObjectWriter
         DeliveryMetrics.Served(kind, length);
     }
 
-    private static bool IfNoneMatchHits(HttpRequest request, string etag)
+    internal static bool IfNoneMatchHits(HttpRequest request, string etag)
     {
         var values = request.Headers.IfNoneMatch;
         if (values.Count == 0)
@@ -147,7 +147,7 @@ internal static class StoredObjectWriter
         return false;
     }
 
-    private static bool IfRangeAllows(HttpRequest request, string etag)
+    internal static bool IfRangeAllows(HttpRequest request, string etag)
     {
         var ifRange = request.Headers[HeaderNames.IfRange];
         return ifRange.Count == 0 || string.Equals(ifRange.ToString(), etag, StringComparison.Ordinal);

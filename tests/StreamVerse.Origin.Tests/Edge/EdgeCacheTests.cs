@@ -65,6 +65,72 @@ public sealed class EdgeCacheTests
     }
 
     [Fact]
+    public async Task An_object_read_as_it_ages_survives_while_an_unread_one_of_its_age_is_dropped()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));
+        // 1 MiB in memory, 2 MiB in all, 16 KiB objects: in insertion order (FIFO) both first objects would be long gone
+        // after 600 newer ones (9.4 MiB).
+        using var cache = new EdgeCache(dir, 1L << 20, 2L << 20, NullLogger<EdgeCache>.Instance);
+        cache.Put("/vod/v/1/hot.m4s", Entry(16 * 1024, 1));
+        cache.Put("/vod/v/1/cold.m4s", Entry(16 * 1024, 2));
+        for (var i = 0; i < 600; i++)
+        {
+            cache.Put($"/vod/v/1/s{i}.m4s", Entry(16 * 1024, 3));
+            if (i % 10 == 0)
+            {
+                var hot = await cache.GetAsync("/vod/v/1/hot.m4s", CancellationToken.None);
+                Assert.True(hot is not null, $"hot object lost after {i} insertions; {cache.Addresses}");
+                Assert.All(hot.Body, b => Assert.Equal(1, b));
+            }
+
+            if (i % 50 == 0)
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((cache.MemoryBytes > 1L << 20 || cache.TotalBytes > 2L << 20) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.InRange(cache.TotalBytes, 1, 2L << 20);
+        Assert.NotNull(await cache.GetAsync("/vod/v/1/hot.m4s", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("/vod/v/1/cold.m4s", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("/vod/v/1/s0.m4s", CancellationToken.None));
+        // Promoted about once per half memory tier of new data (~32 objects), not on every hit.
+        Assert.InRange(cache.Promotions, 5, 40);
+    }
+
+    [Fact]
+    public async Task A_revalidated_entry_replaces_the_old_one_without_counting_its_body_twice()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));
+        using var cache = new EdgeCache(dir, 8L << 20, 16L << 20, NullLogger<EdgeCache>.Instance);
+        var old = Entry(50_000, 7);
+        cache.Put("/vod/v/index.m3u8", old);
+        var bytes = cache.MemoryBytes;
+        var stored = await cache.GetAsync("/vod/v/index.m3u8", CancellationToken.None);
+        var refreshed = new CacheEntry
+        {
+            Body = stored!.Body,
+            ContentType = stored.ContentType,
+            ETag = stored.ETag,
+            CacheControl = stored.CacheControl,
+            FetchedAtMs = 5,
+            FreshUntilMs = 12345,
+            StaleUntilMs = 23456,
+        };
+        cache.Replace("/vod/v/index.m3u8", stored, refreshed);
+        Assert.Equal(bytes, cache.MemoryBytes);
+        Assert.Equal(bytes, cache.TotalBytes);
+        var now = await cache.GetAsync("/vod/v/index.m3u8", CancellationToken.None);
+        Assert.Same(refreshed, now);
+        Assert.Same(old.Body, now!.Body);
+    }
+
+    [Fact]
     public async Task A_rewritten_key_reads_its_latest_value()
     {
         var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));

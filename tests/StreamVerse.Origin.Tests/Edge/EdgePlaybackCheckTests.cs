@@ -33,6 +33,18 @@ public sealed class EdgePlaybackCheckTests
     }
 
     [Fact]
+    public void Vod_paths_take_the_same_tokens_for_the_same_video()
+    {
+        var edge = Check(Key);
+        var token = Issue("vid1", TimeSpan.FromMinutes(5));
+        Assert.True(edge.Admits($"/vod/t/{token}/vid1/index.mpd", null));
+        Assert.True(edge.Admits($"/vod/t/{token}/vid1/v2/360p_1.m4s", null));
+        Assert.False(edge.Admits($"/vod/t/{token}/vid2/v2/360p_1.m4s", null));
+        Assert.False(edge.Admits($"/vod/t/{Issue("vid1", TimeSpan.FromSeconds(-1))}/vid1/index.m3u8", null));
+        Assert.Null(edge.Admits("/vod/vid1/index.m3u8", null));
+    }
+
+    [Fact]
     public void An_ip_bound_token_admits_that_client_only()
     {
         var edge = Check(Key);

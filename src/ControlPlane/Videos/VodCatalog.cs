@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Data;
+
+namespace StreamVerse.ControlPlane.Videos;
+
+/// <summary>
+/// Which stored presentation a video plays: <c>videos.vod_prefix</c> (<c>vod/{id}/{version}</c>, null while nothing is
+/// playable), cached in memory for <see cref="ControlPlaneOptions.VodCatalogTtl"/>, answers with no presentation included,
+/// so a player polling a video that is still processing costs no query per request. Concurrent lookups of one id share
+/// one query. The job runner calls <see cref="Invalidate"/> when it publishes or replaces a version, so this process
+/// serves the new one at once; other processes see it within the TTL.
+/// </summary>
+internal sealed class VodCatalog(Database database, IOptions<ControlPlaneOptions> options, TimeProvider time)
+{
+    /// <summary>Past this many cached ids the cache starts over (a crawler of random ids must not grow it without bound).</summary>
+    internal const int MaxEntries = 100_000;
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly long _ttlMs = (long)options.Value.VodCatalogTtl.TotalMilliseconds;
+
+    private sealed record Entry(Task<string?> Lookup, long ExpiresAtMs);
+
+    /// <summary>The storage prefix of the video's current presentation, or null (no such video, or nothing playable yet).</summary>
+    public Task<string?> ResolveAsync(string videoId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_entries.TryGetValue(videoId, out var entry) && now < entry.ExpiresAtMs && !entry.Lookup.IsFaulted && !entry.Lookup.IsCanceled)
+        {
+            return entry.Lookup;
+        }
+
+        if (_entries.Count >= MaxEntries)
+        {
+            _entries.Clear();
+        }
+
+        // Not cancelled by one caller: other callers may share the query.
+        var fresh = new Entry(LookupAsync(videoId), now + _ttlMs);
+        _entries[videoId] = fresh;
+        return fresh.Lookup.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Forgets what is cached for the video (its presentation was published, replaced or removed).</summary>
+    public void Invalidate(string videoId) => _entries.TryRemove(videoId, out _);
+
+    private async Task<string?> LookupAsync(string videoId)
+    {
+        await using var db = await database.OpenAsync(CancellationToken.None).ConfigureAwait(false);
+        return await db.ScalarAsync<string?>("SELECT vod_prefix FROM videos WHERE id = @id", [("id", videoId)], CancellationToken.None).ConfigureAwait(false);
+    }
+}
