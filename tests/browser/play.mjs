@@ -12,7 +12,8 @@
 // 2 on bad usage.
 //
 // PLAY_SWITCH_LEVELS=1 (hls.js only): once playing, the page forces a switch to every level in turn, lowest
-// first (hls.nextLevel, one every PLAY_SWITCH_EVERY seconds, default 2) and records hls.js's LEVEL_SWITCHED
+// first (hls.nextLevel; the next one once hls.js has switched to the previous and PLAY_SWITCH_EVERY seconds,
+// default 2, have passed) and records hls.js's LEVEL_SWITCHED
 // events and the decoded picture heights; the run then also needs every level switched to and decoded at its
 // own height (result.switchedLevels, result.heightsSeen, result.levelHeights).
 
@@ -227,12 +228,18 @@ try {
     const t1 = Date.now();
     let nextSwitch = 0; // index into the forced-switch order (lowest level first)
     let lastSwitch = 0;
+    let pending = null; // the level last forced
+    let switchedBefore = 0; // LEVEL_SWITCHED events seen when it was forced
     while (Date.now() - t1 < seconds * 1000) {
       await new Promise((r) => setTimeout(r, 500));
-      if (SWITCH_LEVELS && kind === 'hls' && Date.now() - lastSwitch >= SWITCH_EVERY * 1000 && nextSwitch < st.levelHeights.length) {
+      // The next forced switch waits until hls.js has played the previous one (LEVEL_SWITCHED for that level):
+      // forcing again earlier would replace a switch that has not happened yet.
+      const previousDone = pending === null || st.switched.slice(switchedBefore).includes(pending);
+      if (SWITCH_LEVELS && kind === 'hls' && previousDone && Date.now() - lastSwitch >= SWITCH_EVERY * 1000 && nextSwitch < st.levelHeights.length) {
         const order = st.levelHeights.map((h, i) => [h, i]).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
-        const level = order[nextSwitch++];
-        await tab.evaluate((l) => { window.__hls.nextLevel = l; }, level);
+        pending = order[nextSwitch++];
+        switchedBefore = st.switched.length;
+        await tab.evaluate((l) => { window.__hls.nextLevel = l; }, pending);
         lastSwitch = Date.now();
       }
       st = await read();

@@ -27,6 +27,9 @@ internal sealed class JobOptions
     /// <summary>Scratch space for transcodes; default <c>DATA/work</c>.</summary>
     public string? WorkPath { get; set; }
 
+    /// <summary>How often a running job writes its progress to the video record (and checks its lease).</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Publish the lowest rung first so viewers can start before the full ladder is done.</summary>
     public bool FastStart { get; set; } = true;
 
@@ -65,6 +68,11 @@ internal sealed class JobOptionsValidator : IValidateOptions<JobOptions>
     {
         const string S = JobOptions.Section + ":";
         var errors = new List<string>();
+        if (o.ProgressInterval < TimeSpan.FromMilliseconds(10) || o.ProgressInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add(S + "ProgressInterval must be between 00:00:00.01 and 00:01:00");
+        }
+
         if (o.Concurrency is < 1 or > 64)
         {
             errors.Add(S + "Concurrency must be between 1 and 64");

@@ -18,7 +18,6 @@ namespace StreamVerse.ControlPlane.Jobs;
 /// </summary>
 internal sealed partial class JobWorker : BackgroundService
 {
-    private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
     private readonly JobStore _store;
     private readonly LocalJobs _local;
@@ -381,7 +380,7 @@ internal sealed partial class JobWorker : BackgroundService
     });
 
     /// <summary>
-    /// Once a second: the video's progress (if it moved); every third of the lease: the heartbeat. A heartbeat that
+    /// Every <see cref="JobOptions.ProgressInterval"/>: the video's progress (if it moved); every third of the lease: the heartbeat. A heartbeat that
     /// finds the job no longer running under this owner cancels the run.
     /// </summary>
     private async Task TickAsync(JobRow job, ProgressTracker progress, CancellationTokenSource run, CancellationToken stop)
@@ -392,7 +391,7 @@ internal sealed partial class JobWorker : BackgroundService
         {
             try
             {
-                await Task.Delay(ProgressInterval, _time, stop).ConfigureAwait(false);
+                await Task.Delay(_options.ProgressInterval, _time, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

@@ -22,6 +22,8 @@ public abstract class JobsApp : ControlPlaneApp
         "--StreamVerse:ControlPlane:Jobs:MaxAttempts", "3",
         "--StreamVerse:ControlPlane:Jobs:RetryBaseDelay", "00:00:00.5",
         "--StreamVerse:ControlPlane:Jobs:PollInterval", "00:00:00.2",
+        // Progress several times per pass even when a quiet machine transcodes the clips in a second.
+        "--StreamVerse:ControlPlane:Jobs:ProgressInterval", "00:00:00.05",
         "--StreamVerse:ControlPlane:Jobs:LeaseDuration", "00:00:06",
         "--StreamVerse:ControlPlane:Jobs:Ladder:Preset", "ultrafast",
         "--StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration", "00:00:01",
