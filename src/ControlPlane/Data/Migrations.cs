@@ -141,6 +141,14 @@ internal static partial class Migrations
             ALTER TABLE jobs ADD COLUMN playable_at {d.Timestamp} NULL;
             ALTER TABLE jobs ADD COLUMN replaced_prefix VARCHAR(300) NULL;
             """),
+        (5, "VOD: replaced presentations kept for the viewers still playing them, deleted when due", d => $"""
+            CREATE TABLE retired_presentations (
+                prefix VARCHAR(300) PRIMARY KEY,
+                video_id VARCHAR(32) NOT NULL,
+                delete_after {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_retired_presentations_due ON retired_presentations (delete_after);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -27,6 +27,12 @@ internal sealed class JobOptions
     /// <summary>Scratch space for transcodes; default <c>DATA/work</c>.</summary>
     public string? WorkPath { get; set; }
 
+    /// <summary>
+    /// How long a replaced presentation (the fast-start preview, the previous version) stays stored beyond the
+    /// video's duration, for the players still on it; then the worker deletes it. Zero deletes it at once.
+    /// </summary>
+    public TimeSpan RetiredRetention { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often a running job writes its progress to the video record (and checks its lease).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -68,6 +74,11 @@ internal sealed class JobOptionsValidator : IValidateOptions<JobOptions>
     {
         const string S = JobOptions.Section + ":";
         var errors = new List<string>();
+        if (o.RetiredRetention < TimeSpan.Zero || o.RetiredRetention > TimeSpan.FromDays(30))
+        {
+            errors.Add(S + "RetiredRetention must be between 00:00:00 and 30.00:00:00");
+        }
+
         if (o.ProgressInterval < TimeSpan.FromMilliseconds(10) || o.ProgressInterval > TimeSpan.FromMinutes(1))
         {
             errors.Add(S + "ProgressInterval must be between 00:00:00.01 and 00:01:00");

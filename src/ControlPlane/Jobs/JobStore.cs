@@ -208,7 +208,11 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
     /// The one update that makes the video ready on its full ladder. Returns the presentation it replaced that is
     /// not this job's (to delete), or <c>(false, null)</c> when the job is no longer ours.
     /// </summary>
-    public async Task<(bool Published, string? Replaced)> PublishFullAsync(JobRow job, string owner, TranscodeOutput output, CancellationToken cancellationToken)
+    /// <param name="retention">How long the presentations it replaces (this job's preview, the previous version) stay
+    /// stored for viewers who started on them, beyond the video's duration: they are recorded in
+    /// <c>retired_presentations</c> in the same transaction, and <see cref="DueRetiredAsync"/> hands them out when due.
+    /// Zero: none are recorded; the caller deletes them at once.</param>
+    public async Task<(bool Published, string? Replaced)> PublishFullAsync(JobRow job, string owner, TranscodeOutput output, TimeSpan retention, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
@@ -232,9 +236,41 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
             """,
             [("p", VodPrefixes.Full(job.VideoId, job.Id)), ("s", VideoStatus.Ready), ("d", output.DurationSeconds),
              ("th", output.HasPoster ? $"/vod/{job.VideoId}/poster.jpg" : null), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
+        if (retention > TimeSpan.Zero)
+        {
+            // A player that loaded a VOD media playlist keeps fetching that version's segments for the whole video;
+            // deleting the preview (or the previous version) now would break exactly the viewers fast start served.
+            var due = now + retention + TimeSpan.FromSeconds(Math.Max(0, output.DurationSeconds));
+            foreach (var prefix in new[] { VodPrefixes.Preview(job.VideoId, job.Id), replaced })
+            {
+                if (prefix is not null && prefix != VodPrefixes.Full(job.VideoId, job.Id))
+                {
+                    await db.ExecAsync(
+                        "INSERT INTO retired_presentations (prefix, video_id, delete_after) VALUES (@p, @v, @due) ON CONFLICT (prefix) DO NOTHING",
+                        [("p", prefix), ("v", job.VideoId), ("due", due)], cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         catalog.Invalidate(job.VideoId);
         return (true, replaced);
+    }
+
+    /// <summary>Retired presentations whose time has come (oldest first, at most <paramref name="limit"/>).</summary>
+    public async Task<List<string>> DueRetiredAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await db.QueryAsync(
+            "SELECT prefix FROM retired_presentations WHERE delete_after <= @now ORDER BY delete_after LIMIT @n",
+            [("now", time.GetUtcNow()), ("n", limit)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After a retired presentation's files are deleted.</summary>
+    public async Task ForgetRetiredAsync(string prefix, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("DELETE FROM retired_presentations WHERE prefix = @p", [("p", prefix)], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>After the old presentations, the work dir and the source are gone.</summary>

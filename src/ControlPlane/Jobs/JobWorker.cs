@@ -77,6 +77,7 @@ internal sealed partial class JobWorker : BackgroundService
                     lastRecovery = _time.GetTimestamp();
                 }
 
+                await SweepRetiredAsync(stoppingToken).ConfigureAwait(false);
                 running.RemoveAll(t => t.IsCompleted);
                 var free = _options.Concurrency - running.Count;
                 if (free > 0)
@@ -270,7 +271,7 @@ internal sealed partial class JobWorker : BackgroundService
             var output = await _transcoder.TranscodeAsync(job.SourcePath, fullDir, TranscodePass.Full, new Sink(p => progress.Set(share + ((1 - share) * p))), ct).ConfigureAwait(false);
             state.Uploading = full;
             await UploadAsync(fullDir, full, ct).ConfigureAwait(false);
-            var (published, previous) = await _store.PublishFullAsync(job, Owner, output, ct).ConfigureAwait(false);
+            var (published, previous) = await _store.PublishFullAsync(job, Owner, output, _options.RetiredRetention, ct).ConfigureAwait(false);
             if (!published)
             {
                 await LostAsync(cancellation).ConfigureAwait(false);
@@ -283,15 +284,29 @@ internal sealed partial class JobWorker : BackgroundService
 
         // Published: from here on nothing may fail the job. What cannot be removed now is logged and left.
         progress.Set(1);
-        await TryAsync(job, () => _blobs.DeletePrefixAsync(preview, CancellationToken.None)).ConfigureAwait(false);
-        if (replaced is not null && replaced != full && replaced != preview)
+        if (_options.RetiredRetention == TimeSpan.Zero)
         {
-            await TryAsync(job, () => _blobs.DeletePrefixAsync(replaced, CancellationToken.None)).ConfigureAwait(false);
+            await TryAsync(job, () => _blobs.DeletePrefixAsync(preview, CancellationToken.None)).ConfigureAwait(false);
+            if (replaced is not null && replaced != full && replaced != preview)
+            {
+                await TryAsync(job, () => _blobs.DeletePrefixAsync(replaced, CancellationToken.None)).ConfigureAwait(false);
+            }
         }
 
         DeleteDirectory(work);
         await DeleteSourceAsync(job).ConfigureAwait(false);
         await _store.CompleteAsync(job.Id, Owner, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the retired presentations that are due (idempotent: several daemons may sweep at once).</summary>
+    private async Task SweepRetiredAsync(CancellationToken cancellationToken)
+    {
+        foreach (var prefix in await _store.DueRetiredAsync(100, cancellationToken).ConfigureAwait(false))
+        {
+            await _blobs.DeletePrefixAsync(prefix, cancellationToken).ConfigureAwait(false);
+            await _store.ForgetRetiredAsync(prefix, cancellationToken).ConfigureAwait(false);
+            Log.Retired(_logger, prefix);
+        }
     }
 
     private static async Task LostAsync(CancellationTokenSource cancellation)
@@ -526,5 +541,8 @@ internal sealed partial class JobWorker : BackgroundService
 
         [LoggerMessage(EventId = 4521, Level = LogLevel.Warning, Message = "Transcode job {JobId}: clean-up failed: {Error}")]
         public static partial void CleanupFailed(ILogger logger, string jobId, string error);
+
+        [LoggerMessage(EventId = 4522, Level = LogLevel.Information, Message = "Retired presentation {Prefix} deleted (its retention ran out)")]
+        public static partial void Retired(ILogger logger, string prefix);
     }
 }

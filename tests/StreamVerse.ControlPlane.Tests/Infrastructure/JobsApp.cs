@@ -25,6 +25,7 @@ public abstract class JobsApp : ControlPlaneApp
         // Progress several times per pass even when a quiet machine transcodes the clips in a second.
         "--StreamVerse:ControlPlane:Jobs:ProgressInterval", "00:00:00.05",
         "--StreamVerse:ControlPlane:Jobs:LeaseDuration", "00:00:06",
+        "--StreamVerse:ControlPlane:Jobs:RetiredRetention", RetiredRetention,
         "--StreamVerse:ControlPlane:Jobs:Ladder:Preset", "ultrafast",
         "--StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration", "00:00:01",
         "--StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "240",
@@ -32,6 +33,9 @@ public abstract class JobsApp : ControlPlaneApp
         "--StreamVerse:ControlPlane:Jobs:Ladder:Rungs:1:Height", "120",
         "--StreamVerse:ControlPlane:Jobs:Ladder:Rungs:1:Bitrate", "120000",
     ];
+
+    /// <summary>Zero by default: the tests see replaced presentations deleted as soon as a job finishes.</summary>
+    protected virtual string RetiredRetention => "00:00:00";
 
     protected override void ConfigureServices(IServiceCollection services)
     {
@@ -116,6 +120,19 @@ public sealed class JobsSqliteApp : JobsApp
 }
 
 public sealed class JobsPostgresApp : JobsApp
+{
+    public override string Provider => "postgres";
+}
+
+/// <summary>Replaced presentations kept 3 s beyond the video's duration.</summary>
+public class JobsRetentionApp : JobsApp
+{
+    public override string Provider => "sqlite";
+
+    protected override string RetiredRetention => "00:00:03";
+}
+
+public sealed class JobsRetentionPostgresApp : JobsRetentionApp
 {
     public override string Provider => "postgres";
 }
@@ -258,3 +275,6 @@ internal static class Clips
         return path;
     }
 }
+
+[CollectionDefinition("jobs-retention", DisableParallelization = true)]
+public sealed class JobsRetentionCollection;
