@@ -2,7 +2,9 @@
 # System benchmark: the StreamVerse origin and edge against nginx on the same machine, same files, loopback only.
 #   origin (Kestrel, objects from memory; recording files from disk) vs nginx (sendfile, open_file_cache)
 #   edge (FASTER-backed pull-through cache) vs nginx proxy_cache + proxy_cache_lock, both in front of the same origin
-# Usage: bench/edge/run.sh            (after: dotnet build src/Origin -c Release)
+#   plain-kestrel: the smallest Kestrel app serving the same bytes from memory (bench/StreamVerse.PlainKestrel), so
+#   the gap to nginx splits into our pipeline's cost and Kestrel's
+# Usage: bench/edge/run.sh            (after: dotnet build src/Origin -c Release; dotnet build bench/StreamVerse.PlainKestrel -c Release)
 # Env:   DURATION=15s  CONNS="64 1000"  THREADS=2
 # Output: bench/out/edge/ (git-ignored): raw wrk outputs, summary.md
 set -euo pipefail
@@ -12,12 +14,14 @@ DLL=$ROOT/src/Origin/bin/Release/net10.0/StreamVerse.Origin.dll
 DURATION=${DURATION:-15s}
 CONNS=${CONNS:-"64 1000"}
 THREADS=${THREADS:-2}
+PLAIN_DLL=$ROOT/bench/StreamVerse.PlainKestrel/bin/Release/net10.0/StreamVerse.PlainKestrel.dll
 [ -f "$DLL" ] || { echo "build first: dotnet build src/Origin -c Release" >&2; exit 1; }
+[ -f "$PLAIN_DLL" ] || { echo "build first: dotnet build bench/StreamVerse.PlainKestrel -c Release" >&2; exit 1; }
 rm -rf "$OUT"; mkdir -p "$OUT"/{www/live/bench,nginx/logs,nginx/tmp,nginx/cache,origin-data,edge-data}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # c1000 needs more than the usual 1024 descriptors
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port)
+ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port); PLAIN=$(port)
 KEY=$(openssl rand -hex 16)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -91,14 +95,24 @@ runuser -u nobody -- nginx -e "$OUT/nginx/logs/error.log" -p "$OUT/nginx" -c "$O
 PIDS+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGX/" && break; sleep 0.1; done
 
+PLAIN_PID=
+plain_restart() { # serves the files now in www/live/bench from memory
+    [ -n "$PLAIN_PID" ] && { kill "$PLAIN_PID" 2>/dev/null || true; wait "$PLAIN_PID" 2>/dev/null || true; }
+    dotnet "$PLAIN_DLL" "127.0.0.1:$PLAIN" "$OUT/www/live/bench" > "$OUT/plain-kestrel.log" 2>&1 &
+    PLAIN_PID=$!; PIDS+=($PLAIN_PID)
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PLAIN/" && break; sleep 0.1; done
+}
+
 newest_segment() { curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -E '^[a-z0-9]+/video_[0-9]+\.m4s$' | tail -1; }
 
 # --- origin vs nginx: playlist (the live media playlist, from memory) -------------------------------------------
 curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" > "$OUT/www/live/bench/video.m3u8"
 PLBYTES=$(stat -c %s "$OUT/www/live/bench/video.m3u8")
 echo "playlist bytes: $PLBYTES" | tee "$OUT/sizes.txt"
+plain_restart
 for c in $CONNS; do
     bench origin playlist "$c" "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8"
+    bench plain-kestrel playlist "$c" "http://127.0.0.1:$PLAIN/video.m3u8"
     bench nginx playlist "$c" "http://127.0.0.1:$NGX/live/bench/video.m3u8"
 done
 
@@ -107,7 +121,9 @@ for c in $CONNS; do
     SEG=$(newest_segment)
     curl -s "http://127.0.0.1:$ORIGIN/live/bench/$SEG" > "$OUT/www/live/bench/segment.m4s"
     echo "segment $SEG bytes: $(stat -c %s "$OUT/www/live/bench/segment.m4s")" | tee -a "$OUT/sizes.txt"
+    plain_restart
     bench origin-memory segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG"
+    bench plain-kestrel segment "$c" "http://127.0.0.1:$PLAIN/segment.m4s"
     bench nginx segment "$c" "http://127.0.0.1:$NGX/live/bench/segment.m4s"
 done
 
