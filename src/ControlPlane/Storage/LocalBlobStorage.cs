@@ -167,21 +167,9 @@ internal sealed class LocalBlobStorage(IOptions<ControlPlaneOptions> options) : 
 }
 
 /// <summary>A read-only view of at most <c>remaining</c> bytes of an inner stream, which it owns.</summary>
-internal sealed class BoundedReadStream(Stream inner, long remaining) : Stream
+internal sealed class BoundedReadStream(Stream inner, long remaining) : ForwardOnlyReadStream
 {
     private long _remaining = remaining;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -206,19 +194,6 @@ internal sealed class BoundedReadStream(Stream inner, long remaining) : Stream
         _remaining -= n;
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -370,38 +370,13 @@ internal sealed partial class S3BlobStorage : IBlobStorage, IDisposable
 }
 
 /// <summary>An object's body; disposing it ends the response (and returns its connection to the pool).</summary>
-internal sealed class S3ObjectStream(GetObjectResponse response) : Stream
+internal sealed class S3ObjectStream(GetObjectResponse response) : ForwardOnlyReadStream
 {
     private readonly Stream _body = response.ResponseStream;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => _body.Read(buffer, offset, count);
 
     public override int Read(Span<byte> buffer) => _body.Read(buffer);
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _body.ReadAsync(buffer, cancellationToken);
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _body.ReadAsync(buffer, offset, count, cancellationToken);
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -19,7 +19,7 @@ internal sealed unsafe class LiveRungEncoder : IDisposable
     private readonly AVPacketHandle _packet;
     private readonly FrameScaler _scaler;
     private readonly IMediaSink _sink;
-    private byte[] _buffer = new byte[128 * 1024];
+    private readonly EncodedPackets _output = new(128 * 1024);
 
     public LiveRungEncoder(PlannedRung rung, double frameRate, string preset, IMediaSink sink)
     {
@@ -94,34 +94,16 @@ internal sealed unsafe class LiveRungEncoder : IDisposable
 
     private void Drain(long decodeShift)
     {
-        var packet = _packet.Ptr;
-        while (true)
+        while (_output.TryReceive(_encoder.Ptr, _packet.Ptr, out var packet))
         {
-            var r = LibAvCodec.avcodec_receive_packet(_encoder.Ptr, packet);
-            if (AvError.IsAgainOrEof(r))
+            if (packet.IsKeyframe)
             {
-                return;
+                Keyframes++;
             }
 
-            AvError.Check(r, "avcodec_receive_packet (libx264)");
-            try
-            {
-                // packet->Data is owned by the packet until av_packet_unref below; copied out first.
-                var length = AnnexB.ToLengthPrefixed(new ReadOnlySpan<byte>(packet->Data, packet->Size), ref _buffer);
-                var key = (packet->Flags & LibAvCodec.PacketFlagKey) != 0;
-                if (key)
-                {
-                    Keyframes++;
-                }
-
-                // No B-frames: decode order is presentation order. The DTS is shifted by the source's keyframe
-                // composition offset so the rung's decode timeline (tfdt) lines up with the source's.
-                _sink.OnSample(TrackKind.Video, packet->Pts - decodeShift, packet->Pts, key, _buffer.AsSpan(0, length));
-            }
-            finally
-            {
-                LibAvCodec.av_packet_unref(packet);
-            }
+            // No B-frames: decode order is presentation order. The DTS is shifted by the source's keyframe
+            // composition offset so the rung's decode timeline (tfdt) lines up with the source's.
+            _sink.OnSample(TrackKind.Video, packet.Pts - decodeShift, packet.Pts, packet.IsKeyframe, packet.Data);
         }
     }
 

@@ -19,7 +19,7 @@ internal sealed unsafe class VideoRungEncoder : IDisposable
     private readonly AVPacketHandle _packet;
     private readonly FrameScaler _scaler;
     private readonly AVRational _timeBase;
-    private byte[] _buffer = new byte[256 * 1024];
+    private readonly EncodedPackets _output = new(256 * 1024);
 
     public VideoRungEncoder(PlannedRung rung, AVRational frameRate, int gop, string preset, VodTrackWriter track)
     {
@@ -92,36 +92,18 @@ internal sealed unsafe class VideoRungEncoder : IDisposable
 
     private void Drain()
     {
-        var packet = _packet.Ptr;
-        while (true)
+        while (_output.TryReceive(_encoder.Ptr, _packet.Ptr, out var packet))
         {
-            var r = LibAvCodec.avcodec_receive_packet(_encoder.Ptr, packet);
-            if (AvError.IsAgainOrEof(r))
+            if (packet.IsKeyframe)
             {
-                return;
+                Keyframes++;
             }
 
-            AvError.Check(r, "avcodec_receive_packet (libx264)");
-            try
-            {
-                // packet->Data is owned by the packet until av_packet_unref below; copied out first.
-                var length = AnnexB.ToLengthPrefixed(new ReadOnlySpan<byte>(packet->Data, packet->Size), ref _buffer);
-                var key = (packet->Flags & LibAvCodec.PacketFlagKey) != 0;
-                if (key)
-                {
-                    Keyframes++;
-                }
-
-                Track.AddSample(
-                    LibAvUtil.av_rescale_q(packet->Dts, _timeBase, Mpeg90k),
-                    LibAvUtil.av_rescale_q(packet->Pts, _timeBase, Mpeg90k),
-                    key,
-                    _buffer.AsSpan(0, length));
-            }
-            finally
-            {
-                LibAvCodec.av_packet_unref(packet);
-            }
+            Track.AddSample(
+                LibAvUtil.av_rescale_q(packet.Dts, _timeBase, Mpeg90k),
+                LibAvUtil.av_rescale_q(packet.Pts, _timeBase, Mpeg90k),
+                packet.IsKeyframe,
+                packet.Data);
         }
     }
 
