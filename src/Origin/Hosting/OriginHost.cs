@@ -124,6 +124,14 @@ internal static partial class OriginHost
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseLimits();
+        if (!edge)
+        {
+            // Before routing, so the playlists it answers skip route matching too; CORS (which needs the matched
+            // endpoint for the API's policy) and everything else follow routing as before.
+            app.UseLivePlaylistFastPath();
+            app.UseRouting();
+        }
+
         app.UseLiveDelivery();
         if (!edge)
         {

@@ -25,6 +25,7 @@ internal static class LiveDelivery
             .ValidateOnStart();
         services.AddCors();
         services.TryAddSingleton<IPlaybackAuthorizer, AllowAllPlaybackAuthorizer>();
+        services.AddSingleton<Handler>();
         return services;
     }
 
@@ -50,9 +51,42 @@ internal static class LiveDelivery
         return app;
     }
 
+    /// <summary>
+    /// Playlists and MPDs without a token (<c>/live/{name}/{file}</c>: one slash after the name) are answered here,
+    /// ahead of routing and the control plane's middleware (authentication, status-code pages), which a public
+    /// 1.6 KB playlist polled by every player every part does not need: per-request overhead is most of the cost
+    /// of small responses (bench/RESULTS.md, plain-Kestrel rows). The limits run before this. Everything
+    /// else (session files, tokenised paths) goes through the routed endpoints below, to the same handler, and so
+    /// does any request with an <c>Origin</c> header: browsers' cross-origin requests get their CORS headers from
+    /// the CORS middleware, which runs after routing. Native players, ffmpeg and edges send no Origin.
+    /// </summary>
+    public static WebApplication UseLivePlaylistFastPath(this WebApplication app)
+    {
+        var handler = app.Services.GetRequiredService<Handler>();
+        app.Use((context, next) =>
+        {
+            var request = context.Request;
+            var path = request.Path.Value;
+            if (path is not null && path.StartsWith("/live/", StringComparison.Ordinal)
+                && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                && !request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Origin))
+            {
+                var rest = path.AsSpan(6);
+                var slash = rest.IndexOf('/');
+                if (slash > 0 && rest[(slash + 1)..].IndexOf('/') < 0 && !rest[..slash].SequenceEqual("t"))
+                {
+                    return handler.ServeAsync(context, rest[..slash].ToString(), rest[(slash + 1)..].ToString(), null);
+                }
+            }
+
+            return next(context);
+        });
+        return app;
+    }
+
     public static IEndpointRouteBuilder MapLiveDelivery(this IEndpointRouteBuilder endpoints)
     {
-        var handler = ActivatorUtilities.CreateInstance<Handler>(endpoints.ServiceProvider);
+        var handler = endpoints.ServiceProvider.GetRequiredService<Handler>();
         endpoints.MapMethods("/live/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
 
         // Tokenised form for private and premium streams: the token is a path prefix, so every relative URI in
@@ -91,16 +125,19 @@ internal static class LiveDelivery
         /// </summary>
         private string PlaylistCache(LiveStream live) => live.IsEnded ? _recordingPlaylistCache : _livePlaylistCache;
 
-        public Task HandleAsync(HttpContext context)
+        public Task HandleAsync(HttpContext context) => ServeAsync(
+            context,
+            context.Request.RouteValues["name"] as string,
+            context.Request.RouteValues["path"] as string,
+            context.Request.RouteValues["token"] as string);
+
+        public Task ServeAsync(HttpContext context, string? name, string? path, string? token)
         {
-            var name = context.Request.RouteValues["name"] as string;
-            var path = context.Request.RouteValues["path"] as string;
             if (!IsSafeName(name) || string.IsNullOrEmpty(path))
             {
                 return NotFound(context);
             }
 
-            var token = context.Request.RouteValues["token"] as string;
             if (!authorizer.Allows(name!, token, context.Connection.RemoteIpAddress))
             {
                 DeliveryMetrics.Denied();
