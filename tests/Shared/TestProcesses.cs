@@ -13,6 +13,20 @@ internal sealed record ToolResult(int ExitCode, string StdOut, string StdErr);
 /// </summary>
 internal static class TestProcesses
 {
+    /// <summary>The repository root (the folder holding StreamVerse.sln), found upwards from the test binaries.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "StreamVerse.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("StreamVerse.sln not found above " + AppContext.BaseDirectory);
+    }
+
     /// <summary>Runs a tool; on timeout it is killed and the result has exit code -1 and whatever it printed.</summary>
     public static ToolResult Run(TimeSpan timeout, string tool, params string[] args)
     {

@@ -1,27 +1,19 @@
 using System.Diagnostics;
 using StreamVerse.ControlPlane.Tests.Infrastructure;
 
+using StreamVerse.Tests.Shared;
+
 namespace StreamVerse.ControlPlane.Tests;
 
 /// <summary>The generated OpenAPI document, checked by an independent validator (@apidevtools/swagger-parser).</summary>
 [Collection("sqlite")]
 public sealed class OpenApiTests(SqliteApp app)
 {
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "StreamVerse.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("StreamVerse.sln not found");
-    }
 
     [Fact]
     public async Task Document_is_valid_openapi_per_swagger_parser()
     {
-        var tool = Path.Combine(RepoRoot(), "tests", "controlplane-openapi");
+        var tool = Path.Combine(TestProcesses.RepoRoot, "tests", "controlplane-openapi");
         Assert.True(Directory.Exists(Path.Combine(tool, "node_modules", "@apidevtools")), "run ./setup.sh deps (npm ci in tests/controlplane-openapi)");
         var psi = new ProcessStartInfo("node") { WorkingDirectory = tool, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("validate.mjs");

@@ -6,6 +6,8 @@ using System.Text;
 using StreamVerse.ControlPlane.Tests.Infrastructure;
 using StreamVerse.ControlPlane.Uploads;
 
+using StreamVerse.Tests.Shared;
+
 namespace StreamVerse.ControlPlane.Tests;
 
 /// <summary>tus 1.0.0 on /api/v1/uploads and the single-request PUT /api/v1/videos/{id}/source, against the real daemon.</summary>
@@ -487,21 +489,11 @@ public abstract class UploadTests(UploadsApp app)
         Assert.Superset(new HashSet<string>(["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable", "Tus-Version", "Tus-Max-Size"], StringComparer.OrdinalIgnoreCase), exposed);
     }
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "StreamVerse.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("StreamVerse.sln not found");
-    }
 
     [Fact]
     public async Task Tus_js_client_is_interrupted_mid_upload_and_resumes_from_the_servers_offset()
     {
-        var browser = Path.Combine(RepoRoot(), "tests", "browser");
+        var browser = Path.Combine(TestProcesses.RepoRoot, "tests", "browser");
         Assert.True(Directory.Exists(Path.Combine(browser, "node_modules", "tus-js-client")), "run ./setup.sh deps (npm ci in tests/browser)");
         var (owner, videoId) = await OwnerWithVideoAsync();
         var data = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 12345);

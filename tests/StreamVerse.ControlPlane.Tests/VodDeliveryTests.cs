@@ -313,13 +313,7 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
 
     private static string FindBrowserDir()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "StreamVerse.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var browser = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("repository root not found"), "tests", "browser");
+        var browser = Path.Combine(TestProcesses.RepoRoot, "tests", "browser");
         Assert.True(Directory.Exists(Path.Combine(browser, "node_modules", "hls-parser")), "run ./setup.sh deps (npm ci in tests/browser)");
         return browser;
     }

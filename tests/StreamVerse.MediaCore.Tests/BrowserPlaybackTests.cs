@@ -62,13 +62,7 @@ public sealed class BrowserPlaybackTests
 
     private static string FindBrowserDir()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "StreamVerse.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        var browser = Path.Combine(dir?.FullName ?? throw new InvalidOperationException("repository root not found"), "tests", "browser");
+        var browser = Path.Combine(TestProcesses.RepoRoot, "tests", "browser");
         foreach (var package in (string[])["hls.js", "dashjs", "playwright-core", "hls-parser"])
         {
             if (!Directory.Exists(Path.Combine(browser, "node_modules", package)))

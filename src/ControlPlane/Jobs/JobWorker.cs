@@ -59,6 +59,7 @@ internal sealed partial class JobWorker : BackgroundService
         await Task.Yield(); // start-up of the host does not wait for the first database round trips
         var running = new List<Task>();
         var lastRecovery = long.MinValue;
+        var lastSweep = _time.GetTimestamp();
         var started = false;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -77,7 +78,15 @@ internal sealed partial class JobWorker : BackgroundService
                     lastRecovery = _time.GetTimestamp();
                 }
 
-                await SweepRetiredAsync(stoppingToken).ConfigureAwait(false);
+                // Retired presentations: nothing is ever recorded with a zero retention; otherwise read as often as
+                // the retention is short, at most once a minute (it is an hour by default).
+                if (_options.RetiredRetention > TimeSpan.Zero
+                    && _time.GetElapsedTime(lastSweep) >= TimeSpan.FromTicks(Math.Min(_options.RetiredRetention.Ticks, TimeSpan.TicksPerMinute)))
+                {
+                    await SweepRetiredAsync(stoppingToken).ConfigureAwait(false);
+                    lastSweep = _time.GetTimestamp();
+                }
+
                 running.RemoveAll(t => t.IsCompleted);
                 var free = _options.Concurrency - running.Count;
                 if (free > 0)

@@ -1,6 +1,7 @@
 using Amazon.S3;
 using Amazon.S3.Model;
 using StreamVerse.ControlPlane.Storage;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.ControlPlane.Tests.Storage;
 
@@ -11,15 +12,13 @@ namespace StreamVerse.ControlPlane.Tests.Storage;
 /// </summary>
 internal static class TestS3
 {
-    public const string EnvFile = "/var/lib/streamverse-test/s3.env";
+    public const string EnvFile = TestS3Server.EnvFile;
 
-    private static readonly Lazy<(string Endpoint, string AccessKey, string SecretKey)> Settings = new(Find);
+    public static string Endpoint => TestS3Server.Endpoint;
 
-    public static string Endpoint => Settings.Value.Endpoint;
+    public static string AccessKey => TestS3Server.AccessKey;
 
-    public static string AccessKey => Settings.Value.AccessKey;
-
-    public static string SecretKey => Settings.Value.SecretKey;
+    public static string SecretKey => TestS3Server.SecretKey;
 
     public static string NewBucketName() => "sv-test-" + Guid.NewGuid().ToString("N")[..16];
 
@@ -80,28 +79,5 @@ internal static class TestS3
 
             request.ContinuationToken = page.NextContinuationToken;
         }
-    }
-
-    private static (string, string, string) Find()
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (File.Exists(EnvFile))
-        {
-            foreach (var line in File.ReadAllLines(EnvFile))
-            {
-                var eq = line.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0)
-                {
-                    values[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('\'', '"');
-                }
-            }
-        }
-
-        string Get(string name) =>
-            Environment.GetEnvironmentVariable(name) is { Length: > 0 } env ? env
-            : values.TryGetValue(name, out var v) ? v
-            : throw new InvalidOperationException($"No test S3 server: set {name} or run ./setup.sh deps (starts s3rver, writes {EnvFile}).");
-
-        return (Get("STREAMVERSE_TEST_S3_ENDPOINT"), Get("STREAMVERSE_TEST_S3_ACCESS_KEY"), Get("STREAMVERSE_TEST_S3_SECRET_KEY"));
     }
 }

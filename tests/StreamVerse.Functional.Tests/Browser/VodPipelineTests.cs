@@ -109,13 +109,12 @@ public sealed partial class VodPipelineTests(ITestOutputHelper output)
     [Fact]
     public async Task The_same_pipeline_on_s3_storage_serves_vod_from_the_bucket()
     {
-        var s3 = S3Settings();
         var bucket = "sv-func-" + Guid.NewGuid().ToString("N")[..12];
         var clip = AwkwardClip();
         await using var daemon = await Daemon.StartAsync([.. LadderArgs,
             "--StreamVerse:Storage:Backend", "s3", "--StreamVerse:Storage:Bucket", bucket, "--StreamVerse:Storage:Prefix", "func",
-            "--StreamVerse:Storage:ServiceUrl", s3.Endpoint, "--StreamVerse:Storage:ForcePathStyle", "true",
-            "--StreamVerse:Storage:AccessKeyId", s3.AccessKey, "--StreamVerse:Storage:SecretAccessKey", s3.SecretKey,
+            "--StreamVerse:Storage:ServiceUrl", TestS3Server.Endpoint, "--StreamVerse:Storage:ForcePathStyle", "true",
+            "--StreamVerse:Storage:AccessKeyId", TestS3Server.AccessKey, "--StreamVerse:Storage:SecretAccessKey", TestS3Server.SecretKey,
             "--StreamVerse:Storage:CreateBucket", "true"]);
         var (token, videoId) = await NewVideoAsync(daemon);
 
@@ -255,19 +254,6 @@ public sealed partial class VodPipelineTests(ITestOutputHelper output)
 
     private static List<string> VariantUris(string master) =>
         master.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
-
-    private static (string Endpoint, string AccessKey, string SecretKey) S3Settings()
-    {
-        const string EnvFile = "/var/lib/streamverse-test/s3.env";
-        string? Get(string name) =>
-            Environment.GetEnvironmentVariable(name)
-            ?? (File.Exists(EnvFile)
-                ? File.ReadLines(EnvFile).Where(l => l.StartsWith(name + "=", StringComparison.Ordinal)).Select(l => l[(name.Length + 1)..].Trim('\'', '"')).FirstOrDefault()
-                : null);
-        var endpoint = Get("STREAMVERSE_TEST_S3_ENDPOINT");
-        Assert.True(endpoint is not null, $"no S3 test server: run ./setup.sh deps (it starts s3rver and writes {EnvFile})");
-        return (endpoint!, Get("STREAMVERSE_TEST_S3_ACCESS_KEY")!, Get("STREAMVERSE_TEST_S3_SECRET_KEY")!);
-    }
 
     [GeneratedRegex(@"RESOLUTION=(\d+x\d+)")]
     private static partial Regex Resolution();

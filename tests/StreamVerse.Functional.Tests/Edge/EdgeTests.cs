@@ -117,16 +117,7 @@ public sealed partial class EdgeTests
         var segment = SegmentUri().Match(playlist).Value;
         var originBefore = await origin.MetricAsync("streamverse_http_media_responses_total", "kind=\"segment\"");
 
-        using var viewers = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 200 }) { BaseAddress = new Uri(edge.BaseUrl) };
-        using var start = new ManualResetEventSlim();
-        var requests = Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
-        {
-            start.Wait();
-            using var response = await viewers.GetAsync($"live/cam/{segment}");
-            return (response.StatusCode, Bytes: await response.Content.ReadAsByteArrayAsync());
-        })).ToArray();
-        start.Set();
-        var results = await Task.WhenAll(requests);
+        var results = await ColdBurst.GetAsync(edge.BaseUrl, $"live/cam/{segment}", 200);
 
         Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Single(results.Select(r => Convert.ToHexString(SHA256.HashData(r.Bytes))).Distinct());
@@ -143,6 +134,7 @@ public sealed partial class EdgeTests
         Assert.True(hint.Success);
         var query = $"_HLS_msn={hint.Groups[1].Value}&_HLS_part={hint.Groups[2].Value}";
         var blockingBefore = await SumAsync(origin, "streamverse_hls_blocking_reloads_total");
+        using var viewers = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 50 }) { BaseAddress = new Uri(edge.BaseUrl) };
         var blocking = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
         {
             using var response = await viewers.GetAsync($"live/cam/video.m3u8?{query}");

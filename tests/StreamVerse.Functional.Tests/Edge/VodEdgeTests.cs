@@ -32,16 +32,7 @@ public sealed class VodEdgeTests
 
             // 200 viewers ask the edge for the same cold segment at once: one origin request.
             var originBefore = await SumAsync(origin, "streamverse_vod_responses_total");
-            using var viewers = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 200 }) { BaseAddress = new Uri(edge.BaseUrl) };
-            using var start = new ManualResetEventSlim();
-            var requests = Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
-            {
-                start.Wait();
-                using var response = await viewers.GetAsync($"vod/{id}/v1/360p_2.m4s");
-                return (response.StatusCode, Bytes: await response.Content.ReadAsByteArrayAsync());
-            })).ToArray();
-            start.Set();
-            var results = await Task.WhenAll(requests);
+            var results = await ColdBurst.GetAsync(edge.BaseUrl, $"vod/{id}/v1/360p_2.m4s", 200);
             Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
             Assert.Single(results.Select(r => Convert.ToHexString(SHA256.HashData(r.Bytes))).Distinct());
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(await VodPresentations.Ladder.Value, "360p_2.m4s")), results[0].Bytes);
