@@ -81,8 +81,10 @@ public sealed class Daemon : IAsyncDisposable
 
             try
             {
+                // Healthy, and this process said it listens (logged once every endpoint is bound): a 200 alone could
+                // come from another daemon that took the port first, while this one fails to bind it.
                 using var response = await daemon.Http.GetAsync("healthz");
-                if (response.StatusCode == HttpStatusCode.OK)
+                if (response.StatusCode == HttpStatusCode.OK && daemon.Output.Contains("StreamVerse listening", StringComparison.Ordinal))
                 {
                     return daemon;
                 }
