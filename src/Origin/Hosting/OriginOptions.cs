@@ -33,6 +33,14 @@ internal sealed class OriginOptions
     [Required(AllowEmptyStrings = false)]
     public string Rtmp { get; set; } = "127.0.0.1:1935";
 
+    /// <summary>
+    /// Socket completions run on the runtime's event threads instead of being queued to the thread pool
+    /// (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS</c>): one thread hop less per read and write. Only Kestrel's
+    /// transport loops and client sockets' completion code run there (Kestrel still hands requests to the thread pool);
+    /// an explicit environment variable wins. Read once, before the first socket.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     public static IPEndPoint ParseEndPoint(string value, string key)
     {
         if (IPEndPoint.TryParse(value, out var ip))

@@ -1,4 +1,5 @@
 using Prometheus;
+using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Http;
 
@@ -29,6 +30,8 @@ internal static class DeliveryMetrics
 
     private static readonly Counter.Child[] ResponseChildren = Children(Responses);
     private static readonly Counter.Child[] ByteChildren = Children(SentBytes);
+    private static readonly Counter.Child[] BlockingChildren =
+        Enum.GetValues<PlaylistStatus>().Select(s => BlockingReloads.WithLabels(s.ToString().ToLowerInvariant())).ToArray();
 
     public static void Served(Kind kind, long bytes)
     {
@@ -38,7 +41,8 @@ internal static class DeliveryMetrics
 
     public static void Denied() => PlaybackDenied.Inc();
 
-    public static void Blocking(string outcome) => BlockingReloads.WithLabels(outcome).Inc();
+    /// <summary>One LL-HLS blocking playlist request answered with <paramref name="outcome"/>.</summary>
+    public static void Blocking(PlaylistStatus outcome) => BlockingChildren[(int)outcome].Inc();
 
     private static Counter.Child[] Children(Counter counter) =>
         Enum.GetValues<Kind>().Select(k => counter.WithLabels(k.ToString().ToLowerInvariant())).ToArray();

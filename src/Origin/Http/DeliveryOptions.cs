@@ -27,4 +27,12 @@ internal sealed class DeliveryOptions
     /// <summary>Bytes of recent VOD segments kept in memory (0 = off; then every segment is sent from storage).</summary>
     [Range(0, long.MaxValue)]
     public long VodMemoryCacheBytes { get; set; } = 256L << 20;
+
+    /// <summary>
+    /// Answer public live playlists, LL-HLS reloads and in-memory parts/segments on the cleartext HTTP/1.1 endpoint
+    /// from a connection middleware ahead of Kestrel's HTTP layer (<see cref="FastLane.Http1FastLane"/>). Off only
+    /// changes speed: the routed path gives the same answers. It is not installed while a per-IP rate limit or a
+    /// bandwidth cap can apply to a request.
+    /// </summary>
+    public bool FastLane { get; set; } = true;
 }

@@ -119,6 +119,10 @@ internal static class LiveDelivery
         private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
         private readonly MpdUtcTiming _utcTiming = new();
 
+        internal string LivePlaylistCacheControl => _livePlaylistCache;
+
+        internal string RecordingPlaylistCacheControl => _recordingPlaylistCache;
+
         /// <summary>
         /// An ended stream's playlists are final even while memory still serves them: cached like the
         /// recording's (and stale-if-error), so what an edge holds does not depend on when it last asked.
@@ -226,7 +230,7 @@ internal static class LiveDelivery
             var result = await live.GetMediaPlaylistAsync(path, msn, part, skip, context.RequestAborted).ConfigureAwait(false);
             if (msn is not null)
             {
-                DeliveryMetrics.Blocking(result.Status.ToString().ToLowerInvariant());
+                DeliveryMetrics.Blocking(result.Status);
             }
 
             switch (result.Status)

@@ -25,7 +25,13 @@ internal static class PlaylistCompression
     }
 
     /// <summary>The representation to send for this request: the object itself or an encoded copy.</summary>
-    public static StoredObject Select(HttpRequest request, StoredObject obj, out string? contentEncoding)
+    public static StoredObject Select(HttpRequest request, StoredObject obj, out string? contentEncoding) =>
+        obj.Length < MinimumLength
+            ? NoEncoding(obj, out contentEncoding)
+            : Select(request.Headers.AcceptEncoding.ToString(), obj, out contentEncoding);
+
+    /// <summary>As above, from the request's <c>Accept-Encoding</c> value.</summary>
+    public static StoredObject Select(ReadOnlySpan<char> acceptEncoding, StoredObject obj, out string? contentEncoding)
     {
         contentEncoding = null;
         if (obj.Length < MinimumLength)
@@ -33,7 +39,7 @@ internal static class PlaylistCompression
             return obj;
         }
 
-        var choice = Negotiate(request.Headers.AcceptEncoding.ToString());
+        var choice = Negotiate(acceptEncoding);
         if (choice == Encoding.Identity)
         {
             return obj;
@@ -50,15 +56,27 @@ internal static class PlaylistCompression
         return variants.Gzip ??= Compress(obj, Encoding.Gzip);
     }
 
+    private static StoredObject NoEncoding(StoredObject obj, out string? contentEncoding)
+    {
+        contentEncoding = null;
+        return obj;
+    }
+
     /// <summary>br over gzip when both are accepted; an explicit <c>q=0</c> refuses a coding (RFC 9110 §12.5.3).</summary>
-    internal static Encoding Negotiate(string acceptEncoding)
+    internal static Encoding Negotiate(ReadOnlySpan<char> acceptEncoding)
     {
         bool br = false, gzip = false;
-        foreach (var item in acceptEncoding.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var range in acceptEncoding.Split(','))
         {
-            var semi = item.IndexOf(';', StringComparison.Ordinal);
+            var item = acceptEncoding[range].Trim();
+            if (item.IsEmpty)
+            {
+                continue;
+            }
+
+            var semi = item.IndexOf(';');
             var name = (semi < 0 ? item : item[..semi]).Trim();
-            var refused = semi >= 0 && IsZeroQ(item.AsSpan(semi + 1));
+            var refused = semi >= 0 && IsZeroQ(item[(semi + 1)..]);
             if (name.Equals("br", StringComparison.OrdinalIgnoreCase))
             {
                 br = !refused;

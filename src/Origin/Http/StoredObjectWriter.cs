@@ -120,27 +120,28 @@ internal static class StoredObjectWriter
 
     internal static bool IfNoneMatchHits(HttpRequest request, string etag)
     {
-        var values = request.Headers.IfNoneMatch;
-        if (values.Count == 0)
+        foreach (var value in request.Headers.IfNoneMatch)
         {
-            return false;
+            if (value is not null && IfNoneMatchHits(value, etag))
+            {
+                return true;
+            }
         }
 
-        foreach (var value in values)
-        {
-            if (value is null)
-            {
-                continue;
-            }
+        return false;
+    }
 
-            foreach (var candidate in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+    /// <summary>Does one <c>If-None-Match</c> field value (a list of entity tags, or <c>*</c>) match <paramref name="etag"/>?</summary>
+    internal static bool IfNoneMatchHits(ReadOnlySpan<char> value, string etag)
+    {
+        foreach (var range in value.Split(','))
+        {
+            var candidate = value[range].Trim();
+            // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+            var tag = candidate.StartsWith("W/", StringComparison.Ordinal) ? candidate[2..] : candidate;
+            if (tag is "*" || tag.SequenceEqual(etag))
             {
-                // Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
-                var tag = candidate.StartsWith("W/", StringComparison.Ordinal) ? candidate[2..] : candidate;
-                if (tag == "*" || string.Equals(tag, etag, StringComparison.Ordinal))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
@@ -161,17 +162,17 @@ internal static class StoredObjectWriter
     }
 
     /// <summary>One range of the form <c>bytes=a-b</c>, <c>bytes=a-</c> or <c>bytes=-n</c>; several ranges are served whole (allowed by RFC 9110 §14.2).</summary>
-    internal static RangeResult TryParseRange(string header, long size, out long start, out long length)
+    internal static RangeResult TryParseRange(ReadOnlySpan<char> header, long size, out long start, out long length)
     {
         start = 0;
         length = size;
         const string Prefix = "bytes=";
-        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || header.Contains(',', StringComparison.Ordinal))
+        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || header.Contains(','))
         {
             return RangeResult.Ignore;
         }
 
-        var spec = header.AsSpan(Prefix.Length).Trim();
+        var spec = header[Prefix.Length..].Trim();
         var dash = spec.IndexOf('-');
         if (dash < 0)
         {

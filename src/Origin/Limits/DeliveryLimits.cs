@@ -15,6 +15,10 @@ internal sealed class DeliveryLimits(IOptions<LimitsOptions> options, IDeliveryT
 
     public bool CompressPlaylists => _options.CompressPlaylists;
 
+    /// <summary>No request is ever paced: the only tier selector is the default one and its tier is uncapped.</summary>
+    public bool NeverPaces => selector is DefaultTierSelector
+        && (string.IsNullOrEmpty(_options.DefaultTier) || !_options.BandwidthTiers.TryGetValue(_options.DefaultTier, out var rate) || rate <= 0);
+
     /// <summary>The pacer for this request's body, or null when its tier is uncapped.</summary>
     public BandwidthPacer? PacerFor(HttpContext context)
     {

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using StreamVerse.Origin.Limits;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Http.FastLane;
+
+internal static partial class FastLaneExtensions
+{
+    /// <summary>
+    /// Puts the <see cref="Http1FastLane"/> in front of Kestrel's HTTP layer on a cleartext HTTP/1.1 origin endpoint,
+    /// unless <c>StreamVerse:Delivery:FastLane</c> is off or a limit that needs the routed path (a per-IP rate limit, a
+    /// bandwidth tier) could apply to a request. Decided once, when the endpoint is bound.
+    /// </summary>
+    public static ListenOptions UseLiveFastLane(this ListenOptions listen)
+    {
+        listen.Use(next =>
+        {
+            var services = listen.ApplicationServices;
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin.FastLane");
+            var delivery = services.GetRequiredService<IOptions<DeliveryOptions>>().Value;
+            var limits = services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+            var deliveryLimits = services.GetRequiredService<DeliveryLimits>();
+            var off = !delivery.FastLane ? "StreamVerse:Delivery:FastLane is false"
+                : limits.RequestsPerSecondPerIp > 0 ? "StreamVerse:Limits:RequestsPerSecondPerIp is set"
+                : !deliveryLimits.NeverPaces ? "a bandwidth tier may apply"
+                : null;
+            if (off is not null)
+            {
+                Log.Off(logger, listen.ToString() ?? string.Empty, off);
+                return next;
+            }
+
+            var router = new LiveFastLaneRouter(
+                services.GetRequiredService<LiveStreamRegistry>(),
+                services.GetRequiredService<IPlaybackAuthorizer>(),
+                services.GetRequiredService<LiveDelivery.Handler>(),
+                deliveryLimits.CompressPlaylists);
+            var lane = new Http1FastLane(router, services.GetRequiredService<TimeProvider>(), listen.KestrelServerOptions.Limits, logger);
+            Log.On(logger, listen.ToString() ?? string.Empty);
+            return lane.Wrap(next);
+        });
+        return listen;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "HTTP/1.1 fast lane on {Endpoint}: public live playlists and in-memory media answered ahead of routing")]
+        public static partial void On(ILogger logger, string endpoint);
+
+        [LoggerMessage(EventId = 1023, Level = LogLevel.Information, Message = "HTTP/1.1 fast lane off on {Endpoint}: {Reason}")]
+        public static partial void Off(ILogger logger, string endpoint, string reason);
+    }
+}

@@ -1,0 +1,563 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Http.FastLane;
+
+/// <summary>
+/// A Kestrel connection middleware on the cleartext HTTP/1.1 endpoint that answers the hot requests of media players
+/// (public live playlists, LL-HLS blocking reloads, parts and segments in memory) straight from the transport's pipes,
+/// without Kestrel's HTTP layer, routing or the control plane's middleware: per-request overhead is most of what a
+/// 1.6 KB playlist costs (bench/RESULTS.md). The first request it does not fully understand (see
+/// <see cref="Http1RequestHead"/> and <see cref="IFastLaneRouter"/>) hands the connection, unconsumed from that request
+/// on, to Kestrel's HTTP/1.1 handling, which serves it and the rest of the connection as before. So the lane never
+/// answers differently from the routed path; it only answers sooner.
+/// <para>
+/// What it keeps of Kestrel's behaviour: the connection limit (applied before any middleware), the keep-alive timeout
+/// and the minimum response data rate (checked on Kestrel's heartbeat), graceful shutdown (idle connections close when
+/// the server asks). Request-header timeouts need nothing: a head that is not complete when read goes to Kestrel.
+/// </para>
+/// </summary>
+internal sealed partial class Http1FastLane
+{
+    /// <summary>Room for one response head, or a problem response whole.</summary>
+    private const int HeadBufferBytes = 4096;
+
+    private static readonly byte[] Status200 = "HTTP/1.1 200 OK\r\n"u8.ToArray();
+    private static readonly byte[] Status206 = "HTTP/1.1 206 Partial Content\r\n"u8.ToArray();
+    private static readonly byte[] Status304 = "HTTP/1.1 304 Not Modified\r\n"u8.ToArray();
+    private static readonly byte[] Status416 = "HTTP/1.1 416 Range Not Satisfiable\r\n"u8.ToArray();
+
+    private readonly IFastLaneRouter _router;
+    private readonly TimeProvider _time;
+    private readonly long _keepAliveTicks;
+    private readonly MinDataRate? _minResponseRate;
+    private readonly HttpDate _date;
+    private readonly ILogger _logger;
+
+    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ILogger logger)
+    {
+        _router = router;
+        _time = time;
+        _keepAliveTicks = limits.KeepAliveTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(limits.KeepAliveTimeout.TotalSeconds * time.TimestampFrequency);
+        _minResponseRate = limits.MinResponseDataRate;
+        _date = new HttpDate(time);
+        _logger = logger;
+    }
+
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => context => RunAsync(context, next);
+
+    private async Task RunAsync(ConnectionContext context, ConnectionDelegate next)
+    {
+        var heartbeat = context.Features.Get<IConnectionHeartbeatFeature>();
+        var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket;
+        if (heartbeat is null || socket is null)
+        {
+            // Without Kestrel's heartbeat nothing would enforce the keep-alive timeout, and without the socket the
+            // lane cannot send: leave the connection to Kestrel.
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var state = new Connection(this, context, socket);
+        heartbeat.OnHeartbeat(static s => ((Connection)s).OnHeartbeat(), state);
+        var lifetime = context.Features.Get<IConnectionLifetimeNotificationFeature>();
+        var closing = lifetime?.ConnectionClosedRequested.Register(static s => ((Connection)s!).RequestClose(), state);
+        bool handOver;
+        try
+        {
+            handOver = await ServeAsync(state).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The peer went away, the heartbeat aborted an idle or too slow connection, or the pipes were completed
+            // under us: nothing to answer any more.
+            Log.ConnectionEnded(_logger, context.ConnectionId, e.Message);
+            handOver = false;
+        }
+        finally
+        {
+            if (closing is { } registration)
+            {
+                await registration.DisposeAsync().ConfigureAwait(false);
+            }
+
+            state.Dispose();
+        }
+
+        if (handOver)
+        {
+            state.HandedOver = true;
+            await next(context).ConfigureAwait(false);
+        }
+    }
+
+    /// <returns>True to hand the connection to Kestrel (the input then starts at the first request not answered).</returns>
+    private async Task<bool> ServeAsync(Connection state)
+    {
+        var context = state.Context;
+        var input = context.Transport.Input;
+        var client = (context.RemoteEndPoint as IPEndPoint)?.Address;
+        var ct = context.ConnectionClosed;
+        while (true)
+        {
+            state.Idle();
+            var result = await input.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            state.Busy();
+            var buffer = result.Buffer;
+            if (result.IsCanceled && state.CloseRequested)
+            {
+                input.AdvanceTo(buffer.Start);
+                return false;
+            }
+
+            var answered = 0;
+            while (true)
+            {
+                var step = Answer(state, buffer, client, ct, out var consumed, out var pending, out var body);
+                if (step == Step.Incomplete && (answered > 0 || buffer.IsEmpty))
+                {
+                    // The rest of a pipelined request is on its way (or there is nothing): read on.
+                    break;
+                }
+
+                if (step == Step.Pending)
+                {
+                    // An LL-HLS blocking reload or a part announced by a preload hint.
+                    var answer = await pending.ConfigureAwait(false);
+                    step = answer.IsHandOver ? Step.HandOver : AnswerAfterWait(state, buffer, answer, out consumed, out body);
+                }
+
+                if (step is Step.HandOver or Step.Incomplete)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return true;
+                }
+
+                answered++;
+                buffer = buffer.Slice(consumed);
+                await state.SendAsync(body.Length).ConfigureAwait(false);
+                if (body.Length > 0)
+                {
+                    DeliveryMetrics.Served(body.Kind, body.Length);
+                }
+
+                if (body.Close)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    return false;
+                }
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                return false;
+            }
+        }
+    }
+
+    private enum Step
+    {
+        Incomplete,
+        HandOver,
+        Pending,
+        Answered,
+    }
+
+    /// <summary>What was queued on the connection's sender: the head, then <see cref="Length"/> body bytes.</summary>
+    private readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close);
+
+    /// <summary>Parses the next request head, routes it and, when the answer is at hand, queues the response.</summary>
+    private Step Answer(Connection state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
+        out int consumed, out ValueTask<FastLaneAnswer> pending, out BodyPlan body)
+    {
+        pending = default;
+        body = default;
+        switch (Http1RequestHead.TryRead(buffer, state.Scratch, out var head, out consumed))
+        {
+            case HeadStatus.Incomplete:
+                return Step.Incomplete;
+            case HeadStatus.HandOver:
+                return Step.HandOver;
+        }
+
+        if (!_router.TryRoute(head.Path, head.Query, client, ct, out pending))
+        {
+            return Step.HandOver;
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return Step.Pending;
+        }
+
+        var answer = pending.Result;
+        pending = default;
+        if (answer.IsHandOver)
+        {
+            return Step.HandOver;
+        }
+
+        body = Compose(state, head, answer);
+        return Step.Answered;
+    }
+
+    /// <summary>After a wait the head is parsed again from the same, still unconsumed bytes (spans do not outlive an await).</summary>
+    private Step AnswerAfterWait(Connection state, in ReadOnlySequence<byte> buffer, FastLaneAnswer answer, out int consumed, out BodyPlan body)
+    {
+        body = default;
+        if (Http1RequestHead.TryRead(buffer, state.Scratch, out var head, out consumed) != HeadStatus.Parsed)
+        {
+            return Step.HandOver;
+        }
+
+        body = Compose(state, head, answer);
+        return Step.Answered;
+    }
+
+    /// <summary>
+    /// The response for <paramref name="answer"/>, with the headers and rules of <see cref="StoredObjectWriter"/>:
+    /// If-None-Match (RFC 9110 §13.1.2), one byte range with If-Range (§14), br/gzip for playlists, HEAD. The head is
+    /// written into the connection's head buffer; the body is queued as the stored buffers themselves.
+    /// </summary>
+    private BodyPlan Compose(Connection state, in Http1RequestHead head, in FastLaneAnswer answer)
+    {
+        if (answer.Problem is { } problem)
+        {
+            state.Sender.Add(state.HeadBuffer.AsMemory(0, WriteProblem(state, problem, head.IsHead, head.Close)));
+            return new BodyPlan(0, default, head.Close);
+        }
+
+        var obj = answer.Body!;
+        string? encoding = null;
+        Span<char> chars = stackalloc char[Http1RequestHead.MaxValueBytes];
+        if (answer.Compress)
+        {
+            obj = PlaylistCompression.Select(Chars(head.AcceptEncoding, chars), obj, out encoding);
+        }
+
+        var status = Status200;
+        long start = 0, length = obj.Length;
+        var contentRange = false;
+        if (!head.IfNoneMatch.IsEmpty && StoredObjectWriter.IfNoneMatchHits(Chars(head.IfNoneMatch, chars), obj.ETag))
+        {
+            status = Status304;
+        }
+        else if (!head.Range.IsEmpty && (head.IfRange.IsEmpty || Ascii.Equals(head.IfRange, obj.ETag)))
+        {
+            switch (StoredObjectWriter.TryParseRange(Chars(head.Range, chars), obj.Length, out start, out length))
+            {
+                case StoredObjectWriter.RangeResult.Satisfiable:
+                    status = Status206;
+                    contentRange = true;
+                    break;
+                case StoredObjectWriter.RangeResult.Unsatisfiable:
+                    status = Status416;
+                    contentRange = true;
+                    break;
+                default:
+                    start = 0;
+                    length = obj.Length;
+                    break;
+            }
+        }
+
+        var w = new HeadWriter(state.HeadBuffer);
+        w.Raw(status);
+        if (status != Status304)
+        {
+            w.Raw("Content-Length: "u8);
+            w.Number(status == Status416 ? 0 : length);
+            w.Crlf();
+        }
+
+        w.Raw("Content-Type: "u8);
+        w.Ascii(obj.ContentType);
+        w.Crlf();
+        w.Raw(_date.Current);
+        w.Raw(answer.CacheControl);
+        w.Raw("ETag: "u8);
+        w.Ascii(obj.ETag);
+        w.Crlf();
+        w.Raw("Accept-Ranges: bytes\r\n"u8);
+        if (answer.Compress)
+        {
+            w.Raw("Vary: Accept-Encoding\r\n"u8);
+            if (encoding is not null)
+            {
+                w.Raw("Content-Encoding: "u8);
+                w.Ascii(encoding);
+                w.Crlf();
+            }
+        }
+
+        if (contentRange)
+        {
+            w.Raw("Content-Range: bytes "u8);
+            if (status == Status206)
+            {
+                w.Number(start);
+                w.Raw("-"u8);
+                w.Number(start + length - 1);
+            }
+            else
+            {
+                w.Raw("*"u8);
+            }
+
+            w.Raw("/"u8);
+            w.Number(obj.Length);
+            w.Crlf();
+        }
+
+        if (head.Close)
+        {
+            w.Raw("Connection: close\r\n"u8);
+        }
+
+        w.Crlf();
+        state.Sender.Add(state.HeadBuffer.AsMemory(0, w.Written));
+        var send = head.IsHead || !(status == Status200 || status == Status206) ? 0 : length;
+        if (send > 0)
+        {
+            QueueBody(state.Sender, obj, start, send);
+        }
+
+        return new BodyPlan(send, answer.Kind, head.Close);
+    }
+
+    private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
+        destination[..Encoding.ASCII.GetChars(ascii, destination)];
+
+    /// <summary>An RFC 9457 problem, shaped like ASP.NET's (type, title, status, detail, traceId); head and body in the head buffer.</summary>
+    private int WriteProblem(Connection state, FastLaneProblem problem, bool isHead, bool close)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new ProblemBody(problem.Type, problem.Title, problem.Status, problem.Detail,
+            state.Context.ConnectionId + ":" + state.NextRequestNumber().ToString("X8", CultureInfo.InvariantCulture)), FastLaneJson.Default.ProblemBody);
+        var w = new HeadWriter(state.HeadBuffer);
+        w.Raw("HTTP/1.1 "u8);
+        w.Number(problem.Status);
+        w.Raw(" "u8);
+        w.Ascii(problem.Title);
+        w.Crlf();
+        w.Raw("Content-Length: "u8);
+        w.Number(json.Length);
+        w.Crlf();
+        w.Raw("Content-Type: application/problem+json\r\n"u8);
+        w.Raw(_date.Current);
+        w.Raw(problem.CacheControl);
+        if (close)
+        {
+            w.Raw("Connection: close\r\n"u8);
+        }
+
+        w.Crlf();
+        if (!isHead)
+        {
+            w.Raw(json);
+        }
+
+        return w.Written;
+    }
+
+    /// <summary>The stored buffers covering [start, start + length), as they are: the kernel copies them once, from there.</summary>
+    private static void QueueBody(SocketBufferSender sender, StoredObject obj, long start, long length)
+    {
+        foreach (var chunk in obj.Chunks)
+        {
+            if (length == 0)
+            {
+                break;
+            }
+
+            if (start >= chunk.Length)
+            {
+                start -= chunk.Length;
+                continue;
+            }
+
+            var take = (int)Math.Min(chunk.Length - start, length);
+            sender.Add(chunk.Slice((int)start, take));
+            start = 0;
+            length -= take;
+        }
+    }
+
+    /// <summary>Writes a response head into the connection's head buffer.</summary>
+    private ref struct HeadWriter(byte[] buffer)
+    {
+        private readonly Span<byte> _span = buffer;
+
+        public int Written { get; private set; }
+
+        public void Raw(ReadOnlySpan<byte> bytes)
+        {
+            if (Written + bytes.Length > _span.Length)
+            {
+                throw new InvalidOperationException("a fast-lane response head outgrew its buffer");
+            }
+
+            bytes.CopyTo(_span[Written..]);
+            Written += bytes.Length;
+        }
+
+        public void Ascii(string value)
+        {
+            if (Written + value.Length > _span.Length)
+            {
+                throw new InvalidOperationException("a fast-lane response head outgrew its buffer");
+            }
+
+            Written += Encoding.ASCII.GetBytes(value, _span[Written..]);
+        }
+
+        public void Number(long value)
+        {
+            if (!value.TryFormat(_span[Written..], out var n, default, CultureInfo.InvariantCulture))
+            {
+                throw new InvalidOperationException("a fast-lane response head outgrew its buffer");
+            }
+
+            Written += n;
+        }
+
+        public void Crlf() => Raw("\r\n"u8);
+    }
+
+    /// <summary>Per-connection state: buffers, the sender, and what the heartbeat reads (idleness, a send's deadline).</summary>
+    private sealed class Connection(Http1FastLane lane, ConnectionContext context, Socket socket) : IDisposable
+    {
+        private long _idleSince;
+        private long _sendDeadline;
+        private int _requests;
+
+        public ConnectionContext Context { get; } = context;
+
+        public byte[] Scratch { get; } = ArrayPool<byte>.Shared.Rent(Http1RequestHead.MaxHeadBytes);
+
+        public byte[] HeadBuffer { get; } = ArrayPool<byte>.Shared.Rent(HeadBufferBytes);
+
+        public SocketBufferSender Sender { get; } = new();
+
+        public bool CloseRequested { get; private set; }
+
+        public bool HandedOver { get; set; }
+
+        public void Idle() => Volatile.Write(ref _idleSince, lane._time.GetTimestamp());
+
+        public void Busy() => Volatile.Write(ref _idleSince, 0);
+
+        public int NextRequestNumber() => Interlocked.Increment(ref _requests);
+
+        /// <summary>Sends what <see cref="Compose"/> queued; a body that the client does not take at the minimum data rate (after its grace period) aborts the connection.</summary>
+        public async ValueTask SendAsync(long bodyBytes)
+        {
+            var deadline = long.MaxValue;
+            if (lane._minResponseRate is { } rate)
+            {
+                var seconds = rate.GracePeriod.TotalSeconds + bodyBytes / rate.BytesPerSecond;
+                deadline = lane._time.GetTimestamp() + (long)(seconds * lane._time.TimestampFrequency);
+            }
+
+            Volatile.Write(ref _sendDeadline, deadline);
+            try
+            {
+                await Sender.SendAsync(socket).ConfigureAwait(false);
+            }
+            finally
+            {
+                Volatile.Write(ref _sendDeadline, 0);
+            }
+        }
+
+        public void RequestClose()
+        {
+            CloseRequested = true;
+            // Wakes the read of an idle connection; one in the middle of a request finishes it first.
+            Context.Transport.Input.CancelPendingRead();
+        }
+
+        /// <summary>Kestrel's heartbeat (about once a second): the keep-alive timeout and the minimum response data rate.</summary>
+        public void OnHeartbeat()
+        {
+            if (HandedOver)
+            {
+                return;
+            }
+
+            var now = lane._time.GetTimestamp();
+            var idle = Volatile.Read(ref _idleSince);
+            if (idle != 0 && now - idle > lane._keepAliveTicks)
+            {
+                Context.Abort(new ConnectionAbortedException("keep-alive timeout"));
+                return;
+            }
+
+            var deadline = Volatile.Read(ref _sendDeadline);
+            if (deadline != 0 && now > deadline)
+            {
+                Log.TooSlow(lane._logger, Context.ConnectionId);
+                Context.Abort(new ConnectionAbortedException("the client read the response below the minimum data rate"));
+            }
+        }
+
+        public void Dispose()
+        {
+            Sender.Dispose();
+            ArrayPool<byte>.Shared.Return(Scratch);
+            ArrayPool<byte>.Shared.Return(HeadBuffer);
+        }
+    }
+
+    /// <summary>The <c>Date</c> header line, formatted once per second (RFC 9110 §5.6.7 IMF-fixdate).</summary>
+    private sealed class HttpDate(TimeProvider time)
+    {
+        private Line _line = new(long.MinValue, []);
+
+        public byte[] Current
+        {
+            get
+            {
+                var now = time.GetUtcNow();
+                var second = now.ToUnixTimeSeconds();
+                var line = Volatile.Read(ref _line);
+                if (line.Second != second)
+                {
+                    line = new Line(second, Encoding.ASCII.GetBytes("Date: " + now.ToString("r", CultureInfo.InvariantCulture) + "\r\n"));
+                    Volatile.Write(ref _line, line);
+                }
+
+                return line.Bytes;
+            }
+        }
+
+        private sealed record Line(long Second, byte[] Bytes);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1021, Level = LogLevel.Debug, Message = "Fast-lane connection {ConnectionId} ended: {Reason}")]
+        public static partial void ConnectionEnded(ILogger logger, string connectionId, string reason);
+
+        [LoggerMessage(EventId = 1022, Level = LogLevel.Information, Message = "Fast-lane connection {ConnectionId} closed: the client read below the minimum response data rate")]
+        public static partial void TooSlow(ILogger logger, string connectionId);
+    }
+}
+
+internal sealed record ProblemBody(
+    [property: System.Text.Json.Serialization.JsonPropertyName("type")] string Type,
+    [property: System.Text.Json.Serialization.JsonPropertyName("title")] string Title,
+    [property: System.Text.Json.Serialization.JsonPropertyName("status")] int Status,
+    [property: System.Text.Json.Serialization.JsonPropertyName("detail")] string Detail,
+    [property: System.Text.Json.Serialization.JsonPropertyName("traceId")] string TraceId);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(ProblemBody))]
+internal sealed partial class FastLaneJson : System.Text.Json.Serialization.JsonSerializerContext;

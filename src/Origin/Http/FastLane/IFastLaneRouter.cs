@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Http.FastLane;
+
+/// <summary>
+/// Decides which requests the <see cref="Http1FastLane"/> answers itself. Called on Kestrel's I/O path for every
+/// request of a fast-lane connection: answers from memory, never blocks, allocates nothing for a hit.
+/// </summary>
+internal interface IFastLaneRouter
+{
+    /// <summary>
+    /// False: the routed path must answer this request (and, from it on, the connection). True: <paramref name="answer"/>
+    /// is the object to send, or becomes it (an LL-HLS blocking reload waits for its part); an answer without a body and
+    /// without a problem still hands the request over, unconsumed.
+    /// </summary>
+    bool TryRoute(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, IPAddress? client, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer);
+}
+
+/// <summary>What the fast lane sends: a stored object with its caching rule, or a problem.</summary>
+internal readonly record struct FastLaneAnswer(StoredObject? Body, byte[] CacheControl, DeliveryMetrics.Kind Kind, bool Compress, FastLaneProblem? Problem = null)
+{
+    public static FastLaneAnswer HandOver => default;
+
+    public bool IsHandOver => Body is null && Problem is null;
+}
+
+/// <summary>An RFC 9457 problem the lane answers itself (only outcomes it cannot hand back: the end of a wait).</summary>
+internal sealed record FastLaneProblem(int Status, string Title, string Type, string Detail, byte[] CacheControl);
+
+/// <summary>
+/// Strings for path segments read as bytes (stream names, file names), made once and then found by their characters,
+/// so routing a request allocates nothing. Bounded: past <paramref name="capacity"/> new strings it starts over.
+/// </summary>
+internal sealed class AsciiStringPool(int capacity)
+{
+    internal const int MaxLength = 128;
+
+    private readonly ConcurrentDictionary<string, string> _strings = new(StringComparer.Ordinal);
+    private int _added;
+
+    /// <param name="ascii">At most <see cref="MaxLength"/> bytes of ASCII (the caller has checked the alphabet).</param>
+    public string Get(ReadOnlySpan<byte> ascii)
+    {
+        Span<char> chars = stackalloc char[MaxLength];
+        var length = Encoding.ASCII.GetChars(ascii, chars);
+        var key = chars[..length];
+        var lookup = _strings.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (lookup.TryGetValue(key, out var found))
+        {
+            return found;
+        }
+
+        var made = new string(key);
+        if (Interlocked.Increment(ref _added) > capacity)
+        {
+            // Segment names of long-running streams never repeat; forget them all rather than track ages.
+            _strings.Clear();
+            Volatile.Write(ref _added, 0);
+        }
+
+        return _strings.GetOrAdd(made, made);
+    }
+}

@@ -1,0 +1,275 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Text;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Http.FastLane;
+
+/// <summary>
+/// The fast lane's share of <c>/live</c>: what a player polls. Public (untokenised) master and media playlists,
+/// LL-HLS blocking reloads and delta updates, and the live session's init segments, parts and segments while they are
+/// in memory, with the caching rules of <see cref="LiveDelivery.Handler"/>. Everything else (MPDs, whose UTCTiming
+/// depends on the request; tokenised paths; recordings on disk; 4xx answers) is left to the routed handler.
+/// </summary>
+internal sealed class LiveFastLaneRouter : IFastLaneRouter
+{
+    private static readonly FastLaneProblem PartTimeout = new(
+        StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+        "the requested part did not become available in time", Line(LiveDelivery.NoCache));
+
+    private readonly LiveStreamRegistry _registry;
+    private readonly IPlaybackAuthorizer _authorizer;
+    private readonly byte[] _livePlaylist;
+    private readonly byte[] _recordingPlaylist;
+    private readonly byte[] _noCache = Line(LiveDelivery.NoCache);
+    private readonly byte[] _immutable = Line(LiveDelivery.Immutable);
+    private readonly bool _compress;
+    private readonly AsciiStringPool _names = new(1024);
+    private readonly AsciiStringPool _files = new(16 * 1024);
+
+    public LiveFastLaneRouter(LiveStreamRegistry registry, IPlaybackAuthorizer authorizer, LiveDelivery.Handler handler, bool compressPlaylists)
+    {
+        _registry = registry;
+        _authorizer = authorizer;
+        _livePlaylist = Line(handler.LivePlaylistCacheControl);
+        _recordingPlaylist = Line(handler.RecordingPlaylistCacheControl);
+        _compress = compressPlaylists;
+    }
+
+    private static byte[] Line(string cacheControl) => Encoding.ASCII.GetBytes("Cache-Control: " + cacheControl + "\r\n");
+
+    public bool TryRoute(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, IPAddress? client, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+    {
+        answer = default;
+        if (!path.StartsWith("/live/"u8))
+        {
+            return false;
+        }
+
+        var rest = path[6..];
+        var slash = rest.IndexOf((byte)'/');
+        if (slash <= 0 || slash > 64 || !IsName(rest[..slash]) || rest[..slash].SequenceEqual("t"u8))
+        {
+            return false;
+        }
+
+        var nameBytes = rest[..slash];
+        rest = rest[(slash + 1)..];
+        slash = rest.IndexOf((byte)'/');
+        ReadOnlySpan<byte> session = default;
+        if (slash >= 0)
+        {
+            session = rest[..slash];
+            rest = rest[(slash + 1)..];
+            if (!IsFileName(session) || rest.IndexOf((byte)'/') >= 0)
+            {
+                return false;
+            }
+        }
+
+        if (!IsFileName(rest))
+        {
+            return false;
+        }
+
+        var name = _names.Get(nameBytes);
+        var live = _registry.FindLive(name);
+        if (live is null || !_authorizer.Allows(name, default, client))
+        {
+            return false;
+        }
+
+        if (!session.IsEmpty)
+        {
+            return SessionFile(live, session, rest, cancellationToken, out answer);
+        }
+
+        if (rest.SequenceEqual("index.m3u8"u8))
+        {
+            var master = live.GetMasterPlaylistAsync(cancellationToken);
+            if (!master.IsCompletedSuccessfully)
+            {
+                answer = AwaitPlaylistAsync(live, master);
+                return true;
+            }
+
+            var ready = Playlist(live, master.Result, DeliveryMetrics.Kind.Playlist);
+            answer = new ValueTask<FastLaneAnswer>(ready);
+            return !ready.IsHandOver;
+        }
+
+        if (!rest.EndsWith(".m3u8"u8) || !TryParseReload(query, out var msn, out var part, out var skip))
+        {
+            return false;
+        }
+
+        var file = _files.Get(rest);
+        var playlist = live.GetMediaPlaylistAsync(file, msn, part, skip, cancellationToken);
+        if (!playlist.IsCompletedSuccessfully)
+        {
+            answer = AwaitMediaPlaylistAsync(live, playlist, msn is not null);
+            return true;
+        }
+
+        // NotFound, BadRequest: the routed handler answers them (a recording, a 404, a 400).
+        var now = MediaPlaylist(live, playlist.Result, msn is not null);
+        answer = new ValueTask<FastLaneAnswer>(now);
+        return !now.IsHandOver;
+    }
+
+    private bool SessionFile(LiveStream live, ReadOnlySpan<byte> session, ReadOnlySpan<byte> fileBytes, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+    {
+        answer = default;
+        if (!Ascii.Equals(session, live.SessionId))
+        {
+            return false;
+        }
+
+        var kind = fileBytes.EndsWith("_init.mp4"u8) ? DeliveryMetrics.Kind.Init
+            : fileBytes.Count((byte)'.') > 1 ? DeliveryMetrics.Kind.Part
+            : DeliveryMetrics.Kind.Segment;
+        var found = live.GetSessionFileAsync(_files.Get(fileBytes), cancellationToken);
+        if (found.IsCompletedSuccessfully)
+        {
+            // Not in memory (any more): the recording on disk is the routed handler's.
+            var obj = found.Result;
+            answer = new ValueTask<FastLaneAnswer>(obj is null ? FastLaneAnswer.HandOver : new FastLaneAnswer(obj, _immutable, kind, Compress: false));
+            return obj is not null;
+        }
+
+        answer = AwaitSessionFileAsync(found, kind);
+        return true;
+    }
+
+    private async ValueTask<FastLaneAnswer> AwaitSessionFileAsync(ValueTask<StoredObject?> found, DeliveryMetrics.Kind kind) =>
+        await found.ConfigureAwait(false) is { } obj ? new FastLaneAnswer(obj, _immutable, kind, Compress: false) : FastLaneAnswer.HandOver;
+
+    private async ValueTask<FastLaneAnswer> AwaitPlaylistAsync(LiveStream live, ValueTask<StoredObject?> pending) =>
+        Playlist(live, await pending.ConfigureAwait(false), DeliveryMetrics.Kind.Playlist);
+
+    private async ValueTask<FastLaneAnswer> AwaitMediaPlaylistAsync(LiveStream live, ValueTask<PlaylistResult> pending, bool blocking)
+    {
+        var result = await pending.ConfigureAwait(false);
+        if (blocking && result.Status == PlaylistStatus.Unavailable)
+        {
+            // The end of a wait cannot be handed back (the routed handler would wait again): answered here, as it would.
+            DeliveryMetrics.Blocking(result.Status);
+            return new FastLaneAnswer(null, _noCache, DeliveryMetrics.Kind.Playlist, Compress: false, PartTimeout);
+        }
+
+        return MediaPlaylist(live, result, blocking);
+    }
+
+    private FastLaneAnswer Playlist(LiveStream live, StoredObject? body, DeliveryMetrics.Kind kind) =>
+        body is null ? FastLaneAnswer.HandOver : new FastLaneAnswer(body, live.IsEnded ? _recordingPlaylist : _livePlaylist, kind, _compress);
+
+    private FastLaneAnswer MediaPlaylist(LiveStream live, PlaylistResult result, bool blocking)
+    {
+        if (result.Status != PlaylistStatus.Ok || result.Body is null)
+        {
+            return FastLaneAnswer.HandOver;
+        }
+
+        if (blocking)
+        {
+            DeliveryMetrics.Blocking(result.Status);
+            // Blocking responses name a future state of the playlist: never let a cache keep them.
+            return new FastLaneAnswer(result.Body, _noCache, DeliveryMetrics.Kind.Playlist, _compress);
+        }
+
+        return Playlist(live, result.Body, DeliveryMetrics.Kind.Playlist);
+    }
+
+    /// <summary>
+    /// <c>_HLS_msn</c>, <c>_HLS_part</c>, <c>_HLS_skip</c> (RFC 8216bis §6.2.5); other parameters are ignored, as by the
+    /// routed handler. False for anything that handler would refuse or read differently (a bad number, a repeated
+    /// parameter, '+' which form decoding turns into a space), so it answers those itself.
+    /// </summary>
+    internal static bool TryParseReload(ReadOnlySpan<byte> query, out long? msn, out int? part, out bool skip)
+    {
+        msn = null;
+        part = null;
+        skip = false;
+        if (query.Contains((byte)'+'))
+        {
+            return false;
+        }
+
+        bool seenMsn = false, seenPart = false, seenSkip = false;
+        foreach (var range in query.Split((byte)'&'))
+        {
+            var pair = query[range];
+            var eq = pair.IndexOf((byte)'=');
+            var key = eq < 0 ? pair : pair[..eq];
+            var value = eq < 0 ? default : pair[(eq + 1)..];
+            if (key.SequenceEqual("_HLS_msn"u8))
+            {
+                if (seenMsn || !TryParseNumber(value, out long m))
+                {
+                    return false;
+                }
+
+                (seenMsn, msn) = (true, m);
+            }
+            else if (key.SequenceEqual("_HLS_part"u8))
+            {
+                if (seenPart || !TryParseNumber(value, out long p) || p > int.MaxValue)
+                {
+                    return false;
+                }
+
+                (seenPart, part) = (true, (int)p);
+            }
+            else if (key.SequenceEqual("_HLS_skip"u8))
+            {
+                if (seenSkip)
+                {
+                    return false;
+                }
+
+                (seenSkip, skip) = (true, value.SequenceEqual("YES"u8) || value.SequenceEqual("v2"u8));
+            }
+        }
+
+        // RFC 8216bis §6.2.5.2: _HLS_part without _HLS_msn is an error (the routed handler's 400).
+        return !(seenPart && !seenMsn);
+    }
+
+    private static bool TryParseNumber(ReadOnlySpan<byte> digits, out long value)
+    {
+        value = 0;
+        return !digits.IsEmpty && digits.Length <= 18 && !digits.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            && Utf8Parser.TryParse(digits, out value, out var used) && used == digits.Length;
+    }
+
+    private static bool IsName(ReadOnlySpan<byte> name)
+    {
+        foreach (var b in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsFileName(ReadOnlySpan<byte> segment)
+    {
+        if (segment.Length is 0 or > AsciiStringPool.MaxLength || segment[0] == '.')
+        {
+            return false;
+        }
+
+        foreach (var b in segment)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_' or (byte)'.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

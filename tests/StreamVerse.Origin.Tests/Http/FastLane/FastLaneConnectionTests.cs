@@ -1,0 +1,444 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Http.FastLane;
+using StreamVerse.Segmenter.Live;
+
+namespace StreamVerse.Origin.Tests.Http.FastLane;
+
+/// <summary>The lane in a real Kestrel on 127.0.0.1:0, driven over raw TCP: what it answers, and what it hands to Kestrel.</summary>
+[Collection(nameof(FastLaneConnectionTests))]
+public sealed class FastLaneConnectionTests
+{
+    /// <summary>Serves <c>/obj</c> (a playlist, compressible), <c>/seg</c> (1 MiB in three chunks), <c>/wait</c> (completes when the test says).</summary>
+    private sealed class TestRouter : IFastLaneRouter
+    {
+        public static readonly byte[] Immutable = "Cache-Control: public, max-age=31536000, immutable\r\n"u8.ToArray();
+        public static readonly byte[] Short = "Cache-Control: public, max-age=1\r\n"u8.ToArray();
+
+        public StoredObject Playlist { get; } = new StoredObject(
+            [Encoding.ASCII.GetBytes("#EXTM3U\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"#EXTINF:2.000,\nseg_{i}.m4s\n")))], "\"pl-1\"", "application/vnd.apple.mpegurl");
+
+        public StoredObject Segment { get; } = MakeSegment();
+
+        public TaskCompletionSource<FastLaneAnswer> Wait { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Routed;
+
+        private static StoredObject MakeSegment()
+        {
+            var bytes = new byte[1 << 20];
+            new Random(7).NextBytes(bytes);
+            return new StoredObject([bytes.AsMemory(0, 100_000), bytes.AsMemory(100_000, 600_000), bytes.AsMemory(700_000)], "\"seg-1\"", "video/mp4");
+        }
+
+        public bool TryRoute(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, IPAddress? client, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+        {
+            Interlocked.Increment(ref Routed);
+            answer = default;
+            if (path.SequenceEqual("/obj"u8))
+            {
+                answer = new(new FastLaneAnswer(Playlist, Short, DeliveryMetrics.Kind.Playlist, Compress: true));
+                return true;
+            }
+
+            if (path.SequenceEqual("/seg"u8))
+            {
+                answer = new(new FastLaneAnswer(Segment, Immutable, DeliveryMetrics.Kind.Segment, Compress: false));
+                return true;
+            }
+
+            if (path.SequenceEqual("/wait"u8))
+            {
+                answer = new(Wait.Task);
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    private sealed class Host : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        public Host(WebApplication app, TestRouter router)
+        {
+            _app = app;
+            Router = router;
+            Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        }
+
+        public TestRouter Router { get; }
+
+        public int Port { get; }
+
+        public int KestrelRequests;
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    private static async Task<Host> StartAsync(TimeSpan? keepAlive = null)
+    {
+        var router = new TestRouter();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Logging.ClearProviders();
+        Host? host = null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            if (keepAlive is { } timeout)
+            {
+                k.Limits.KeepAliveTimeout = timeout;
+            }
+
+            k.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.Use(next => new Http1FastLane(router, TimeProvider.System, k.Limits, NullLogger.Instance).Wrap(next));
+            });
+        });
+        var app = builder.Build();
+        app.Run(async context =>
+        {
+            Interlocked.Increment(ref host!.KestrelRequests);
+            var body = Encoding.ASCII.GetBytes("routed " + context.Request.Method + " " + context.Request.Path);
+            context.Response.ContentType = "text/plain";
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body);
+        });
+        await app.StartAsync();
+        host = new Host(app, router);
+        return host;
+    }
+
+    /// <summary>A raw HTTP/1.1 client that reads Content-Length framed responses.</summary>
+    private sealed class RawClient : IDisposable
+    {
+        private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        private readonly List<byte> _pending = [];
+        private readonly byte[] _buffer = new byte[256 * 1024];
+
+        public RawClient(int port)
+        {
+            _socket.Connect(IPAddress.Loopback, port);
+            _socket.ReceiveTimeout = 10_000;
+        }
+
+        public void Send(string text) => _socket.Send(Encoding.ASCII.GetBytes(text));
+
+        public async Task<Response> ReadAsync(bool headRequest = false)
+        {
+            int end;
+            while ((end = IndexOf(_pending, "\r\n\r\n"u8)) < 0)
+            {
+                await FillAsync();
+            }
+
+            var head = Encoding.ASCII.GetString(_pending.GetRange(0, end).ToArray());
+            _pending.RemoveRange(0, end + 4);
+            var lines = head.Split("\r\n");
+            var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0], p => p[1].Trim(), StringComparer.OrdinalIgnoreCase);
+            var status = int.Parse(lines[0].Split(' ')[1]);
+            var length = headRequest || status == 304 || !headers.TryGetValue("Content-Length", out var cl) ? 0 : int.Parse(cl);
+            while (_pending.Count < length)
+            {
+                await FillAsync();
+            }
+
+            var body = _pending.GetRange(0, length).ToArray();
+            _pending.RemoveRange(0, length);
+            return new Response(status, lines[0], headers, body);
+        }
+
+        /// <summary>True once the server closed the connection (a read returns 0).</summary>
+        public async Task<bool> ClosedAsync(TimeSpan within)
+        {
+            using var cts = new CancellationTokenSource(within);
+            try
+            {
+                return await _socket.ReceiveAsync(_buffer, SocketFlags.None, cts.Token) == 0;
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        private async Task FillAsync()
+        {
+            var n = await _socket.ReceiveAsync(_buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+            if (n == 0)
+            {
+                throw new IOException("the server closed the connection");
+            }
+
+            _pending.AddRange(_buffer.AsSpan(0, n).ToArray());
+        }
+
+        private static int IndexOf(List<byte> list, ReadOnlySpan<byte> value) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list).IndexOf(value);
+
+        public void Dispose() => _socket.Dispose();
+    }
+
+    private sealed record Response(int Status, string StatusLine, Dictionary<string, string> Headers, byte[] Body)
+    {
+        public string Text => Encoding.ASCII.GetString(Body);
+    }
+
+    private static string Get(string path, string extra = "") => $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n";
+
+    [Fact]
+    public async Task Answers_stored_objects_with_the_routed_paths_headers()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        client.Send(Get("/obj"));
+        var r = await client.ReadAsync();
+        Assert.Equal("HTTP/1.1 200 OK", r.StatusLine);
+        Assert.Equal(host.Router.Playlist.Chunks[0].ToArray(), r.Body);
+        Assert.Equal(r.Body.Length.ToString(), r.Headers["Content-Length"]);
+        Assert.Equal("application/vnd.apple.mpegurl", r.Headers["Content-Type"]);
+        Assert.Equal("public, max-age=1", r.Headers["Cache-Control"]);
+        Assert.Equal("\"pl-1\"", r.Headers["ETag"]);
+        Assert.Equal("bytes", r.Headers["Accept-Ranges"]);
+        Assert.Equal("Accept-Encoding", r.Headers["Vary"]);
+        Assert.True(DateTimeOffset.TryParse(r.Headers["Date"], out var date) && Math.Abs((date - DateTimeOffset.UtcNow).TotalSeconds) < 5);
+        Assert.False(r.Headers.ContainsKey("Content-Encoding"));
+
+        client.Send(Get("/seg"));
+        var seg = await client.ReadAsync();
+        Assert.Equal(200, seg.Status);
+        Assert.Equal(host.Router.Segment.Length, seg.Body.Length);
+        Assert.Equal(Concat(host.Router.Segment), seg.Body);
+        Assert.Equal("public, max-age=31536000, immutable", seg.Headers["Cache-Control"]);
+        Assert.False(seg.Headers.ContainsKey("Vary"));
+        Assert.Equal(0, host.KestrelRequests);
+    }
+
+    [Fact]
+    public async Task Conditional_range_head_and_compressed_requests()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        var segment = Concat(host.Router.Segment);
+
+        client.Send(Get("/seg", "If-None-Match: \"other\", W/\"seg-1\"\r\n"));
+        var notModified = await client.ReadAsync();
+        Assert.Equal("HTTP/1.1 304 Not Modified", notModified.StatusLine);
+        Assert.False(notModified.Headers.ContainsKey("Content-Length"));
+        Assert.Equal("\"seg-1\"", notModified.Headers["ETag"]);
+
+        // A range across the object's chunk boundaries.
+        client.Send(Get("/seg", "Range: bytes=99990-700009\r\n"));
+        var partial = await client.ReadAsync();
+        Assert.Equal("HTTP/1.1 206 Partial Content", partial.StatusLine);
+        Assert.Equal($"bytes 99990-700009/{segment.Length}", partial.Headers["Content-Range"]);
+        Assert.Equal(segment.AsSpan(99990, 600020).ToArray(), partial.Body);
+
+        client.Send(Get("/seg", "Range: bytes=-10\r\n"));
+        Assert.Equal(segment[^10..], (await client.ReadAsync()).Body);
+
+        client.Send(Get("/seg", "Range: bytes=5000000-\r\n"));
+        var unsatisfiable = await client.ReadAsync();
+        Assert.Equal(416, unsatisfiable.Status);
+        Assert.Equal($"bytes */{segment.Length}", unsatisfiable.Headers["Content-Range"]);
+        Assert.Empty(unsatisfiable.Body);
+
+        // If-Range with another validator: the whole object (RFC 9110 §13.1.5).
+        client.Send(Get("/seg", "Range: bytes=0-9\r\nIf-Range: \"old\"\r\n"));
+        var whole = await client.ReadAsync();
+        Assert.Equal(200, whole.Status);
+        Assert.Equal(segment.Length, whole.Body.Length);
+
+        client.Send($"HEAD /seg HTTP/1.1\r\nHost: x\r\n\r\n");
+        var head = await client.ReadAsync(headRequest: true);
+        Assert.Equal(200, head.Status);
+        Assert.Equal(segment.Length.ToString(), head.Headers["Content-Length"]);
+
+        client.Send(Get("/obj", "Accept-Encoding: gzip;q=1, br;q=0\r\n"));
+        var gz = await client.ReadAsync();
+        Assert.Equal("gzip", gz.Headers["Content-Encoding"]);
+        Assert.Equal("\"pl-1-gz\"", gz.Headers["ETag"]);
+        using (var unzip = new GZipStream(new MemoryStream(gz.Body), CompressionMode.Decompress))
+        using (var plain = new MemoryStream())
+        {
+            unzip.CopyTo(plain);
+            Assert.Equal(host.Router.Playlist.Chunks[0].ToArray(), plain.ToArray());
+        }
+
+        client.Send(Get("/obj", "Accept-Encoding: br\r\n"));
+        Assert.Equal("br", (await client.ReadAsync()).Headers["Content-Encoding"]);
+        Assert.Equal(0, host.KestrelRequests);
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_are_answered_in_order_and_a_request_it_does_not_answer_hands_over_the_rest()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        // Three for the lane, then one it does not route, then two more: Kestrel answers the last three.
+        client.Send(Get("/obj") + Get("/seg", "Range: bytes=0-3\r\n") + Get("/obj") + Get("/other") + Get("/obj") +
+                    "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+        Assert.Equal(200, (await client.ReadAsync()).Status);
+        Assert.Equal(206, (await client.ReadAsync()).Status);
+        Assert.Equal(200, (await client.ReadAsync()).Status);
+        Assert.Equal("routed GET /other", (await client.ReadAsync()).Text);
+        Assert.Equal("routed GET /obj", (await client.ReadAsync()).Text);
+        Assert.Equal("routed POST /form", (await client.ReadAsync()).Text);
+        Assert.Equal(3, host.KestrelRequests);
+
+        // A new connection starts in the lane again; Kestrel's own answer to a malformed request is untouched.
+        using var second = new RawClient(host.Port);
+        second.Send("GET /obj HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
+        Assert.Equal(400, (await second.ReadAsync()).Status);
+    }
+
+    [Fact]
+    public async Task A_head_split_across_reads_goes_to_kestrel_and_is_answered()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        client.Send("GET /obj HTTP/1.1\r\nHo");
+        await Task.Delay(200);
+        client.Send("st: x\r\n\r\n");
+        Assert.Equal("routed GET /obj", (await client.ReadAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Connection_close_is_honoured()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        client.Send(Get("/obj", "Connection: close\r\n"));
+        var r = await client.ReadAsync();
+        Assert.Equal("close", r.Headers["Connection"]);
+        Assert.True(await client.ClosedAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_after_the_keep_alive_timeout()
+    {
+        await using var host = await StartAsync(keepAlive: TimeSpan.FromSeconds(1));
+        using var client = new RawClient(host.Port);
+        client.Send(Get("/obj"));
+        Assert.Equal(200, (await client.ReadAsync()).Status);
+        // Kestrel's heartbeat runs once a second: closed within a few.
+        Assert.True(await client.ClosedAsync(TimeSpan.FromSeconds(6)));
+    }
+
+    [Fact]
+    public async Task A_pending_answer_is_sent_when_it_completes_and_a_problem_can_end_the_wait()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        client.Send(Get("/wait") + Get("/obj"));
+        await Task.Delay(100);
+        host.Router.Wait.SetResult(new FastLaneAnswer(host.Router.Playlist, TestRouter.Short, DeliveryMetrics.Kind.Playlist, Compress: false));
+        Assert.Equal(host.Router.Playlist.Chunks[0].ToArray(), (await client.ReadAsync()).Body);
+        Assert.Equal(200, (await client.ReadAsync()).Status);
+
+        host.Router.Wait = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Send(Get("/wait"));
+        host.Router.Wait.SetResult(new FastLaneAnswer(null, TestRouter.Short, DeliveryMetrics.Kind.Playlist, false,
+            new FastLaneProblem(503, "Service Unavailable", "https://tools.ietf.org/html/rfc9110#section-15.6.4", "not in time", "Cache-Control: no-cache\r\n"u8.ToArray())));
+        var problem = await client.ReadAsync();
+        Assert.Equal("HTTP/1.1 503 Service Unavailable", problem.StatusLine);
+        Assert.Equal("application/problem+json", problem.Headers["Content-Type"]);
+        Assert.Equal("no-cache", problem.Headers["Cache-Control"]);
+        Assert.Contains("\"detail\":\"not in time\"", problem.Text);
+        Assert.Contains("\"status\":503", problem.Text);
+
+        // A wait that ends in "not here" hands the request (unconsumed) to Kestrel.
+        host.Router.Wait = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Send(Get("/wait"));
+        host.Router.Wait.SetResult(FastLaneAnswer.HandOver);
+        Assert.Equal("routed GET /wait", (await client.ReadAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Serving_from_the_lane_allocates_nothing_per_request()
+    {
+        await using var host = await StartAsync();
+        using var client = new RawClient(host.Port);
+        var request = Encoding.ASCII.GetBytes(Get("/obj"));
+        var buffer = new byte[64 * 1024];
+        var expected = 0;
+        expected = (await Measure(1)).Length;
+        // Warm up (JIT, pools), then count every byte the process allocates over a short and a long run: the
+        // difference is what the extra requests cost, whatever a run costs once (a connection, the Date line).
+        await Measure(20000);
+        var start = GC.GetTotalAllocatedBytes(precise: true);
+        await Measure(1000);
+        var shortRun = GC.GetTotalAllocatedBytes(precise: true) - start;
+        using var ticks = new AllocationTicks();
+        start = GC.GetTotalAllocatedBytes(precise: true);
+        ticks.Start();
+        await Measure(11000);
+        ticks.Stop();
+        var longRun = GC.GetTotalAllocatedBytes(precise: true) - start;
+        var perRequest = (longRun - shortRun) / 10000.0;
+        // The smallest object is 24 bytes: anything allocated per request would show as 24 or more.
+        Assert.True(perRequest < 4, $"{perRequest:F2} bytes allocated per request (the client included); runs {shortRun} and {longRun} bytes; " +
+            "allocation ticks: " + string.Join(", ", ticks.Ticks.Select(t => t.Type)));
+
+        Task<byte[]> Measure(int count)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            // Blocking calls only: a socket that never went async allocates nothing per call, so what is counted is the server's.
+            socket.Connect(IPAddress.Loopback, host.Port);
+            var total = 0;
+            for (var i = 0; i < count; i++)
+            {
+                socket.Send(request);
+                // One response: head + body; the body length is fixed, so read until that many bytes arrived.
+                total = 0;
+                do
+                {
+                    total += socket.Receive(buffer, total, buffer.Length - total, SocketFlags.None);
+                }
+                while (expected == 0 ? IndexOf(buffer.AsSpan(0, total)) < 0 : total < expected);
+            }
+
+            return Task.FromResult(buffer[..total]);
+        }
+
+        static int IndexOf(ReadOnlySpan<byte> b)
+        {
+            var end = b.IndexOf("\r\n\r\n"u8);
+            if (end < 0)
+            {
+                return -1;
+            }
+
+            var head = Encoding.ASCII.GetString(b[..end]);
+            var length = int.Parse(head.Split("\r\n").First(l => l.StartsWith("Content-Length:")).Split(':')[1]);
+            return b.Length >= end + 4 + length ? end : -1;
+        }
+    }
+
+    private static byte[] Concat(StoredObject obj) => obj.Chunks.SelectMany(c => c.ToArray()).ToArray();
+}
+
+/// <summary>Alone: the allocation test counts every byte the process allocates, so nothing else may run beside it.</summary>
+[CollectionDefinition(nameof(FastLaneConnectionTests), DisableParallelization = true)]
+public sealed class FastLaneConnectionCollection;

@@ -1,0 +1,196 @@
+using System.Buffers;
+using System.Text;
+using CsCheck;
+using StreamVerse.Origin.Http.FastLane;
+using StreamVerse.Origin.Tests.Rtmp;
+
+namespace StreamVerse.Origin.Tests.Http.FastLane;
+
+public sealed class RequestHeadTests
+{
+    private const string Typical =
+        "GET /live/cam/video.m3u8?_HLS_msn=12&_HLS_part=3 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: Lavf/59\r\n" +
+        "Accept: */*\r\nRange: bytes=0-99\r\nIf-None-Match: \"abc\"\r\nAccept-Encoding: br, gzip\r\nConnection: keep-alive\r\n\r\n";
+
+    private sealed record Parsed(HeadStatus Status, int Consumed, bool IsHead, string Path, string Query, string Range, string IfNoneMatch, string IfRange, string AcceptEncoding, bool Close);
+
+    private static Parsed Parse(ReadOnlySequence<byte> buffer)
+    {
+        var scratch = new byte[Http1RequestHead.MaxHeadBytes];
+        var status = Http1RequestHead.TryRead(buffer, scratch, out var head, out var consumed);
+        return new Parsed(status, status == HeadStatus.Parsed ? consumed : 0, head.IsHead, S(head.Path), S(head.Query), S(head.Range), S(head.IfNoneMatch),
+            S(head.IfRange), S(head.AcceptEncoding), head.Close);
+    }
+
+    private static Parsed Parse(string text) => Parse(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(text)));
+
+    private static string S(ReadOnlySpan<byte> bytes) => Encoding.ASCII.GetString(bytes);
+
+    [Fact]
+    public void Reads_what_the_lane_answers_from()
+    {
+        var parsed = Parse(Typical + "GET /next HTTP/1.1\r\n");
+        Assert.Equal(HeadStatus.Parsed, parsed.Status);
+        Assert.Equal(Typical.Length, parsed.Consumed);
+        Assert.False(parsed.IsHead);
+        Assert.Equal("/live/cam/video.m3u8", parsed.Path);
+        Assert.Equal("_HLS_msn=12&_HLS_part=3", parsed.Query);
+        Assert.Equal("bytes=0-99", parsed.Range);
+        Assert.Equal("\"abc\"", parsed.IfNoneMatch);
+        Assert.Equal("br, gzip", parsed.AcceptEncoding);
+        Assert.False(parsed.Close);
+    }
+
+    [Fact]
+    public void Head_requests_case_insensitive_names_and_connection_close()
+    {
+        var parsed = Parse("HEAD /a/b HTTP/1.1\r\nhOsT: x\r\nCONNECTION: Close\r\nif-range:   \"e\"  \r\n\r\n");
+        Assert.Equal(HeadStatus.Parsed, parsed.Status);
+        Assert.True(parsed.IsHead);
+        Assert.True(parsed.Close);
+        Assert.Equal("\"e\"", parsed.IfRange);
+        Assert.Equal(string.Empty, parsed.Query);
+    }
+
+    [Theory]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x")]
+    [InlineData("GET /a HTT")]
+    [InlineData("")]
+    public void A_head_without_its_empty_line_is_incomplete(string text) =>
+        Assert.Equal(HeadStatus.Incomplete, Parse(text).Status);
+
+    [Theory]
+    [InlineData("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")]
+    [InlineData("OPTIONS /a HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("get /a HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.0\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a HTTP/2.0\r\nHost: x\r\n\r\n")]
+    [InlineData("GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET * HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a%2Fb HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /live/../etc HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /live/./a HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET //live/a HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a b HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a\u00e9 HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nOrigin: https://player.example\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"a\"\r\nif-none-match: \"b\"\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n  b\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nBad Name: a\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\n: a\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\nX: y\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\rX: y\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nX: a\u0001b\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nX: caf\u00e9\r\n\r\n")]
+    public void Anything_else_is_handed_to_kestrel(string text)
+    {
+        var bytes = Encoding.Latin1.GetBytes(text);
+        Assert.Equal(HeadStatus.HandOver, Parse(new ReadOnlySequence<byte>(bytes)).Status);
+    }
+
+    [Fact]
+    public void Heads_over_the_limit_and_long_values_go_to_kestrel()
+    {
+        var longHeader = "GET /a HTTP/1.1\r\nHost: x\r\nX-Pad: " + new string('a', Http1RequestHead.MaxHeadBytes) + "\r\n\r\n";
+        Assert.Equal(HeadStatus.HandOver, Parse(longHeader).Status);
+        Assert.Equal(HeadStatus.HandOver, Parse("GET /a HTTP/1.1\r\nHost: x\r\nX-Pad: " + new string('a', Http1RequestHead.MaxHeadBytes)).Status);
+        var longRange = "GET /a HTTP/1.1\r\nHost: x\r\nRange: bytes=" + new string('1', Http1RequestHead.MaxValueBytes) + "\r\n\r\n";
+        Assert.Equal(HeadStatus.HandOver, Parse(longRange).Status);
+        var manyHeaders = new StringBuilder("GET /a HTTP/1.1\r\nHost: x\r\n");
+        for (var i = 0; i < 70; i++)
+        {
+            manyHeaders.Append("X-").Append(i).Append(": v\r\n");
+        }
+
+        Assert.Equal(HeadStatus.HandOver, Parse(manyHeaders.Append("\r\n").ToString()).Status);
+    }
+
+    [Fact]
+    public void Every_split_point_gives_the_same_result()
+    {
+        var bytes = Encoding.ASCII.GetBytes(Typical + "GET /b HTTP/1.1\r\nHost: y\r\n\r\n");
+        var whole = Parse(new ReadOnlySequence<byte>(bytes));
+        for (var split = 1; split < bytes.Length; split++)
+        {
+            Assert.Equal(whole, Parse(SequenceHelpers.Segments(bytes[..split], bytes[split..])));
+            var prefix = Parse(new ReadOnlySequence<byte>(bytes[..split]));
+            // A prefix is incomplete until it holds the whole first head, then it parses the same.
+            Assert.Equal(split < Typical.Length ? HeadStatus.Incomplete : HeadStatus.Parsed, prefix.Status);
+        }
+
+        for (var a = 1; a < bytes.Length - 1; a += 7)
+        {
+            for (var b = a + 1; b < bytes.Length; b += 5)
+            {
+                Assert.Equal(whole, Parse(SequenceHelpers.Segments(bytes[..a], bytes[a..b], bytes[b..])));
+            }
+        }
+    }
+
+    [Fact]
+    public void Random_and_mutated_bytes_only_parse_incomplete_or_hand_over()
+    {
+        var valid = Encoding.ASCII.GetBytes(Typical);
+        Gen.Byte.Array[0, 600].Sample(bytes =>
+        {
+            var parsed = Parse(new ReadOnlySequence<byte>(bytes));
+            Assert.True(parsed.Status is HeadStatus.Incomplete or HeadStatus.HandOver or HeadStatus.Parsed);
+        }, iter: 3000);
+        Gen.Select(Gen.Int[0, valid.Length - 1].Array[1, 6], Gen.Byte.Array[6], Gen.Int[1, valid.Length - 1]).Sample((positions, values, split) =>
+        {
+            var copy = (byte[])valid.Clone();
+            for (var i = 0; i < positions.Length; i++)
+            {
+                copy[positions[i]] = values[i];
+            }
+
+            var whole = Parse(new ReadOnlySequence<byte>(copy));
+            Assert.Equal(whole, Parse(SequenceHelpers.Segments(copy[..split], copy[split..])));
+            if (whole.Status == HeadStatus.Parsed)
+            {
+                // Whatever was accepted is still the narrow shape the lane answers.
+                Assert.StartsWith("/", whole.Path);
+                Assert.DoesNotContain("%", whole.Path + whole.Query);
+                Assert.DoesNotContain("/.", whole.Path);
+                Assert.InRange(whole.Consumed, 1, copy.Length);
+            }
+        }, iter: 5000);
+    }
+
+    [Theory]
+    [InlineData("", true, null, null, false)]
+    [InlineData("_HLS_msn=7", true, 7L, null, false)]
+    [InlineData("_HLS_msn=7&_HLS_part=2", true, 7L, 2, false)]
+    [InlineData("_HLS_msn=7&_HLS_part=2&_HLS_skip=YES", true, 7L, 2, true)]
+    [InlineData("_HLS_skip=v2", true, null, null, true)]
+    [InlineData("_HLS_skip=no", true, null, null, false)]
+    [InlineData("foo=bar&_HLS_msn=1", true, 1L, null, false)]
+    [InlineData("_HLS_part=2", false, null, null, false)]
+    [InlineData("_HLS_msn=", false, null, null, false)]
+    [InlineData("_HLS_msn=-1", false, null, null, false)]
+    [InlineData("_HLS_msn=1x", false, null, null, false)]
+    [InlineData("_HLS_msn=+1", false, null, null, false)]
+    [InlineData("_HLS_msn=1&_HLS_msn=2", false, null, null, false)]
+    [InlineData("_HLS_msn=1&_HLS_part=99999999999", false, null, null, false)]
+    [InlineData("_HLS_msn=9999999999999999999", false, null, null, false)]
+    public void Blocking_reload_parameters_parse_as_the_routed_handler_reads_them(string query, bool ok, long? msn, int? part, bool skip)
+    {
+        Assert.Equal(ok, LiveFastLaneRouter.TryParseReload(Encoding.ASCII.GetBytes(query), out var m, out var p, out var s));
+        if (ok)
+        {
+            Assert.Equal(msn, m);
+            Assert.Equal(part, p);
+            Assert.Equal(skip, s);
+        }
+    }
+}
