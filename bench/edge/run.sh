@@ -4,6 +4,9 @@
 #   edge (FASTER-backed pull-through cache) vs nginx proxy_cache + proxy_cache_lock, both in front of the same origin
 #   plain-kestrel: the smallest Kestrel app serving the same bytes from memory (bench/StreamVerse.PlainKestrel), so
 #   the gap to nginx splits into our pipeline's cost and Kestrel's
+#   origin-routed: a second origin with the HTTP/1.1 fast lane off (StreamVerse:Delivery:FastLane=false), its own
+#   publisher of the same clip: the A/B of the lane in the same run
+#   Every row also reports the server's CPU time (user and system, from /proc) per request.
 # Usage: bench/edge/run.sh            (after: dotnet build src/Origin -c Release; dotnet build bench/StreamVerse.PlainKestrel -c Release)
 # Env:   DURATION=15s  CONNS="64 1000"  THREADS=2
 # Output: bench/out/edge/ (git-ignored): raw wrk outputs, summary.md
@@ -21,7 +24,7 @@ rm -rf "$OUT"; mkdir -p "$OUT"/{www/live/bench,nginx/logs,nginx/tmp,nginx/cache,
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # c1000 needs more than the usual 1024 descriptors
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port); PLAIN=$(port)
+ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port); PLAIN=$(port); ROUTED=$(port); RTMP2=$(port)
 KEY=$(openssl rand -hex 16)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -29,19 +32,24 @@ trap cleanup EXIT
 
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v s="$2" 'index($0, s" ")==1 {print $2}' | head -1; }
 SUMMARY=$OUT/summary.md
-echo "| target | object | conns | req/s | transfer/s | p99 | load before |" > "$SUMMARY"
-echo "|---|---|---|---|---|---|---|" >> "$SUMMARY"
-bench() { # name object conns url
-    local name=$1 object=$2 c=$3 url=$4 load
+echo "| target | object | conns | req/s | transfer/s | p99 | server CPU us/req (user+sys) | load before |" > "$SUMMARY"
+echo "|---|---|---|---|---|---|---|---|" >> "$SUMMARY"
+cpu_ticks() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+bench() { # name object conns url server-pids
+    local name=$1 object=$2 c=$3 url=$4 pids=$5 load
     load=$(cut -d' ' -f1-3 /proc/loadavg)
+    local before; before=$(cpu_ticks "$pids")
     wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency "$url" > "$OUT/wrk-$name-$object-c$c.txt" 2>&1
+    local after; after=$(cpu_ticks "$pids")
+    local n; n=$(awk '/requests in/ {print $1}' "$OUT/wrk-$name-$object-c$c.txt")
+    local cpu; cpu=$(python3 -c "print(round(($after - $before) * 1e6 / $(getconf CLK_TCK) / max(1, ${n:-0}), 1))")
     local rps tps p99
     rps=$(awk '/^Requests\/sec/ {print $2}' "$OUT/wrk-$name-$object-c$c.txt")
     tps=$(awk '/^Transfer\/sec/ {print $2}' "$OUT/wrk-$name-$object-c$c.txt")
     p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-$name-$object-c$c.txt")
     local errs; errs=$(grep -E "Socket errors|Non-2xx" "$OUT/wrk-$name-$object-c$c.txt" | tr '\n' ' ' || true)
-    echo "| $name | $object | $c | $rps | $tps | $p99 | $load |${errs:+ $errs}" >> "$SUMMARY"
-    echo "$name $object c$c: $rps req/s $tps p99 $p99 (load $load) $errs"
+    echo "| $name | $object | $c | $rps | $tps | $p99 | $cpu | $load |${errs:+ $errs}" >> "$SUMMARY"
+    echo "$name $object c$c: $rps req/s $tps p99 $p99 cpu/req ${cpu}us (load $load) $errs"
 }
 
 # A 20 s 1280x720 clip at 4 Mbit/s with a 2 s GOP (so ~1 MB segments), encoded once, then published with -c copy
@@ -54,14 +62,21 @@ if [ ! -f "$CLIP" ]; then
 fi
 
 dotnet "$DLL" --data "$OUT/origin-data" --http 127.0.0.1:$ORIGIN --rtmp 127.0.0.1:$RTMP --stream bench=$KEY > "$OUT/origin.log" 2>&1 &
-PIDS+=($!)
+ORIGIN_PID=$!; PIDS+=($ORIGIN_PID)
 dotnet "$DLL" --data "$OUT/edge-data" --http 127.0.0.1:$EDGE --upstream http://127.0.0.1:$ORIGIN > "$OUT/edge.log" 2>&1 &
-PIDS+=($!)
-for p in $ORIGIN $EDGE; do for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.2; done; done
+EDGE_PID=$!; PIDS+=($EDGE_PID)
+mkdir -p "$OUT/routed-data"
+dotnet "$DLL" --data "$OUT/routed-data" --http 127.0.0.1:$ROUTED --rtmp 127.0.0.1:$RTMP2 --stream bench=$KEY --StreamVerse:Delivery:FastLane false > "$OUT/origin-routed.log" 2>&1 &
+ROUTED_PID=$!; PIDS+=($ROUTED_PID)
+for p in $ORIGIN $EDGE $ROUTED; do for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.2; done; done
 
 ffmpeg -hide_banner -nostdin -loglevel error -re -stream_loop -1 -i "$CLIP" -c copy -f flv "rtmp://127.0.0.1:$RTMP/live/$KEY" > "$OUT/publisher.log" 2>&1 &
 PUB=$!; PIDS+=($PUB)
-for _ in $(seq 150); do curl -sf "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -q '^[a-z0-9]*/video_2\.m4s$' && break; sleep 0.2; done
+ffmpeg -hide_banner -nostdin -loglevel error -re -stream_loop -1 -i "$CLIP" -c copy -f flv "rtmp://127.0.0.1:$RTMP2/live/$KEY" > "$OUT/publisher-routed.log" 2>&1 &
+PUB2=$!; PIDS+=($PUB2)
+for p in $ORIGIN $ROUTED; do
+    for _ in $(seq 150); do curl -sf "http://127.0.0.1:$p/live/bench/video.m3u8" | grep -q '^[a-z0-9]*/video_2\.m4s$' && break; sleep 0.2; done
+done
 
 cat > "$OUT/nginx/nginx.conf" <<NGINX
 worker_processes auto;
@@ -94,6 +109,7 @@ chmod -R a+rwX "$OUT"
 runuser -u nobody -- nginx -e "$OUT/nginx/logs/error.log" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGX/" && break; sleep 0.1; done
+NGINX_PIDS=$(pgrep -u nobody -f "nginx: worker process" | tr '\n' ' ')
 
 PLAIN_PID=
 plain_restart() { # serves the files now in www/live/bench from memory
@@ -103,7 +119,7 @@ plain_restart() { # serves the files now in www/live/bench from memory
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PLAIN/" && break; sleep 0.1; done
 }
 
-newest_segment() { curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -E '^[a-z0-9]+/video_[0-9]+\.m4s$' | tail -1; }
+newest_segment() { curl -s "http://127.0.0.1:${1:-$ORIGIN}/live/bench/video.m3u8" | grep -E '^[a-z0-9]+/video_[0-9]+\.m4s$' | tail -1; }
 
 # --- origin vs nginx: playlist (the live media playlist, from memory) -------------------------------------------
 curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" > "$OUT/www/live/bench/video.m3u8"
@@ -111,9 +127,10 @@ PLBYTES=$(stat -c %s "$OUT/www/live/bench/video.m3u8")
 echo "playlist bytes: $PLBYTES" | tee "$OUT/sizes.txt"
 plain_restart
 for c in $CONNS; do
-    bench origin playlist "$c" "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8"
-    bench plain-kestrel playlist "$c" "http://127.0.0.1:$PLAIN/video.m3u8"
-    bench nginx playlist "$c" "http://127.0.0.1:$NGX/live/bench/video.m3u8"
+    bench origin playlist "$c" "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" "$ORIGIN_PID"
+    bench origin-routed playlist "$c" "http://127.0.0.1:$ROUTED/live/bench/video.m3u8" "$ROUTED_PID"
+    bench plain-kestrel playlist "$c" "http://127.0.0.1:$PLAIN/video.m3u8" "$PLAIN_PID"
+    bench nginx playlist "$c" "http://127.0.0.1:$NGX/live/bench/video.m3u8" "$NGINX_PIDS"
 done
 
 # --- origin vs nginx: ~1 MB segment (the newest complete live segment: in the origin's memory for ~24 s) ---------
@@ -122,9 +139,10 @@ for c in $CONNS; do
     curl -s "http://127.0.0.1:$ORIGIN/live/bench/$SEG" > "$OUT/www/live/bench/segment.m4s"
     echo "segment $SEG bytes: $(stat -c %s "$OUT/www/live/bench/segment.m4s")" | tee -a "$OUT/sizes.txt"
     plain_restart
-    bench origin-memory segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG"
-    bench plain-kestrel segment "$c" "http://127.0.0.1:$PLAIN/segment.m4s"
-    bench nginx segment "$c" "http://127.0.0.1:$NGX/live/bench/segment.m4s"
+    bench origin-memory segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG" "$ORIGIN_PID"
+    bench origin-routed-memory segment "$c" "http://127.0.0.1:$ROUTED/live/bench/$(newest_segment $ROUTED)" "$ROUTED_PID"
+    bench plain-kestrel segment "$c" "http://127.0.0.1:$PLAIN/segment.m4s" "$PLAIN_PID"
+    bench nginx segment "$c" "http://127.0.0.1:$NGX/live/bench/segment.m4s" "$NGINX_PIDS"
 done
 
 # --- edge vs nginx proxy_cache: cold burst of 200 concurrent requests, origin requests counted at the origin -----
@@ -143,8 +161,8 @@ done
 for c in $CONNS; do
     SEG=$(newest_segment)
     curl -s -o /dev/null "http://127.0.0.1:$EDGE/live/bench/$SEG"; curl -s -o /dev/null "http://127.0.0.1:$NGXPROXY/live/bench/$SEG"
-    bench edge-hit segment "$c" "http://127.0.0.1:$EDGE/live/bench/$SEG"
-    bench nginx-proxy-cache-hit segment "$c" "http://127.0.0.1:$NGXPROXY/live/bench/$SEG"
+    bench edge-hit segment "$c" "http://127.0.0.1:$EDGE/live/bench/$SEG" "$EDGE_PID"
+    bench nginx-proxy-cache-hit segment "$c" "http://127.0.0.1:$NGXPROXY/live/bench/$SEG" "$NGINX_PIDS"
 done
 
 # --- the recording (stream ended): origin serving the segment file from disk vs nginx ------------------------
@@ -152,7 +170,7 @@ SEG=$(newest_segment)
 kill "$PUB"; wait "$PUB" 2>/dev/null || true
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" | grep -q ENDLIST && break; sleep 0.2; done
 for c in $CONNS; do
-    bench origin-recording-disk segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG"
+    bench origin-recording-disk segment "$c" "http://127.0.0.1:$ORIGIN/live/bench/$SEG" "$ORIGIN_PID"
 done
 
 echo "edge upstream requests: $(curl -s http://127.0.0.1:$EDGE/metrics | grep '^streamverse_edge_upstream_requests_total' | tr '\n' ' ')" | tee -a "$OUT/burst.txt"

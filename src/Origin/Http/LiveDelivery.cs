@@ -123,6 +123,9 @@ internal static class LiveDelivery
 
         internal string RecordingPlaylistCacheControl => _recordingPlaylistCache;
 
+        /// <summary>The MPDs composed per host, shared with the fast lane so both serve the same objects.</summary>
+        internal MpdUtcTiming UtcTiming => _utcTiming;
+
         /// <summary>
         /// An ended stream's playlists are final even while memory still serves them: cached like the
         /// recording's (and stale-if-error), so what an edge holds does not depend on when it last asked.

@@ -21,15 +21,20 @@ internal sealed class MpdUtcTiming
 
     private readonly ConcurrentDictionary<string, Entry> _byHost = new(StringComparer.OrdinalIgnoreCase);
 
-    public StoredObject WithUtcTiming(StoredObject mpd, HttpRequest request)
+    public StoredObject WithUtcTiming(StoredObject mpd, HttpRequest request) =>
+        request.Host.Value is { } host ? WithUtcTiming(mpd, host, request.IsHttps) : mpd;
+
+    /// <param name="host">The request's Host value.</param>
+    /// <param name="https">The request came over TLS.</param>
+    public StoredObject WithUtcTiming(StoredObject mpd, ReadOnlySpan<char> host, bool https)
     {
-        var host = request.Host.Value;
-        if (string.IsNullOrEmpty(host) || !IsPlainHost(host) || mpd.Chunks.Length != 1 || !mpd.Chunks[0].Span.EndsWith(MpdEnd))
+        if (host.IsEmpty || !IsPlainHost(host) || mpd.Chunks.Length != 1 || !mpd.Chunks[0].Span.EndsWith(MpdEnd))
         {
             return mpd;
         }
 
-        if (_byHost.TryGetValue(host, out var entry) && ReferenceEquals(entry.Source, mpd) && entry.Https == request.IsHttps)
+        var byHost = _byHost.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (byHost.TryGetValue(host, out var entry) && ReferenceEquals(entry.Source, mpd) && entry.Https == https)
         {
             return entry.Composed;
         }
@@ -39,13 +44,14 @@ internal sealed class MpdUtcTiming
             return mpd;
         }
 
-        var tail = entry is not null && entry.Https == request.IsHttps ? entry.Tail : Tail(request.IsHttps ? "https" : "http", host);
+        var name = entry?.Host ?? host.ToString();
+        var tail = entry is not null && entry.Https == https ? entry.Tail : Tail(https ? "https" : "http", name);
         var body = mpd.Chunks[0];
         var composed = new StoredObject(
             [body[..^MpdEnd.Length], tail],
-            mpd.ETag[..^1] + "-u" + ((uint)StringComparer.OrdinalIgnoreCase.GetHashCode(host)).ToString("x", System.Globalization.CultureInfo.InvariantCulture) + "\"",
+            mpd.ETag[..^1] + "-u" + ((uint)StringComparer.OrdinalIgnoreCase.GetHashCode(name)).ToString("x", System.Globalization.CultureInfo.InvariantCulture) + "\"",
             mpd.ContentType);
-        _byHost[host] = new Entry(mpd, composed, tail, request.IsHttps);
+        _byHost[name] = new Entry(mpd, composed, tail, https, name);
         return composed;
     }
 
@@ -67,7 +73,7 @@ internal sealed class MpdUtcTiming
         Encoding.ASCII.GetBytes($"  <UTCTiming schemeIdUri=\"urn:mpeg:dash:utc:http-xsdate:2014\" value=\"{scheme}://{host}/time\"/>\n</MPD>\n");
 
     /// <summary>Host header values that can go into XML and a URL unescaped: name or address, optional port.</summary>
-    private static bool IsPlainHost(string host)
+    private static bool IsPlainHost(ReadOnlySpan<char> host)
     {
         if (host.Length > 255)
         {
@@ -85,5 +91,5 @@ internal sealed class MpdUtcTiming
         return true;
     }
 
-    private sealed record Entry(StoredObject Source, StoredObject Composed, byte[] Tail, bool Https);
+    private sealed record Entry(StoredObject Source, StoredObject Composed, byte[] Tail, bool Https, string Host);
 }

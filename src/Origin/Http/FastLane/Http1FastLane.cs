@@ -95,6 +95,7 @@ internal sealed partial class Http1FastLane
         if (handOver)
         {
             state.HandedOver = true;
+            FastLaneMetrics.HandedOver();
             await next(context).ConfigureAwait(false);
         }
     }
@@ -144,6 +145,7 @@ internal sealed partial class Http1FastLane
                 answered++;
                 buffer = buffer.Slice(consumed);
                 await state.SendAsync(body.Length).ConfigureAwait(false);
+                FastLaneMetrics.Answered();
                 if (body.Length > 0)
                 {
                     DeliveryMetrics.Served(body.Kind, body.Length);
@@ -189,7 +191,7 @@ internal sealed partial class Http1FastLane
                 return Step.HandOver;
         }
 
-        if (!_router.TryRoute(head.Path, head.Query, client, ct, out pending))
+        if (!_router.TryRoute(new FastLaneRequest(head.Path, head.Query, head.Host, head.FromEdge, client), ct, out pending))
         {
             return Step.HandOver;
         }
@@ -353,7 +355,11 @@ internal sealed partial class Http1FastLane
         w.Crlf();
         w.Raw("Content-Type: application/problem+json\r\n"u8);
         w.Raw(_date.Current);
-        w.Raw(problem.CacheControl);
+        if (problem.CacheControl.Length > 0)
+        {
+            w.Raw(problem.CacheControl);
+        }
+
         if (close)
         {
             w.Raw("Connection: close\r\n"u8);

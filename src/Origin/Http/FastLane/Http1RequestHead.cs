@@ -45,6 +45,12 @@ internal ref struct Http1RequestHead
     public ReadOnlySpan<byte> IfRange;
     public ReadOnlySpan<byte> AcceptEncoding;
 
+    /// <summary>The Host field value (RFC 9110 §7.2), required.</summary>
+    public ReadOnlySpan<byte> Host;
+
+    /// <summary>A <c>Via</c> names a StreamVerse edge (which composes the MPD's UTCTiming itself).</summary>
+    public bool FromEdge;
+
     /// <summary><c>Connection: close</c>: answer, then close.</summary>
     public bool Close;
 
@@ -121,12 +127,14 @@ internal ref struct Http1RequestHead
             switch (name.Length)
             {
                 case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
-                    if (host)
+                    if (!TakeOnce(ref host, value, out head.Host))
                     {
                         return false;
                     }
 
-                    host = true;
+                    break;
+                case 3 when Ascii.EqualsIgnoreCase(name, "via"u8):
+                    head.FromEdge |= value.IndexOf("streamverse-edge"u8) >= 0;
                     break;
                 case 5 when Ascii.EqualsIgnoreCase(name, "range"u8):
                     if (!TakeOnce(ref range, value, out head.Range))

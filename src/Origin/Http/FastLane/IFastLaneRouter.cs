@@ -16,7 +16,21 @@ internal interface IFastLaneRouter
     /// is the object to send, or becomes it (an LL-HLS blocking reload waits for its part); an answer without a body and
     /// without a problem still hands the request over, unconsumed.
     /// </summary>
-    bool TryRoute(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, IPAddress? client, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer);
+    bool TryRoute(scoped in FastLaneRequest request, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer);
+}
+
+/// <summary>What a router may look at: the parsed head's path, query, Host and Via, and the client's address.</summary>
+internal readonly ref struct FastLaneRequest(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, ReadOnlySpan<byte> host, bool fromEdge, IPAddress? client)
+{
+    public ReadOnlySpan<byte> Path { get; } = path;
+
+    public ReadOnlySpan<byte> Query { get; } = query;
+
+    public ReadOnlySpan<byte> Host { get; } = host;
+
+    public bool FromEdge { get; } = fromEdge;
+
+    public IPAddress? Client { get; } = client;
 }
 
 /// <summary>What the fast lane sends: a stored object with its caching rule, or a problem.</summary>
@@ -27,7 +41,8 @@ internal readonly record struct FastLaneAnswer(StoredObject? Body, byte[] CacheC
     public bool IsHandOver => Body is null && Problem is null;
 }
 
-/// <summary>An RFC 9457 problem the lane answers itself (only outcomes it cannot hand back: the end of a wait).</summary>
+/// <summary>An RFC 9457 problem the lane answers itself: the end of a wait, which it cannot hand back, and a stream that does not exist.</summary>
+/// <param name="CacheControl">A whole <c>Cache-Control</c> header line, or empty for none.</param>
 internal sealed record FastLaneProblem(int Status, string Title, string Type, string Detail, byte[] CacheControl);
 
 /// <summary>

@@ -8,8 +8,10 @@ namespace StreamVerse.Origin.Http.FastLane;
 /// <summary>
 /// The fast lane's share of <c>/live</c>: what a player polls. Public (untokenised) master and media playlists,
 /// LL-HLS blocking reloads and delta updates, and the live session's init segments, parts and segments while they are
-/// in memory, with the caching rules of <see cref="LiveDelivery.Handler"/>. Everything else (MPDs, whose UTCTiming
-/// depends on the request; tokenised paths; recordings on disk; 4xx answers) is left to the routed handler.
+/// in memory, the MPD (with the UTCTiming of the host it was asked by, none for an edge), with the caching rules of
+/// <see cref="LiveDelivery.Handler"/>, and the 404 of a stream that neither is live nor has a recording (a player that
+/// polls before the publisher starts keeps its connection in the lane). Everything else (tokenised paths, recordings
+/// on disk, 4xx answers about a stream that exists) is left to the routed handler.
 /// </summary>
 internal sealed class LiveFastLaneRouter : IFastLaneRouter
 {
@@ -17,7 +19,11 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "https://tools.ietf.org/html/rfc9110#section-15.6.4",
         "the requested part did not become available in time", Line(LiveDelivery.NoCache));
 
+    private static readonly FastLaneProblem NoSuchStream = new(
+        StatusCodes.Status404NotFound, "Not Found", "https://tools.ietf.org/html/rfc9110#section-15.5.5", "no such stream or object", []);
+
     private readonly LiveStreamRegistry _registry;
+    private readonly MpdUtcTiming _utcTiming;
     private readonly IPlaybackAuthorizer _authorizer;
     private readonly byte[] _livePlaylist;
     private readonly byte[] _recordingPlaylist;
@@ -31,6 +37,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     {
         _registry = registry;
         _authorizer = authorizer;
+        _utcTiming = handler.UtcTiming;
         _livePlaylist = Line(handler.LivePlaylistCacheControl);
         _recordingPlaylist = Line(handler.RecordingPlaylistCacheControl);
         _compress = compressPlaylists;
@@ -38,9 +45,10 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
 
     private static byte[] Line(string cacheControl) => Encoding.ASCII.GetBytes("Cache-Control: " + cacheControl + "\r\n");
 
-    public bool TryRoute(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, IPAddress? client, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+    public bool TryRoute(scoped in FastLaneRequest request, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
     {
         answer = default;
+        var path = request.Path;
         if (!path.StartsWith("/live/"u8))
         {
             return false;
@@ -73,10 +81,22 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         }
 
         var name = _names.Get(nameBytes);
-        var live = _registry.FindLive(name);
-        if (live is null || !_authorizer.Allows(name, default, client))
+        if (!_authorizer.Allows(name, default, request.Client))
         {
             return false;
+        }
+
+        var live = _registry.FindLive(name);
+        if (live is null)
+        {
+            // Not live: a recording is the routed handler's (from disk); a name with neither is a 404 answered here.
+            if (Directory.Exists(Path.Combine(_registry.RecordingsPath, name)))
+            {
+                return false;
+            }
+
+            answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(null, [], DeliveryMetrics.Kind.Playlist, Compress: false, NoSuchStream));
+            return true;
         }
 
         if (!session.IsEmpty)
@@ -98,7 +118,12 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
             return !ready.IsHandOver;
         }
 
-        if (!rest.EndsWith(".m3u8"u8) || !TryParseReload(query, out var msn, out var part, out var skip))
+        if (rest.SequenceEqual("index.mpd"u8))
+        {
+            return Mpd(live, request, cancellationToken, out answer);
+        }
+
+        if (!rest.EndsWith(".m3u8"u8) || !TryParseReload(request.Query, out var msn, out var part, out var skip))
         {
             return false;
         }
@@ -115,6 +140,35 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         var now = MediaPlaylist(live, playlist.Result, msn is not null);
         answer = new ValueTask<FastLaneAnswer>(now);
         return !now.IsHandOver;
+    }
+
+    private bool Mpd(LiveStream live, scoped in FastLaneRequest request, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+    {
+        answer = default;
+        var mpd = live.GetMpdAsync(cancellationToken);
+        if (!mpd.IsCompletedSuccessfully)
+        {
+            // Before the first segment: the routed handler waits for it (rare, and it needs the request's host after the wait).
+            return false;
+        }
+
+        var body = mpd.Result;
+        if (body is null)
+        {
+            return false;
+        }
+
+        if (!request.FromEdge)
+        {
+            // A StreamVerse edge composes UTCTiming itself, with the host its viewers reach it by.
+            Span<char> host = stackalloc char[Http1RequestHead.MaxValueBytes];
+            var length = Encoding.ASCII.GetChars(request.Host, host);
+            body = _utcTiming.WithUtcTiming(body, host[..length], https: false);
+        }
+
+        var ready = Playlist(live, body, DeliveryMetrics.Kind.Mpd);
+        answer = new ValueTask<FastLaneAnswer>(ready);
+        return true;
     }
 
     private bool SessionFile(LiveStream live, ReadOnlySpan<byte> session, ReadOnlySpan<byte> fileBytes, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)

@@ -43,9 +43,10 @@ public sealed class FastLaneConnectionTests
             return new StoredObject([bytes.AsMemory(0, 100_000), bytes.AsMemory(100_000, 600_000), bytes.AsMemory(700_000)], "\"seg-1\"", "video/mp4");
         }
 
-        public bool TryRoute(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, IPAddress? client, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+        public bool TryRoute(scoped in FastLaneRequest request, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
         {
             Interlocked.Increment(ref Routed);
+            var path = request.Path;
             answer = default;
             if (path.SequenceEqual("/obj"u8))
             {

@@ -12,14 +12,15 @@ public sealed class RequestHeadTests
         "GET /live/cam/video.m3u8?_HLS_msn=12&_HLS_part=3 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: Lavf/59\r\n" +
         "Accept: */*\r\nRange: bytes=0-99\r\nIf-None-Match: \"abc\"\r\nAccept-Encoding: br, gzip\r\nConnection: keep-alive\r\n\r\n";
 
-    private sealed record Parsed(HeadStatus Status, int Consumed, bool IsHead, string Path, string Query, string Range, string IfNoneMatch, string IfRange, string AcceptEncoding, bool Close);
+    private sealed record Parsed(HeadStatus Status, int Consumed, bool IsHead, string Path, string Query, string Range, string IfNoneMatch, string IfRange, string AcceptEncoding, bool Close,
+        string Host = "", bool FromEdge = false);
 
     private static Parsed Parse(ReadOnlySequence<byte> buffer)
     {
         var scratch = new byte[Http1RequestHead.MaxHeadBytes];
         var status = Http1RequestHead.TryRead(buffer, scratch, out var head, out var consumed);
         return new Parsed(status, status == HeadStatus.Parsed ? consumed : 0, head.IsHead, S(head.Path), S(head.Query), S(head.Range), S(head.IfNoneMatch),
-            S(head.IfRange), S(head.AcceptEncoding), head.Close);
+            S(head.IfRange), S(head.AcceptEncoding), head.Close, S(head.Host), head.FromEdge);
     }
 
     private static Parsed Parse(string text) => Parse(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(text)));
@@ -38,7 +39,10 @@ public sealed class RequestHeadTests
         Assert.Equal("bytes=0-99", parsed.Range);
         Assert.Equal("\"abc\"", parsed.IfNoneMatch);
         Assert.Equal("br, gzip", parsed.AcceptEncoding);
+        Assert.Equal("127.0.0.1:8080", parsed.Host);
         Assert.False(parsed.Close);
+        Assert.False(parsed.FromEdge);
+        Assert.True(Parse("GET /a HTTP/1.1\r\nHost: x\r\nVia: 1.0 proxy\r\nVia: 1.1 streamverse-edge\r\n\r\n").FromEdge);
     }
 
     [Fact]
