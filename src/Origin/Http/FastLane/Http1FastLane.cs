@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
@@ -144,7 +145,7 @@ internal sealed partial class Http1FastLane
 
                 answered++;
                 buffer = buffer.Slice(consumed);
-                await state.SendAsync(body.Length).ConfigureAwait(false);
+                await state.SendAsync(body).ConfigureAwait(false);
                 FastLaneMetrics.Answered();
                 if (body.Length > 0)
                 {
@@ -174,8 +175,12 @@ internal sealed partial class Http1FastLane
         Answered,
     }
 
-    /// <summary>What was queued on the connection's sender: the head, then <see cref="Length"/> body bytes.</summary>
-    private readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close);
+    /// <summary>
+    /// A composed response: its head is in the connection's head buffer (<see cref="HeadBytes"/> long); without a
+    /// <see cref="File"/>, head and body are queued on the sender; with one, the body goes with sendfile from there.
+    /// </summary>
+    private readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close, int HeadBytes = 0,
+        StoredObject? Object = null, long Start = 0, ZeroCopyBodies.MemFd? File = null);
 
     /// <summary>Parses the next request head, routes it and, when the answer is at hand, queues the response.</summary>
     private Step Answer(Connection state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
@@ -234,8 +239,9 @@ internal sealed partial class Http1FastLane
     {
         if (answer.Problem is { } problem)
         {
-            state.Sender.Add(state.HeadBuffer.AsMemory(0, WriteProblem(state, problem, head.IsHead, head.Close)));
-            return new BodyPlan(0, default, head.Close);
+            var problemBytes = WriteProblem(state, problem, head.IsHead, head.Close);
+            state.Sender.Add(state.HeadBuffer.AsMemory(0, problemBytes));
+            return new BodyPlan(0, default, head.Close, problemBytes);
         }
 
         var obj = answer.Body!;
@@ -326,14 +332,19 @@ internal sealed partial class Http1FastLane
         }
 
         w.Crlf();
-        state.Sender.Add(state.HeadBuffer.AsMemory(0, w.Written));
         var send = head.IsHead || !(status == Status200 || status == Status206) ? 0 : length;
+        if (send >= ZeroCopyBodies.MinimumBytes && ZeroCopyBodies.For(obj) is { } file)
+        {
+            return new BodyPlan(send, answer.Kind, head.Close, w.Written, obj, start, file);
+        }
+
+        state.Sender.Add(state.HeadBuffer.AsMemory(0, w.Written));
         if (send > 0)
         {
             QueueBody(state.Sender, obj, start, send);
         }
 
-        return new BodyPlan(send, answer.Kind, head.Close);
+        return new BodyPlan(send, answer.Kind, head.Close, w.Written);
     }
 
     private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
@@ -463,24 +474,80 @@ internal sealed partial class Http1FastLane
 
         public int NextRequestNumber() => Interlocked.Increment(ref _requests);
 
-        /// <summary>Sends what <see cref="Compose"/> queued; a body that the client does not take at the minimum data rate (after its grace period) aborts the connection.</summary>
-        public async ValueTask SendAsync(long bodyBytes)
+        /// <summary>
+        /// Sends a composed response. A body that the client does not take at the minimum data rate (after its grace
+        /// period) aborts the connection (<see cref="OnHeartbeat"/>).
+        /// </summary>
+        // Pooled state machines: a response that waits for the socket allocates nothing either.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        public async ValueTask SendAsync(BodyPlan plan)
         {
             var deadline = long.MaxValue;
             if (lane._minResponseRate is { } rate)
             {
-                var seconds = rate.GracePeriod.TotalSeconds + bodyBytes / rate.BytesPerSecond;
+                var seconds = rate.GracePeriod.TotalSeconds + plan.Length / rate.BytesPerSecond;
                 deadline = lane._time.GetTimestamp() + (long)(seconds * lane._time.TimestampFrequency);
             }
 
             Volatile.Write(ref _sendDeadline, deadline);
             try
             {
-                await Sender.SendAsync(socket).ConfigureAwait(false);
+                if (plan.File is null)
+                {
+                    await Sender.SendAsync(socket).ConfigureAwait(false);
+                }
+                else
+                {
+                    await SendFileAsync(plan).ConfigureAwait(false);
+                }
             }
             finally
             {
                 Volatile.Write(ref _sendDeadline, 0);
+            }
+        }
+
+        /// <summary>
+        /// The head (MSG_MORE), then the body with sendfile, each as far as the socket takes it at once. When its buffer
+        /// is full, the next 64 KiB go through the sender from the stored buffers: that send waits for the socket to
+        /// drain (the runtime's epoll), after which sendfile goes on. So nearly all of a large body leaves without a copy.
+        /// </summary>
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        private async ValueTask SendFileAsync(BodyPlan plan)
+        {
+            const int WaitSliceBytes = 64 * 1024;
+            var head = HeadBuffer.AsMemory(0, plan.HeadBytes);
+            var sentHead = ZeroCopyBodies.SendMore(socket, head.Span);
+            if (sentHead < 0)
+            {
+                throw new IOException("the peer closed the connection");
+            }
+
+            if (sentHead < head.Length)
+            {
+                Sender.Add(head[(int)sentHead..]);
+                await Sender.SendAsync(socket).ConfigureAwait(false);
+            }
+
+            long done = 0;
+            while (done < plan.Length)
+            {
+                var sent = ZeroCopyBodies.SendFile(socket, plan.File!, plan.Start + done, plan.Length - done);
+                if (sent < 0)
+                {
+                    throw new IOException("the peer closed the connection");
+                }
+
+                done += sent;
+                if (done == plan.Length)
+                {
+                    break;
+                }
+
+                var slice = Math.Min(WaitSliceBytes, plan.Length - done);
+                QueueBody(Sender, plan.Object!, plan.Start + done, slice);
+                await Sender.SendAsync(socket).ConfigureAwait(false);
+                done += slice;
             }
         }
 

@@ -293,6 +293,98 @@ public sealed class FastLaneConnectionTests
     }
 
     [Fact]
+    public async Task Large_bodies_asked_again_go_with_sendfile_and_arrive_whole_even_to_a_slow_reader()
+    {
+        await using var host = await StartAsync();
+        var segment = Concat(host.Router.Segment);
+        using var client = new RawClient(host.Port);
+        // The first request is sent from the buffers; from the second on, the body comes from a memfd (sendfile).
+        for (var i = 0; i < 3; i++)
+        {
+            client.Send(Get("/seg"));
+            Assert.Equal(segment, (await client.ReadAsync()).Body);
+        }
+
+        Assert.NotNull(ZeroCopyBodies.For(host.Router.Segment));
+        client.Send(Get("/seg", "Range: bytes=123457-900000\r\n") + Get("/seg", "Range: bytes=1000000-\r\n"));
+        Assert.Equal(segment.AsSpan(123457, 900000 - 123457 + 1).ToArray(), (await client.ReadAsync()).Body);
+        Assert.Equal(segment.AsSpan(1000000).ToArray(), (await client.ReadAsync()).Body);
+
+        // A reader that takes its time with a small receive buffer: sendfile stops at a full socket buffer, the rest
+        // waits in the sender and sendfile goes on; the bytes and their order must not change.
+        using var slow = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        slow.Connect(IPAddress.Loopback, host.Port);
+        slow.Send(Encoding.ASCII.GetBytes(Get("/seg") + Get("/obj") + Get("/seg")));
+        var received = new MemoryStream();
+        var buffer = new byte[8192];
+        var expected = 0;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline;)
+        {
+            var n = slow.Receive(buffer);
+            Assert.True(n > 0, "the server closed the connection");
+            received.Write(buffer, 0, n);
+            if (received.Length < 200_000)
+            {
+                await Task.Delay(20);
+            }
+
+            expected = ExpectedLength(received.ToArray());
+            if (expected > 0 && received.Length >= expected)
+            {
+                break;
+            }
+        }
+
+        var bytes = received.ToArray();
+        Assert.Equal(expected, bytes.Length);
+        var responses = Split(bytes);
+        Assert.Equal(3, responses.Count);
+        Assert.Equal(segment, responses[0]);
+        Assert.Equal(host.Router.Playlist.Chunks[0].ToArray(), responses[1]);
+        Assert.Equal(segment, responses[2]);
+
+        // Three framed responses back to back: the total they announce (0 while a head is still missing).
+        static int ExpectedLength(byte[] all)
+        {
+            var offset = 0;
+            for (var i = 0; i < 3; i++)
+            {
+                var end = all.AsSpan(offset).IndexOf("\r\n\r\n"u8);
+                if (end < 0)
+                {
+                    return 0;
+                }
+
+                var head = Encoding.ASCII.GetString(all, offset, end);
+                var length = int.Parse(head.Split("\r\n").First(l => l.StartsWith("Content-Length:")).Split(':')[1]);
+                offset += end + 4 + length;
+                if (offset > all.Length && i < 2)
+                {
+                    return 0;
+                }
+            }
+
+            return offset;
+        }
+
+        static List<byte[]> Split(byte[] all)
+        {
+            var list = new List<byte[]>();
+            var offset = 0;
+            while (offset < all.Length)
+            {
+                var end = all.AsSpan(offset).IndexOf("\r\n\r\n"u8);
+                var head = Encoding.ASCII.GetString(all, offset, end);
+                var length = int.Parse(head.Split("\r\n").First(l => l.StartsWith("Content-Length:")).Split(':')[1]);
+                list.Add(all.AsSpan(offset + end + 4, length).ToArray());
+                offset += end + 4 + length;
+            }
+
+            return list;
+        }
+    }
+
+    [Fact]
     public async Task Pipelined_requests_are_answered_in_order_and_a_request_it_does_not_answer_hands_over_the_rest()
     {
         await using var host = await StartAsync();
