@@ -84,19 +84,16 @@ internal static partial class ZeroCopyBodies
             {
                 var position = offset + sent;
                 var n = Native.SendFile(outFd, inFd, ref position, (nuint)(count - sent));
-                if (n > 0)
+                switch (Classify(n))
                 {
-                    sent += n;
-                    continue;
+                    case Outcome.Progress:
+                        sent += n;
+                        break;
+                    case Outcome.Full:
+                        return sent;
+                    case Outcome.Failed:
+                        return -1;
                 }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (n < 0 && errno == Native.EINTR)
-                {
-                    continue;
-                }
-
-                return n < 0 && errno != Native.EAGAIN ? -1 : sent;
             }
 
             return sent;
@@ -131,19 +128,16 @@ internal static partial class ZeroCopyBodies
             while (sent < head.Length)
             {
                 var n = Native.Send(fd, head[(int)sent..], (nuint)(head.Length - sent), Native.MSG_MORE | Native.MSG_NOSIGNAL);
-                if (n > 0)
+                switch (Classify(n))
                 {
-                    sent += n;
-                    continue;
+                    case Outcome.Progress:
+                        sent += n;
+                        break;
+                    case Outcome.Full:
+                        return sent;
+                    case Outcome.Failed:
+                        return -1;
                 }
-
-                var errno = Marshal.GetLastPInvokeError();
-                if (n < 0 && errno == Native.EINTR)
-                {
-                    continue;
-                }
-
-                return n < 0 && errno != Native.EAGAIN ? -1 : sent;
             }
 
             return sent;
@@ -155,6 +149,26 @@ internal static partial class ZeroCopyBodies
                 socketHandle.DangerousRelease();
             }
         }
+    }
+
+    private enum Outcome
+    {
+        Progress,
+        Interrupted,
+        Full,
+        Failed,
+    }
+
+    /// <summary>One non-blocking send's result: bytes taken, EINTR (call again), a full socket buffer (EAGAIN or nothing taken), or an error.</summary>
+    private static Outcome Classify(nint result)
+    {
+        if (result > 0)
+        {
+            return Outcome.Progress;
+        }
+
+        var errno = result < 0 ? Marshal.GetLastPInvokeError() : Native.EAGAIN;
+        return errno == Native.EINTR ? Outcome.Interrupted : errno == Native.EAGAIN ? Outcome.Full : Outcome.Failed;
     }
 
     /// <summary>A memfd with one object's bytes; closing it (release) returns the GC memory pressure it added.</summary>

@@ -480,19 +480,31 @@ public sealed class FastLaneConnectionTests
         // Warm up (JIT, pools), then count every byte the process allocates over a short and a long run: the
         // difference is what the extra requests cost, whatever a run costs once (a connection, the Date line).
         await Measure(20000);
-        var start = GC.GetTotalAllocatedBytes(precise: true);
-        await Measure(1000);
-        var shortRun = GC.GetTotalAllocatedBytes(precise: true) - start;
-        using var ticks = new AllocationTicks();
-        start = GC.GetTotalAllocatedBytes(precise: true);
-        ticks.Start();
-        await Measure(11000);
-        ticks.Stop();
-        var longRun = GC.GetTotalAllocatedBytes(precise: true) - start;
-        var perRequest = (longRun - shortRun) / 10000.0;
+        // Three attempts, the lowest counts: a thread the pool adds on a loaded machine (a Thread object and its
+        // buffers) lands in one attempt, while anything allocated per request shows in all of them.
+        var best = double.MaxValue;
+        var report = "";
+        for (var attempt = 0; attempt < 3 && best >= 4; attempt++)
+        {
+            var start = GC.GetTotalAllocatedBytes(precise: true);
+            await Measure(1000);
+            var shortRun = GC.GetTotalAllocatedBytes(precise: true) - start;
+            using var ticks = new AllocationTicks();
+            start = GC.GetTotalAllocatedBytes(precise: true);
+            ticks.Start();
+            await Measure(11000);
+            ticks.Stop();
+            var longRun = GC.GetTotalAllocatedBytes(precise: true) - start;
+            var perRequest = (longRun - shortRun) / 10000.0;
+            if (perRequest < best)
+            {
+                best = perRequest;
+                report = $"runs {shortRun} and {longRun} bytes; allocation ticks: " + string.Join(", ", ticks.Ticks.Select(t => t.Type));
+            }
+        }
+
         // The smallest object is 24 bytes: anything allocated per request would show as 24 or more.
-        Assert.True(perRequest < 4, $"{perRequest:F2} bytes allocated per request (the client included); runs {shortRun} and {longRun} bytes; " +
-            "allocation ticks: " + string.Join(", ", ticks.Ticks.Select(t => t.Type)));
+        Assert.True(best < 4, $"{best:F2} bytes allocated per request (the client included); {report}");
 
         Task<byte[]> Measure(int count)
         {
