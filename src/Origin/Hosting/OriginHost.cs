@@ -57,7 +57,7 @@ internal static partial class OriginHost
         const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
         if (origin.InlineSocketCompletions && Environment.GetEnvironmentVariable(InlineCompletions) is null)
         {
-            // Measured on the playlist benchmark (bench/RESULTS.md): ~+20 % requests per second, less CPU per request.
+            // One thread-pool hop less per socket read and write; must be set before the first socket is used.
             Environment.SetEnvironmentVariable(InlineCompletions, "1");
         }
 

@@ -359,9 +359,9 @@ internal static class LiveDelivery
         private static Task Problem(HttpContext context, int status, string detail) =>
             TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);
 
-        internal static bool IsSafeName(string? name)
+        internal static bool IsSafeName(ReadOnlySpan<char> name)
         {
-            if (string.IsNullOrEmpty(name) || name.Length > 64)
+            if (name.IsEmpty || name.Length > 64)
             {
                 return false;
             }

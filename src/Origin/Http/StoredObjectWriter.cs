@@ -76,24 +76,9 @@ internal static class StoredObjectWriter
 
         var aborted = context.RequestAborted;
         var writer = response.BodyWriter;
-        var remaining = length;
-        foreach (var chunk in obj.Chunks)
+        foreach (var whole in obj.Slices(start, length))
         {
-            if (remaining == 0)
-            {
-                break;
-            }
-
-            if (start >= chunk.Length)
-            {
-                start -= chunk.Length;
-                continue;
-            }
-
-            var take = (int)Math.Min(chunk.Length - start, remaining);
-            var slice = chunk.Slice((int)start, take);
-            start = 0;
-            remaining -= take;
+            var slice = whole;
             // Large buffers (a whole segment cached by an edge) go in slices: the pipe then holds one slice per
             // connection while the socket drains it, instead of a copy of the whole object.
             var sliceSize = pacer?.ChunkSize ?? MaxWrite;

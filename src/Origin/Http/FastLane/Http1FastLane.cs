@@ -388,23 +388,9 @@ internal sealed partial class Http1FastLane
     /// <summary>The stored buffers covering [start, start + length), as they are: the kernel copies them once, from there.</summary>
     private static void QueueBody(SocketBufferSender sender, StoredObject obj, long start, long length)
     {
-        foreach (var chunk in obj.Chunks)
+        foreach (var slice in obj.Slices(start, length))
         {
-            if (length == 0)
-            {
-                break;
-            }
-
-            if (start >= chunk.Length)
-            {
-                start -= chunk.Length;
-                continue;
-            }
-
-            var take = (int)Math.Min(chunk.Length - start, length);
-            sender.Add(chunk.Slice((int)start, take));
-            start = 0;
-            length -= take;
+            sender.Add(slice);
         }
     }
 

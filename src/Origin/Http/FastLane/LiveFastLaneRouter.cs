@@ -56,7 +56,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
 
         var rest = path[6..];
         var slash = rest.IndexOf((byte)'/');
-        if (slash <= 0 || slash > 64 || !IsName(rest[..slash]) || rest[..slash].SequenceEqual("t"u8))
+        if (slash <= 0 || !IsName(rest[..slash]) || rest[..slash].SequenceEqual("t"u8))
         {
             return false;
         }
@@ -296,34 +296,13 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
             && Utf8Parser.TryParse(digits, out value, out var used) && used == digits.Length;
     }
 
-    private static bool IsName(ReadOnlySpan<byte> name)
-    {
-        foreach (var b in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_'))
-            {
-                return false;
-            }
-        }
+    /// <summary>The routed handler's alphabets (<see cref="LiveDelivery.Handler.IsSafeName"/>, <see cref="LiveDelivery.Handler.IsSafeFileName"/>) on the path's bytes.</summary>
+    private static bool IsName(ReadOnlySpan<byte> name) =>
+        name.Length <= AsciiStringPool.MaxLength && LiveDelivery.Handler.IsSafeName(Chars(name, stackalloc char[AsciiStringPool.MaxLength]));
 
-        return true;
-    }
+    private static bool IsFileName(ReadOnlySpan<byte> segment) =>
+        segment.Length <= AsciiStringPool.MaxLength && LiveDelivery.Handler.IsSafeFileName(Chars(segment, stackalloc char[AsciiStringPool.MaxLength]));
 
-    private static bool IsFileName(ReadOnlySpan<byte> segment)
-    {
-        if (segment.Length is 0 or > AsciiStringPool.MaxLength || segment[0] == '.')
-        {
-            return false;
-        }
-
-        foreach (var b in segment)
-        {
-            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'-' or (byte)'_' or (byte)'.'))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
+        destination[..Encoding.ASCII.GetChars(ascii, destination)];
 }
