@@ -149,7 +149,15 @@ case "$mode" in
     start_postgres
     start_s3rver
     dotnet build StreamVerse.sln -c Release -nologo -v q
-    dotnet test StreamVerse.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "${@:2}"
+    # The run's output is long (daemons log to the console): a failure is repeated at the end, where it is seen.
+    test_log="$(mktemp /tmp/streamverse-test.XXXXXX.log)"
+    rc=0
+    dotnet test StreamVerse.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "${@:2}" 2>&1 | tee "$test_log" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+      echo "=== setup.sh test: failed tests (from $test_log) ==="
+      grep -E -A40 '^[[:space:]]+Failed [A-Za-z]' "$test_log" | grep -v -E 'libav: |^\[(libx264|aac|swscaler)' | head -n 300 || true
+    fi
+    exit "$rc"
     ;;
   *)
     echo "usage: $0 [deps|run|test]" >&2

@@ -30,6 +30,59 @@ public sealed class FastLaneTests
         return new Answer((int)response.StatusCode, string.Join("\n", all), body);
     }
 
+    /// <summary>One request through the lane (no Origin) and the same through the routed path (with one), compared.</summary>
+    private sealed record Pair(HttpClient Lane, HttpClient Routed, int Retries, Func<string, Answer, Answer, bool> RetryWhen)
+    {
+        public int LaneRequests { get; set; }
+
+        public async Task SameAsync(HttpMethod method, string path, Action<HttpRequestHeaders>? headers = null, int expectedStatus = 200)
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var a = await SendAsync(Lane, method, path, headers);
+                LaneRequests++;
+                var b = await SendAsync(Routed, method, path, headers);
+                if (attempt < Retries && RetryWhen(path, a, b))
+                {
+                    continue;
+                }
+
+                Assert.Equal(expectedStatus, a.Status);
+                Assert.Equal(b.Status, a.Status);
+                Assert.Equal(b.Headers, a.Headers);
+                Assert.Equal(b.Body, a.Body);
+                return;
+            }
+        }
+    }
+
+    /// <summary>The video playlist once it lists two whole segments (or after 30 s, whatever it lists then).</summary>
+    private static async Task<string> PlaylistWithTwoSegmentsAsync(HttpClient http)
+    {
+        var playlist = await Publishers.WaitForAsync(http, "live/cam/video.m3u8", TimeSpan.FromSeconds(20));
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            playlist = await http.GetStringAsync("live/cam/video.m3u8");
+            if (Regex.Matches(playlist, @"^\w+/video_\d+\.m4s$", RegexOptions.Multiline).Count >= 2)
+            {
+                break;
+            }
+        }
+
+        return playlist;
+    }
+
+    /// <summary>Two RFC 9457 problems agree on everything but their traceId.</summary>
+    private static async Task SameProblemAsync(HttpResponseMessage expected, HttpResponseMessage actual)
+    {
+        using var a = System.Text.Json.JsonDocument.Parse(await expected.Content.ReadAsStringAsync());
+        using var b = System.Text.Json.JsonDocument.Parse(await actual.Content.ReadAsStringAsync());
+        foreach (var field in new[] { "type", "title", "status", "detail" })
+        {
+            Assert.Equal(a.RootElement.GetProperty(field).ToString(), b.RootElement.GetProperty(field).ToString());
+        }
+    }
+
     [Fact]
     public async Task The_lane_answers_exactly_as_the_routed_path()
     {
@@ -42,15 +95,7 @@ public sealed class FastLaneTests
         using var routed = new HttpClient { BaseAddress = new Uri(daemon.BaseUrl + "/") };
         routed.DefaultRequestHeaders.Add("Origin", "https://player.example");
 
-        var playlist = await Publishers.WaitForAsync(lane, "live/cam/video.m3u8", TimeSpan.FromSeconds(20));
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(200))
-        {
-            playlist = await lane.GetStringAsync("live/cam/video.m3u8");
-            if (Regex.Matches(playlist, @"^\w+/video_\d+\.m4s$", RegexOptions.Multiline).Count >= 2)
-            {
-                break;
-            }
-        }
+        var playlist = await PlaylistWithTwoSegmentsAsync(lane);
 
         var segment = Regex.Matches(playlist, @"^(\w+)/video_(\d+)\.m4s$", RegexOptions.Multiline)[^1];
         var session = segment.Groups[1].Value;
@@ -61,47 +106,27 @@ public sealed class FastLaneTests
         Assert.NotEmpty(audio);
 
         var laneBefore = await daemon.MetricAsync("streamverse_http_fast_lane_responses_total");
-        var laneRequests = 0;
-        async Task Same(HttpMethod method, string path, Action<HttpRequestHeaders>? headers = null, int expectedStatus = 200)
-        {
-            // Playlists move on with the stream: compare a pair taken within one playlist version.
-            for (var attempt = 0; ; attempt++)
-            {
-                var a = await SendAsync(lane, method, path, headers);
-                laneRequests++;
-                var b = await SendAsync(routed, method, path, headers);
-                if (attempt < 5 && a.Headers != b.Headers && (path.Contains(".m3u8", StringComparison.Ordinal) || path.Contains(".mpd", StringComparison.Ordinal)))
-                {
-                    continue;
-                }
-
-                Assert.Equal(expectedStatus, a.Status);
-                Assert.Equal(b.Status, a.Status);
-                Assert.Equal(b.Headers, a.Headers);
-                Assert.Equal(b.Body, a.Body);
-                return;
-            }
-        }
-
-        await Same(HttpMethod.Get, "live/cam/index.m3u8");
-        await Same(HttpMethod.Get, "live/cam/index.mpd");
-        await Same(HttpMethod.Get, "live/cam/index.mpd", h => h.Via.Add(new ViaHeaderValue("1.1", "streamverse-edge")));
-        await Same(HttpMethod.Get, "live/cam/video.m3u8");
-        await Same(HttpMethod.Get, "live/cam/audio.m3u8", h => h.AcceptEncoding.ParseAdd("gzip"));
-        await Same(HttpMethod.Get, "live/cam/video.m3u8", h => h.AcceptEncoding.ParseAdd("br"));
-        await Same(HttpMethod.Get, $"live/cam/video.m3u8?_HLS_msn={msn}&_HLS_part=0&_HLS_skip=YES");
-        await Same(HttpMethod.Get, $"live/cam/{session}/video_init.mp4");
-        await Same(HttpMethod.Get, $"live/cam/{session}/audio_init.mp4");
-        await Same(HttpMethod.Get, $"live/cam/{segment.Value}");
-        await Same(HttpMethod.Get, $"live/cam/{part}");
-        await Same(HttpMethod.Get, $"live/cam/{audio}");
-        await Same(HttpMethod.Head, $"live/cam/{part}");
-        await Same(HttpMethod.Get, $"live/cam/{part}", h => h.Range = new RangeHeaderValue(10, 99), expectedStatus: 206);
-        await Same(HttpMethod.Get, $"live/cam/{part}", h => h.Range = new RangeHeaderValue(10_000_000, null), expectedStatus: 416);
+        // Playlists move on with the stream: compare a pair taken within one playlist version.
+        var pair = new Pair(lane, routed, Retries: 5, (path, a, b) => a.Headers != b.Headers && (path.Contains(".m3u8", StringComparison.Ordinal) || path.Contains(".mpd", StringComparison.Ordinal)));
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.m3u8");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.mpd");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.mpd", h => h.Via.Add(new ViaHeaderValue("1.1", "streamverse-edge")));
+        await pair.SameAsync(HttpMethod.Get, "live/cam/video.m3u8");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/audio.m3u8", h => h.AcceptEncoding.ParseAdd("gzip"));
+        await pair.SameAsync(HttpMethod.Get, "live/cam/video.m3u8", h => h.AcceptEncoding.ParseAdd("br"));
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/video.m3u8?_HLS_msn={msn}&_HLS_part=0&_HLS_skip=YES");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{session}/video_init.mp4");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{session}/audio_init.mp4");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{segment.Value}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{part}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{audio}");
+        await pair.SameAsync(HttpMethod.Head, $"live/cam/{part}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{part}", h => h.Range = new RangeHeaderValue(10, 99), expectedStatus: 206);
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{part}", h => h.Range = new RangeHeaderValue(10_000_000, null), expectedStatus: 416);
         var etag = (await lane.GetAsync($"live/cam/{part}")).Headers.ETag!;
-        laneRequests++;
-        await Same(HttpMethod.Get, $"live/cam/{part}", h => h.IfNoneMatch.Add(etag), expectedStatus: 304);
-        Assert.Equal(laneBefore + laneRequests, await daemon.MetricAsync("streamverse_http_fast_lane_responses_total"));
+        pair.LaneRequests++;
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{part}", h => h.IfNoneMatch.Add(etag), expectedStatus: 304);
+        Assert.Equal(laneBefore + pair.LaneRequests, await daemon.MetricAsync("streamverse_http_fast_lane_responses_total"));
 
         // An LL-HLS blocking reload for a part not made yet: held by the lane until it exists, never cacheable.
         var next = Regex.Match(await lane.GetStringAsync("live/cam/video.m3u8"), @"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=""\w+/video_(\d+)\.(\d+)\.m4s""");
@@ -118,12 +143,7 @@ public sealed class FastLaneTests
         Assert.Equal(HttpStatusCode.NotFound, missingLane.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, missingRouted.StatusCode);
         Assert.Equal("application/problem+json", missingLane.Content.Headers.ContentType!.MediaType);
-        foreach (var field in new[] { "type", "title", "status", "detail" })
-        {
-            Assert.Equal(
-                System.Text.Json.JsonDocument.Parse(await missingRouted.Content.ReadAsStringAsync()).RootElement.GetProperty(field).ToString(),
-                System.Text.Json.JsonDocument.Parse(await missingLane.Content.ReadAsStringAsync()).RootElement.GetProperty(field).ToString());
-        }
+        await SameProblemAsync(missingRouted, missingLane);
 
         // What the lane leaves to the routed path is answered as before: a bad reload (400), a tokenised path without
         // a valid token (403); each hands its connection to Kestrel.
@@ -138,6 +158,88 @@ public sealed class FastLaneTests
         // A real player through the lane: ffmpeg reads the live HLS stream (it sends no Origin).
         var play = await Tool.RunAsync("ffmpeg", TimeSpan.FromSeconds(60), "-hide_banner", "-nostdin", "-v", "error", "-i", $"{daemon.BaseUrl}/live/cam/index.m3u8", "-t", "3", "-f", "null", "-");
         Assert.True(play.ExitCode == 0 && play.Stderr.Trim().Length == 0, play.Stderr);
+    }
+
+    [Fact]
+    public async Task An_edge_lane_answers_exactly_as_the_edge_routed_path()
+    {
+        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        await using var origin = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        await using var edge = await Daemon.StartAsync(["--upstream", origin.BaseUrl]);
+        Assert.Contains("answered from the edge cache ahead of routing", edge.Output);
+        using var publisher = Publishers.Ffmpeg(origin.RtmpUrl(key), seconds: 20);
+        using var lane = new HttpClient { BaseAddress = new Uri(edge.BaseUrl + "/") };
+        using var routed = new HttpClient { BaseAddress = new Uri(edge.BaseUrl + "/") };
+        routed.DefaultRequestHeaders.Add("Origin", "https://player.example");
+
+        var playlist = await PlaylistWithTwoSegmentsAsync(lane);
+
+        var segment = Regex.Matches(playlist, @"^(\w+)/video_(\d+)\.m4s$", RegexOptions.Multiline)[^1];
+        var session = segment.Groups[1].Value;
+        var part = Regex.Match(playlist, @"#EXT-X-PART:[^\n]*URI=""(\w+/video_\d+\.\d+\.m4s)""").Groups[1].Value;
+        Assert.NotEmpty(part);
+
+        var laneBefore = await edge.MetricAsync("streamverse_http_fast_lane_responses_total");
+        // The first request of an object may be the miss that fills the cache (X-Cache: MISS, then HIT); playlists
+        // expire within a second and Age moves on the second: compare a pair taken within one cached copy.
+        var pair = new Pair(lane, routed, Retries: 8, (_, a, b) => a.Headers != b.Headers || !a.Body.SequenceEqual(b.Body));
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.m3u8");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.mpd");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.mpd", h => h.Via.Add(new ViaHeaderValue("1.1", "streamverse-edge")));
+        await pair.SameAsync(HttpMethod.Get, "live/cam/video.m3u8", h => h.AcceptEncoding.ParseAdd("br"));
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{session}/video_init.mp4");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{segment.Value}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{segment.Value}?player=1");
+        await pair.SameAsync(HttpMethod.Head, $"live/cam/{part}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{part}", h => h.Range = new RangeHeaderValue(10, 99), expectedStatus: 206);
+        var etag = (await lane.GetAsync($"live/cam/{part}")).Headers.ETag!;
+        pair.LaneRequests++;
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{part}", h => h.IfNoneMatch.Add(etag), expectedStatus: 304);
+        Assert.Equal(laneBefore + pair.LaneRequests, await edge.MetricAsync("streamverse_http_fast_lane_responses_total"));
+
+        // A hit on an object in memory says so; the MPD points this edge's viewers at its own clock.
+        using (var hit = await lane.GetAsync($"live/cam/{segment.Value}"))
+        {
+            Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+            Assert.True(long.Parse(hit.Headers.GetValues("Age").Single()) >= 0);
+        }
+
+        Assert.Contains($"value=\"http://127.0.0.1:{edge.HttpPort}/time\"", await lane.GetStringAsync("live/cam/index.mpd"));
+
+        // A blocking reload through the edge's lane: the edge waits on the origin and passes the answer on, uncached.
+        var next = Regex.Match(await lane.GetStringAsync("live/cam/video.m3u8"), @"#EXT-X-PRELOAD-HINT:TYPE=PART,URI=""\w+/video_(\d+)\.(\d+)\.m4s""");
+        Assert.True(next.Success);
+        using (var blocking = await lane.GetAsync($"live/cam/video.m3u8?_HLS_msn={next.Groups[1].Value}&_HLS_part={next.Groups[2].Value}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, blocking.StatusCode);
+            Assert.Equal("no-cache", blocking.Headers.CacheControl!.ToString());
+            Assert.Contains($"video_{next.Groups[1].Value}.{next.Groups[2].Value}.m4s", await blocking.Content.ReadAsStringAsync());
+        }
+
+        // The origin's own 404 for a stream it does not have is passed on by both paths, as it was, never stored;
+        // and the lane keeps the connection (no hand-over).
+        var handOvers = await edge.MetricAsync("streamverse_http_fast_lane_handovers_total");
+        using var missingLane = await lane.GetAsync("live/nobody/video.m3u8");
+        using var missingRouted = await routed.GetAsync("live/nobody/video.m3u8");
+        Assert.Equal(HttpStatusCode.NotFound, missingLane.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, missingRouted.StatusCode);
+        Assert.Equal("no-store", missingLane.Headers.CacheControl!.ToString());
+        Assert.Equal(missingRouted.Content.Headers.ContentType, missingLane.Content.Headers.ContentType);
+        Assert.Equal("no such stream or object", System.Text.Json.JsonDocument.Parse(await missingLane.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString());
+        Assert.Equal(handOvers, await edge.MetricAsync("streamverse_http_fast_lane_handovers_total"));
+
+        // A player through the edge's lane.
+        var play = await Tool.RunAsync("ffmpeg", TimeSpan.FromSeconds(60), "-hide_banner", "-nostdin", "-v", "error", "-i", $"{edge.BaseUrl}/live/cam/index.m3u8", "-t", "3", "-f", "null", "-");
+        Assert.True(play.ExitCode == 0 && play.Stderr.Trim().Length == 0, play.Stderr);
+
+        // With the publisher gone and the origin stopped, a failed fetch is the edge's own 502 in both paths.
+        Assert.Equal(0, await publisher.WaitAsync(TimeSpan.FromSeconds(60)));
+        await origin.DisposeAsync();
+        using var downLane = await lane.GetAsync("live/other/video.m3u8");
+        using var downRouted = await routed.GetAsync("live/other/video.m3u8");
+        Assert.Equal(HttpStatusCode.BadGateway, downLane.StatusCode);
+        Assert.Equal(HttpStatusCode.BadGateway, downRouted.StatusCode);
+        await SameProblemAsync(downRouted, downLane);
     }
 
     [Fact]

@@ -100,40 +100,83 @@ internal sealed partial class EdgeCache : IDisposable
     /// <summary>Hits that moved their record to the tail (second chance).</summary>
     public long Promotions => Interlocked.Read(ref _promotions);
 
-    public async ValueTask<CacheEntry?> GetAsync(string key, CancellationToken ct)
+    /// <summary>
+    /// The entry stored under <paramref name="key"/>, or null. A record in memory is read synchronously and without an
+    /// allocation (the edge's fast lane answers hits on Kestrel's I/O thread); one on disk completes asynchronously.
+    /// </summary>
+    public ValueTask<CacheEntry?> GetAsync(string key, CancellationToken ct)
     {
         var session = Rent();
-        CacheEntry? found;
-        long address;
+        Status status;
+        CacheEntry? output = null;
+        RecordMetadata meta;
         try
         {
-            var result = await session.ReadAsync(key, Empty.Default, 0, ct).ConfigureAwait(false);
-            var (status, output) = result.Complete(out var meta);
-            if (status.Found && meta.Address < _store.Log.HeadAddress)
-            {
-                Interlocked.Increment(ref _diskReads);
-            }
+            CacheEntry? input = null;
+            var options = default(ReadOptions);
+            status = session.Read(ref key, ref input!, ref output!, ref options, out meta, Empty.Default, 0);
+        }
+        catch
+        {
+            _sessions.Enqueue(session);
+            throw;
+        }
 
-            found = status.Found ? output : null;
-            address = meta.Address;
+        if (status.IsPending)
+        {
+            return CompletePendingAsync(session, key, ct);
+        }
+
+        _sessions.Enqueue(session);
+        return new ValueTask<CacheEntry?>(Found(key, status.Found ? output : null, meta.Address));
+    }
+
+    /// <summary>A read that went to the disk tier. The session goes back to the pool only once its pending read completed.</summary>
+    private async ValueTask<CacheEntry?> CompletePendingAsync(Session session, string key, CancellationToken ct)
+    {
+        CacheEntry? found = null;
+        var address = -1L;
+        try
+        {
+            // Not cancelled with the request: a session must not go back to the pool with a read still pending.
+            using var outputs = await session.CompletePendingWithOutputsAsync(waitForCommit: false, CancellationToken.None).ConfigureAwait(false);
+            while (outputs.Next())
+            {
+                ref var completed = ref outputs.Current;
+                found = completed.Status.Found ? completed.Output : null;
+                address = completed.RecordMetadata.Address;
+            }
         }
         finally
         {
             _sessions.Enqueue(session);
         }
 
-        if (found is not null)
-        {
-            // Disk reads give a fresh instance; memory hits the stored one, whose address may have moved since.
-            if (found.Address < 0)
-            {
-                found.Address = address;
-            }
+        ct.ThrowIfCancellationRequested();
+        return Found(key, found, address);
+    }
 
-            if (address < Interlocked.Read(ref _promoteBelow))
-            {
-                Append(key, found, supersedes: address, promotion: true);
-            }
+    private CacheEntry? Found(string key, CacheEntry? found, long address)
+    {
+        if (found is null)
+        {
+            return null;
+        }
+
+        if (address < _store.Log.HeadAddress)
+        {
+            Interlocked.Increment(ref _diskReads);
+        }
+
+        // Disk reads give a fresh instance; memory hits the stored one, whose address may have moved since.
+        if (found.Address < 0)
+        {
+            found.Address = address;
+        }
+
+        if (address < Interlocked.Read(ref _promoteBelow))
+        {
+            Append(key, found, supersedes: address, promotion: true);
         }
 
         return found;

@@ -64,55 +64,14 @@ internal static class EdgeDelivery
             }
 
             var ct = context.RequestAborted;
-            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var cached = blocking ? null : await cache.GetAsync(key, ct).ConfigureAwait(false);
-            if (cached is not null && cached.IsFresh(now))
+            var resolution = await ResolveAsync(key, blocking, ct).ConfigureAwait(false);
+            if (resolution.Entry is { } entry)
             {
-                EdgeMetrics.Request(EdgeMetrics.Result.Hit);
-                await ServeAsync(context, cached, "HIT", now).ConfigureAwait(false);
+                await ServeAsync(context, entry, resolution.XCache, time.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
                 return;
             }
 
-            (UpstreamResult Result, bool Coalesced) fetched;
-            try
-            {
-                // An expired copy makes the fetch conditional (If-None-Match): a 304 refreshes it without a body.
-                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking, cached), ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                EdgeMetrics.Observe(_coalescer.Waiters, cache);
-            }
-
-            var (result, coalesced) = fetched;
-            if (coalesced)
-            {
-                EdgeMetrics.Coalesced();
-            }
-
-            now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            if (result.Entry is not null)
-            {
-                var outcome = coalesced ? EdgeMetrics.Result.Coalesced : result.Revalidated ? EdgeMetrics.Result.Revalidated : EdgeMetrics.Result.Miss;
-                EdgeMetrics.Request(outcome);
-                await ServeAsync(context, result.Entry, outcome switch
-                {
-                    EdgeMetrics.Result.Coalesced => "COALESCED",
-                    EdgeMetrics.Result.Revalidated => "REVALIDATED",
-                    _ => "MISS",
-                }, now).ConfigureAwait(false);
-                return;
-            }
-
-            // The origin failed (or answered 5xx): RFC 5861 stale-if-error, for objects that allow it.
-            if (result.Status >= 500 && cached is not null && cached.MayServeStale(now))
-            {
-                EdgeMetrics.Request(EdgeMetrics.Result.Stale);
-                await ServeAsync(context, cached, "STALE", now).ConfigureAwait(false);
-                return;
-            }
-
-            EdgeMetrics.Request(result.Problem is not null ? EdgeMetrics.Result.Error : coalesced ? EdgeMetrics.Result.Coalesced : EdgeMetrics.Result.Miss);
+            var result = resolution.Upstream!;
             context.Response.Headers.CacheControl = "no-store";
             if (result.Problem is not null)
             {
@@ -133,6 +92,76 @@ internal static class EdgeDelivery
             {
                 await context.Response.Body.WriteAsync(body, ct).ConfigureAwait(false);
             }
+        }
+
+        /// <summary>The <c>X-Cache</c> values: how the edge came by the object it serves.</summary>
+        internal static class XCache
+        {
+            public const string Hit = "HIT";
+            public const string Miss = "MISS";
+            public const string Coalesced = "COALESCED";
+            public const string Revalidated = "REVALIDATED";
+            public const string Stale = "STALE";
+        }
+
+        /// <summary>
+        /// What the edge serves for <paramref name="key"/>: a fresh cached entry, else one fetched from the origin (one fetch
+        /// per key however many ask at once), else a stale copy the origin's failure allows (RFC 5861), else the origin's
+        /// failure or non-200 answer (<see cref="Resolution.Upstream"/>). Counted in the edge's request metrics.
+        /// </summary>
+        internal async ValueTask<Resolution> ResolveAsync(string key, bool blocking, CancellationToken ct)
+        {
+            var cached = blocking ? null : await cache.GetAsync(key, ct).ConfigureAwait(false);
+            if (cached is not null && cached.IsFresh(time.GetUtcNow().ToUnixTimeMilliseconds()))
+            {
+                EdgeMetrics.Request(EdgeMetrics.Result.Hit);
+                return new Resolution(cached, XCache.Hit, null);
+            }
+
+            return await FetchAsync(key, blocking, cached, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>The part of <see cref="ResolveAsync"/> after a lookup that found nothing fresh (<paramref name="cached"/>: an expired copy, or null).</summary>
+        internal async ValueTask<Resolution> FetchAsync(string key, bool blocking, CacheEntry? cached, CancellationToken ct)
+        {
+            (UpstreamResult Result, bool Coalesced) fetched;
+            try
+            {
+                // An expired copy makes the fetch conditional (If-None-Match): a 304 refreshes it without a body.
+                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking, cached), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                EdgeMetrics.Observe(_coalescer.Waiters, cache);
+            }
+
+            var (result, coalesced) = fetched;
+            if (coalesced)
+            {
+                EdgeMetrics.Coalesced();
+            }
+
+            if (result.Entry is not null)
+            {
+                var outcome = coalesced ? EdgeMetrics.Result.Coalesced : result.Revalidated ? EdgeMetrics.Result.Revalidated : EdgeMetrics.Result.Miss;
+                EdgeMetrics.Request(outcome);
+                return new Resolution(result.Entry, outcome switch
+                {
+                    EdgeMetrics.Result.Coalesced => XCache.Coalesced,
+                    EdgeMetrics.Result.Revalidated => XCache.Revalidated,
+                    _ => XCache.Miss,
+                }, null);
+            }
+
+            // The origin failed (or answered 5xx): RFC 5861 stale-if-error, for objects that allow it.
+            if (result.Status >= 500 && cached is not null && cached.MayServeStale(time.GetUtcNow().ToUnixTimeMilliseconds()))
+            {
+                EdgeMetrics.Request(EdgeMetrics.Result.Stale);
+                return new Resolution(cached, XCache.Stale, null);
+            }
+
+            EdgeMetrics.Request(result.Problem is not null ? EdgeMetrics.Result.Error : coalesced ? EdgeMetrics.Result.Coalesced : EdgeMetrics.Result.Miss);
+            return new Resolution(null, XCache.Miss, result);
         }
 
         private async Task<UpstreamResult> FetchAndStoreAsync(string key, bool blocking, CacheEntry? stale)
@@ -157,12 +186,11 @@ internal static class EdgeDelivery
         private Task ServeAsync(HttpContext context, CacheEntry entry, string status, long nowMs)
         {
             var headers = context.Response.Headers;
-            headers.Age = Math.Max(0, (nowMs - entry.FetchedAtMs) / 1000).ToString(CultureInfo.InvariantCulture);
+            headers.Age = AgeSeconds(entry, nowMs).ToString(CultureInfo.InvariantCulture);
             headers["X-Cache"] = status;
             var obj = entry.Object;
             var playlist = IsPlaylist(entry.ContentType);
-            if (entry.ContentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase) && entry.Body.AsSpan().IndexOf(DynamicMpd) >= 0
-                && !MpdUtcTiming.IsFromEdge(context.Request))
+            if (IsDynamicMpd(entry) && !MpdUtcTiming.IsFromEdge(context.Request))
             {
                 // The origin left a live MPD's UTCTiming to us (Via): point players at this edge's /time, unless the
                 // request comes from a further edge, which does the same for its own viewers. Composed once per
@@ -179,7 +207,16 @@ internal static class EdgeDelivery
             return StoredObjectWriter.WriteAsync(context, obj, entry.CacheControl, kind, limits.PacerFor(context), playlist && limits.CompressPlaylists);
         }
 
-        private static bool IsPlaylist(string contentType) =>
+        /// <summary>RFC 9111 §5.1: seconds since the edge fetched (or revalidated) the object.</summary>
+        internal static long AgeSeconds(CacheEntry entry, long nowMs) => Math.Max(0, (nowMs - entry.FetchedAtMs) / 1000);
+
+        /// <summary>A live MPD whose UTCTiming the origin left to the edge (it answered an edge's Via).</summary>
+        internal static bool IsDynamicMpd(CacheEntry entry) =>
+            entry.ContentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase) && entry.Body.AsSpan().IndexOf(DynamicMpd) >= 0;
+
+        internal MpdUtcTiming UtcTiming => _utcTiming;
+
+        internal static bool IsPlaylist(string contentType) =>
             contentType.StartsWith("application/vnd.apple.mpegurl", StringComparison.OrdinalIgnoreCase)
             || contentType.StartsWith("application/dash+xml", StringComparison.OrdinalIgnoreCase);
 
@@ -230,6 +267,9 @@ internal static class EdgeDelivery
 
             return key.ToString();
         }
+
+        /// <summary>What <see cref="ResolveAsync"/> found: an entry to serve and how (<see cref="XCache"/>), or the origin's answer when there is none.</summary>
+        internal readonly record struct Resolution(CacheEntry? Entry, string XCache, UpstreamResult? Upstream);
 
         private static Task Problem(HttpContext context, int status, string detail) =>
             TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);

@@ -81,10 +81,7 @@ internal static partial class OriginHost
             kestrel.Listen(httpEndPoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                if (!edge)
-                {
-                    listen.UseLiveFastLane();
-                }
+                listen.UseFastLane(edge);
             });
             if (rtmpEndPoint is not null)
             {

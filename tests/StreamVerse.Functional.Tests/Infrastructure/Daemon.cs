@@ -10,6 +10,7 @@ public sealed class Daemon : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int _disposed;
 
     private Daemon(Process process, string dataDir, int httpPort, int rtmpPort)
     {
@@ -126,8 +127,14 @@ public sealed class Daemon : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Stops the daemon; a second call does nothing (a test may stop one before its <c>await using</c> ends).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Http.Dispose();
         if (!_process.HasExited)
         {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Segmenter.Live;
 
@@ -8,11 +9,11 @@ namespace StreamVerse.Origin.Http.FastLane;
 internal static partial class FastLaneExtensions
 {
     /// <summary>
-    /// Puts the <see cref="Http1FastLane"/> in front of Kestrel's HTTP layer on a cleartext HTTP/1.1 origin endpoint,
-    /// unless <c>StreamVerse:Delivery:FastLane</c> is off or a limit that needs the routed path (a per-IP rate limit, a
+    /// Puts the <see cref="Http1FastLane"/> in front of Kestrel's HTTP layer on a cleartext HTTP/1.1 endpoint, with the
+    /// live router on an origin and the cache's on an edge (<paramref name="edge"/>), unless <c>StreamVerse:Delivery:FastLane</c> is off or a limit that needs the routed path (a per-IP rate limit, a
     /// bandwidth tier) could apply to a request. Decided once, when the endpoint is bound.
     /// </summary>
-    public static ListenOptions UseLiveFastLane(this ListenOptions listen)
+    public static ListenOptions UseFastLane(this ListenOptions listen, bool edge)
     {
         listen.Use(next =>
         {
@@ -31,13 +32,27 @@ internal static partial class FastLaneExtensions
                 return next;
             }
 
-            var router = new LiveFastLaneRouter(
-                services.GetRequiredService<LiveStreamRegistry>(),
-                services.GetRequiredService<IPlaybackAuthorizer>(),
-                services.GetRequiredService<LiveDelivery.Handler>(),
-                deliveryLimits.CompressPlaylists);
-            var lane = new Http1FastLane(router, services.GetRequiredService<TimeProvider>(), listen.KestrelServerOptions.Limits, logger);
-            Log.On(logger, listen.ToString() ?? string.Empty);
+            var time = services.GetRequiredService<TimeProvider>();
+            IFastLaneRouter router = edge
+                ? new EdgeFastLaneRouter(
+                    services.GetRequiredService<EdgeCache>(),
+                    services.GetRequiredService<EdgeDelivery.Handler>(),
+                    time,
+                    deliveryLimits.CompressPlaylists)
+                : new LiveFastLaneRouter(
+                    services.GetRequiredService<LiveStreamRegistry>(),
+                    services.GetRequiredService<IPlaybackAuthorizer>(),
+                    services.GetRequiredService<LiveDelivery.Handler>(),
+                    deliveryLimits.CompressPlaylists);
+            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, logger);
+            if (edge)
+            {
+                Log.OnEdge(logger, listen.ToString() ?? string.Empty);
+            }
+            else
+            {
+                Log.On(logger, listen.ToString() ?? string.Empty);
+            }
             return lane.Wrap(next);
         });
         return listen;
@@ -47,6 +62,9 @@ internal static partial class FastLaneExtensions
     {
         [LoggerMessage(EventId = 1020, Level = LogLevel.Information, Message = "HTTP/1.1 fast lane on {Endpoint}: public live playlists and in-memory media answered ahead of routing")]
         public static partial void On(ILogger logger, string endpoint);
+
+        [LoggerMessage(EventId = 1024, Level = LogLevel.Information, Message = "HTTP/1.1 fast lane on {Endpoint}: untokenised /live and /vod answered from the edge cache ahead of routing")]
+        public static partial void OnEdge(ILogger logger, string endpoint);
 
         [LoggerMessage(EventId = 1023, Level = LogLevel.Information, Message = "HTTP/1.1 fast lane off on {Endpoint}: {Reason}")]
         public static partial void Off(ILogger logger, string endpoint, string reason);

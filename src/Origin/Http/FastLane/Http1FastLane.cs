@@ -196,7 +196,7 @@ internal sealed partial class Http1FastLane
                 return Step.HandOver;
         }
 
-        if (!_router.TryRoute(new FastLaneRequest(head.Path, head.Query, head.Host, head.FromEdge, client), ct, out pending))
+        if (!_router.TryRoute(new FastLaneRequest(head.Path, head.Query, head.Host, head.FromEdge, client, head.IsHead), ct, out pending))
         {
             return Step.HandOver;
         }
@@ -241,6 +241,11 @@ internal sealed partial class Http1FastLane
         {
             var problemBytes = WriteProblem(state, problem, head.IsHead, head.Close);
             state.Sender.Add(state.HeadBuffer.AsMemory(0, problemBytes));
+            if (problem.RawBody is { Length: > 0 } raw && !head.IsHead)
+            {
+                state.Sender.Add(raw);
+            }
+
             return new BodyPlan(0, default, head.Close, problemBytes);
         }
 
@@ -292,6 +297,18 @@ internal sealed partial class Http1FastLane
         w.Crlf();
         w.Raw(_date.Current);
         w.Raw(answer.CacheControl);
+        if (answer.Age >= 0)
+        {
+            w.Raw("Age: "u8);
+            w.Number(answer.Age);
+            w.Crlf();
+        }
+
+        if (answer.Extra is { } extra)
+        {
+            w.Raw(extra);
+        }
+
         w.Raw("ETag: "u8);
         w.Ascii(obj.ETag);
         w.Crlf();
@@ -350,11 +367,16 @@ internal sealed partial class Http1FastLane
     private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
         destination[..Encoding.ASCII.GetChars(ascii, destination)];
 
-    /// <summary>An RFC 9457 problem, shaped like ASP.NET's (type, title, status, detail, traceId); head and body in the head buffer.</summary>
+    /// <summary>
+    /// An RFC 9457 problem, shaped like ASP.NET's (type, title, status, detail, traceId), head and body in the head buffer;
+    /// or, for a problem with a raw body, the head alone (the body is queued after it).
+    /// </summary>
     private int WriteProblem(Connection state, FastLaneProblem problem, bool isHead, bool close)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(new ProblemBody(problem.Type, problem.Title, problem.Status, problem.Detail,
-            state.Context.ConnectionId + ":" + state.NextRequestNumber().ToString("X8", CultureInfo.InvariantCulture)), FastLaneJson.Default.ProblemBody);
+        var json = problem.RawBody is null
+            ? JsonSerializer.SerializeToUtf8Bytes(new ProblemBody(problem.Type, problem.Title, problem.Status, problem.Detail,
+                state.Context.ConnectionId + ":" + state.NextRequestNumber().ToString("X8", CultureInfo.InvariantCulture)), FastLaneJson.Default.ProblemBody)
+            : null;
         var w = new HeadWriter(state.HeadBuffer);
         w.Raw("HTTP/1.1 "u8);
         w.Number(problem.Status);
@@ -362,9 +384,19 @@ internal sealed partial class Http1FastLane
         w.Ascii(problem.Title);
         w.Crlf();
         w.Raw("Content-Length: "u8);
-        w.Number(json.Length);
+        w.Number(json?.Length ?? problem.RawBody!.Length);
         w.Crlf();
-        w.Raw("Content-Type: application/problem+json\r\n"u8);
+        if (json is not null)
+        {
+            w.Raw("Content-Type: application/problem+json\r\n"u8);
+        }
+        else if (problem.RawContentType is { } contentType)
+        {
+            w.Raw("Content-Type: "u8);
+            w.Ascii(contentType);
+            w.Crlf();
+        }
+
         w.Raw(_date.Current);
         if (problem.CacheControl.Length > 0)
         {
@@ -377,7 +409,7 @@ internal sealed partial class Http1FastLane
         }
 
         w.Crlf();
-        if (!isHead)
+        if (!isHead && json is not null)
         {
             w.Raw(json);
         }
