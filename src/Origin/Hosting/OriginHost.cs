@@ -73,6 +73,7 @@ internal static partial class OriginHost
         });
 
         var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = origin.InlineScheduling);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -133,6 +134,11 @@ internal static partial class OriginHost
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
+        if (origin.InlineScheduling)
+        {
+            app.Use(OnThreadPoolAsync);
+        }
+
         app.UseLimits();
         if (!edge)
         {
@@ -164,6 +170,20 @@ internal static partial class OriginHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint?.ToString() ?? "off", edge ? "edge of " + builder.Configuration[EdgeOptions.UpstreamKey] : "origin", dataPath));
         return app;
+    }
+
+    /// <summary>
+    /// With <see cref="OriginOptions.InlineScheduling"/> Kestrel parses a request on the socket engine's thread; the
+    /// routed pipeline (control plane, VOD, edge misses) runs on the thread pool, one hop, as without it.
+    /// </summary>
+    internal static async Task OnThreadPoolAsync(HttpContext context, RequestDelegate next)
+    {
+        if (!Thread.CurrentThread.IsThreadPoolThread)
+        {
+            await Task.Yield();
+        }
+
+        await next(context).ConfigureAwait(false);
     }
 
     private static X509Certificate2 LoadCertificate(OriginOptions origin)

@@ -41,6 +41,15 @@ internal sealed class OriginOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
+    /// <summary>
+    /// Kestrel's socket transport runs connection code where the socket's reads complete (with
+    /// <see cref="InlineSocketCompletions"/>: on the socket engine's thread) instead of queueing it to the thread pool
+    /// (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>): the fast lane parses and answers a request without
+    /// a thread hop. Routed requests and RTMP sessions still move to the thread pool first (<see cref="OriginHost"/>,
+    /// <c>RtmpSession</c>), so a handler's work never holds up other connections' I/O.
+    /// </summary>
+    public bool InlineScheduling { get; set; } = true;
+
     public static IPEndPoint ParseEndPoint(string value, string key)
     {
         if (IPEndPoint.TryParse(value, out var ip))
