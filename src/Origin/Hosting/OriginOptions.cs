@@ -48,7 +48,7 @@ internal sealed class OriginOptions
     /// a thread hop. Routed requests and RTMP sessions still move to the thread pool first (<see cref="OriginHost"/>,
     /// <c>RtmpSession</c>), so a handler's work never holds up other connections' I/O.
     /// </summary>
-    public bool InlineScheduling { get; set; } = true;
+    public bool InlineScheduling { get; set; }
 
     public static IPEndPoint ParseEndPoint(string value, string key)
     {

@@ -29,6 +29,9 @@ internal static class LiveDelivery
         return services;
     }
 
+    /// <summary>Response headers the delivery CORS policy lets players' scripts read (the fast lane sends the same).</summary>
+    internal static readonly string[] ExposedHeaders = ["Content-Length", "Content-Range", "ETag", "Date", "Age"];
+
     public static WebApplication UseLiveDelivery(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<DeliveryOptions>>().Value;
@@ -45,7 +48,7 @@ internal static class LiveDelivery
 
             policy.WithMethods("GET", "HEAD", "OPTIONS")
                 .WithHeaders("Range", "If-None-Match", "If-Range")
-                .WithExposedHeaders("Content-Length", "Content-Range", "ETag", "Date", "Age")
+                .WithExposedHeaders(ExposedHeaders)
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
         });
         return app;

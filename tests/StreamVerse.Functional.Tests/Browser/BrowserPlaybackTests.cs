@@ -33,8 +33,10 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         await Publishers.WaitForAsync(daemon.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
         await WaitForSegmentsAsync(daemon, "live/cam/video.m3u8", 1, TimeSpan.FromSeconds(20));
 
+        var laneBefore = await daemon.MetricAsync("streamverse_http_fast_lane_responses_total");
         var run = await Node.RunAsync("play.mjs", Long, "hls", $"{daemon.BaseUrl}/live/cam/index.m3u8", PlaySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var result = Report(run, daemon);
+        var laneResponses = await daemon.MetricAsync("streamverse_http_fast_lane_responses_total") - laneBefore;
 
         Assert.True(result.GetProperty("fatal").GetInt32() == 0, "hls.js reported fatal errors: " + Describe(run, daemon));
         Assert.True(result.GetProperty("started").GetBoolean(), "playback never started: " + Describe(run, daemon));
@@ -50,6 +52,8 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         var requests = result.GetProperty("requests");
         Assert.True(result.GetProperty("partsLoaded").GetInt32() > 0, "hls.js loaded no LL-HLS parts: " + Describe(run, daemon));
         Assert.True(requests.GetProperty("blocking").GetInt32() > 0, "hls.js made no blocking (_HLS_msn) playlist reloads: " + Describe(run, daemon));
+        // The browser's cross-origin requests (with Origin) were answered by the fast lane, CORS headers included.
+        Assert.True(laneResponses >= result.GetProperty("partsLoaded").GetInt32(), $"{laneResponses} fast-lane responses during playback: " + Describe(run, daemon));
         var targetDuration = int.Parse(TargetDuration().Match(await daemon.Http.GetStringAsync("live/cam/video.m3u8")).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(JsonValueKind.Number, result.GetProperty("latency").ValueKind);
         var latency = result.GetProperty("latency").GetDouble();

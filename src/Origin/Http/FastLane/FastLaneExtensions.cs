@@ -44,7 +44,8 @@ internal static partial class FastLaneExtensions
                     services.GetRequiredService<IPlaybackAuthorizer>(),
                     services.GetRequiredService<LiveDelivery.Handler>(),
                     deliveryLimits.CompressPlaylists);
-            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, logger);
+            var inline = services.GetRequiredService<IOptions<StreamVerse.Origin.Hosting.OriginOptions>>().Value.InlineScheduling;
+            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, logger, inline, anyOrigin: delivery.CorsOrigins is ["*"]);
             if (edge)
             {
                 Log.OnEdge(logger, listen.ToString() ?? string.Empty);

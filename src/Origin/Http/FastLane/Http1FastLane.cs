@@ -36,15 +36,28 @@ internal sealed partial class Http1FastLane
     private static readonly byte[] Status304 = "HTTP/1.1 304 Not Modified\r\n"u8.ToArray();
     private static readonly byte[] Status416 = "HTTP/1.1 416 Range Not Satisfiable\r\n"u8.ToArray();
 
+    /// <summary>What ASP.NET's CORS middleware adds to a simple cross-origin GET under the delivery policy with any origin (<see cref="LiveDelivery"/>).</summary>
+    private static readonly byte[] CorsAnyOrigin = Encoding.ASCII.GetBytes(
+        "Access-Control-Allow-Origin: *\r\nAccess-Control-Expose-Headers: " + string.Join(',', LiveDelivery.ExposedHeaders) + "\r\n");
+
     private readonly IFastLaneRouter _router;
     private readonly TimeProvider _time;
     private readonly long _keepAliveTicks;
     private readonly MinDataRate? _minResponseRate;
     private readonly HttpDate _date;
     private readonly ILogger _logger;
+    private readonly bool _inlineContinuations;
+    private readonly bool _anyOrigin;
 
-    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ILogger logger)
+    /// <param name="inlineContinuations">Kestrel runs connection code inline (<c>StreamVerse:InlineScheduling</c>): a send that waited goes on where it completed.</param>
+    /// <param name="anyOrigin">
+    /// The delivery CORS policy allows any origin (<c>StreamVerse:Delivery:CorsOrigins</c> is <c>*</c>): a request with
+    /// <c>Origin</c> gets that policy's headers from the lane. With a list of origins such requests are handed over.
+    /// </param>
+    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ILogger logger, bool inlineContinuations = false, bool anyOrigin = false)
     {
+        _inlineContinuations = inlineContinuations;
+        _anyOrigin = anyOrigin;
         _router = router;
         _time = time;
         _keepAliveTicks = limits.KeepAliveTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)(limits.KeepAliveTimeout.TotalSeconds * time.TimestampFrequency);
@@ -196,7 +209,8 @@ internal sealed partial class Http1FastLane
                 return Step.HandOver;
         }
 
-        if (!_router.TryRoute(new FastLaneRequest(head.Path, head.Query, head.Host, head.FromEdge, client, head.IsHead), ct, out pending))
+        if ((head.CrossOrigin && !_anyOrigin)
+            || !_router.TryRoute(new FastLaneRequest(head.Path, head.Query, head.Host, head.FromEdge, client, head.IsHead), ct, out pending))
         {
             return Step.HandOver;
         }
@@ -239,7 +253,7 @@ internal sealed partial class Http1FastLane
     {
         if (answer.Problem is { } problem)
         {
-            var problemBytes = WriteProblem(state, problem, head.IsHead, head.Close);
+            var problemBytes = WriteProblem(state, problem, head.IsHead, head.Close, head.CrossOrigin);
             state.Sender.Add(state.HeadBuffer.AsMemory(0, problemBytes));
             if (problem.RawBody is { Length: > 0 } raw && !head.IsHead)
             {
@@ -343,6 +357,11 @@ internal sealed partial class Http1FastLane
             w.Crlf();
         }
 
+        if (head.CrossOrigin)
+        {
+            w.Raw(CorsAnyOrigin);
+        }
+
         if (head.Close)
         {
             w.Raw("Connection: close\r\n"u8);
@@ -371,7 +390,7 @@ internal sealed partial class Http1FastLane
     /// An RFC 9457 problem, shaped like ASP.NET's (type, title, status, detail, traceId), head and body in the head buffer;
     /// or, for a problem with a raw body, the head alone (the body is queued after it).
     /// </summary>
-    private int WriteProblem(Connection state, FastLaneProblem problem, bool isHead, bool close)
+    private int WriteProblem(Connection state, FastLaneProblem problem, bool isHead, bool close, bool crossOrigin)
     {
         var json = problem.RawBody is null
             ? JsonSerializer.SerializeToUtf8Bytes(new ProblemBody(problem.Type, problem.Title, problem.Status, problem.Detail,
@@ -401,6 +420,11 @@ internal sealed partial class Http1FastLane
         if (problem.CacheControl.Length > 0)
         {
             w.Raw(problem.CacheControl);
+        }
+
+        if (crossOrigin)
+        {
+            w.Raw(CorsAnyOrigin);
         }
 
         if (close)
@@ -480,7 +504,7 @@ internal sealed partial class Http1FastLane
 
         public byte[] HeadBuffer { get; } = ArrayPool<byte>.Shared.Rent(HeadBufferBytes);
 
-        public SocketBufferSender Sender { get; } = new();
+        public SocketBufferSender Sender { get; } = new(lane._inlineContinuations);
 
         public bool CloseRequested { get; private set; }
 

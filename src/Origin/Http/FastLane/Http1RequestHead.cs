@@ -11,7 +11,7 @@ internal enum HeadStatus
     /// <summary>A GET or HEAD the fast lane understands completely.</summary>
     Parsed,
 
-    /// <summary>Anything else (another method or version, a body, an upgrade, CORS, an unusual header, bytes Kestrel
+    /// <summary>Anything else (another method or version, a body, an upgrade, a CORS preflight, an unusual header, bytes Kestrel
     /// would reject or normalise): Kestrel's own HTTP/1.1 parser gets the connection, from this request on.</summary>
     HandOver,
 }
@@ -53,6 +53,9 @@ internal ref struct Http1RequestHead
 
     /// <summary><c>Connection: close</c>: answer, then close.</summary>
     public bool Close;
+
+    /// <summary>An <c>Origin</c> header: a browser's cross-origin (CORS) request (Fetch §3.2), answered with CORS headers.</summary>
+    public bool CrossOrigin;
 
     /// <summary>Finds the end of the first request head in <paramref name="buffer"/> (its CRLF CRLF) and parses it.</summary>
     /// <param name="scratch">Used when the head spans buffer segments; at least <see cref="MaxHeadBytes"/> long.</param>
@@ -100,6 +103,7 @@ internal ref struct Http1RequestHead
 
         var rest = lines[(eol + 2)..];
         bool host = false, ifNoneMatch = false, range = false, ifRange = false, acceptEncoding = false;
+        ReadOnlySpan<byte> origin;
         for (var count = 0; !rest.IsEmpty; count++)
         {
             eol = rest.IndexOf("\r\n"u8);
@@ -159,6 +163,13 @@ internal ref struct Http1RequestHead
                     break;
                 case 15 when Ascii.EqualsIgnoreCase(name, "accept-encoding"u8):
                     if (!TakeOnce(ref acceptEncoding, value, out head.AcceptEncoding))
+                    {
+                        return false;
+                    }
+
+                    break;
+                case 6 when Ascii.EqualsIgnoreCase(name, "origin"u8):
+                    if (!TakeOnce(ref head.CrossOrigin, value, out origin))
                     {
                         return false;
                     }
@@ -257,11 +268,10 @@ internal ref struct Http1RequestHead
         return true;
     }
 
-    /// <summary>Headers that change what the routed path does: a body, an upgrade, an expectation, a CORS request.</summary>
+    /// <summary>Headers that change what the routed path does: a body, an upgrade, an expectation, a CORS preflight.</summary>
     private static bool IsHandOverHeader(ReadOnlySpan<byte> name) =>
         Ascii.EqualsIgnoreCase(name, "content-length"u8)
         || Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8)
-        || Ascii.EqualsIgnoreCase(name, "origin"u8)
         || Ascii.EqualsIgnoreCase(name, "expect"u8)
         || Ascii.EqualsIgnoreCase(name, "upgrade"u8)
         || Ascii.EqualsIgnoreCase(name, "http2-settings"u8)

@@ -13,12 +13,17 @@ internal sealed class SocketBufferSender : SocketAsyncEventArgs, IValueTaskSourc
 {
     private readonly List<ArraySegment<byte>> _buffers = new(8);
 
-    // Continuations leave the socket engine's thread (which inline completions would otherwise run them on).
-    private ManualResetValueTaskSourceCore<int> _source = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<int> _source;
 
-    public SocketBufferSender()
+    /// <param name="inlineContinuations">
+    /// Whether the sending connection goes on where the send completed (with inline socket completions: the socket
+    /// engine's thread), as with inline scheduling, where the lane's connections run there anyway; else it goes on
+    /// on the thread pool.
+    /// </param>
+    public SocketBufferSender(bool inlineContinuations = false)
         : base(unsafeSuppressExecutionContextFlow: true)
     {
+        _source = new ManualResetValueTaskSourceCore<int> { RunContinuationsAsynchronously = !inlineContinuations };
     }
 
     /// <summary>Buffers of the next send, in order; cleared by each send.</summary>

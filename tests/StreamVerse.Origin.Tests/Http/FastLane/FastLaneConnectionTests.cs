@@ -94,7 +94,7 @@ public sealed class FastLaneConnectionTests
         }
     }
 
-    private static async Task<Host> StartAsync(TimeSpan? keepAlive = null)
+    private static async Task<Host> StartAsync(TimeSpan? keepAlive = null, bool anyOrigin = true)
     {
         var router = new TestRouter();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
@@ -111,7 +111,7 @@ public sealed class FastLaneConnectionTests
             k.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                listen.Use(next => new Http1FastLane(router, TimeProvider.System, k.Limits, NullLogger.Instance).Wrap(next));
+                listen.Use(next => new Http1FastLane(router, TimeProvider.System, k.Limits, NullLogger.Instance, anyOrigin: anyOrigin).Wrap(next));
             });
         });
         var app = builder.Build();
@@ -234,6 +234,32 @@ public sealed class FastLaneConnectionTests
         Assert.Equal("public, max-age=31536000, immutable", seg.Headers["Cache-Control"]);
         Assert.False(seg.Headers.ContainsKey("Vary"));
         Assert.Equal(0, host.KestrelRequests);
+    }
+
+    [Fact]
+    public async Task A_cross_origin_request_gets_the_delivery_policys_cors_headers_or_with_a_list_of_origins_goes_to_kestrel()
+    {
+        await using (var host = await StartAsync())
+        {
+            using var client = new RawClient(host.Port);
+            client.Send(Get("/obj"));
+            Assert.False((await client.ReadAsync()).Headers.ContainsKey("Access-Control-Allow-Origin"));
+            client.Send(Get("/seg", "Origin: https://player.example\r\nRange: bytes=0-9\r\n"));
+            var r = await client.ReadAsync();
+            Assert.Equal(206, r.Status);
+            Assert.Equal("*", r.Headers["Access-Control-Allow-Origin"]);
+            Assert.Equal("Content-Length,Content-Range,ETag,Date,Age", r.Headers["Access-Control-Expose-Headers"]);
+            Assert.False(r.Headers.ContainsKey("Vary"));
+            Assert.Equal(0, host.KestrelRequests);
+        }
+
+        await using (var host = await StartAsync(anyOrigin: false))
+        {
+            using var client = new RawClient(host.Port);
+            client.Send(Get("/obj", "Origin: https://player.example\r\n"));
+            Assert.Equal("routed GET /obj", (await client.ReadAsync()).Text);
+            Assert.Equal(1, host.KestrelRequests);
+        }
     }
 
     [Fact]

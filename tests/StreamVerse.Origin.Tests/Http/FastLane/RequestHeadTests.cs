@@ -13,14 +13,14 @@ public sealed class RequestHeadTests
         "Accept: */*\r\nRange: bytes=0-99\r\nIf-None-Match: \"abc\"\r\nAccept-Encoding: br, gzip\r\nConnection: keep-alive\r\n\r\n";
 
     private sealed record Parsed(HeadStatus Status, int Consumed, bool IsHead, string Path, string Query, string Range, string IfNoneMatch, string IfRange, string AcceptEncoding, bool Close,
-        string Host = "", bool FromEdge = false);
+        string Host = "", bool FromEdge = false, bool CrossOrigin = false);
 
     private static Parsed Parse(ReadOnlySequence<byte> buffer)
     {
         var scratch = new byte[Http1RequestHead.MaxHeadBytes];
         var status = Http1RequestHead.TryRead(buffer, scratch, out var head, out var consumed);
         return new Parsed(status, status == HeadStatus.Parsed ? consumed : 0, head.IsHead, S(head.Path), S(head.Query), S(head.Range), S(head.IfNoneMatch),
-            S(head.IfRange), S(head.AcceptEncoding), head.Close, S(head.Host), head.FromEdge);
+            S(head.IfRange), S(head.AcceptEncoding), head.Close, S(head.Host), head.FromEdge, head.CrossOrigin);
     }
 
     private static Parsed Parse(string text) => Parse(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(text)));
@@ -42,7 +42,11 @@ public sealed class RequestHeadTests
         Assert.Equal("127.0.0.1:8080", parsed.Host);
         Assert.False(parsed.Close);
         Assert.False(parsed.FromEdge);
+        Assert.False(parsed.CrossOrigin);
         Assert.True(Parse("GET /a HTTP/1.1\r\nHost: x\r\nVia: 1.0 proxy\r\nVia: 1.1 streamverse-edge\r\n\r\n").FromEdge);
+        var cors = Parse("GET /a HTTP/1.1\r\nHost: x\r\nOrigin: https://player.example\r\n\r\n");
+        Assert.Equal(HeadStatus.Parsed, cors.Status);
+        Assert.True(cors.CrossOrigin);
     }
 
     [Fact]
@@ -82,7 +86,8 @@ public sealed class RequestHeadTests
     [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")]
     [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")]
     [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")]
-    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nOrigin: https://player.example\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\nOrigin: https://b.example\r\n\r\n")]
+    [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nOrigin: https://a.example\r\nAccess-Control-Request-Method: GET\r\n\r\n")]
     [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n")]
     [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")]
     [InlineData("GET /a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n\r\n")]
