@@ -15,9 +15,10 @@ OBJ=${OBJ:-playlist}; ROUNDS=${ROUNDS:-2}; CONNS=${CONNS:-"1000 64"}; DUR=${DUR:
 DLL_A=${DLL_A:-$DLL}
 [ -f "$DLL" ] && [ -f "$DLL_A" ] || { echo "build first: dotnet build src/Origin -c Release" >&2; exit 1; }
 [ -f "$CLIP" ] || { echo "no clip: run bench/edge/run.sh once (it encodes $CLIP)" >&2; exit 1; }
-rm -rf "$OUT"; mkdir -p "$OUT"/{www,nginx/logs,nginx/tmp,a,b}
+rm -rf "$OUT"; mkdir -p "$OUT"/{www,a,b}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/edge/common.sh
+. "$ROOT/bench/edge/common.sh"
 A=$(port); B=$(port); RA=$(port); RB=$(port); NGX=$(port); KEY=$(openssl rand -hex 16)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -38,28 +39,8 @@ for p in $A $B; do
     for _ in $(seq 150); do curl -sf "http://127.0.0.1:$p/live/bench/video.m3u8" | grep -q '^[a-z0-9]*/video_2\.m4s$' && break; sleep 0.2; done
 done
 
-cat > "$OUT/nginx/nginx.conf" <<NGINX
-worker_processes auto;
-worker_rlimit_nofile 16384;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/logs/error.log warn;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;
-    keepalive_requests 1000000; keepalive_timeout 75s;
-    types { application/vnd.apple.mpegurl m3u8; video/mp4 m4s mp4; }
-    client_body_temp_path $OUT/nginx/tmp/body; proxy_temp_path $OUT/nginx/tmp/proxy;
-    fastcgi_temp_path $OUT/nginx/tmp/fcgi; uwsgi_temp_path $OUT/nginx/tmp/uwsgi; scgi_temp_path $OUT/nginx/tmp/scgi;
-    server { listen 127.0.0.1:$NGX; root $OUT/www; }
-}
-NGINX
-chmod -R a+rwX "$OUT"
-runuser -u nobody -- nginx -e "$OUT/nginx/logs/error.log" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGX/" && break; sleep 0.1; done
-NGINX_PIDS=$(pgrep -u nobody -f "nginx: worker process" | tr '\n' ' ')
+start_nginx "$OUT" "$NGX"
+PIDS+=($NGINX_PID)
 
 ticks() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 run() { # name url pids conns

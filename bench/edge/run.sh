@@ -23,7 +23,8 @@ PLAIN_DLL=$ROOT/bench/StreamVerse.PlainKestrel/bin/Release/net10.0/StreamVerse.P
 rm -rf "$OUT"; mkdir -p "$OUT"/{www/live/bench,nginx/logs,nginx/tmp,nginx/cache,origin-data,edge-data}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # c1000 needs more than the usual 1024 descriptors
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/edge/common.sh
+. "$ROOT/bench/edge/common.sh"
 ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port); PLAIN=$(port); ROUTED=$(port); RTMP2=$(port)
 KEY=$(openssl rand -hex 16)
 PIDS=()
@@ -78,38 +79,8 @@ for p in $ORIGIN $ROUTED; do
     for _ in $(seq 150); do curl -sf "http://127.0.0.1:$p/live/bench/video.m3u8" | grep -q '^[a-z0-9]*/video_2\.m4s$' && break; sleep 0.2; done
 done
 
-cat > "$OUT/nginx/nginx.conf" <<NGINX
-worker_processes auto;
-worker_rlimit_nofile 16384;
-pid $OUT/nginx/nginx.pid;
-error_log $OUT/nginx/logs/error.log warn;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    sendfile on; tcp_nopush on; tcp_nodelay on;
-    open_file_cache max=1000 inactive=60s; open_file_cache_valid 60s;
-    keepalive_requests 1000000; keepalive_timeout 75s;
-    types { application/vnd.apple.mpegurl m3u8; video/mp4 m4s mp4; }
-    client_body_temp_path $OUT/nginx/tmp/body; proxy_temp_path $OUT/nginx/tmp/proxy;
-    fastcgi_temp_path $OUT/nginx/tmp/fcgi; uwsgi_temp_path $OUT/nginx/tmp/uwsgi; scgi_temp_path $OUT/nginx/tmp/scgi;
-    server { listen 127.0.0.1:$NGX; root $OUT/www; }
-    proxy_cache_path $OUT/nginx/cache levels=1:2 keys_zone=edge:16m max_size=4g inactive=10m use_temp_path=off;
-    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
-    server {
-        listen 127.0.0.1:$NGXPROXY;
-        location / {
-            proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
-            proxy_cache edge; proxy_cache_lock on; proxy_cache_lock_timeout 10s; proxy_cache_lock_age 10s;
-            proxy_cache_key \$uri\$is_args\$args;
-        }
-    }
-}
-NGINX
-chmod -R a+rwX "$OUT"
-runuser -u nobody -- nginx -e "$OUT/nginx/logs/error.log" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" -g 'daemon off;' &
-PIDS+=($!)
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGX/" && break; sleep 0.1; done
-NGINX_PIDS=$(pgrep -u nobody -f "nginx: worker process" | tr '\n' ' ')
+start_nginx "$OUT" "$NGX" "$ORIGIN" "$NGXPROXY"
+PIDS+=($NGINX_PID)
 
 PLAIN_PID=
 plain_restart() { # serves the files now in www/live/bench from memory
