@@ -150,12 +150,28 @@ public sealed partial class BrowserPlaybackTests(ITestOutputHelper output)
         {
             var run = await Node.RunAsync("play.mjs", Long, player, $"{daemon.BaseUrl}/live/cam/{url}", "4");
             var result = Report(run, daemon);
+            if (player == "dash" && StalledWithoutErrors(result))
+            {
+                // dash.js 5.2.1 now and then never starts a static MPD (one of ~5 full runs, before and after the fast
+                // lane served browsers): no error event, no failed request, a few video frames and no audio appended.
+                // A second page load of the same recording is the judge; a server-side failure would show in both.
+                output.WriteLine("dash.js stalled at the start without any error; loading the page once more");
+                run = await Node.RunAsync("play.mjs", Long, player, $"{daemon.BaseUrl}/live/cam/{url}", "4");
+                result = Report(run, daemon);
+            }
             Assert.True(result.GetProperty("fatal").GetInt32() == 0, $"{player}: fatal errors on the recording: " + Describe(run, daemon));
             Assert.True(run.ExitCode == 0, $"{player}: " + Describe(run, daemon));
             AssertDecoded(result, run, daemon);
             Assert.True(result.GetProperty("startTime").GetDouble() < 1.0, $"{player}: a recording starts at its beginning: " + Describe(run, daemon));
         }
     }
+
+    /// <summary>Playback never started and the player reported nothing: no error event, no fatal error, no non-fatal one.</summary>
+    private static bool StalledWithoutErrors(JsonElement result) =>
+        !result.GetProperty("started").GetBoolean()
+        && result.GetProperty("fatal").GetInt32() == 0
+        && result.GetProperty("nonFatal").GetInt32() == 0
+        && result.GetProperty("errors").GetArrayLength() == 0;
 
     /// <summary>Frames were decoded at the published size and the audio track was decoded too (it is muted, not absent).</summary>
     private static void AssertDecoded(JsonElement result, (int ExitCode, string Stdout, string Stderr) run, Daemon daemon)
