@@ -155,6 +155,7 @@ const deadline = setTimeout(() => {
 
 let finished = false;
 const pageErrors = [];
+const responses = [];
 const requests = { playlists: 0, blocking: 0, delta: 0, media: 0 }; // uncaught exceptions in the page: fatal (the player's code threw)
 async function finish(code) {
   if (finished) return;
@@ -183,6 +184,19 @@ try {
     } else if (/^https?:\/\/127\.0\.0\.1:\d+\/(hls\.min|dash\.all\.min)\.js$/.test(u) === false && !u.endsWith('/')) {
       requests.media++;
     }
+  });
+  // Each media/playlist response's status (and failed requests), so a stall can be told from a server error.
+  const pagePort = String(new URL(pageUrl).port);
+  tab.on('response', (r) => {
+    try {
+      const u = new URL(r.url());
+      if (u.port !== pagePort && responses.length < 80) responses.push([u.pathname + u.search, r.status()]);
+    } catch { /* a URL without a port (data:, blob:): not the daemon's */ }
+  });
+  tab.on('requestfailed', (r) => {
+    try {
+      if (responses.length < 80) responses.push([r.url(), 'failed: ' + (r.failure()?.errorText ?? '?')]);
+    } catch { /* diagnostics only */ }
   });
   tab.on('console', (m) => { if (m.type() === 'error' && result.console.length < 20) result.console.push(m.text().slice(0, 300)); });
   tab.on('pageerror', (e) => { pageErrors.push({ source: 'pageerror', fatal: true, message: String(e).slice(0, 500) }); });
@@ -261,6 +275,7 @@ try {
   result.partsLoaded = st.partsLoaded; // hls.js: LL-HLS parts loaded (FRAG_LOADED with a part)
   result.fragsLoaded = st.fragsLoaded;
   result.requests = requests; // playlist requests the player made: plain, blocking (_HLS_msn), delta (_HLS_skip)
+  result.responses = responses; // [path, status] of the daemon's responses, in order (at most 80)
   result.videoFrames = st.videoFrames; // decoded video frames (getVideoPlaybackQuality)
   result.droppedFrames = st.droppedFrames;
   result.audioBytes = st.audioBytes; // decoded audio bytes (webkitAudioDecodedByteCount): the audio track plays
