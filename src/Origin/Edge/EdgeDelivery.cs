@@ -235,7 +235,7 @@ internal static class EdgeDelivery
 
             foreach (var c in path)
             {
-                if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.'))
+                if (!IsKeyChar(c))
                 {
                     return null;
                 }
@@ -270,6 +270,9 @@ internal static class EdgeDelivery
 
         /// <summary>What <see cref="ResolveAsync"/> found: an entry to serve and how (<see cref="XCache"/>), or the origin's answer when there is none.</summary>
         internal readonly record struct Resolution(CacheEntry? Entry, string XCache, UpstreamResult? Upstream);
+
+        /// <summary>The alphabet of a cache key's path: letters, digits, '/', '-', '_', '.'.</summary>
+        internal static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.';
 
         private static Task Problem(HttpContext context, int status, string detail) =>
             TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);

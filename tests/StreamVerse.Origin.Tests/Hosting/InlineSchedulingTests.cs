@@ -9,7 +9,7 @@ namespace StreamVerse.Origin.Tests.Hosting;
 /// </summary>
 public sealed class InlineSchedulingTests
 {
-    private static (bool OnPool, int Thread, int CallerThread, Task Done) Run(Func<Action, Thread> start)
+    private static (bool OnPool, int Thread, int CallerThread, Task Done) Run(Action<Action> start)
     {
         var onPool = false;
         var thread = 0;
@@ -33,12 +33,7 @@ public sealed class InlineSchedulingTests
     [Fact]
     public void A_request_parsed_off_the_pool_is_handled_on_the_pool()
     {
-        var (onPool, thread, caller, done) = Run(body =>
-        {
-            var t = new Thread(() => body()) { IsBackground = true };
-            t.Start();
-            return t;
-        });
+        var (onPool, thread, caller, done) = Run(body => new Thread(() => body()) { IsBackground = true }.Start());
         Assert.True(done.IsCompleted);
         Assert.True(onPool);
         Assert.NotEqual(caller, thread);
@@ -47,11 +42,7 @@ public sealed class InlineSchedulingTests
     [Fact]
     public void A_request_on_the_pool_already_is_handled_where_it_is()
     {
-        var (onPool, thread, caller, done) = Run(body =>
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => body(), null);
-            return Thread.CurrentThread;
-        });
+        var (onPool, thread, caller, done) = Run(body => ThreadPool.UnsafeQueueUserWorkItem(_ => body(), null));
         Assert.True(done.IsCompleted);
         Assert.True(onPool);
         Assert.Equal(caller, thread);

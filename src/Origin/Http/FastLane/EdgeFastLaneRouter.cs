@@ -73,9 +73,14 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
                 if (cached is not null && cached.IsFresh(now))
                 {
                     EdgeMetrics.Request(EdgeMetrics.Result.Hit);
-                    Span<char> host = stackalloc char[Http1RequestHead.MaxValueBytes];
-                    host = host[..Encoding.ASCII.GetChars(request.Host, host)];
-                    answer = new ValueTask<FastLaneAnswer>(Serve(cached, HitLine, host, fromEdge, isHead, now));
+                    var withClock = WithClock(cached, fromEdge);
+                    Span<char> host = withClock ? stackalloc char[Http1RequestHead.MaxValueBytes] : default;
+                    if (withClock)
+                    {
+                        host = host[..Encoding.ASCII.GetChars(request.Host, host)];
+                    }
+
+                    answer = new ValueTask<FastLaneAnswer>(Serve(cached, HitLine, withClock, host, isHead, now));
                     return true;
                 }
 
@@ -99,7 +104,7 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
         if (cached is not null && cached.IsFresh(now))
         {
             EdgeMetrics.Request(EdgeMetrics.Result.Hit);
-            return Serve(cached, HitLine, host, fromEdge, isHead, now);
+            return Serve(cached, HitLine, WithClock(cached, fromEdge), host, isHead, now);
         }
 
         return await FetchAsync(key, cached, host, fromEdge, isHead, ct).ConfigureAwait(false);
@@ -115,7 +120,7 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
     {
         if (resolution.Entry is { } entry)
         {
-            return Serve(entry, XCacheLines[resolution.XCache], host, fromEdge, isHead, _time.GetUtcNow().ToUnixTimeMilliseconds());
+            return Serve(entry, XCacheLines[resolution.XCache], WithClock(entry, fromEdge), host, isHead, _time.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
         // The origin failed or answered something else than 200: what the routed handler sends, never stored.
@@ -127,13 +132,16 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
         return new FastLaneAnswer(null, NoStore, DeliveryMetrics.Kind.Segment, Compress: false, problem);
     }
 
-    private FastLaneAnswer Serve(CacheEntry entry, byte[] xCache, ReadOnlySpan<char> host, bool fromEdge, bool isHead, long nowMs)
+    /// <summary>As the routed handler: a live MPD gets this edge's /time for its own viewers, nothing for a further edge.</summary>
+    private static bool WithClock(CacheEntry entry, bool fromEdge) => !fromEdge && EdgeDelivery.Handler.IsDynamicMpd(entry);
+
+    /// <param name="withClock">Compose the MPD's UTCTiming for <paramref name="host"/> (<see cref="WithClock"/>).</param>
+    private FastLaneAnswer Serve(CacheEntry entry, byte[] xCache, bool withClock, ReadOnlySpan<char> host, bool isHead, long nowMs)
     {
         var obj = entry.Object;
         var playlist = EdgeDelivery.Handler.IsPlaylist(entry.ContentType);
-        if (!fromEdge && EdgeDelivery.Handler.IsDynamicMpd(entry))
+        if (withClock)
         {
-            // As the routed handler: this edge's /time for its own viewers, nothing for a further edge.
             obj = _handler.UtcTiming.WithUtcTiming(obj, host, https: false);
         }
 
@@ -160,7 +168,7 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
     {
         foreach (var b in path)
         {
-            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'/' or (byte)'-' or (byte)'_' or (byte)'.'))
+            if (!EdgeDelivery.Handler.IsKeyChar((char)b))
             {
                 return false;
             }
