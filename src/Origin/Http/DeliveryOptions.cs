@@ -35,4 +35,12 @@ internal sealed class DeliveryOptions
     /// bandwidth cap can apply to a request.
     /// </summary>
     public bool FastLane { get; set; } = true;
+
+    /// <summary>
+    /// Directory for the unnamed files (<c>O_TMPFILE</c>) that large bodies asked for more than once are copied into,
+    /// to go to the socket with sendfile (<see cref="FastLane.ZeroCopyBodies"/>); default <c>zero-copy</c> under
+    /// <c>StreamVerse:Data</c>. Nothing is ever named there: the files vanish when closed or when the daemon stops.
+    /// Empty: memfds (RAM) instead.
+    /// </summary>
+    public string? ZeroCopyDirectory { get; set; }
 }

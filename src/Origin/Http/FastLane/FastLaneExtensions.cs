@@ -44,8 +44,16 @@ internal static partial class FastLaneExtensions
                     services.GetRequiredService<IPlaybackAuthorizer>(),
                     services.GetRequiredService<LiveDelivery.Handler>(),
                     deliveryLimits.CompressPlaylists);
-            var inline = services.GetRequiredService<IOptions<StreamVerse.Origin.Hosting.OriginOptions>>().Value.InlineScheduling;
-            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, logger, inline, anyOrigin: delivery.CorsOrigins is ["*"]);
+            var origin = services.GetRequiredService<IOptions<StreamVerse.Origin.Hosting.OriginOptions>>().Value;
+            var bodies = new ZeroCopyBodies(
+                delivery.ZeroCopyDirectory switch
+                {
+                    null => Path.Combine(Path.GetFullPath(origin.Data), "zero-copy"),
+                    "" => null,
+                    var directory => Path.GetFullPath(directory),
+                },
+                logger);
+            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, bodies, logger, origin.InlineScheduling, anyOrigin: delivery.CorsOrigins is ["*"]);
             if (edge)
             {
                 Log.OnEdge(logger, listen.ToString() ?? string.Empty);

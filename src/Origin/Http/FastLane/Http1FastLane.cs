@@ -48,14 +48,17 @@ internal sealed partial class Http1FastLane
     private readonly ILogger _logger;
     private readonly bool _inlineContinuations;
     private readonly bool _anyOrigin;
+    private readonly ZeroCopyBodies _bodies;
 
     /// <param name="inlineContinuations">Kestrel runs connection code inline (<c>StreamVerse:InlineScheduling</c>): a send that waited goes on where it completed.</param>
     /// <param name="anyOrigin">
     /// The delivery CORS policy allows any origin (<c>StreamVerse:Delivery:CorsOrigins</c> is <c>*</c>): a request with
     /// <c>Origin</c> gets that policy's headers from the lane. With a list of origins such requests are handed over.
     /// </param>
-    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ILogger logger, bool inlineContinuations = false, bool anyOrigin = false)
+    /// <param name="bodies">Where large bodies asked for again are copied once, to go with sendfile from there.</param>
+    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ZeroCopyBodies bodies, ILogger logger, bool inlineContinuations = false, bool anyOrigin = false)
     {
+        _bodies = bodies;
         _inlineContinuations = inlineContinuations;
         _anyOrigin = anyOrigin;
         _router = router;
@@ -193,7 +196,7 @@ internal sealed partial class Http1FastLane
     /// <see cref="File"/>, head and body are queued on the sender; with one, the body goes with sendfile from there.
     /// </summary>
     private readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close, int HeadBytes = 0,
-        StoredObject? Object = null, long Start = 0, ZeroCopyBodies.MemFd? File = null);
+        StoredObject? Object = null, long Start = 0, ZeroCopyBodies.BodyFile? File = null);
 
     /// <summary>Parses the next request head, routes it and, when the answer is at hand, queues the response.</summary>
     private Step Answer(Connection state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
@@ -369,7 +372,7 @@ internal sealed partial class Http1FastLane
 
         w.Crlf();
         var send = head.IsHead || !(status == Status200 || status == Status206) ? 0 : length;
-        if (send >= ZeroCopyBodies.MinimumBytes && ZeroCopyBodies.For(obj) is { } file)
+        if (send >= ZeroCopyBodies.MinimumBytes && _bodies.For(obj) is { } file)
         {
             return new BodyPlan(send, answer.Kind, head.Close, w.Written, obj, start, file);
         }

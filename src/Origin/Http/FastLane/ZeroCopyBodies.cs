@@ -7,60 +7,128 @@ using StreamVerse.Segmenter.Live;
 namespace StreamVerse.Origin.Http.FastLane;
 
 /// <summary>
-/// Large stored objects (segments, big parts) asked for more than once get a copy in a memfd (an anonymous file in
-/// RAM, Linux <c>memfd_create(2)</c>), and are then sent with <c>sendfile(2)</c>: the kernel hands the file's pages to
-/// the socket instead of copying the bytes from our buffers for every viewer, which is most of what a 1 MB response
-/// costs (bench/RESULTS.md, the kernel's copy_from_iter). One copy per object instead of one per response. The memfd
-/// lives as long as the object (a <see cref="ConditionalWeakTable{TKey,TValue}"/> entry; its handle's release closes
-/// the file) and is reported to the GC as memory pressure, since its pages are not on the managed heap.
+/// Large stored objects (segments, big parts) asked for more than once get a copy in a file, and are then sent with
+/// <c>sendfile(2)</c>: the kernel hands the file's pages to the socket instead of copying the bytes from our buffers
+/// for every viewer, which is most of what a 1 MB response costs (bench/RESULTS.md, the kernel's copy_from_iter). One
+/// copy per object instead of one per response.
+/// <para>
+/// The file is an unnamed one (<c>O_TMPFILE</c>, never linked, gone when closed or when the process dies) in a directory
+/// of the data volume, so its pages are the page cache of a disk file system: ext4 and xfs keep a large write in large
+/// folios, which sendfile hands to the socket in a few lookups, where a memfd (shmem, 4 KiB pages unless the host's
+/// <c>shmem_enabled</c> allows huge pages) costs a lookup and a lock per 4 KiB (measured in bench/RESULTS.md,
+/// "zero-copy files"). Where the directory refuses <c>O_TMPFILE</c> (no such file system support, not writable) the
+/// copy goes to a memfd (<c>memfd_create(2)</c>, RAM) instead. The file lives as long as the object (a
+/// <see cref="ConditionalWeakTable{TKey,TValue}"/> entry; its handle's release closes it) and is reported to the GC as
+/// memory pressure, since its pages are not on the managed heap.
+/// </para>
 /// </summary>
-internal static partial class ZeroCopyBodies
+internal sealed partial class ZeroCopyBodies
 {
-    /// <summary>Smaller bodies are sent from their buffers (a memfd would not pay for itself).</summary>
+    /// <summary>Smaller bodies are sent from their buffers (a file would not pay for itself).</summary>
     internal const long MinimumBytes = 128 * 1024;
 
-    private static readonly ConditionalWeakTable<StoredObject, State> States = new();
+    private readonly ConditionalWeakTable<StoredObject, State> _states = new();
+    private readonly ILogger _logger;
 
-    /// <summary>Off after the first failure to create a memfd (not Linux, no memfd_create, out of descriptors): bodies are sent from their buffers.</summary>
-    private static volatile bool s_unavailable = !OperatingSystem.IsLinux();
+    /// <summary>Where the unnamed files are made; null once it refused one (then memfds).</summary>
+    private volatile string? _directory;
 
-    /// <summary>The memfd holding <paramref name="obj"/>, made on the object's second request; null before that or when unavailable.</summary>
-    public static MemFd? For(StoredObject obj)
+    /// <summary>Off after a failure to make any file (not Linux, out of descriptors): bodies are sent from their buffers.</summary>
+    private volatile bool _unavailable = !OperatingSystem.IsLinux();
+
+    /// <param name="directory">A directory for the unnamed files (created if missing); null for memfds only.</param>
+    public ZeroCopyBodies(string? directory, ILogger logger)
     {
-        if (obj.Length < MinimumBytes || s_unavailable)
+        _logger = logger;
+        if (RuntimeInformation.ProcessArchitecture is not (Architecture.X64 or Architecture.Arm64))
+        {
+            // The O_TMPFILE value below is known for these two only.
+            directory = null;
+        }
+
+        if (directory is not null && !_unavailable)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _directory = directory;
+    }
+
+    /// <summary>The file holding <paramref name="obj"/>, made on the object's second request; null before that or when unavailable.</summary>
+    public BodyFile? For(StoredObject obj)
+    {
+        if (obj.Length < MinimumBytes || _unavailable)
         {
             return null;
         }
 
-        var state = States.GetValue(obj, static _ => new State());
+        var state = _states.GetValue(obj, static _ => new State());
         if (state.File is { } ready)
         {
             return ready;
         }
 
-        if (Interlocked.Increment(ref state.Requests) < 2)
+        if (Interlocked.Increment(ref state.Requests) < 2 || state.Failed)
         {
             // Requested once so far: many objects are fetched by one viewer only, and for those the copy into a
-            // memfd would double the work.
+            // file would double the work.
             return null;
         }
 
         lock (state)
         {
-            if (state.File is null && !s_unavailable)
+            if (state.File is null && !state.Failed && !_unavailable)
             {
-                state.File = MemFd.Create(obj);
-                s_unavailable = state.File is null;
+                state.File = Create(obj);
+                state.Failed = state.File is null;
             }
 
             return state.File;
         }
     }
 
+    /// <summary>The object in a new unnamed file in the directory, else in a memfd; null when neither could be made.</summary>
+    private BodyFile? Create(StoredObject obj)
+    {
+        if (_directory is { } directory)
+        {
+            var fd = Native.Open(directory, Native.O_TMPFILE | Native.O_RDWR | Native.O_CLOEXEC, Native.Mode0600);
+            if (fd >= 0)
+            {
+                // A failed write (the volume is full) leaves this object to a memfd; the next one tries the directory again.
+                if (BodyFile.Fill(fd, obj) is { } file)
+                {
+                    return file;
+                }
+            }
+            else
+            {
+                _directory = null;
+                Log.NoTmpFile(_logger, directory, Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+        }
+
+        var memfd = Native.MemfdCreate("streamverse-object", Native.MFD_CLOEXEC);
+        if (memfd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is Native.ENOSYS or Native.EINVAL)
+            {
+                _unavailable = true;
+            }
+
+            Log.NoFile(_logger, Marshal.GetPInvokeErrorMessage(errno));
+            return null;
+        }
+
+        return BodyFile.Fill(memfd, obj);
+    }
+
     private sealed class State
     {
         public int Requests;
-        public MemFd? File;
+        public BodyFile? File;
+        public bool Failed;
     }
 
     /// <summary>
@@ -68,7 +136,7 @@ internal static partial class ZeroCopyBodies
     /// it without blocking. Returns the bytes sent; fewer than <paramref name="count"/> means the socket's buffer is full
     /// (the caller sends the rest another way), -1 an error (the peer is gone).
     /// </summary>
-    public static long SendFile(Socket socket, MemFd file, long offset, long count)
+    public static long SendFile(Socket socket, BodyFile file, long offset, long count)
     {
         var socketHandle = socket.SafeHandle;
         bool socketRef = false, fileRef = false;
@@ -171,27 +239,22 @@ internal static partial class ZeroCopyBodies
         return errno == Native.EINTR ? Outcome.Interrupted : errno == Native.EAGAIN ? Outcome.Full : Outcome.Failed;
     }
 
-    /// <summary>A memfd with one object's bytes; closing it (release) returns the GC memory pressure it added.</summary>
-    internal sealed class MemFd : SafeHandleZeroOrMinusOneIsInvalid
+    /// <summary>A file with one object's bytes; closing it (release) returns the GC memory pressure it added.</summary>
+    internal sealed class BodyFile : SafeHandleZeroOrMinusOneIsInvalid
     {
         private long _pressure;
 
-        private MemFd()
+        private BodyFile()
             : base(ownsHandle: true)
         {
         }
 
         public long Length { get; private set; }
 
-        public static MemFd? Create(StoredObject obj)
+        /// <summary>Writes the object into <paramref name="fd"/> (which the result then owns); null, with the file closed, if a write failed.</summary>
+        public static BodyFile? Fill(int fd, StoredObject obj)
         {
-            var fd = Native.MemfdCreate("streamverse-object", Native.MFD_CLOEXEC);
-            if (fd < 0)
-            {
-                return null;
-            }
-
-            var file = new MemFd();
+            var file = new BodyFile();
             file.SetHandle(fd);
             long written = 0;
             foreach (var chunk in obj.Chunks)
@@ -233,13 +296,34 @@ internal static partial class ZeroCopyBodies
         }
     }
 
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1025, Level = LogLevel.Warning, Message = "Zero-copy bodies: {Directory} refused an unnamed file ({Reason}); large bodies go through memfds (RAM) instead")]
+        public static partial void NoTmpFile(ILogger logger, string directory, string reason);
+
+        [LoggerMessage(EventId = 1026, Level = LogLevel.Warning, Message = "Zero-copy bodies: no memfd could be made ({Reason}); the object is sent from its buffers")]
+        public static partial void NoFile(ILogger logger, string reason);
+    }
+
     private static partial class Native
     {
         internal const int EINTR = 4;
         internal const int EAGAIN = 11;
         internal const int MSG_MORE = 0x8000;
         internal const int MSG_NOSIGNAL = 0x4000;
+        internal const int EINVAL = 22;
+        internal const int ENOSYS = 38;
         internal const uint MFD_CLOEXEC = 1;
+
+        internal const int O_RDWR = 2;
+        internal const int O_CLOEXEC = 0x80000;
+        internal const int Mode0600 = 0x180;
+
+        /// <summary>__O_TMPFILE | O_DIRECTORY; O_DIRECTORY is 0200000 in asm-generic/fcntl.h (x86-64) but 040000 on arm64 (arch/arm64/include/uapi/asm/fcntl.h).</summary>
+        internal static readonly int O_TMPFILE = 0x400000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000);
+
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Open(string path, int flags, int mode);
 
         [LibraryImport("libc", EntryPoint = "sendfile", SetLastError = true)]
         internal static partial nint SendFile(int outFd, int inFd, ref long offset, nuint count);
