@@ -4,14 +4,14 @@
 # Usage: bench/edge/ab.sh            (after: dotnet build src/Origin -c Release; bench/edge/run.sh made the clip)
 # Env:   ARGS_A / ARGS_B  extra daemon flags of A and B, e.g. ARGS_A="--StreamVerse:InlineScheduling false"
 #        DLL_A  another build for A (e.g. a copy of src/Origin/bin/Release/net10.0 made before a change); B is this build
-#        OBJ=playlist|segment  ROUNDS=2  CONNS="1000 64"  DUR=8s  THREADS=2
+#        OBJ=playlist|segment  ROUNDS=2  CONNS="1000 64"  DUR=8s  THREADS=2  WARMUP=2s (unmeasured wrk run before each row)
 # Output: one line per wrk run (req/s, p99, server CPU us per request from /proc), also in bench/out/ab/results.txt
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DLL=$ROOT/src/Origin/bin/Release/net10.0/StreamVerse.Origin.dll
 CLIP=$ROOT/bench/out/clip-720p-4M.flv
 OUT=$ROOT/bench/out/ab
-OBJ=${OBJ:-playlist}; ROUNDS=${ROUNDS:-2}; CONNS=${CONNS:-"1000 64"}; DUR=${DUR:-8s}; THREADS=${THREADS:-2}
+OBJ=${OBJ:-playlist}; ROUNDS=${ROUNDS:-2}; CONNS=${CONNS:-"1000 64"}; DUR=${DUR:-8s}; THREADS=${THREADS:-2}; WARMUP=${WARMUP:-2s}
 DLL_A=${DLL_A:-$DLL}
 [ -f "$DLL" ] && [ -f "$DLL_A" ] || { echo "build first: dotnet build src/Origin -c Release" >&2; exit 1; }
 [ -f "$CLIP" ] || { echo "no clip: run bench/edge/run.sh once (it encodes $CLIP)" >&2; exit 1; }
@@ -45,6 +45,7 @@ PIDS+=($NGINX_PID)
 ticks() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
 run() { # name url pids conns
     local before after n
+    wrk -t"$THREADS" -c"$4" -d"$WARMUP" "$2" > /dev/null 2>&1   # unmeasured: tiered JIT, caches (nginx gets it too)
     before=$(ticks "$3")
     wrk -t"$THREADS" -c"$4" -d"$DUR" --latency "$2" > "$OUT/wrk.txt" 2>&1
     after=$(ticks "$3")

@@ -8,7 +8,7 @@
 #   publisher of the same clip: the A/B of the lane in the same run
 #   Every row also reports the server's CPU time (user and system, from /proc) per request.
 # Usage: bench/edge/run.sh            (after: dotnet build src/Origin -c Release; dotnet build bench/StreamVerse.PlainKestrel -c Release)
-# Env:   DURATION=15s  CONNS="64 1000"  THREADS=2
+# Env:   DURATION=15s  CONNS="64 1000"  THREADS=2  WARMUP=3s (an unmeasured wrk run before each row: JIT tiers, caches)
 # Output: bench/out/edge/ (git-ignored): raw wrk outputs, summary.md
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +17,7 @@ DLL=$ROOT/src/Origin/bin/Release/net10.0/StreamVerse.Origin.dll
 DURATION=${DURATION:-15s}
 CONNS=${CONNS:-"64 1000"}
 THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-3s}
 PLAIN_DLL=$ROOT/bench/StreamVerse.PlainKestrel/bin/Release/net10.0/StreamVerse.PlainKestrel.dll
 [ -f "$DLL" ] || { echo "build first: dotnet build src/Origin -c Release" >&2; exit 1; }
 [ -f "$PLAIN_DLL" ] || { echo "build first: dotnet build bench/StreamVerse.PlainKestrel -c Release" >&2; exit 1; }
@@ -38,6 +39,8 @@ echo "|---|---|---|---|---|---|---|---|" >> "$SUMMARY"
 cpu_ticks() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 bench() { # name object conns url server-pids
     local name=$1 object=$2 c=$3 url=$4 pids=$5 load
+    # Unmeasured first: a .NET server's first seconds run unoptimised code (tiered JIT); nginx gets the same run.
+    wrk -t"$THREADS" -c"$c" -d"$WARMUP" "$url" > /dev/null 2>&1
     load=$(cut -d' ' -f1-3 /proc/loadavg)
     local before; before=$(cpu_ticks "$pids")
     wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency "$url" > "$OUT/wrk-$name-$object-c$c.txt" 2>&1

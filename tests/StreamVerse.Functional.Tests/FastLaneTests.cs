@@ -107,11 +107,17 @@ public sealed class FastLaneTests
         }
     }
 
-    [Fact]
-    public async Task The_lane_answers_exactly_as_the_routed_path()
+    /// <param name="inline">
+    /// With StreamVerse:InlineScheduling the lane answers on the socket engine's threads and everything else (the
+    /// handed-over connections, the RTMP publisher) reads through ThreadPoolInput: the same answers either way.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_lane_answers_exactly_as_the_routed_path(bool inline)
     {
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}", "--StreamVerse:InlineScheduling", inline ? "true" : "false"]);
         Assert.Contains("fast lane on", daemon.Output);
         using var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 20);
         using var lane = LaneClient(daemon);

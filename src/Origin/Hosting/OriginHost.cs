@@ -86,7 +86,16 @@ internal static partial class OriginHost
             });
             if (rtmpEndPoint is not null)
             {
-                kestrel.Listen(rtmpEndPoint, listen => listen.UseConnectionHandler<RtmpConnectionHandler>());
+                kestrel.Listen(rtmpEndPoint, listen =>
+                {
+                    if (origin.InlineScheduling)
+                    {
+                        // Demuxing and packaging a publisher's media run on the pool, never in the way of other I/O.
+                        listen.Use(ThreadPoolInput.Middleware);
+                    }
+
+                    listen.UseConnectionHandler<RtmpConnectionHandler>();
+                });
             }
 
             if (httpsEndPoint is not null)
@@ -94,6 +103,12 @@ internal static partial class OriginHost
                 kestrel.Listen(httpsEndPoint, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    if (origin.InlineScheduling)
+                    {
+                        // Outside TLS: decryption, HTTP/2 framing and the pipeline all run on the pool.
+                        listen.Use(ThreadPoolInput.Middleware);
+                    }
+
                     listen.UseHttps(certificate!);
                 });
             }
@@ -134,11 +149,6 @@ internal static partial class OriginHost
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
-        if (origin.InlineScheduling)
-        {
-            app.Use(OnThreadPoolAsync);
-        }
-
         app.UseLimits();
         if (!edge)
         {
@@ -170,20 +180,6 @@ internal static partial class OriginHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
         app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint?.ToString() ?? "off", edge ? "edge of " + builder.Configuration[EdgeOptions.UpstreamKey] : "origin", dataPath));
         return app;
-    }
-
-    /// <summary>
-    /// With <see cref="OriginOptions.InlineScheduling"/> Kestrel parses a request on the socket engine's thread; the
-    /// routed pipeline (control plane, VOD, edge misses) runs on the thread pool, one hop, as without it.
-    /// </summary>
-    internal static async Task OnThreadPoolAsync(HttpContext context, RequestDelegate next)
-    {
-        if (!Thread.CurrentThread.IsThreadPoolThread)
-        {
-            await Task.Yield();
-        }
-
-        await next(context).ConfigureAwait(false);
     }
 
     private static X509Certificate2 LoadCertificate(OriginOptions origin)

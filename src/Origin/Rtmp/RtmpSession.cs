@@ -94,12 +94,6 @@ internal sealed partial class RtmpSession : IDisposable
                 }
 
                 var result = await _input.ReadAsync(token).ConfigureAwait(false);
-                if (!Thread.CurrentThread.IsThreadPoolThread)
-                {
-                    // With StreamVerse:InlineScheduling the read completes on the socket engine's thread: demuxing and
-                    // packaging a publisher's media go to the thread pool, never in the way of other connections' I/O.
-                    await Task.Yield();
-                }
 
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;

@@ -26,10 +26,11 @@ internal static partial class FastLaneExtensions
                 : limits.RequestsPerSecondPerIp > 0 ? "StreamVerse:Limits:RequestsPerSecondPerIp is set"
                 : !deliveryLimits.NeverPaces ? "a bandwidth tier may apply"
                 : null;
+            var origin = services.GetRequiredService<IOptions<StreamVerse.Origin.Hosting.OriginOptions>>().Value;
             if (off is not null)
             {
                 Log.Off(logger, listen.ToString() ?? string.Empty, off);
-                return next;
+                return origin.InlineScheduling ? StreamVerse.Origin.Hosting.ThreadPoolInput.Middleware(next) : next;
             }
 
             var time = services.GetRequiredService<TimeProvider>();
@@ -44,7 +45,6 @@ internal static partial class FastLaneExtensions
                     services.GetRequiredService<IPlaybackAuthorizer>(),
                     services.GetRequiredService<LiveDelivery.Handler>(),
                     deliveryLimits.CompressPlaylists);
-            var origin = services.GetRequiredService<IOptions<StreamVerse.Origin.Hosting.OriginOptions>>().Value;
             var bodies = new ZeroCopyBodies(
                 delivery.ZeroCopyDirectory switch
                 {

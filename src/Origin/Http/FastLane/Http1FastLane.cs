@@ -8,6 +8,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using StreamVerse.Origin.Hosting;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Http.FastLane;
@@ -79,7 +80,7 @@ internal sealed partial class Http1FastLane
         {
             // Without Kestrel's heartbeat nothing would enforce the keep-alive timeout, and without the socket the
             // lane cannot send: leave the connection to Kestrel.
-            await next(context).ConfigureAwait(false);
+            await HandOverAsync(context, next).ConfigureAwait(false);
             return;
         }
 
@@ -113,8 +114,22 @@ internal sealed partial class Http1FastLane
         {
             state.HandedOver = true;
             FastLaneMetrics.HandedOver();
-            await next(context).ConfigureAwait(false);
+            await HandOverAsync(context, next).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Kestrel's HTTP/1.1 handling takes the connection. With inline scheduling its reads then go on on the thread pool
+    /// (<see cref="ThreadPoolInput"/>): only the lane's own answers run on the socket engine's thread.
+    /// </summary>
+    private Task HandOverAsync(ConnectionContext context, ConnectionDelegate next)
+    {
+        if (_inlineContinuations)
+        {
+            ThreadPoolInput.Apply(context);
+        }
+
+        return next(context);
     }
 
     /// <returns>True to hand the connection to Kestrel (the input then starts at the first request not answered).</returns>
