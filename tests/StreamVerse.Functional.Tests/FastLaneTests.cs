@@ -186,6 +186,44 @@ public sealed class FastLaneTests
         // A real player through the lane: ffmpeg reads the live HLS stream (it sends no Origin).
         var play = await Tool.RunAsync("ffmpeg", TimeSpan.FromSeconds(60), "-hide_banner", "-nostdin", "-v", "error", "-i", $"{daemon.BaseUrl}/live/cam/index.m3u8", "-t", "3", "-f", "null", "-");
         Assert.True(play.ExitCode == 0 && play.Stderr.Trim().Length == 0, play.Stderr);
+
+        // The recording: once the stream ended, its media files come from disk through the lane's open-file cache
+        // (sendfile), answered as the routed handler's physical-file result answers them.
+        publisher.Dispose();
+        var recording = "";
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline && !recording.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal); await Task.Delay(200))
+        {
+            recording = await fresh.GetStringAsync("live/cam/video.m3u8");
+        }
+
+        Assert.Contains("#EXT-X-ENDLIST", recording);
+        var first = Regex.Match(recording, @"^\w+/video_\d+\.m4s$", RegexOptions.Multiline).Value;
+        var init = Regex.Match(recording, @"#EXT-X-MAP:URI=""([^""]+)""").Groups[1].Value;
+        Assert.NotEmpty(first);
+        Assert.NotEmpty(init);
+        // The routed handler reads a recording's playlists from disk once; from then on the lane answers them from its
+        // cache while the files stay as they were.
+        foreach (var playlistFile in new[] { "index.m3u8", "audio.m3u8", "index.mpd" })
+        {
+            (await fresh.GetAsync($"live/cam/{playlistFile}")).EnsureSuccessStatusCode();
+        }
+
+        var recordedBefore = await daemon.MetricAsync("streamverse_http_fast_lane_responses_total");
+        pair.LaneRequests = 0;
+        await pair.SameAsync(HttpMethod.Get, "live/cam/video.m3u8");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.m3u8");
+        await pair.SameAsync(HttpMethod.Get, "live/cam/audio.m3u8", h => h.AcceptEncoding.ParseAdd("gzip"));
+        await pair.SameAsync(HttpMethod.Get, "live/cam/index.mpd");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{first}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{first}");
+        await pair.SameAsync(HttpMethod.Head, $"live/cam/{first}");
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{init}");
+        Assert.Equal(recordedBefore + pair.LaneRequests, await daemon.MetricAsync("streamverse_http_fast_lane_responses_total"));
+        // Conditional and range requests for a file on disk are the routed handler's (its date comparisons): the lane
+        // hands such a connection over, and the answers stay the same.
+        var recorded = (await lane.GetAsync($"live/cam/{first}")).Content.Headers.LastModified!.Value;
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{first}", h => h.IfModifiedSince = recorded, expectedStatus: 304);
+        await pair.SameAsync(HttpMethod.Get, $"live/cam/{first}", h => h.Range = new RangeHeaderValue(0, 99), expectedStatus: 206);
     }
 
     [Fact]

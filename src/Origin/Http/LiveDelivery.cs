@@ -337,6 +337,13 @@ internal static class LiveDelivery
                 .ExecuteAsync(context);
         }
 
+        /// <summary>
+        /// The recording playlist at <paramref name="full"/> as this handler last read it, if the file still has that size
+        /// and modification time; null if it was not read yet (the fast lane hands such a request here) or changed.
+        /// </summary>
+        internal StoredObject? CachedRecordingPlaylist(string full, long length, long ticks) =>
+            _recordingPlaylists.TryGetValue(full, out var cached) && cached.Length == length && cached.Ticks == ticks ? cached.Body : null;
+
         private async Task RecordingPlaylistAsync(HttpContext context, string full, FileInfo info, string contentType)
         {
             var ticks = info.LastWriteTimeUtc.Ticks;

@@ -79,8 +79,17 @@ public sealed class Tool : IDisposable
         return _process.ExitCode;
     }
 
+    private bool _disposed;
+
+    /// <summary>Kills the tool if it still runs; idempotent (a test may end a publisher before its <c>using</c> does).</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

@@ -44,7 +44,8 @@ internal static partial class FastLaneExtensions
                     services.GetRequiredService<LiveStreamRegistry>(),
                     services.GetRequiredService<IPlaybackAuthorizer>(),
                     services.GetRequiredService<LiveDelivery.Handler>(),
-                    deliveryLimits.CompressPlaylists);
+                    deliveryLimits.CompressPlaylists,
+                    new RecordingFiles(time));
             var bodies = new ZeroCopyBodies(
                 delivery.ZeroCopyDirectory switch
                 {

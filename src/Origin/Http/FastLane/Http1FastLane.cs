@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Connections;
@@ -208,10 +209,11 @@ internal sealed partial class Http1FastLane
 
     /// <summary>
     /// A composed response: its head is in the connection's head buffer (<see cref="HeadBytes"/> long); without a
-    /// <see cref="File"/>, head and body are queued on the sender; with one, the body goes with sendfile from there.
+    /// <see cref="File"/>, head and body are queued on the sender; with one, the body goes with sendfile from there
+    /// (a copy of <see cref="Object"/>, or a recording's file on disk when there is no object).
     /// </summary>
     private readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close, int HeadBytes = 0,
-        StoredObject? Object = null, long Start = 0, ZeroCopyBodies.BodyFile? File = null);
+        StoredObject? Object = null, long Start = 0, SafeHandle? File = null);
 
     /// <summary>Parses the next request head, routes it and, when the answer is at hand, queues the response.</summary>
     private Step Answer(Connection state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
@@ -240,7 +242,7 @@ internal sealed partial class Http1FastLane
 
         var answer = pending.Result;
         pending = default;
-        if (answer.IsHandOver)
+        if (answer.IsHandOver || !Takes(head, answer))
         {
             return Step.HandOver;
         }
@@ -249,11 +251,18 @@ internal sealed partial class Http1FastLane
         return Step.Answered;
     }
 
+    /// <summary>
+    /// A recording's file is answered for a plain GET or HEAD; a conditional or range request for one goes to the routed
+    /// handler (ASP.NET's physical-file result, with its date comparisons).
+    /// </summary>
+    private static bool Takes(in Http1RequestHead head, in FastLaneAnswer answer) =>
+        answer.File is null || (head.IfNoneMatch.IsEmpty && head.Range.IsEmpty && head.IfRange.IsEmpty && !head.OtherConditional);
+
     /// <summary>After a wait the head is parsed again from the same, still unconsumed bytes (spans do not outlive an await).</summary>
     private Step AnswerAfterWait(Connection state, in ReadOnlySequence<byte> buffer, FastLaneAnswer answer, out int consumed, out BodyPlan body)
     {
         body = default;
-        if (Http1RequestHead.TryRead(buffer, state.Scratch, out var head, out consumed) != HeadStatus.Parsed)
+        if (Http1RequestHead.TryRead(buffer, state.Scratch, out var head, out consumed) != HeadStatus.Parsed || !Takes(head, answer))
         {
             return Step.HandOver;
         }
@@ -279,6 +288,11 @@ internal sealed partial class Http1FastLane
             }
 
             return new BodyPlan(0, default, head.Close, problemBytes);
+        }
+
+        if (answer.File is { } recording)
+        {
+            return ComposeFile(state, head, answer, recording);
         }
 
         var obj = answer.Body!;
@@ -399,6 +413,48 @@ internal sealed partial class Http1FastLane
         }
 
         return new BodyPlan(send, answer.Kind, head.Close, w.Written);
+    }
+
+    /// <summary>
+    /// A recording's file, whole (<see cref="Takes"/>), with the headers of ASP.NET's physical-file result as the routed
+    /// handler sends it: Content-Length, Content-Type, Last-Modified, ETag, Accept-Ranges, its Cache-Control; the body
+    /// with sendfile from the cached descriptor.
+    /// </summary>
+    private BodyPlan ComposeFile(Connection state, in Http1RequestHead head, in FastLaneAnswer answer, RecordingFile file)
+    {
+        var w = new HeadWriter(state.HeadBuffer);
+        w.Raw(Status200);
+        w.Raw("Content-Length: "u8);
+        w.Number(file.Length);
+        w.Crlf();
+        w.Raw("Content-Type: "u8);
+        w.Ascii(file.ContentType);
+        w.Crlf();
+        w.Raw(_date.Current);
+        w.Raw(answer.CacheControl);
+        w.Raw(file.LastModifiedLine);
+        w.Raw("ETag: "u8);
+        w.Ascii(file.ETag);
+        w.Crlf();
+        w.Raw("Accept-Ranges: bytes\r\n"u8);
+        if (head.CrossOrigin)
+        {
+            w.Raw(CorsAnyOrigin);
+        }
+
+        if (head.Close)
+        {
+            w.Raw("Connection: close\r\n"u8);
+        }
+
+        w.Crlf();
+        if (head.IsHead || file.Length == 0)
+        {
+            state.Sender.Add(state.HeadBuffer.AsMemory(0, w.Written));
+            return new BodyPlan(0, answer.Kind, head.Close, w.Written);
+        }
+
+        return new BodyPlan(file.Length, answer.Kind, head.Close, w.Written, File: file.Handle);
     }
 
     private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
@@ -604,9 +660,37 @@ internal sealed partial class Http1FastLane
                     break;
                 }
 
-                var slice = Math.Min(WaitSliceBytes, plan.Length - done);
-                QueueBody(Sender, plan.Object!, plan.Start + done, slice);
-                await Sender.SendAsync(socket).ConfigureAwait(false);
+                var slice = (int)Math.Min(WaitSliceBytes, plan.Length - done);
+                byte[]? read = null;
+                try
+                {
+                    if (plan.Object is { } obj)
+                    {
+                        QueueBody(Sender, obj, plan.Start + done, slice);
+                    }
+                    else
+                    {
+                        // A file on disk: the next slice read into a pooled buffer, sent (and waited for) from there.
+                        read = ArrayPool<byte>.Shared.Rent(slice);
+                        slice = ZeroCopyBodies.Read(plan.File!, read.AsSpan(0, slice), plan.Start + done);
+                        if (slice <= 0)
+                        {
+                            throw new IOException("the file ended before its length (it was cut short on disk)");
+                        }
+
+                        Sender.Add(read.AsMemory(0, slice));
+                    }
+
+                    await Sender.SendAsync(socket).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (read is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(read);
+                    }
+                }
+
                 done += slice;
             }
         }

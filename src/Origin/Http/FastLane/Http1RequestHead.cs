@@ -57,6 +57,12 @@ internal ref struct Http1RequestHead
     /// <summary>An <c>Origin</c> header: a browser's cross-origin (CORS) request (Fetch §3.2), answered with CORS headers.</summary>
     public bool CrossOrigin;
 
+    /// <summary>
+    /// <c>If-Modified-Since</c>, <c>If-Unmodified-Since</c> or <c>If-Match</c> (RFC 9110 §13.1): stored objects have no
+    /// modification date and ignore them as the routed writer does; a file on disk has one, and such a request is handed over.
+    /// </summary>
+    public bool OtherConditional;
+
     /// <summary>Finds the end of the first request head in <paramref name="buffer"/> (its CRLF CRLF) and parses it.</summary>
     /// <param name="scratch">Used when the head spans buffer segments; at least <see cref="MaxHeadBytes"/> long.</param>
     /// <param name="consumed">Bytes of the head, including the empty line (valid for <see cref="HeadStatus.Parsed"/>).</param>
@@ -146,6 +152,11 @@ internal ref struct Http1RequestHead
                         return false;
                     }
 
+                    break;
+                case 8 when Ascii.EqualsIgnoreCase(name, "if-match"u8):
+                case 17 when Ascii.EqualsIgnoreCase(name, "if-modified-since"u8):
+                case 19 when Ascii.EqualsIgnoreCase(name, "if-unmodified-since"u8):
+                    head.OtherConditional = true;
                     break;
                 case 8 when Ascii.EqualsIgnoreCase(name, "if-range"u8):
                     if (!TakeOnce(ref ifRange, value, out head.IfRange))

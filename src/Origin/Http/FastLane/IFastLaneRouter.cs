@@ -36,15 +36,16 @@ internal readonly ref struct FastLaneRequest(ReadOnlySpan<byte> path, ReadOnlySp
 }
 
 /// <summary>
-/// What the fast lane sends: a stored object with its caching rule, or a problem. A cache's answer adds its
-/// <c>Age</c> (RFC 9111 §5.1; negative: none) and lines of its own (<paramref name="Extra"/>, e.g. <c>X-Cache</c>).
+/// What the fast lane sends: a stored object with its caching rule, a recording's file on disk (<paramref name="File"/>),
+/// or a problem. A cache's answer adds its <c>Age</c> (RFC 9111 §5.1; negative: none) and lines of its own
+/// (<paramref name="Extra"/>, e.g. <c>X-Cache</c>).
 /// </summary>
 internal readonly record struct FastLaneAnswer(StoredObject? Body, byte[] CacheControl, DeliveryMetrics.Kind Kind, bool Compress, FastLaneProblem? Problem = null,
-    long Age = -1, byte[]? Extra = null)
+    long Age = -1, byte[]? Extra = null, RecordingFile? File = null)
 {
     public static FastLaneAnswer HandOver => default;
 
-    public bool IsHandOver => Body is null && Problem is null;
+    public bool IsHandOver => Body is null && Problem is null && File is null;
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Buffers.Text;
 using System.Net;
 using System.Text;
@@ -10,8 +11,9 @@ namespace StreamVerse.Origin.Http.FastLane;
 /// LL-HLS blocking reloads and delta updates, and the live session's init segments, parts and segments while they are
 /// in memory, the MPD (with the UTCTiming of the host it was asked by, none for an edge), with the caching rules of
 /// <see cref="LiveDelivery.Handler"/>, and the 404 of a stream that neither is live nor has a recording (a player that
-/// polls before the publisher starts keeps its connection in the lane). Everything else (tokenised paths, recordings
-/// on disk, 4xx answers about a stream that exists) is left to the routed handler.
+/// polls before the publisher starts keeps its connection in the lane), and the media files of recordings on disk
+/// (<see cref="RecordingFiles"/>: an ended stream's, or a live stream's that left memory). Everything else (tokenised
+/// paths, recording playlists, 4xx answers about a stream that exists) is left to the routed handler.
 /// </summary>
 internal sealed class LiveFastLaneRouter : IFastLaneRouter
 {
@@ -32,9 +34,18 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     private readonly bool _compress;
     private readonly AsciiStringPool _names = new(1024);
     private readonly AsciiStringPool _files = new(16 * 1024);
+    private readonly AsciiStringPool _sessions = new(1024);
+    private readonly RecordingFiles? _recordings;
+    private readonly LiveDelivery.Handler _handler;
 
-    public LiveFastLaneRouter(LiveStreamRegistry registry, IPlaybackAuthorizer authorizer, LiveDelivery.Handler handler, bool compressPlaylists)
+    /// <summary>Recording playlists by stream and file name: their path, and what a stat said about them this second.</summary>
+    private readonly ConcurrentDictionary<(string Name, string File), PlaylistFile> _recordingPlaylists = new();
+
+    /// <param name="recordings">The open-file cache for recordings' media files; null leaves them to the routed handler.</param>
+    public LiveFastLaneRouter(LiveStreamRegistry registry, IPlaybackAuthorizer authorizer, LiveDelivery.Handler handler, bool compressPlaylists, RecordingFiles? recordings = null)
     {
+        _recordings = recordings;
+        _handler = handler;
         _registry = registry;
         _authorizer = authorizer;
         _utcTiming = handler.UtcTiming;
@@ -89,7 +100,13 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         var live = _registry.FindLive(name);
         if (live is null)
         {
-            // Not live: a recording is the routed handler's (from disk); a name with neither is a 404 answered here.
+            // Not live: a recording's media file comes from disk, the rest of a recording is the routed handler's; a name
+            // with neither is a 404 answered here.
+            if (session.IsEmpty ? request.Query.IsEmpty && RecordingPlaylist(name, rest, out answer) : Recording(name, session, rest, out answer))
+            {
+                return true;
+            }
+
             if (Directory.Exists(Path.Combine(_registry.RecordingsPath, name)))
             {
                 return false;
@@ -101,7 +118,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
 
         if (!session.IsEmpty)
         {
-            return SessionFile(live, session, rest, cancellationToken, out answer);
+            return SessionFile(live, name, session, rest, cancellationToken, out answer);
         }
 
         if (rest.SequenceEqual("index.m3u8"u8))
@@ -171,12 +188,13 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         return true;
     }
 
-    private bool SessionFile(LiveStream live, ReadOnlySpan<byte> session, ReadOnlySpan<byte> fileBytes, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
+    private bool SessionFile(LiveStream live, string name, ReadOnlySpan<byte> session, ReadOnlySpan<byte> fileBytes, CancellationToken cancellationToken, out ValueTask<FastLaneAnswer> answer)
     {
         answer = default;
         if (!Ascii.Equals(session, live.SessionId))
         {
-            return false;
+            // An earlier session of a stream that is live again: its recording.
+            return Recording(name, session, fileBytes, out answer);
         }
 
         var kind = fileBytes.EndsWith("_init.mp4"u8) ? DeliveryMetrics.Kind.Init
@@ -185,10 +203,15 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         var found = live.GetSessionFileAsync(_files.Get(fileBytes), cancellationToken);
         if (found.IsCompletedSuccessfully)
         {
-            // Not in memory (any more): the recording on disk is the routed handler's.
+            // Not in memory (any more): the recording on disk.
             var obj = found.Result;
-            answer = new ValueTask<FastLaneAnswer>(obj is null ? FastLaneAnswer.HandOver : new FastLaneAnswer(obj, _immutable, kind, Compress: false));
-            return obj is not null;
+            if (obj is null)
+            {
+                return Recording(name, session, fileBytes, out answer);
+            }
+
+            answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(obj, _immutable, kind, Compress: false));
+            return true;
         }
 
         answer = AwaitSessionFileAsync(found, kind);
@@ -297,6 +320,79 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     }
 
     /// <summary>The routed handler's alphabets (<see cref="LiveDelivery.Handler.IsSafeName"/>, <see cref="LiveDelivery.Handler.IsSafeFileName"/>) on the path's bytes.</summary>
+    /// <summary>
+    /// A media file (<c>.m4s</c>, <c>.mp4</c>) of a recording, <c>RECORDINGS/NAME/SESSION/FILE</c>, as the routed handler
+    /// serves it (immutable, its content type by name); false (hand over) for anything else, or a file that is not there.
+    /// </summary>
+    private bool Recording(string name, ReadOnlySpan<byte> session, ReadOnlySpan<byte> fileBytes, out ValueTask<FastLaneAnswer> answer)
+    {
+        answer = default;
+        if (_recordings is null || !(fileBytes.EndsWith(".m4s"u8) || fileBytes.EndsWith(".mp4"u8)))
+        {
+            return false;
+        }
+
+        var file = _recordings.Get(name, _sessions.Get(session), _files.Get(fileBytes), _registry.RecordingsPath);
+        if (file is null)
+        {
+            return false;
+        }
+
+        answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(null, _immutable, DeliveryMetrics.Kind.Recording, Compress: false, File: file));
+        return true;
+    }
+
+    /// <summary>
+    /// A recording's playlist or MPD (<c>RECORDINGS/NAME/FILE</c>) from the routed handler's cache of them, while the file
+    /// on disk still has the size and modification time it was read with (checked by a stat at most once a second);
+    /// false (hand over: the handler reads it) when it was not read yet or changed.
+    /// </summary>
+    private bool RecordingPlaylist(string name, ReadOnlySpan<byte> fileBytes, out ValueTask<FastLaneAnswer> answer)
+    {
+        answer = default;
+        if (_recordings is null || !(fileBytes.EndsWith(".m3u8"u8) || fileBytes.EndsWith(".mpd"u8)))
+        {
+            return false;
+        }
+
+        var key = (name, _files.Get(fileBytes));
+        if (!_recordingPlaylists.TryGetValue(key, out var entry))
+        {
+            var root = Path.GetFullPath(_registry.RecordingsPath);
+            var full = Path.GetFullPath(Path.Combine(root, key.name, key.Item2));
+            if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            if (_recordingPlaylists.Count > 4096)
+            {
+                _recordingPlaylists.Clear();
+            }
+
+            entry = _recordingPlaylists.GetOrAdd(key, new PlaylistFile(full, -1, 0, 0));
+        }
+
+        var second = Environment.TickCount64 / 1000;
+        if (entry.CheckedAt != second)
+        {
+            var info = new FileInfo(entry.Path);
+            entry = info.Exists ? entry with { Length = info.Length, Ticks = info.LastWriteTimeUtc.Ticks, CheckedAt = second } : entry with { Length = -1, CheckedAt = second };
+            _recordingPlaylists[key] = entry;
+        }
+
+        var body = entry.Length < 0 ? null : _handler.CachedRecordingPlaylist(entry.Path, entry.Length, entry.Ticks);
+        if (body is null)
+        {
+            return false;
+        }
+
+        answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(body, _recordingPlaylist, DeliveryMetrics.Kind.Recording, _compress));
+        return true;
+    }
+
+    private sealed record PlaylistFile(string Path, long Length, long Ticks, long CheckedAt);
+
     private static bool IsName(ReadOnlySpan<byte> name) =>
         name.Length <= AsciiStringPool.MaxLength && LiveDelivery.Handler.IsSafeName(Chars(name, stackalloc char[AsciiStringPool.MaxLength]));
 

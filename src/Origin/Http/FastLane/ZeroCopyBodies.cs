@@ -136,7 +136,7 @@ internal sealed partial class ZeroCopyBodies
     /// it without blocking. Returns the bytes sent; fewer than <paramref name="count"/> means the socket's buffer is full
     /// (the caller sends the rest another way), -1 an error (the peer is gone).
     /// </summary>
-    public static long SendFile(Socket socket, BodyFile file, long offset, long count)
+    public static long SendFile(Socket socket, SafeHandle file, long offset, long count)
     {
         var socketHandle = socket.SafeHandle;
         bool socketRef = false, fileRef = false;
@@ -176,6 +176,31 @@ internal sealed partial class ZeroCopyBodies
             if (socketRef)
             {
                 socketHandle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Reads up to <paramref name="buffer"/>'s length from <paramref name="file"/> at <paramref name="offset"/>; the bytes read, or -1.</summary>
+    public static int Read(SafeHandle file, Span<byte> buffer, long offset)
+    {
+        var fileRef = false;
+        try
+        {
+            file.DangerousAddRef(ref fileRef);
+            while (true)
+            {
+                var n = Native.PRead((int)file.DangerousGetHandle(), buffer, (nuint)buffer.Length, offset);
+                if (n >= 0 || Marshal.GetLastPInvokeError() != Native.EINTR)
+                {
+                    return (int)n;
+                }
+            }
+        }
+        finally
+        {
+            if (fileRef)
+            {
+                file.DangerousRelease();
             }
         }
     }
@@ -330,6 +355,9 @@ internal sealed partial class ZeroCopyBodies
 
         [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
         internal static partial nint Send(int fd, ReadOnlySpan<byte> buffer, nuint length, int flags);
+
+        [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+        internal static partial nint PRead(int fd, Span<byte> buffer, nuint count, long offset);
 
         [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
         internal static partial nint PWrite(int fd, ReadOnlySpan<byte> buffer, nuint count, long offset);
