@@ -156,6 +156,7 @@ const deadline = setTimeout(() => {
 let finished = false;
 const pageErrors = [];
 const responses = [];
+const pending = new Map(); // requests to the daemon without a response yet: what a stalled player waits for
 const requests = { playlists: 0, blocking: 0, delta: 0, media: 0 }; // uncaught exceptions in the page: fatal (the player's code threw)
 async function finish(code) {
   if (finished) return;
@@ -187,15 +188,28 @@ try {
   });
   // Each media/playlist response's status (and failed requests), so a stall can be told from a server error.
   const pagePort = String(new URL(pageUrl).port);
+  // The first 40 and the last 60 responses are kept: a stall late in a run shows at the end of the list.
+  const keep = (entry) => {
+    responses.push(entry);
+    if (responses.length > 100) responses.splice(40, 1);
+  };
+  tab.on('request', (r) => {
+    try {
+      const u = new URL(r.url());
+      if (u.port !== pagePort) pending.set(r, [u.pathname + u.search, Date.now()]);
+    } catch { /* not the daemon's */ }
+  });
   tab.on('response', (r) => {
     try {
       const u = new URL(r.url());
-      if (u.port !== pagePort && responses.length < 80) responses.push([u.pathname + u.search, r.status()]);
+      if (u.port !== pagePort) keep([u.pathname + u.search, r.status()]);
     } catch { /* a URL without a port (data:, blob:): not the daemon's */ }
   });
+  tab.on('requestfinished', (r) => { pending.delete(r); });
   tab.on('requestfailed', (r) => {
+    pending.delete(r);
     try {
-      if (responses.length < 80) responses.push([r.url(), 'failed: ' + (r.failure()?.errorText ?? '?')]);
+      keep([r.url(), 'failed: ' + (r.failure()?.errorText ?? '?')]);
     } catch { /* diagnostics only */ }
   });
   tab.on('console', (m) => { if (m.type() === 'error' && result.console.length < 20) result.console.push(m.text().slice(0, 300)); });
@@ -275,7 +289,8 @@ try {
   result.partsLoaded = st.partsLoaded; // hls.js: LL-HLS parts loaded (FRAG_LOADED with a part)
   result.fragsLoaded = st.fragsLoaded;
   result.requests = requests; // playlist requests the player made: plain, blocking (_HLS_msn), delta (_HLS_skip)
-  result.responses = responses; // [path, status] of the daemon's responses, in order (at most 80)
+  result.responses = responses; // [path, status] of the daemon's responses, in order (the first 40 and the last 60)
+  result.pending = [...pending.values()].map(([path, at]) => [path, Date.now() - at]); // [path, ms waited] still open at the end
   result.videoFrames = st.videoFrames; // decoded video frames (getVideoPlaybackQuality)
   result.droppedFrames = st.droppedFrames;
   result.audioBytes = st.audioBytes; // decoded audio bytes (webkitAudioDecodedByteCount): the audio track plays

@@ -333,14 +333,10 @@ internal sealed partial class Http1FastLane
         w.Raw(status);
         if (status != Status304)
         {
-            w.Raw("Content-Length: "u8);
-            w.Number(status == Status416 ? 0 : length);
-            w.Crlf();
+            w.Field("Content-Length: "u8, status == Status416 ? 0 : length);
         }
 
-        w.Raw("Content-Type: "u8);
-        w.Ascii(obj.ContentType);
-        w.Crlf();
+        w.Field("Content-Type: "u8, obj.ContentType);
         w.Raw(_date.Current);
         w.Raw(answer.CacheControl);
         if (answer.Age >= 0)
@@ -355,9 +351,7 @@ internal sealed partial class Http1FastLane
             w.Raw(extra);
         }
 
-        w.Raw("ETag: "u8);
-        w.Ascii(obj.ETag);
-        w.Crlf();
+        w.Field("ETag: "u8, obj.ETag);
         w.Raw("Accept-Ranges: bytes\r\n"u8);
         if (answer.Compress)
         {
@@ -424,18 +418,12 @@ internal sealed partial class Http1FastLane
     {
         var w = new HeadWriter(state.HeadBuffer);
         w.Raw(Status200);
-        w.Raw("Content-Length: "u8);
-        w.Number(file.Length);
-        w.Crlf();
-        w.Raw("Content-Type: "u8);
-        w.Ascii(file.ContentType);
-        w.Crlf();
+        w.Field("Content-Length: "u8, file.Length);
+        w.Field("Content-Type: "u8, file.ContentType);
         w.Raw(_date.Current);
         w.Raw(answer.CacheControl);
         w.Raw(file.LastModifiedLine);
-        w.Raw("ETag: "u8);
-        w.Ascii(file.ETag);
-        w.Crlf();
+        w.Field("ETag: "u8, file.ETag);
         w.Raw("Accept-Ranges: bytes\r\n"u8);
         if (head.CrossOrigin)
         {
@@ -563,6 +551,21 @@ internal sealed partial class Http1FastLane
         }
 
         public void Crlf() => Raw("\r\n"u8);
+
+        /// <summary>A header line: <paramref name="name"/> (with its ": "), the value, CRLF.</summary>
+        public void Field(ReadOnlySpan<byte> name, string value)
+        {
+            Raw(name);
+            Ascii(value);
+            Crlf();
+        }
+
+        public void Field(ReadOnlySpan<byte> name, long value)
+        {
+            Raw(name);
+            Number(value);
+            Crlf();
+        }
     }
 
     /// <summary>Per-connection state: buffers, the sender, and what the heartbeat reads (idleness, a send's deadline).</summary>
