@@ -5,6 +5,7 @@
 # Env:   ARGS_A / ARGS_B  extra daemon flags of A and B, e.g. ARGS_A="--StreamVerse:InlineScheduling false"
 #        DLL_A  another build for A (e.g. a copy of src/Origin/bin/Release/net10.0 made before a change); B is this build
 #        OBJ=playlist|segment  ROUNDS=2  CONNS="1000 64"  DUR=8s  THREADS=2  WARMUP=2s (unmeasured wrk run before each row)
+# Rounds alternate the order (odd: A, B, nginx; even: nginx, B, A).
 # Output: one line per wrk run (req/s, p99, server CPU us per request from /proc), also in bench/out/ab/results.txt
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -65,8 +66,16 @@ for round in $(seq "$ROUNDS"); do
         fi
         # A new file name each time: nginx's open_file_cache never serves a file rewritten in place.
         curl -s "http://127.0.0.1:$A/$UA" > "$OUT/www/$UN"
-        run A "http://127.0.0.1:$A/$UA" "$APID" "$c"
-        run B "http://127.0.0.1:$B/$UB" "$BPID" "$c"
-        run nginx "http://127.0.0.1:$NGX/$UN" "$NGINX_PIDS" "$c"
+        # The order alternates by round (A B nginx, then nginx B A): on a shared VM the position in a round moved
+        # results by 10-20 % (bench/RESULTS.md, "Inline scheduling, again").
+        if [ $((round % 2)) -eq 1 ]; then
+            run A "http://127.0.0.1:$A/$UA" "$APID" "$c"
+            run B "http://127.0.0.1:$B/$UB" "$BPID" "$c"
+            run nginx "http://127.0.0.1:$NGX/$UN" "$NGINX_PIDS" "$c"
+        else
+            run nginx "http://127.0.0.1:$NGX/$UN" "$NGINX_PIDS" "$c"
+            run B "http://127.0.0.1:$B/$UB" "$BPID" "$c"
+            run A "http://127.0.0.1:$A/$UA" "$APID" "$c"
+        fi
     done
 done
