@@ -295,9 +295,7 @@ internal static class LiveDelivery
                 }
             }
 
-            var root = registry.RecordingsPath;
-            var full = Path.GetFullPath(Path.Combine(root, name, path));
-            if (!full.StartsWith(Path.GetFullPath(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(full))
+            if (RecordingPath(registry.RecordingsPath, name, path) is not { } full || !File.Exists(full))
             {
                 return NotFound(context);
             }
@@ -314,7 +312,7 @@ internal static class LiveDelivery
             }
             else if (path.EndsWith(".mp4", StringComparison.Ordinal) || path.EndsWith(".m4s", StringComparison.Ordinal))
             {
-                contentType = path.AsSpan(path.IndexOf('/', StringComparison.Ordinal) + 1).StartsWith("audio", StringComparison.Ordinal) ? "audio/mp4" : "video/mp4";
+                contentType = RecordingMediaType(path.AsSpan(path.IndexOf('/', StringComparison.Ordinal) + 1));
                 cache = Immutable;
             }
             else
@@ -331,11 +329,29 @@ internal static class LiveDelivery
             limits.PaceResponseBody(context);
             context.Response.Headers.CacheControl = cache;
             DeliveryMetrics.Served(DeliveryMetrics.Kind.Recording, info.Length);
-            var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(
-                "\"" + info.Length.ToString("x", CultureInfo.InvariantCulture) + "-" + info.LastWriteTimeUtc.Ticks.ToString("x", CultureInfo.InvariantCulture) + "\"");
+            var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(RecordingETag(info.Length, info.LastWriteTimeUtc.Ticks));
             return TypedResults.PhysicalFile(full, contentType, lastModified: info.LastWriteTimeUtc, entityTag: etag, enableRangeProcessing: true)
                 .ExecuteAsync(context);
         }
+
+        /// <summary>
+        /// <c>ROOT/NAME/PATH</c> as a full path, or null if it would leave the recordings root (the segments are checked
+        /// against <see cref="IsSafeFileName"/> by the caller; this is the second fence). Shared with the fast lane.
+        /// </summary>
+        internal static string? RecordingPath(string root, string name, string path)
+        {
+            var fullRoot = Path.GetFullPath(root);
+            var full = Path.GetFullPath(Path.Combine(fullRoot, name, path));
+            return full.StartsWith(fullRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? full : null;
+        }
+
+        /// <summary>A recording's media file's content type by its name (audio_*: audio/mp4, the rest video/mp4).</summary>
+        internal static string RecordingMediaType(ReadOnlySpan<char> fileName) =>
+            fileName.StartsWith("audio", StringComparison.Ordinal) ? "audio/mp4" : "video/mp4";
+
+        /// <summary>The ETag of a file of a recording: its size and modification ticks, in hex (strong).</summary>
+        internal static string RecordingETag(long length, long ticks) =>
+            "\"" + length.ToString("x", CultureInfo.InvariantCulture) + "-" + ticks.ToString("x", CultureInfo.InvariantCulture) + "\"";
 
         /// <summary>
         /// The recording playlist at <paramref name="full"/> as this handler last read it, if the file still has that size
@@ -350,8 +366,7 @@ internal static class LiveDelivery
             if (!_recordingPlaylists.TryGetValue(full, out var cached) || cached.Length != info.Length || cached.Ticks != ticks)
             {
                 var bytes = await File.ReadAllBytesAsync(full, context.RequestAborted).ConfigureAwait(false);
-                var etag = "\"" + bytes.Length.ToString("x", CultureInfo.InvariantCulture) + "-" + ticks.ToString("x", CultureInfo.InvariantCulture) + "\"";
-                cached = (bytes.Length, ticks, new StoredObject(bytes, etag, contentType));
+                cached = (bytes.Length, ticks, new StoredObject(bytes, RecordingETag(bytes.Length, ticks), contentType));
                 if (_recordingPlaylists.Count > 4096)
                 {
                     _recordingPlaylists.Clear();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using StreamVerse.Origin.Edge;
+using StreamVerse.Origin.Hosting;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Segmenter.Live;
 
@@ -26,11 +27,11 @@ internal static partial class FastLaneExtensions
                 : limits.RequestsPerSecondPerIp > 0 ? "StreamVerse:Limits:RequestsPerSecondPerIp is set"
                 : !deliveryLimits.NeverPaces ? "a bandwidth tier may apply"
                 : null;
-            var origin = services.GetRequiredService<IOptions<StreamVerse.Origin.Hosting.OriginOptions>>().Value;
+            var origin = services.GetRequiredService<IOptions<OriginOptions>>().Value;
             if (off is not null)
             {
                 Log.Off(logger, listen.ToString() ?? string.Empty, off);
-                return origin.InlineScheduling ? StreamVerse.Origin.Hosting.ThreadPoolInput.Middleware(next) : next;
+                return origin.InlineScheduling ? ThreadPoolInput.Middleware(next) : next;
             }
 
             var time = services.GetRequiredService<TimeProvider>();

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Buffers.Text;
 using System.Net;
 using System.Text;
@@ -37,9 +36,6 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     private readonly AsciiStringPool _sessions = new(1024);
     private readonly RecordingFiles? _recordings;
     private readonly LiveDelivery.Handler _handler;
-
-    /// <summary>Recording playlists by stream and file name: their path, and what a stat said about them this second.</summary>
-    private readonly ConcurrentDictionary<(string Name, string File), PlaylistFile> _recordingPlaylists = new();
 
     /// <param name="recordings">The open-file cache for recordings' media files; null leaves them to the routed handler.</param>
     public LiveFastLaneRouter(LiveStreamRegistry registry, IPlaybackAuthorizer authorizer, LiveDelivery.Handler handler, bool compressPlaylists, RecordingFiles? recordings = null)
@@ -319,7 +315,6 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
             && Utf8Parser.TryParse(digits, out value, out var used) && used == digits.Length;
     }
 
-    /// <summary>The routed handler's alphabets (<see cref="LiveDelivery.Handler.IsSafeName"/>, <see cref="LiveDelivery.Handler.IsSafeFileName"/>) on the path's bytes.</summary>
     /// <summary>
     /// A media file (<c>.m4s</c>, <c>.mp4</c>) of a recording, <c>RECORDINGS/NAME/SESSION/FILE</c>, as the routed handler
     /// serves it (immutable, its content type by name); false (hand over) for anything else, or a file that is not there.
@@ -355,33 +350,8 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
             return false;
         }
 
-        var key = (name, _files.Get(fileBytes));
-        if (!_recordingPlaylists.TryGetValue(key, out var entry))
-        {
-            var root = Path.GetFullPath(_registry.RecordingsPath);
-            var full = Path.GetFullPath(Path.Combine(root, key.name, key.Item2));
-            if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            if (_recordingPlaylists.Count > 4096)
-            {
-                _recordingPlaylists.Clear();
-            }
-
-            entry = _recordingPlaylists.GetOrAdd(key, new PlaylistFile(full, -1, 0, 0));
-        }
-
-        var second = Environment.TickCount64 / 1000;
-        if (entry.CheckedAt != second)
-        {
-            var info = new FileInfo(entry.Path);
-            entry = info.Exists ? entry with { Length = info.Length, Ticks = info.LastWriteTimeUtc.Ticks, CheckedAt = second } : entry with { Length = -1, CheckedAt = second };
-            _recordingPlaylists[key] = entry;
-        }
-
-        var body = entry.Length < 0 ? null : _handler.CachedRecordingPlaylist(entry.Path, entry.Length, entry.Ticks);
+        var stat = _recordings.Playlist(name, _files.Get(fileBytes), _registry.RecordingsPath);
+        var body = stat is null ? null : _handler.CachedRecordingPlaylist(stat.Path, stat.Length, stat.Ticks);
         if (body is null)
         {
             return false;
@@ -391,8 +361,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         return true;
     }
 
-    private sealed record PlaylistFile(string Path, long Length, long Ticks, long CheckedAt);
-
+    /// <summary>The routed handler's alphabets (<see cref="LiveDelivery.Handler.IsSafeName"/>, <see cref="LiveDelivery.Handler.IsSafeFileName"/>) on the path's bytes.</summary>
     private static bool IsName(ReadOnlySpan<byte> name) =>
         name.Length <= AsciiStringPool.MaxLength && LiveDelivery.Handler.IsSafeName(Chars(name, stackalloc char[AsciiStringPool.MaxLength]));
 

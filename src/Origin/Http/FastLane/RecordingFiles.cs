@@ -11,7 +11,8 @@ namespace StreamVerse.Origin.Http.FastLane;
 /// viewer. An entry is checked against the file system (size and modification time, by path) at most once a second, so
 /// a file that is replaced or removed is noticed within a second; entries unused for a minute go when the cache is full.
 /// The headers are the routed handler's (<see cref="LiveDelivery.Handler"/>, ASP.NET's physical-file result): an ETag
-/// of the size and modification ticks, <c>Last-Modified</c>, the content type by the file's name.
+/// of the size and modification ticks, <c>Last-Modified</c>, the content type by the file's name. A recording's playlists
+/// are kept by the routed handler; here only their stat, under the same once-a-second rule (<see cref="Playlist"/>).
 /// </summary>
 internal sealed class RecordingFiles(TimeProvider time, int capacity = RecordingFiles.DefaultCapacity)
 {
@@ -19,6 +20,9 @@ internal sealed class RecordingFiles(TimeProvider time, int capacity = Recording
 
     /// <summary>By stream name, session and file name (pooled strings: a hit allocates nothing).</summary>
     private readonly ConcurrentDictionary<(string Name, string Session, string File), RecordingFile> _files = new();
+
+    /// <summary>Recording playlists by stream and file name: their path, and what this second's stat said.</summary>
+    private readonly ConcurrentDictionary<(string Name, string File), PlaylistStat> _playlists = new();
 
     private long Second => time.GetTimestamp() / time.TimestampFrequency;
 
@@ -41,15 +45,12 @@ internal sealed class RecordingFiles(TimeProvider time, int capacity = Recording
             Remove(key, file);
         }
 
-        var fullRoot = System.IO.Path.GetFullPath(root);
-        var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(fullRoot, name, session, fileName));
-        if (!path.StartsWith(fullRoot + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (LiveDelivery.Handler.RecordingPath(root, name, System.IO.Path.Combine(session, fileName)) is not { } path)
         {
             return null;
         }
 
-        var contentType = fileName.StartsWith("audio", StringComparison.Ordinal) ? "audio/mp4" : "video/mp4";
-        var opened = RecordingFile.Open(path, contentType, now);
+        var opened = RecordingFile.Open(path, LiveDelivery.Handler.RecordingMediaType(fileName), now);
         if (opened is null)
         {
             return null;
@@ -68,6 +69,40 @@ internal sealed class RecordingFiles(TimeProvider time, int capacity = Recording
         // Another request opened it at the same time: keep one.
         opened.Handle.Dispose();
         return _files.TryGetValue(key, out var other) ? other : null;
+    }
+
+    /// <summary>
+    /// Size and modification ticks of a recording's playlist or MPD, <c>ROOT/NAME/FILE</c>, from a stat made at most once
+    /// a second (the same rule as the media files'); null if it would leave the root or is not there. The playlist's bytes
+    /// are the routed handler's (<see cref="LiveDelivery.Handler.CachedRecordingPlaylist"/>), checked against these.
+    /// </summary>
+    public PlaylistStat? Playlist(string name, string fileName, string root)
+    {
+        var now = Second;
+        var key = (name, fileName);
+        if (!_playlists.TryGetValue(key, out var stat))
+        {
+            if (LiveDelivery.Handler.RecordingPath(root, name, fileName) is not { } path)
+            {
+                return null;
+            }
+
+            if (_playlists.Count >= capacity)
+            {
+                _playlists.Clear();
+            }
+
+            stat = new PlaylistStat(path, -1, 0, CheckedAt: now - 1);
+        }
+
+        if (stat.CheckedAt != now)
+        {
+            var info = new FileInfo(stat.Path);
+            stat = info.Exists ? stat with { Length = info.Length, Ticks = info.LastWriteTimeUtc.Ticks, CheckedAt = now } : stat with { Length = -1, CheckedAt = now };
+            _playlists[key] = stat;
+        }
+
+        return stat.Length < 0 ? null : stat;
     }
 
     private static bool StillSame(RecordingFile file, long now)
@@ -107,6 +142,9 @@ internal sealed class RecordingFiles(TimeProvider time, int capacity = Recording
     }
 }
 
+/// <summary>A recording playlist's path and, when it exists, its size and modification ticks at <see cref="CheckedAt"/> (a second).</summary>
+internal sealed record PlaylistStat(string Path, long Length, long Ticks, long CheckedAt);
+
 /// <summary>One open recording file and its response headers.</summary>
 internal sealed class RecordingFile
 {
@@ -120,7 +158,7 @@ internal sealed class RecordingFile
         Length = length;
         LastWriteTimeUtc = lastWriteTimeUtc;
         ContentType = contentType;
-        ETag = "\"" + length.ToString("x", CultureInfo.InvariantCulture) + "-" + lastWriteTimeUtc.Ticks.ToString("x", CultureInfo.InvariantCulture) + "\"";
+        ETag = LiveDelivery.Handler.RecordingETag(length, lastWriteTimeUtc.Ticks);
         // Whole seconds, as HTTP dates are (RFC 9110 §5.6.7).
         LastModifiedLine = Encoding.ASCII.GetBytes("Last-Modified: " + lastWriteTimeUtc.ToString("r", CultureInfo.InvariantCulture) + "\r\n");
         CheckedAt = now;

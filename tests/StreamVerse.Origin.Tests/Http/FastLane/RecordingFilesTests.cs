@@ -76,6 +76,29 @@ public sealed class RecordingFilesTests : IDisposable
     }
 
     [Fact]
+    public void A_playlists_stat_is_taken_at_most_once_a_second()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "cam"));
+        var path = Path.Combine(_root, "cam", "video.m3u8");
+        File.WriteAllBytes(path, new byte[50]);
+        var files = new RecordingFiles(_clock);
+        var first = files.Playlist("cam", "video.m3u8", _root)!;
+        Assert.Equal(path, first.Path);
+        Assert.Equal(50, first.Length);
+        Assert.Equal(File.GetLastWriteTimeUtc(path).Ticks, first.Ticks);
+
+        File.WriteAllBytes(path, new byte[70]);
+        Assert.Equal(50, files.Playlist("cam", "video.m3u8", _root)!.Length);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(70, files.Playlist("cam", "video.m3u8", _root)!.Length);
+
+        File.Delete(path);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(files.Playlist("cam", "video.m3u8", _root));
+        Assert.Null(files.Playlist("..", "etc", _root));
+    }
+
+    [Fact]
     public void A_full_cache_lets_go_of_idle_files()
     {
         var files = new RecordingFiles(_clock, capacity: 4);
