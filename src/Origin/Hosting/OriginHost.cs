@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using StreamVerse.ControlPlane;
@@ -74,6 +75,14 @@ internal static partial class OriginHost
 
         var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = origin.InlineScheduling);
+        builder.Services.AddSingleton<EpollFrontOffers>();
+        if (Libc.Supported && builder.Configuration.GetValue<int?>(DeliveryOptions.Section + ":" + nameof(DeliveryOptions.EventLoops)) is not 0)
+        {
+            // Kestrel's socket transport, with the fast lane's endpoint on event loops of its own.
+            builder.Services.RemoveAll<IConnectionListenerFactory>();
+            builder.Services.AddSingleton<IConnectionListenerFactory, EpollFrontTransport>();
+        }
+
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

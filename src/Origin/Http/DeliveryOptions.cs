@@ -37,6 +37,14 @@ internal sealed class DeliveryOptions
     public bool FastLane { get; set; } = true;
 
     /// <summary>
+    /// On Linux (x86-64, arm64), the fast lane's endpoint runs on this many epoll event loops of its own
+    /// (<see cref="FastLane.EpollFront"/>) that answer what the lane answers at once and give every other connection to
+    /// Kestrel's socket transport; default one per core; 0: the lane runs on Kestrel's socket transport alone.
+    /// </summary>
+    [Range(0, 256)]
+    public int? EventLoops { get; set; }
+
+    /// <summary>
     /// Directory for the unnamed files (<c>O_TMPFILE</c>) that large bodies asked for more than once are copied into,
     /// to go to the socket with sendfile (<see cref="FastLane.ZeroCopyBodies"/>); default <c>zero-copy</c> under
     /// <c>StreamVerse:Data</c>. Nothing is ever named there: the files vanish when closed or when the daemon stops.

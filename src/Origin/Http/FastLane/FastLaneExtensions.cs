@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using StreamVerse.Origin.Edge;
@@ -56,6 +57,12 @@ internal static partial class FastLaneExtensions
                 },
                 logger);
             var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, bodies, logger, origin.InlineScheduling, anyOrigin: delivery.CorsOrigins is ["*"]);
+            if ((delivery.EventLoops ?? 1) > 0 && Libc.Supported && listen.EndPoint is IPEndPoint)
+            {
+                // The transport binds this endpoint with event loops in front of the lane (EpollFrontTransport).
+                services.GetRequiredService<EpollFrontOffers>().Offer(listen.EndPoint, lane, listen.KestrelServerOptions.Limits);
+            }
+
             if (edge)
             {
                 Log.OnEdge(logger, listen.ToString() ?? string.Empty);

@@ -212,11 +212,11 @@ internal sealed partial class Http1FastLane
     /// <see cref="File"/>, head and body are queued on the sender; with one, the body goes with sendfile from there
     /// (a copy of <see cref="Object"/>, or a recording's file on disk when there is no object).
     /// </summary>
-    private readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close, int HeadBytes = 0,
+    internal readonly record struct BodyPlan(long Length, DeliveryMetrics.Kind Kind, bool Close, int HeadBytes = 0,
         StoredObject? Object = null, long Start = 0, SafeHandle? File = null);
 
     /// <summary>Parses the next request head, routes it and, when the answer is at hand, queues the response.</summary>
-    private Step Answer(Connection state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
+    private Step Answer(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
         out int consumed, out ValueTask<FastLaneAnswer> pending, out BodyPlan body)
     {
         pending = default;
@@ -276,7 +276,7 @@ internal sealed partial class Http1FastLane
     /// If-None-Match (RFC 9110 §13.1.2), one byte range with If-Range (§14), br/gzip for playlists, HEAD. The head is
     /// written into the connection's head buffer; the body is queued as the stored buffers themselves.
     /// </summary>
-    private BodyPlan Compose(Connection state, in Http1RequestHead head, in FastLaneAnswer answer)
+    private BodyPlan Compose(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer)
     {
         if (answer.Problem is { } problem)
         {
@@ -414,7 +414,7 @@ internal sealed partial class Http1FastLane
     /// handler sends it: Content-Length, Content-Type, Last-Modified, ETag, Accept-Ranges, its Cache-Control; the body
     /// with sendfile from the cached descriptor.
     /// </summary>
-    private BodyPlan ComposeFile(Connection state, in Http1RequestHead head, in FastLaneAnswer answer, RecordingFile file)
+    private BodyPlan ComposeFile(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer, RecordingFile file)
     {
         var w = new HeadWriter(state.HeadBuffer);
         w.Raw(Status200);
@@ -452,11 +452,11 @@ internal sealed partial class Http1FastLane
     /// An RFC 9457 problem, shaped like ASP.NET's (type, title, status, detail, traceId), head and body in the head buffer;
     /// or, for a problem with a raw body, the head alone (the body is queued after it).
     /// </summary>
-    private int WriteProblem(Connection state, FastLaneProblem problem, bool isHead, bool close, bool crossOrigin)
+    private int WriteProblem(LaneBuffers state, FastLaneProblem problem, bool isHead, bool close, bool crossOrigin)
     {
         var json = problem.RawBody is null
             ? JsonSerializer.SerializeToUtf8Bytes(new ProblemBody(problem.Type, problem.Title, problem.Status, problem.Detail,
-                state.Context.ConnectionId + ":" + state.NextRequestNumber().ToString("X8", CultureInfo.InvariantCulture)), FastLaneJson.Default.ProblemBody)
+                state.TraceId()), FastLaneJson.Default.ProblemBody)
             : null;
         var w = new HeadWriter(state.HeadBuffer);
         w.Raw("HTTP/1.1 "u8);
@@ -568,8 +568,72 @@ internal sealed partial class Http1FastLane
         }
     }
 
+    /// <summary>What a response is composed in: the head's scratch copy, the response head buffer, the queued buffers.</summary>
+    internal abstract class LaneBuffers(bool inlineContinuations) : IDisposable
+    {
+        public byte[] Scratch { get; } = ArrayPool<byte>.Shared.Rent(Http1RequestHead.MaxHeadBytes);
+
+        public byte[] HeadBuffer { get; } = ArrayPool<byte>.Shared.Rent(HeadBufferBytes);
+
+        public SocketBufferSender Sender { get; } = new(inlineContinuations);
+
+        /// <summary>The <c>traceId</c> of a problem answer: the connection's id and the request's number on it.</summary>
+        public abstract string TraceId();
+
+        public virtual void Dispose()
+        {
+            Sender.Dispose();
+            ArrayPool<byte>.Shared.Return(Scratch);
+            ArrayPool<byte>.Shared.Return(HeadBuffer);
+        }
+    }
+
+    /// <summary>What <see cref="AnswerNow"/> did with the bytes at hand.</summary>
+    internal enum NowStep
+    {
+        /// <summary>No complete request head (or none at all).</summary>
+        Incomplete,
+
+        /// <summary>The lane does not answer this request at once (it hands over, or its answer has to wait).</summary>
+        Elsewhere,
+
+        /// <summary>The response is composed: its buffers are queued on <see cref="LaneBuffers.Sender"/>, or it is a file plan.</summary>
+        Answered,
+    }
+
+    /// <summary>
+    /// The first request in <paramref name="buffer"/>, answered only if that takes no waiting: for a caller that runs
+    /// on an event loop (<see cref="EpollFront"/>) and gives every other request, with its bytes, to this lane on
+    /// Kestrel's transport. An answer that would have to wait is let go (its wait is observed, not kept).
+    /// </summary>
+    internal NowStep AnswerNow(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, out int consumed, out BodyPlan body)
+    {
+        switch (Answer(state, buffer, client, CancellationToken.None, out consumed, out var pending, out body))
+        {
+            case Step.Answered:
+                return NowStep.Answered;
+            case Step.Incomplete:
+                return NowStep.Incomplete;
+            case Step.Pending:
+                // A blocking reload or a hinted part: the lane on Kestrel's transport asks again and waits there.
+                _ = pending.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                return NowStep.Elsewhere;
+            default:
+                return NowStep.Elsewhere;
+        }
+    }
+
+    /// <summary>The keep-alive timeout in <see cref="TimeProvider"/> ticks (long.MaxValue for none).</summary>
+    internal long KeepAliveTicks => _keepAliveTicks;
+
+    /// <summary>The minimum response data rate, if any.</summary>
+    internal MinDataRate? MinResponseRate => _minResponseRate;
+
+    internal TimeProvider Time => _time;
+
     /// <summary>Per-connection state: buffers, the sender, and what the heartbeat reads (idleness, a send's deadline).</summary>
-    private sealed class Connection(Http1FastLane lane, ConnectionContext context, Socket socket) : IDisposable
+    private sealed class Connection(Http1FastLane lane, ConnectionContext context, Socket socket) : LaneBuffers(lane._inlineContinuations)
     {
         private long _idleSince;
         private long _sendDeadline;
@@ -577,11 +641,8 @@ internal sealed partial class Http1FastLane
 
         public ConnectionContext Context { get; } = context;
 
-        public byte[] Scratch { get; } = ArrayPool<byte>.Shared.Rent(Http1RequestHead.MaxHeadBytes);
-
-        public byte[] HeadBuffer { get; } = ArrayPool<byte>.Shared.Rent(HeadBufferBytes);
-
-        public SocketBufferSender Sender { get; } = new(lane._inlineContinuations);
+        public override string TraceId() =>
+            Context.ConnectionId + ":" + Interlocked.Increment(ref _requests).ToString("X8", CultureInfo.InvariantCulture);
 
         public bool CloseRequested { get; private set; }
 
@@ -590,8 +651,6 @@ internal sealed partial class Http1FastLane
         public void Idle() => Volatile.Write(ref _idleSince, lane._time.GetTimestamp());
 
         public void Busy() => Volatile.Write(ref _idleSince, 0);
-
-        public int NextRequestNumber() => Interlocked.Increment(ref _requests);
 
         /// <summary>
         /// Sends a composed response. A body that the client does not take at the minimum data rate (after its grace
@@ -729,12 +788,6 @@ internal sealed partial class Http1FastLane
             }
         }
 
-        public void Dispose()
-        {
-            Sender.Dispose();
-            ArrayPool<byte>.Shared.Return(Scratch);
-            ArrayPool<byte>.Shared.Return(HeadBuffer);
-        }
     }
 
     /// <summary>The <c>Date</c> header line, formatted once per second (RFC 9110 §5.6.7 IMF-fixdate).</summary>

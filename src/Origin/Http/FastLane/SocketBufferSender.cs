@@ -37,6 +37,9 @@ internal sealed class SocketBufferSender : SocketAsyncEventArgs, IValueTaskSourc
         _buffers.Add(segment);
     }
 
+    /// <summary>The queued buffers, for a caller that sends them itself (<see cref="EpollFront"/>); it clears them after.</summary>
+    internal List<ArraySegment<byte>> Queued => _buffers;
+
     public ValueTask<int> SendAsync(Socket socket)
     {
         _source.Reset();
