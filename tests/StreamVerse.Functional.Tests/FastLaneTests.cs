@@ -111,14 +111,21 @@ public sealed class FastLaneTests
     /// With StreamVerse:InlineScheduling the lane answers on the socket engine's threads and everything else (the
     /// handed-over connections, the RTMP publisher) reads through ThreadPoolInput: the same answers either way.
     /// </param>
+    /// <param name="loops">
+    /// The lane's endpoint on the epoll event loops (the default on Linux) or on Kestrel's socket transport alone
+    /// (StreamVerse:Delivery:EventLoops 0): the same answers either way.
+    /// </param>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task The_lane_answers_exactly_as_the_routed_path(bool inline)
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public async Task The_lane_answers_exactly_as_the_routed_path(bool inline, bool loops)
     {
         var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}", "--StreamVerse:InlineScheduling", inline ? "true" : "false"]);
+        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}", "--StreamVerse:InlineScheduling", inline ? "true" : "false",
+            "--StreamVerse:Delivery:EventLoops", loops ? "2" : "0"]);
         Assert.Contains("fast lane on", daemon.Output);
+        Assert.Equal(loops, daemon.Output.Contains("epoll event loops", StringComparison.Ordinal));
         using var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 20);
         using var lane = LaneClient(daemon);
         using var routed = await RoutedClientAsync(daemon);

@@ -204,7 +204,7 @@ internal sealed partial class EpollFront : IConnectionListener
     /// Gives <paramref name="socket"/> to Kestrel's transport with <paramref name="unanswered"/> first in its input.
     /// False when there is no Kestrel to give it to any more (unbound): the caller closes it.
     /// </summary>
-    private bool GiveAway(Socket socket, ReadOnlySpan<byte> unanswered)
+    private bool GiveAway(Socket socket, ReadOnlySpan<byte> unanswered, Http1FastLane.CarriedAnswer? carried)
     {
         if (_unbound)
         {
@@ -212,6 +212,11 @@ internal sealed partial class EpollFront : IConnectionListener
         }
 
         var context = _contexts.Create(socket);
+        if (carried is not null)
+        {
+            context.Features.Set(carried);
+        }
+
         if (!unanswered.IsEmpty)
         {
             context.Transport = new Transport(new PrefixedPipeReader(unanswered, context.Transport.Input), context.Transport.Output);
@@ -549,11 +554,12 @@ internal sealed partial class EpollFront : IConnectionListener
             _buffers.Current = connection;
             while (start < have)
             {
-                var step = _lane.AnswerNow(_buffers, new ReadOnlySequence<byte>(_in, start, have - start), connection.Client, out var consumed, out var plan);
+                var step = _lane.AnswerNow(_buffers, new ReadOnlySequence<byte>(_in, start, have - start), connection.Client, out var consumed, out var plan, out var carried);
                 if (step != Http1FastLane.NowStep.Answered)
                 {
-                    // A request for Kestrel (or for the lane's waiting), or a head not complete in this read.
-                    PassOn(connection, start, have);
+                    // A request for Kestrel (or for the lane's waiting, its answer carried along), or a head not
+                    // complete in this read.
+                    PassOn(connection, start, have, carried);
                     return;
                 }
 
@@ -850,10 +856,10 @@ internal sealed partial class EpollFront : IConnectionListener
         }
 
         /// <summary>The connection leaves the loop for Kestrel's transport, <c>_in[start..have]</c> first in its input.</summary>
-        private void PassOn(FrontConnection connection, int start, int have)
+        private void PassOn(FrontConnection connection, int start, int have, Http1FastLane.CarriedAnswer? carried)
         {
             Forget(connection);
-            if (!_front.GiveAway(connection.Socket, _in.AsSpan(start, have - start)))
+            if (!_front.GiveAway(connection.Socket, _in.AsSpan(start, have - start), carried))
             {
                 connection.Socket.Dispose();
                 _front.Released();

@@ -18,6 +18,9 @@ internal sealed class EpollFrontOffers
 
     public void Offer(EndPoint endpoint, Http1FastLane lane, KestrelServerLimits limits) => _offers[endpoint] = (lane, limits);
 
+    /// <summary>Offers no transport has taken (yet).</summary>
+    public int Pending => _offers.Count;
+
     public bool TryTake(EndPoint endpoint, out Http1FastLane lane, out KestrelServerLimits limits)
     {
         var taken = _offers.TryRemove(endpoint, out var offer);

@@ -140,6 +140,9 @@ internal sealed partial class Http1FastLane
         var input = context.Transport.Input;
         var client = (context.RemoteEndPoint as IPEndPoint)?.Address;
         var ct = context.ConnectionClosed;
+        // A connection an event loop let go while the answer to its first request was still to come.
+        var carried = context.Features.Get<CarriedAnswer>();
+        context.Features.Set<CarriedAnswer>(null);
         while (true)
         {
             state.Idle();
@@ -155,7 +158,8 @@ internal sealed partial class Http1FastLane
             var answered = 0;
             while (true)
             {
-                var step = Answer(state, buffer, client, ct, out var consumed, out var pending, out var body);
+                var step = Answer(state, buffer, client, ct, out var consumed, out var pending, out var body, carried);
+                carried = null;
                 if (step == Step.Incomplete && (answered > 0 || buffer.IsEmpty))
                 {
                     // The rest of a pipelined request is on its way (or there is nothing): read on.
@@ -216,8 +220,9 @@ internal sealed partial class Http1FastLane
         StoredObject? Object = null, long Start = 0, SafeHandle? File = null);
 
     /// <summary>Parses the next request head, routes it and, when the answer is at hand, queues the response.</summary>
+    /// <param name="carried">The answer of this request, already routed by an event loop (<see cref="CarriedAnswer"/>): not routed again.</param>
     private Step Answer(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, CancellationToken ct,
-        out int consumed, out ValueTask<FastLaneAnswer> pending, out BodyPlan body)
+        out int consumed, out ValueTask<FastLaneAnswer> pending, out BodyPlan body, CarriedAnswer? carried = null)
     {
         pending = default;
         body = default;
@@ -229,7 +234,11 @@ internal sealed partial class Http1FastLane
                 return Step.HandOver;
         }
 
-        if ((head.CrossOrigin && !_anyOrigin)
+        if (carried is not null)
+        {
+            pending = carried.Answer;
+        }
+        else if ((head.CrossOrigin && !_anyOrigin)
             || !_router.TryRoute(new FastLaneRequest(head.Path, head.Query, head.Host, head.FromEdge, client, head.IsHead), ct, out pending))
         {
             return Step.HandOver;
@@ -606,8 +615,14 @@ internal sealed partial class Http1FastLane
     /// on an event loop (<see cref="EpollFront"/>) and gives every other request, with its bytes, to this lane on
     /// Kestrel's transport. An answer that would have to wait is let go (its wait is observed, not kept).
     /// </summary>
-    internal NowStep AnswerNow(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, out int consumed, out BodyPlan body)
+    /// <param name="carried">
+    /// For a request whose answer is still to come (an LL-HLS blocking reload, a hinted part, an edge's miss): that
+    /// answer, for the lane on Kestrel's transport to wait for instead of routing the request again (a route can count
+    /// in metrics, join a fetch, register a wait). Null otherwise.
+    /// </param>
+    internal NowStep AnswerNow(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, out int consumed, out BodyPlan body, out CarriedAnswer? carried)
     {
+        carried = null;
         switch (Answer(state, buffer, client, CancellationToken.None, out consumed, out var pending, out body))
         {
             case Step.Answered:
@@ -615,13 +630,22 @@ internal sealed partial class Http1FastLane
             case Step.Incomplete:
                 return NowStep.Incomplete;
             case Step.Pending:
-                // A blocking reload or a hinted part: the lane on Kestrel's transport asks again and waits there.
-                _ = pending.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                carried = new CarriedAnswer(pending);
                 return NowStep.Elsewhere;
             default:
                 return NowStep.Elsewhere;
         }
+    }
+
+    /// <summary>
+    /// The answer to a connection's first request as an event loop routed it (a connection feature of the connection
+    /// it gives to Kestrel's transport): the lane there waits for it rather than routing the same request twice. The
+    /// wait has no cancellation of its own (the loop routed without the connection's token): it ends when the answer
+    /// comes or times out, as the routers' waits all do.
+    /// </summary>
+    internal sealed class CarriedAnswer(ValueTask<FastLaneAnswer> answer)
+    {
+        public ValueTask<FastLaneAnswer> Answer { get; } = answer;
     }
 
     /// <summary>The keep-alive timeout in <see cref="TimeProvider"/> ticks (long.MaxValue for none).</summary>

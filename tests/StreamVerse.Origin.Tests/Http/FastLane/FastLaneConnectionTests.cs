@@ -8,7 +8,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using StreamVerse.Origin.Http;
@@ -102,7 +104,9 @@ public sealed class FastLaneConnectionTests
         }
     }
 
-    private static async Task<Host> StartAsync(TimeSpan? keepAlive = null, bool anyOrigin = true, bool memfd = false)
+    /// <param name="loops">The lane behind event loops (<see cref="EpollFront"/>, as the origin runs it on Linux) rather than on Kestrel's socket transport alone.</param>
+    private static async Task<Host> StartAsync(bool loops, TimeSpan? keepAlive = null, bool anyOrigin = true, bool memfd = false,
+        long? maxConnections = null, MinDataRate? minResponseRate = null)
     {
         var router = new TestRouter();
         var directory = memfd ? null : Directory.CreateTempSubdirectory("sv-zero-copy-").FullName;
@@ -110,6 +114,15 @@ public sealed class FastLaneConnectionTests
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Logging.ClearProviders();
         Host? host = null;
+        var offers = new EpollFrontOffers();
+        if (loops)
+        {
+            builder.Services.AddSingleton(offers);
+            builder.Services.Configure<DeliveryOptions>(o => o.EventLoops = 2);
+            builder.Services.RemoveAll<IConnectionListenerFactory>();
+            builder.Services.AddSingleton<IConnectionListenerFactory, EpollFrontTransport>();
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -118,10 +131,25 @@ public sealed class FastLaneConnectionTests
                 k.Limits.KeepAliveTimeout = timeout;
             }
 
+            k.Limits.MaxConcurrentConnections = maxConnections;
+            if (minResponseRate is not null)
+            {
+                k.Limits.MinResponseDataRate = minResponseRate;
+            }
+
             k.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                listen.Use(next => new Http1FastLane(router, TimeProvider.System, k.Limits, bodies, NullLogger.Instance, anyOrigin: anyOrigin).Wrap(next));
+                listen.Use(next =>
+                {
+                    var lane = new Http1FastLane(router, TimeProvider.System, k.Limits, bodies, NullLogger.Instance, anyOrigin: anyOrigin);
+                    if (loops)
+                    {
+                        offers.Offer(listen.EndPoint, lane, k.Limits);
+                    }
+
+                    return lane.Wrap(next);
+                });
             });
         });
         var app = builder.Build();
@@ -134,6 +162,8 @@ public sealed class FastLaneConnectionTests
             await context.Response.Body.WriteAsync(body);
         });
         await app.StartAsync();
+        // With loops the transport bound the lane's endpoint itself: the lane's offer was taken.
+        Assert.Equal(0, offers.Pending);
         host = new Host(app, router, directory);
         return host;
     }
@@ -218,10 +248,12 @@ public sealed class FastLaneConnectionTests
 
     private static string Get(string path, string extra = "") => $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n";
 
-    [Fact]
-    public async Task Answers_stored_objects_with_the_routed_paths_headers()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Answers_stored_objects_with_the_routed_paths_headers(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         client.Send(Get("/obj"));
         var r = await client.ReadAsync();
@@ -246,10 +278,12 @@ public sealed class FastLaneConnectionTests
         Assert.Equal(0, host.KestrelRequests);
     }
 
-    [Fact]
-    public async Task A_cross_origin_request_gets_the_delivery_policys_cors_headers_or_with_a_list_of_origins_goes_to_kestrel()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_cross_origin_request_gets_the_delivery_policys_cors_headers_or_with_a_list_of_origins_goes_to_kestrel(bool loops)
     {
-        await using (var host = await StartAsync())
+        await using (var host = await StartAsync(loops))
         {
             using var client = new RawClient(host.Port);
             client.Send(Get("/obj"));
@@ -263,7 +297,7 @@ public sealed class FastLaneConnectionTests
             Assert.Equal(0, host.KestrelRequests);
         }
 
-        await using (var host = await StartAsync(anyOrigin: false))
+        await using (var host = await StartAsync(loops, anyOrigin: false))
         {
             using var client = new RawClient(host.Port);
             client.Send(Get("/obj", "Origin: https://player.example\r\n"));
@@ -272,10 +306,12 @@ public sealed class FastLaneConnectionTests
         }
     }
 
-    [Fact]
-    public async Task Conditional_range_head_and_compressed_requests()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Conditional_range_head_and_compressed_requests(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         var segment = Concat(host.Router.Segment);
 
@@ -329,11 +365,13 @@ public sealed class FastLaneConnectionTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Large_bodies_asked_again_go_with_sendfile_and_arrive_whole_even_to_a_slow_reader(bool memfd)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Large_bodies_asked_again_go_with_sendfile_and_arrive_whole_even_to_a_slow_reader(bool memfd, bool loops)
     {
-        await using var host = await StartAsync(memfd: memfd);
+        await using var host = await StartAsync(loops, memfd: memfd);
         var segment = Concat(host.Router.Segment);
         using var client = new RawClient(host.Port);
         // The first request is sent from the buffers; from the second on, the body comes from a file (sendfile).
@@ -435,10 +473,12 @@ public sealed class FastLaneConnectionTests
         }
     }
 
-    [Fact]
-    public async Task Pipelined_requests_are_answered_in_order_and_a_request_it_does_not_answer_hands_over_the_rest()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Pipelined_requests_are_answered_in_order_and_a_request_it_does_not_answer_hands_over_the_rest(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         // Three for the lane, then one it does not route, then two more: Kestrel answers the last three.
         client.Send(Get("/obj") + Get("/seg", "Range: bytes=0-3\r\n") + Get("/obj") + Get("/other") + Get("/obj") +
@@ -457,10 +497,12 @@ public sealed class FastLaneConnectionTests
         Assert.Equal(400, (await second.ReadAsync()).Status);
     }
 
-    [Fact]
-    public async Task A_head_split_across_reads_goes_to_kestrel_and_is_answered()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_head_split_across_reads_goes_to_kestrel_and_is_answered(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         client.Send("GET /obj HTTP/1.1\r\nHo");
         await Task.Delay(200);
@@ -468,10 +510,12 @@ public sealed class FastLaneConnectionTests
         Assert.Equal("routed GET /obj", (await client.ReadAsync()).Text);
     }
 
-    [Fact]
-    public async Task Connection_close_is_honoured()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connection_close_is_honoured(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         client.Send(Get("/obj", "Connection: close\r\n"));
         var r = await client.ReadAsync();
@@ -479,10 +523,12 @@ public sealed class FastLaneConnectionTests
         Assert.True(await client.ClosedAsync(TimeSpan.FromSeconds(5)));
     }
 
-    [Fact]
-    public async Task An_idle_connection_is_closed_after_the_keep_alive_timeout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_idle_connection_is_closed_after_the_keep_alive_timeout(bool loops)
     {
-        await using var host = await StartAsync(keepAlive: TimeSpan.FromSeconds(1));
+        await using var host = await StartAsync(loops, keepAlive: TimeSpan.FromSeconds(1));
         using var client = new RawClient(host.Port);
         client.Send(Get("/obj"));
         Assert.Equal(200, (await client.ReadAsync()).Status);
@@ -490,16 +536,20 @@ public sealed class FastLaneConnectionTests
         Assert.True(await client.ClosedAsync(TimeSpan.FromSeconds(6)));
     }
 
-    [Fact]
-    public async Task A_pending_answer_is_sent_when_it_completes_and_a_problem_can_end_the_wait()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_pending_answer_is_sent_when_it_completes_and_a_problem_can_end_the_wait(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         client.Send(Get("/wait") + Get("/obj"));
         await Task.Delay(100);
         host.Router.Wait.SetResult(new FastLaneAnswer(host.Router.Playlist, TestRouter.Short, DeliveryMetrics.Kind.Playlist, Compress: false));
         Assert.Equal(host.Router.Playlist.Chunks[0].ToArray(), (await client.ReadAsync()).Body);
         Assert.Equal(200, (await client.ReadAsync()).Status);
+        // Each request routed once: with loops, the waiting answer went along with the connection to Kestrel's transport.
+        Assert.Equal(2, host.Router.Routed);
 
         host.Router.Wait = new(TaskCreationOptions.RunContinuationsAsynchronously);
         client.Send(Get("/wait"));
@@ -519,10 +569,119 @@ public sealed class FastLaneConnectionTests
         Assert.Equal("routed GET /wait", (await client.ReadAsync()).Text);
     }
 
-    [Fact]
-    public async Task Serving_from_the_lane_allocates_nothing_per_request()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_connection_limit_counts_every_open_connection_wherever_it_is_served(bool loops)
     {
-        await using var host = await StartAsync();
+        await using var host = await StartAsync(loops, maxConnections: 2);
+        using var lane = new RawClient(host.Port);
+        lane.Send(Get("/obj"));
+        Assert.Equal(200, (await lane.ReadAsync()).Status);
+        // The second one is Kestrel's after its first request (with loops: given to Kestrel's transport).
+        using var routed = new RawClient(host.Port);
+        routed.Send(Get("/other"));
+        Assert.Equal("routed GET /other", (await routed.ReadAsync()).Text);
+
+        using (var third = new RawClient(host.Port))
+        {
+            // Accepted by the kernel, then closed unanswered.
+            third.Send(Get("/obj"));
+            Assert.True(await third.ClosedAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        routed.Dispose();
+        // Once one has closed there is room again (the server notices the close at once; allow it a moment).
+        Response? answer = null;
+        for (var attempt = 0; attempt < 50 && answer is null; attempt++)
+        {
+            using var next = new RawClient(host.Port);
+            next.Send(Get("/obj"));
+            try
+            {
+                answer = await next.ReadAsync();
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.Equal(200, answer?.Status);
+        lane.Send(Get("/obj"));
+        Assert.Equal(200, (await lane.ReadAsync()).Status);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_that_does_not_read_its_response_is_closed_at_the_minimum_data_rate(bool loops)
+    {
+        await using var host = await StartAsync(loops, minResponseRate: new MinDataRate(bytesPerSecond: 100_000, gracePeriod: TimeSpan.FromSeconds(2)));
+        using var stalled = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        stalled.Connect(IPAddress.Loopback, host.Port);
+        // Eight 1 MiB responses: more than the sockets' buffers hold, so the server waits for a reader that never reads.
+        stalled.Send(Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat(Get("/seg"), 8))));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        // 2 s grace + 1 MiB at 100 KB/s: closed (reset) by about 13 s after the wait began; the heartbeat checks once a second.
+        var closed = false;
+        var buffer = new byte[64 * 1024];
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline && !closed;)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            if (DateTime.UtcNow > deadline.AddSeconds(-12))
+            {
+                // After the limit has passed: drain what the kernel holds; the end (0 or a reset) must come.
+                try
+                {
+                    stalled.ReceiveTimeout = 2000;
+                    while (true)
+                    {
+                        var n = stalled.Receive(buffer);
+                        if (n == 0)
+                        {
+                            closed = true;
+                            break;
+                        }
+                    }
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset)
+                {
+                    closed = true;
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut)
+                {
+                }
+            }
+        }
+
+        Assert.True(closed, "the stalled connection was never closed");
+        // Others are untouched.
+        using var other = new RawClient(host.Port);
+        other.Send(Get("/obj"));
+        Assert.Equal(200, (await other.ReadAsync()).Status);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Stopping_the_server_closes_idle_connections(bool loops)
+    {
+        var host = await StartAsync(loops);
+        using var client = new RawClient(host.Port);
+        client.Send(Get("/obj"));
+        Assert.Equal(200, (await client.ReadAsync()).Status);
+        var stopping = host.DisposeAsync().AsTask();
+        Assert.True(await client.ClosedAsync(TimeSpan.FromSeconds(10)));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Serving_from_the_lane_allocates_nothing_per_request(bool loops)
+    {
+        await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
         var request = Encoding.ASCII.GetBytes(Get("/obj"));
         var buffer = new byte[64 * 1024];
