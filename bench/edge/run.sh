@@ -6,6 +6,8 @@
 #   the gap to nginx splits into our pipeline's cost and Kestrel's
 #   origin-routed: a second origin with the HTTP/1.1 fast lane off (StreamVerse:Delivery:FastLane=false), its own
 #   publisher of the same clip: the A/B of the lane in the same run
+#   ceiling: bench/edge/ceiling.c, the least an HTTP/1.1 server can do per request on this kernel (the same bytes
+#   for every request, one recv and one send per readiness event): the playlist rows' upper bound in this run
 #   Every row also reports the server's CPU time (user and system, from /proc) per request.
 # Usage: bench/edge/run.sh            (after: dotnet build src/Origin -c Release; dotnet build bench/StreamVerse.PlainKestrel -c Release)
 # Env:   DURATION=15s  CONNS="64 1000"  THREADS=2  WARMUP=3s (an unmeasured wrk run before each row: JIT tiers, caches)
@@ -26,7 +28,8 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true   # c1000 needs more than the usua
 
 # shellcheck source=bench/edge/common.sh
 . "$ROOT/bench/edge/common.sh"
-ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port); PLAIN=$(port); ROUTED=$(port); RTMP2=$(port)
+ORIGIN=$(port); RTMP=$(port); EDGE=$(port); NGX=$(port); NGXPROXY=$(port); PLAIN=$(port); ROUTED=$(port); RTMP2=$(port); CEILING=$(port)
+gcc -O2 -pthread -o "$OUT/ceiling" "$ROOT/bench/edge/ceiling.c"
 KEY=$(openssl rand -hex 16)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -100,12 +103,16 @@ curl -s "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" > "$OUT/www/live/bench/
 PLBYTES=$(stat -c %s "$OUT/www/live/bench/video.m3u8")
 echo "playlist bytes: $PLBYTES" | tee "$OUT/sizes.txt"
 plain_restart
+"$OUT/ceiling" "$CEILING" "$OUT/www/live/bench/video.m3u8" "$(nproc)" &
+CEILING_PID=$!; PIDS+=($CEILING_PID)
 for c in $CONNS; do
     bench origin playlist "$c" "http://127.0.0.1:$ORIGIN/live/bench/video.m3u8" "$ORIGIN_PID"
     bench origin-routed playlist "$c" "http://127.0.0.1:$ROUTED/live/bench/video.m3u8" "$ROUTED_PID"
     bench plain-kestrel playlist "$c" "http://127.0.0.1:$PLAIN/video.m3u8" "$PLAIN_PID"
     bench nginx playlist "$c" "http://127.0.0.1:$NGX/live/bench/video.m3u8" "$NGINX_PIDS"
+    bench ceiling playlist "$c" "http://127.0.0.1:$CEILING/live/bench/video.m3u8" "$CEILING_PID"
 done
+kill "$CEILING_PID" 2>/dev/null || true
 
 # --- origin vs nginx: ~1 MB segment (the newest complete live segment: in the origin's memory for ~24 s) ---------
 for c in $CONNS; do

@@ -788,24 +788,22 @@ internal sealed partial class EpollFront : IConnectionListener
             {
                 while (true)
                 {
-                    var n = Libc.Send(fd, bytes + offset, (nuint)count, flags | Libc.MSG_NOSIGNAL);
-                    if (n >= 0)
+                    if (Outcome(Libc.Send(fd, bytes + offset, (nuint)count, flags | Libc.MSG_NOSIGNAL)) is { } sent)
                     {
-                        return n;
-                    }
-
-                    switch (Marshal.GetLastPInvokeError())
-                    {
-                        case Libc.EINTR:
-                            continue;
-                        case Libc.EAGAIN:
-                            return 0;
-                        default:
-                            return -1;
+                        return (nint)sent;
                     }
                 }
             }
         }
+
+        /// <summary>A send's result: the bytes sent, 0 when the socket's buffer is full, -1 on failure; null to try again (EINTR).</summary>
+        private static long? Outcome(nint n) =>
+            n >= 0 ? n : Marshal.GetLastPInvokeError() switch
+            {
+                Libc.EINTR => null,
+                Libc.EAGAIN => 0,
+                _ => -1,
+            };
 
         /// <summary>One sendmsg over up to 64 of <paramref name="segments"/>: bytes sent (0 when full), -1 on failure.</summary>
         private static long SendGather(int fd, List<ArraySegment<byte>> segments)
@@ -829,20 +827,9 @@ internal sealed partial class EpollFront : IConnectionListener
                 var message = new Libc.MsgHdr { Iov = iov, IovLength = (nuint)count };
                 while (true)
                 {
-                    var n = Libc.SendMsg(fd, &message, Libc.MSG_NOSIGNAL);
-                    if (n >= 0)
+                    if (Outcome(Libc.SendMsg(fd, &message, Libc.MSG_NOSIGNAL)) is { } sent)
                     {
-                        return n;
-                    }
-
-                    switch (Marshal.GetLastPInvokeError())
-                    {
-                        case Libc.EINTR:
-                            continue;
-                        case Libc.EAGAIN:
-                            return 0;
-                        default:
-                            return -1;
+                        return sent;
                     }
                 }
             }
