@@ -92,7 +92,8 @@ internal sealed partial class EpollFront : IConnectionListener
     /// <summary>Binds <paramref name="endpoint"/> as Kestrel's socket transport would and starts the loops.</summary>
     public static EpollFront Bind(EndPoint endpoint, Http1FastLane lane, int loops, KestrelServerLimits limits, SocketTransportOptions sockets, ILoggerFactory loggers)
     {
-        var listen = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+        // The socket transport's own way of making the listener (an operator's CreateBoundListenSocket included).
+        var listen = sockets.CreateBoundListenSocket(endpoint);
         try
         {
             listen.Listen(sockets.Backlog);
