@@ -272,8 +272,6 @@ internal sealed partial class EpollFront : IConnectionListener
         public long OutFileRemaining;
         public long Deadline;
         public bool CloseAfter;
-        public DeliveryMetrics.Kind Kind;
-        public long BodyLength;
 
         /// <summary>Request bytes read but not yet answered when a response had to wait.</summary>
         public byte[]? Input;
@@ -507,7 +505,6 @@ internal sealed partial class EpollFront : IConnectionListener
                         return;
                 }
 
-                Answered(connection.Kind, connection.BodyLength);
                 connection.ClearOutput();
                 if (connection.CloseAfter || _state != 0)
                 {
@@ -565,6 +562,8 @@ internal sealed partial class EpollFront : IConnectionListener
                 }
 
                 start += consumed;
+                // Counted before the bytes leave: a client that reads the metrics after its response sees it counted.
+                Answered(plan.Kind, plan.Length);
                 switch (Send(connection, plan))
                 {
                     case Sent.Failed:
@@ -572,8 +571,6 @@ internal sealed partial class EpollFront : IConnectionListener
                         return;
                     case Sent.Waiting:
                         connection.Waiting = true;
-                        connection.Kind = plan.Kind;
-                        connection.BodyLength = plan.Length;
                         connection.CloseAfter = plan.Close;
                         connection.Deadline = Deadline(plan.Length);
                         connection.Input = start < have ? _in.AsSpan(start, have - start).ToArray() : null;
@@ -581,7 +578,6 @@ internal sealed partial class EpollFront : IConnectionListener
                         return;
                 }
 
-                Answered(plan.Kind, plan.Length);
                 if (plan.Close || _state != 0)
                 {
                     Close(connection, graceful: true);

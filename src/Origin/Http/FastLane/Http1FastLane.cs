@@ -181,12 +181,14 @@ internal sealed partial class Http1FastLane
 
                 answered++;
                 buffer = buffer.Slice(consumed);
-                await state.SendAsync(body).ConfigureAwait(false);
+                // Counted before the bytes leave: a client that reads the metrics after its response sees it counted.
                 FastLaneMetrics.Answered();
                 if (body.Length > 0)
                 {
                     DeliveryMetrics.Served(body.Kind, body.Length);
                 }
+
+                await state.SendAsync(body).ConfigureAwait(false);
 
                 if (body.Close)
                 {
