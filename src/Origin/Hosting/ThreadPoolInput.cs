@@ -35,7 +35,7 @@ internal sealed class ThreadPoolInput : PipeReader, IValueTaskSource<ReadResult>
     {
         if (connection.Transport.Input is not ThreadPoolInput)
         {
-            connection.Transport = new Transport(new ThreadPoolInput(connection.Transport.Input), connection.Transport.Output);
+            connection.Transport = new DuplexPipe(new ThreadPoolInput(connection.Transport.Input), connection.Transport.Output);
         }
     }
 
@@ -127,12 +127,5 @@ internal sealed class ThreadPoolInput : PipeReader, IValueTaskSource<ReadResult>
             _deferred = false;
             _read.UnsafeOnCompleted(_onInnerCompleted);
         }
-    }
-
-    private sealed class Transport(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 }

@@ -9,6 +9,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using StreamVerse.Origin.Hosting;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Http.FastLane;
@@ -16,7 +17,7 @@ namespace StreamVerse.Origin.Http.FastLane;
 /// <summary>
 /// The transport of the fast lane's endpoint on Linux: a few epoll event loops (one per core by default,
 /// <c>StreamVerse:Delivery:EventLoops</c>) that read each connection's requests themselves and answer those the lane
-/// answers at once (<see cref="Http1FastLane.AnswerNow"/>: the same parsing, routing and response composition) with one
+/// answers at once (<see cref="Http1FastLane.TryAnswerNow"/>: the same parsing, routing and response composition) with one
 /// <c>recv</c> and one <c>send</c>/<c>sendmsg</c>/<c>sendfile</c> per request, on the loop's thread, as nginx's
 /// workers do. Any other connection (its first request is one the lane hands over or has to wait for, a head that
 /// arrives in pieces, ...) leaves the loop at that request: it becomes a connection of Kestrel's own socket transport
@@ -85,9 +86,6 @@ internal sealed partial class EpollFront : IConnectionListener
     }
 
     public EndPoint EndPoint { get; }
-
-    /// <summary>Connections accepted here and not yet closed (in a loop or given to Kestrel).</summary>
-    internal long Connections => Volatile.Read(ref _connections);
 
     /// <summary>Binds <paramref name="endpoint"/> as Kestrel's socket transport would and starts the loops.</summary>
     public static EpollFront Bind(EndPoint endpoint, Http1FastLane lane, int loops, KestrelServerLimits limits, SocketTransportOptions sockets, ILoggerFactory loggers)
@@ -220,7 +218,7 @@ internal sealed partial class EpollFront : IConnectionListener
 
         if (!unanswered.IsEmpty)
         {
-            context.Transport = new Transport(new PrefixedPipeReader(unanswered, context.Transport.Input), context.Transport.Output);
+            context.Transport = new DuplexPipe(new PrefixedPipeReader(unanswered, context.Transport.Input), context.Transport.Output);
         }
 
         context.ConnectionClosed.Register(static s => ((EpollFront)s!).Released(), this);
@@ -232,13 +230,6 @@ internal sealed partial class EpollFront : IConnectionListener
 
         FastLaneMetrics.Passed();
         return true;
-    }
-
-    private sealed class Transport(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 
     /// <summary>A connection held by a loop. Only its loop's thread touches it after adoption.</summary>
@@ -552,8 +543,7 @@ internal sealed partial class EpollFront : IConnectionListener
             _buffers.Current = connection;
             while (start < have)
             {
-                var step = _lane.AnswerNow(_buffers, new ReadOnlySequence<byte>(_in, start, have - start), connection.Client, out var consumed, out var plan, out var carried);
-                if (step != Http1FastLane.NowStep.Answered)
+                if (!_lane.TryAnswerNow(_buffers, new ReadOnlySequence<byte>(_in, start, have - start), connection.Client, out var consumed, out var plan, out var carried))
                 {
                     // A request for Kestrel (or for the lane's waiting, its answer carried along), or a head not
                     // complete in this read.
@@ -634,7 +624,7 @@ internal sealed partial class EpollFront : IConnectionListener
                         length += segment.Count;
                     }
 
-                    var n = SendBytes(connection.Fd, _out, 0, length, 0);
+                    var n = SendBytes(connection.Fd, _out, 0, length);
                     if (n < 0)
                     {
                         return Sent.Failed;
@@ -686,7 +676,7 @@ internal sealed partial class EpollFront : IConnectionListener
         /// <summary>The head (MSG_MORE), then the body with sendfile from <paramref name="file"/>.</summary>
         private Sent SendWithFile(FrontConnection connection, in Http1FastLane.BodyPlan plan, SafeHandle file)
         {
-            var n = SendBytes(connection.Fd, _buffers.HeadBuffer, 0, plan.HeadBytes, Libc.MSG_MORE);
+            var n = ZeroCopyBodies.SendMore(connection.Socket, _buffers.HeadBuffer.AsSpan(0, plan.HeadBytes));
             if (n < 0)
             {
                 return Sent.Failed;
@@ -778,14 +768,14 @@ internal sealed partial class EpollFront : IConnectionListener
         }
 
         /// <summary>Bytes sent (0 when the socket's buffer is full), -1 when the connection failed.</summary>
-        private static nint SendBytes(int fd, byte[] buffer, int offset, int count, int flags)
+        private static nint SendBytes(int fd, byte[] buffer, int offset, int count)
         {
             // buffer: pinned for the call; the kernel copies it before send returns.
             fixed (byte* bytes = buffer)
             {
                 while (true)
                 {
-                    if (Outcome(Libc.Send(fd, bytes + offset, (nuint)count, flags | Libc.MSG_NOSIGNAL)) is { } sent)
+                    if (Taken(Libc.Send(fd, bytes + offset, (nuint)count, Libc.MSG_NOSIGNAL)) is { } sent)
                     {
                         return (nint)sent;
                     }
@@ -793,14 +783,14 @@ internal sealed partial class EpollFront : IConnectionListener
             }
         }
 
-        /// <summary>A send's result: the bytes sent, 0 when the socket's buffer is full, -1 on failure; null to try again (EINTR).</summary>
-        private static long? Outcome(nint n) =>
-            n >= 0 ? n : Marshal.GetLastPInvokeError() switch
-            {
-                Libc.EINTR => null,
-                Libc.EAGAIN => 0,
-                _ => -1,
-            };
+        /// <summary>A send's result (<see cref="Libc.Classify"/>): the bytes sent, 0 when the socket's buffer is full, -1 on failure; null to call again (EINTR).</summary>
+        private static long? Taken(nint n) => Libc.Classify(n) switch
+        {
+            Libc.SendOutcome.Progress => n,
+            Libc.SendOutcome.Full => 0,
+            Libc.SendOutcome.Interrupted => null,
+            _ => -1,
+        };
 
         /// <summary>One sendmsg over up to 64 of <paramref name="segments"/>: bytes sent (0 when full), -1 on failure.</summary>
         private static long SendGather(int fd, List<ArraySegment<byte>> segments)
@@ -824,7 +814,7 @@ internal sealed partial class EpollFront : IConnectionListener
                 var message = new Libc.MsgHdr { Iov = iov, IovLength = (nuint)count };
                 while (true)
                 {
-                    if (Outcome(Libc.SendMsg(fd, &message, Libc.MSG_NOSIGNAL)) is { } sent)
+                    if (Taken(Libc.SendMsg(fd, &message, Libc.MSG_NOSIGNAL)) is { } sent)
                     {
                         return sent;
                     }

@@ -57,9 +57,10 @@ internal static partial class FastLaneExtensions
                 },
                 logger);
             var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, bodies, logger, origin.InlineScheduling, anyOrigin: delivery.CorsOrigins is ["*"]);
-            if ((delivery.EventLoops ?? 1) > 0 && Libc.Supported && listen.EndPoint is IPEndPoint)
+            if (listen.EndPoint is IPEndPoint)
             {
-                // The transport binds this endpoint with event loops in front of the lane (EpollFrontTransport).
+                // Taken by EpollFrontTransport when the host registered it (Linux, EventLoops not 0), which then binds
+                // this endpoint with event loops in front of the lane; otherwise left untaken.
                 services.GetRequiredService<EpollFrontOffers>().Offer(listen.EndPoint, lane, listen.KestrelServerOptions.Limits);
             }
 

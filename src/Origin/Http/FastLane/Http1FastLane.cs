@@ -599,19 +599,6 @@ internal sealed partial class Http1FastLane
         }
     }
 
-    /// <summary>What <see cref="AnswerNow"/> did with the bytes at hand.</summary>
-    internal enum NowStep
-    {
-        /// <summary>No complete request head (or none at all).</summary>
-        Incomplete,
-
-        /// <summary>The lane does not answer this request at once (it hands over, or its answer has to wait).</summary>
-        Elsewhere,
-
-        /// <summary>The response is composed: its buffers are queued on <see cref="LaneBuffers.Sender"/>, or it is a file plan.</summary>
-        Answered,
-    }
-
     /// <summary>
     /// The first request in <paramref name="buffer"/>, answered only if that takes no waiting: for a caller that runs
     /// on an event loop (<see cref="EpollFront"/>) and gives every other request, with its bytes, to this lane on
@@ -622,21 +609,15 @@ internal sealed partial class Http1FastLane
     /// answer, for the lane on Kestrel's transport to wait for instead of routing the request again (a route can count
     /// in metrics, join a fetch, register a wait). Null otherwise.
     /// </param>
-    internal NowStep AnswerNow(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, out int consumed, out BodyPlan body, out CarriedAnswer? carried)
+    /// <returns>
+    /// True when the response is composed (its buffers queued on <see cref="LaneBuffers.Sender"/>, or a file plan);
+    /// false when the lane does not answer this request at once (it hands over, has to wait, or the head is not complete).
+    /// </returns>
+    internal bool TryAnswerNow(LaneBuffers state, in ReadOnlySequence<byte> buffer, IPAddress? client, out int consumed, out BodyPlan body, out CarriedAnswer? carried)
     {
-        carried = null;
-        switch (Answer(state, buffer, client, CancellationToken.None, out consumed, out var pending, out body))
-        {
-            case Step.Answered:
-                return NowStep.Answered;
-            case Step.Incomplete:
-                return NowStep.Incomplete;
-            case Step.Pending:
-                carried = new CarriedAnswer(pending);
-                return NowStep.Elsewhere;
-            default:
-                return NowStep.Elsewhere;
-        }
+        var step = Answer(state, buffer, client, CancellationToken.None, out consumed, out var pending, out body);
+        carried = step == Step.Pending ? new CarriedAnswer(pending) : null;
+        return step == Step.Answered;
     }
 
     /// <summary>

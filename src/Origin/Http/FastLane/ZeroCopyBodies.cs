@@ -92,7 +92,7 @@ internal sealed partial class ZeroCopyBodies
     {
         if (_directory is { } directory)
         {
-            var fd = Native.Open(directory, Native.O_TMPFILE | Native.O_RDWR | Native.O_CLOEXEC, Native.Mode0600);
+            var fd = Libc.Open(directory, Libc.O_TMPFILE | Libc.O_RDWR | Libc.O_CLOEXEC, Libc.Mode0600);
             if (fd >= 0)
             {
                 // A failed write (the volume is full) leaves this object to a memfd; the next one tries the directory again.
@@ -108,11 +108,11 @@ internal sealed partial class ZeroCopyBodies
             }
         }
 
-        var memfd = Native.MemfdCreate("streamverse-object", Native.MFD_CLOEXEC);
+        var memfd = Libc.MemfdCreate("streamverse-object", Libc.MFD_CLOEXEC);
         if (memfd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno is Native.ENOSYS or Native.EINVAL)
+            if (errno is Libc.ENOSYS or Libc.EINVAL)
             {
                 _unavailable = true;
             }
@@ -151,15 +151,15 @@ internal sealed partial class ZeroCopyBodies
             while (sent < count)
             {
                 var position = offset + sent;
-                var n = Native.SendFile(outFd, inFd, ref position, (nuint)(count - sent));
-                switch (Classify(n))
+                var n = Libc.SendFile(outFd, inFd, ref position, (nuint)(count - sent));
+                switch (Libc.Classify(n))
                 {
-                    case Outcome.Progress:
+                    case Libc.SendOutcome.Progress:
                         sent += n;
                         break;
-                    case Outcome.Full:
+                    case Libc.SendOutcome.Full:
                         return sent;
-                    case Outcome.Failed:
+                    case Libc.SendOutcome.Failed:
                         return -1;
                 }
             }
@@ -189,8 +189,8 @@ internal sealed partial class ZeroCopyBodies
             file.DangerousAddRef(ref fileRef);
             while (true)
             {
-                var n = Native.PRead((int)file.DangerousGetHandle(), buffer, (nuint)buffer.Length, offset);
-                if (n >= 0 || Marshal.GetLastPInvokeError() != Native.EINTR)
+                var n = Libc.PRead((int)file.DangerousGetHandle(), buffer, (nuint)buffer.Length, offset);
+                if (n >= 0 || Marshal.GetLastPInvokeError() != Libc.EINTR)
                 {
                     return (int)n;
                 }
@@ -220,15 +220,15 @@ internal sealed partial class ZeroCopyBodies
             long sent = 0;
             while (sent < head.Length)
             {
-                var n = Native.Send(fd, head[(int)sent..], (nuint)(head.Length - sent), Native.MSG_MORE | Native.MSG_NOSIGNAL);
-                switch (Classify(n))
+                var n = Libc.Send(fd, head[(int)sent..], (nuint)(head.Length - sent), Libc.MSG_MORE | Libc.MSG_NOSIGNAL);
+                switch (Libc.Classify(n))
                 {
-                    case Outcome.Progress:
+                    case Libc.SendOutcome.Progress:
                         sent += n;
                         break;
-                    case Outcome.Full:
+                    case Libc.SendOutcome.Full:
                         return sent;
-                    case Outcome.Failed:
+                    case Libc.SendOutcome.Failed:
                         return -1;
                 }
             }
@@ -242,26 +242,6 @@ internal sealed partial class ZeroCopyBodies
                 socketHandle.DangerousRelease();
             }
         }
-    }
-
-    private enum Outcome
-    {
-        Progress,
-        Interrupted,
-        Full,
-        Failed,
-    }
-
-    /// <summary>One non-blocking send's result: bytes taken, EINTR (call again), a full socket buffer (EAGAIN or nothing taken), or an error.</summary>
-    private static Outcome Classify(nint result)
-    {
-        if (result > 0)
-        {
-            return Outcome.Progress;
-        }
-
-        var errno = result < 0 ? Marshal.GetLastPInvokeError() : Native.EAGAIN;
-        return errno == Native.EINTR ? Outcome.Interrupted : errno == Native.EAGAIN ? Outcome.Full : Outcome.Failed;
     }
 
     /// <summary>A file with one object's bytes; closing it (release) returns the GC memory pressure it added.</summary>
@@ -287,10 +267,10 @@ internal sealed partial class ZeroCopyBodies
                 var span = chunk.Span;
                 while (!span.IsEmpty)
                 {
-                    var n = Native.PWrite(fd, span, (nuint)span.Length, written);
+                    var n = Libc.PWrite(fd, span, (nuint)span.Length, written);
                     if (n <= 0)
                     {
-                        if (n < 0 && Marshal.GetLastPInvokeError() == Native.EINTR)
+                        if (n < 0 && Marshal.GetLastPInvokeError() == Libc.EINTR)
                         {
                             continue;
                         }
@@ -317,7 +297,7 @@ internal sealed partial class ZeroCopyBodies
                 GC.RemoveMemoryPressure(_pressure);
             }
 
-            return Native.Close((int)handle) == 0;
+            return Libc.Close((int)handle) == 0;
         }
     }
 
@@ -328,44 +308,5 @@ internal sealed partial class ZeroCopyBodies
 
         [LoggerMessage(EventId = 1026, Level = LogLevel.Warning, Message = "Zero-copy bodies: no memfd could be made ({Reason}); the object is sent from its buffers")]
         public static partial void NoFile(ILogger logger, string reason);
-    }
-
-    private static partial class Native
-    {
-        internal const int EINTR = 4;
-        internal const int EAGAIN = 11;
-        internal const int MSG_MORE = 0x8000;
-        internal const int MSG_NOSIGNAL = 0x4000;
-        internal const int EINVAL = 22;
-        internal const int ENOSYS = 38;
-        internal const uint MFD_CLOEXEC = 1;
-
-        internal const int O_RDWR = 2;
-        internal const int O_CLOEXEC = 0x80000;
-        internal const int Mode0600 = 0x180;
-
-        /// <summary>__O_TMPFILE | O_DIRECTORY; O_DIRECTORY is 0200000 in asm-generic/fcntl.h (x86-64) but 040000 on arm64 (arch/arm64/include/uapi/asm/fcntl.h).</summary>
-        internal static readonly int O_TMPFILE = 0x400000 | (RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000);
-
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int Open(string path, int flags, int mode);
-
-        [LibraryImport("libc", EntryPoint = "sendfile", SetLastError = true)]
-        internal static partial nint SendFile(int outFd, int inFd, ref long offset, nuint count);
-
-        [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
-        internal static partial nint Send(int fd, ReadOnlySpan<byte> buffer, nuint length, int flags);
-
-        [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
-        internal static partial nint PRead(int fd, Span<byte> buffer, nuint count, long offset);
-
-        [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
-        internal static partial nint PWrite(int fd, ReadOnlySpan<byte> buffer, nuint count, long offset);
-
-        [LibraryImport("libc", EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int MemfdCreate(string name, uint flags);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        internal static partial int Close(int fd);
     }
 }

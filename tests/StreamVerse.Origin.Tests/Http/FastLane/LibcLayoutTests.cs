@@ -6,8 +6,8 @@ using StreamVerse.Origin.Http.FastLane;
 namespace StreamVerse.Origin.Tests.Http.FastLane;
 
 /// <summary>
-/// The event loops' view of <c>struct epoll_event</c>, <c>struct msghdr</c>, <c>struct iovec</c> and the flags they
-/// pass, against the installed headers: a C probe compiled with gcc prints them.
+/// The fast lane's view of <c>struct epoll_event</c>, <c>struct msghdr</c>, <c>struct iovec</c> and the flags and
+/// errors it uses (the event loops', the zero-copy files'), against the installed headers: a C probe compiled with gcc prints them.
 /// </summary>
 public sealed class LibcLayoutTests
 {
@@ -20,6 +20,8 @@ public sealed class LibcLayoutTests
             #include <stdio.h>
             #include <sys/epoll.h>
             #include <sys/eventfd.h>
+            #include <sys/mman.h>
+            #include <fcntl.h>
             #include <sys/socket.h>
             #include <sys/uio.h>
             #include <errno.h>
@@ -39,14 +41,18 @@ public sealed class LibcLayoutTests
               printf("EPOLL_CTL_MOD %d\n", EPOLL_CTL_MOD);
               printf("EPOLLIN %d\n", EPOLLIN);
               printf("EPOLLOUT %d\n", EPOLLOUT);
-              printf("EPOLLERR %d\n", EPOLLERR);
-              printf("EPOLLHUP %d\n", EPOLLHUP);
               printf("EFD_CLOEXEC %d\n", EFD_CLOEXEC);
               printf("EFD_NONBLOCK %d\n", EFD_NONBLOCK);
               printf("MSG_NOSIGNAL %d\n", MSG_NOSIGNAL);
               printf("MSG_MORE %d\n", MSG_MORE);
               printf("EINTR %d\n", EINTR);
               printf("EAGAIN %d\n", EAGAIN);
+              printf("EINVAL %d\n", EINVAL);
+              printf("ENOSYS %d\n", ENOSYS);
+              printf("MFD_CLOEXEC %d\n", MFD_CLOEXEC);
+              printf("O_RDWR %d\n", O_RDWR);
+              printf("O_CLOEXEC %d\n", O_CLOEXEC);
+              printf("O_TMPFILE %d\n", O_TMPFILE);
               return 0;
             }
             """;
@@ -78,8 +84,12 @@ public sealed class LibcLayoutTests
                 ["EPOLL_CTL_MOD"] = Libc.EPOLL_CTL_MOD,
                 ["EPOLLIN"] = Libc.EPOLLIN,
                 ["EPOLLOUT"] = Libc.EPOLLOUT,
-                ["EPOLLERR"] = Libc.EPOLLERR,
-                ["EPOLLHUP"] = Libc.EPOLLHUP,
+                ["EINVAL"] = Libc.EINVAL,
+                ["ENOSYS"] = Libc.ENOSYS,
+                ["MFD_CLOEXEC"] = Libc.MFD_CLOEXEC,
+                ["O_RDWR"] = Libc.O_RDWR,
+                ["O_CLOEXEC"] = Libc.O_CLOEXEC,
+                ["O_TMPFILE"] = Libc.O_TMPFILE,
                 ["EFD_CLOEXEC"] = Libc.EFD_CLOEXEC,
                 ["EFD_NONBLOCK"] = Libc.EFD_NONBLOCK,
                 ["MSG_NOSIGNAL"] = Libc.MSG_NOSIGNAL,
