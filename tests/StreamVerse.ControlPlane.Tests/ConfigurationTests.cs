@@ -20,6 +20,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Jobs:LeaseDuration", "00:00:01", "StreamVerse:ControlPlane:Jobs:LeaseDuration")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Preset", "warp", "StreamVerse:ControlPlane:Jobs:Ladder:Preset")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration", "00:01:00", "StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration")]
+    [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Nice", "20", "StreamVerse:ControlPlane:Jobs:Ladder:Nice")]
+    [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Nice", "-1", "StreamVerse:ControlPlane:Jobs:Ladder:Nice")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "4", "StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0")]
     public async Task Refused_at_start(string key, string value, string named)
     {

@@ -53,6 +53,13 @@ internal sealed class JobOptions
         public TimeSpan SegmentDuration { get; set; } = TimeSpan.FromSeconds(4);
 
         public int AudioBitrate { get; set; } = 128_000;
+
+        /// <summary>
+        /// Nice value (0-19) of the threads libavcodec and libx264 start for a job (most of its CPU): an upload being
+        /// transcoded takes the CPU the viewers' event loops leave (PeerTube runs VOD transcodes at 15). 0 = the
+        /// daemon's priority.
+        /// </summary>
+        public int Nice { get; set; } = 15;
     }
 
     internal sealed class RungSettings
@@ -118,6 +125,11 @@ internal sealed class JobOptionsValidator : IValidateOptions<JobOptions>
         if (o.Ladder.SegmentDuration < TimeSpan.FromSeconds(1) || o.Ladder.SegmentDuration > TimeSpan.FromSeconds(20))
         {
             errors.Add(S + "Ladder:SegmentDuration must be between 00:00:01 and 00:00:20");
+        }
+
+        if (o.Ladder.Nice is < 0 or > 19)
+        {
+            errors.Add(S + "Ladder:Nice must be between 0 and 19");
         }
 
         if (o.Ladder.AudioBitrate is < 16_000 or > 512_000)

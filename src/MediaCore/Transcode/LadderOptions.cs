@@ -56,6 +56,14 @@ public sealed class LadderOptions
 
     public TimeSpan StoryboardMinInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Nice value (0-19) of the threads libavcodec and libx264 start (the decoder's frame threads, x264's pool and
+    /// lookahead: most of a transcode's CPU), so that a transcode takes what the event loops leave; the pipeline's own
+    /// two threads stay at the caller's priority (<see cref="Interop.ThreadNice"/> says why). 0 = the caller's priority
+    /// for all (the ffmpeg CLI's default).
+    /// </summary>
+    public int Nice { get; init; }
+
     internal void Validate()
     {
         if (Rungs.Count == 0 || Rungs.Any(r => r.Height < 2 || r.Bitrate <= 0 || r.MaxRate < r.Bitrate || r.BufferSize <= 0))
@@ -66,6 +74,11 @@ public sealed class LadderOptions
         if (SegmentDuration < TimeSpan.FromSeconds(1) || SegmentDuration > TimeSpan.FromSeconds(20))
         {
             throw new ArgumentException("SegmentDuration must be between 1 and 20 seconds.");
+        }
+
+        if (Nice is < 0 or > Interop.ThreadNice.Max)
+        {
+            throw new ArgumentException("Nice must be between 0 and 19.");
         }
 
         if (MaxFrameRate is < 1 or > 240)

@@ -84,6 +84,9 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         var target = _options.SegmentDuration;
         var renditions = new List<VodVideoRendition>();
+
+        // Every codec opens below, on this thread: the threads libav and x264 start meanwhile are the ones to lower.
+        var siblings = _options.Nice > 0 ? ThreadNice.Siblings() : null;
         if (info.Video is { } video)
         {
             SetUpVideo(video, renditions);
@@ -98,6 +101,17 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             var track = new VodTrackWriter(_directory, "audio", TrackKind.Audio, AudioEncoder.SampleRate, target);
             _audio = new AudioEncoder(_options.AudioBitrate, track);
             audioRendition = new VodAudioRendition(track, AudioEncoder.SampleRate, AudioEncoder.Channels);
+        }
+
+        if (siblings is not null)
+        {
+            var (moved, refused) = ThreadNice.LowerStartedSince(siblings, _options.Nice);
+            if (refused is not null)
+            {
+                Log.NiceRefused(_logger, _input, _options.Nice, refused);
+            }
+
+            Log.Niced(_logger, _input, moved, _options.Nice);
         }
 
         Log.Started(_logger, _input, info.Video is null ? "none" : $"{info.Video.Codec} {info.Video.Width}x{info.Video.Height} rot {_rotation}",
@@ -514,6 +528,12 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     {
         [LoggerMessage(4100, LogLevel.Information, "Ladder for {Input}: video {Video}, audio {Audio}, rungs {Rungs}")]
         public static partial void Started(ILogger logger, string input, string video, string audio, string rungs);
+
+        [LoggerMessage(4102, LogLevel.Debug, "Ladder for {Input}: {Threads} codec threads at nice {Nice}")]
+        public static partial void Niced(ILogger logger, string input, int threads, int nice);
+
+        [LoggerMessage(4103, LogLevel.Warning, "Ladder for {Input}: a codec thread stays at the daemon's priority: setting nice {Nice} failed ({Reason})")]
+        public static partial void NiceRefused(ILogger logger, string input, int nice, string reason);
 
         [LoggerMessage(4101, LogLevel.Warning, "Skipping undecodable {Kind} data: {Error}")]
         public static partial void DecodeError(ILogger logger, string kind, string error);

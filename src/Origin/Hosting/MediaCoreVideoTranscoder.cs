@@ -61,6 +61,7 @@ internal sealed class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<J
             Preset = ladder.Preset,
             SegmentDuration = ladder.SegmentDuration,
             AudioBitrate = ladder.AudioBitrate,
+            Nice = ladder.Nice,
         };
         try
         {

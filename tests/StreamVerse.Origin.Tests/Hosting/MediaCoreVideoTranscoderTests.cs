@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.MediaCore.Transcode;
+using StreamVerse.Origin.Hosting;
+
+namespace StreamVerse.Origin.Tests.Hosting;
+
+/// <summary>The daemon's job transcoder hands <c>Jobs:Ladder:Nice</c> to MediaCore: a job's codec threads run at it.</summary>
+public sealed class MediaCoreVideoTranscoderTests
+{
+    [Fact]
+    public async Task A_jobs_codec_threads_run_at_the_configured_nice()
+    {
+        const int Nice = 13; // used by no other test in this process
+        var dir = Directory.CreateTempSubdirectory("sv-job-nice-").FullName;
+        try
+        {
+            var source = Path.Combine(dir, "source.mp4");
+            using (var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg",
+                ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", source])
+                { RedirectStandardError = true })!)
+            {
+                await ffmpeg.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.Equal(0, ffmpeg.ExitCode);
+            }
+
+            var options = new JobOptions();
+            options.Ladder.Nice = Nice;
+            var transcoder = new MediaCoreVideoTranscoder(new Transcoder(), Options.Create(options));
+            var seen = new NicedThreads(Nice);
+            var output = await transcoder.TranscodeAsync(source, Path.Combine(dir, "out"), TranscodePass.Preview, seen, CancellationToken.None);
+
+            Assert.True(output.DurationSeconds > 2);
+            // The preview's one rung: x264's frame threads, and the decoder's, all started by the pipeline's thread.
+            Assert.True(seen.Count >= 2, "threads at nice 13: " + seen.Count.ToString(CultureInfo.InvariantCulture));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>At the first progress report (on the pipeline's thread, codecs open): threads of this process at <c>nice</c>.</summary>
+    private sealed class NicedThreads(int nice) : IProgress<double>
+    {
+        public int Count { get; private set; } = -1;
+
+        public void Report(double value)
+        {
+            if (Count >= 0)
+            {
+                return;
+            }
+
+            Count = 0;
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    Count += int.Parse(fields[16], CultureInfo.InvariantCulture) == nice ? 1 : 0;
+                }
+                catch (IOException)
+                {
+                    // ended while listed
+                }
+            }
+        }
+    }
+}
