@@ -2,6 +2,7 @@ using System.Globalization;
 using StreamVerse.MediaCore.Interop;
 using StreamVerse.MediaCore.Transcode;
 using StreamVerse.MediaCore.Tests.Infrastructure;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.MediaCore.Tests;
 
@@ -20,7 +21,7 @@ public sealed class TranscodePriorityTests
         int? self = null, child = null, stranger = null;
         var thread = new Thread(() =>
         {
-            var siblings = ThreadNice.Siblings();
+            var siblings = ThreadNice.TakeSiblings();
             using var release = new ManualResetEventSlim();
             using var ready = new CountdownEvent(2);
             int childTid = 0, strangerTid = 0;
@@ -46,7 +47,7 @@ public sealed class TranscodePriorityTests
         Assert.Equal(before, self);
         Assert.Equal(before, stranger);
         Assert.Equal(before, ThreadNice.Of());
-        Assert.Throws<ArgumentOutOfRangeException>(() => ThreadNice.LowerStartedSince([], 20));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ThreadNice.LowerStartedSince(ThreadNice.TakeSiblings(), 20));
     }
 
     [Fact]
@@ -89,8 +90,9 @@ public sealed class TranscodePriorityTests
             new LadderOptions { SegmentDuration = TimeSpan.FromSeconds(2), Thumbnails = false }, seen, CancellationToken.None);
         var ours = seen.Threads.Where(t => t.Name.StartsWith("mediacore-", StringComparison.Ordinal)).ToList();
         Assert.True(ours.Count >= 4);
-        Assert.DoesNotContain(ours, t => t.Nice == 11); // the other test's value, if it ran alongside, is its own threads'
-        Assert.Contains(ours, t => t.Nice == caller);
+        Assert.DoesNotContain(ours, t => t.Nice == 11);
+        // Tests of one class run one after another: the nice-11 ladder has ended, every ladder thread left is at the caller's.
+        Assert.All(ours, t => Assert.Equal(caller, t.Nice));
     }
 
     private sealed class Snapshot : IProgress<double>
@@ -104,35 +106,10 @@ public sealed class TranscodePriorityTests
             if (ReporterNice is null)
             {
                 ReporterNice = ThreadNice.Of();
-                Threads = TranscodePriorityTests.Threads();
+                Threads = ProcThreads.List();
             }
         }
     }
 
     private static int Gettid() => int.Parse(File.ReadAllText("/proc/thread-self/stat").Split(' ')[0], CultureInfo.InvariantCulture);
-
-    /// <summary>Every thread of this process as the kernel has it: /proc/self/task/TID/stat, comm and field 19 (nice).</summary>
-    private static List<(int Tid, string Name, int Nice)> Threads()
-    {
-        var list = new List<(int, string, int)>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc/self/task"))
-        {
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            }
-            catch (IOException)
-            {
-                continue; // ended while listed
-            }
-
-            var open = stat.IndexOf('(', StringComparison.Ordinal);
-            var close = stat.LastIndexOf(')');
-            var fields = stat[(close + 2)..].Split(' ');
-            list.Add((int.Parse(stat[..(open - 1)], CultureInfo.InvariantCulture), stat[(open + 1)..close], int.Parse(fields[16], CultureInfo.InvariantCulture)));
-        }
-
-        return list;
-    }
 }

@@ -35,34 +35,27 @@ internal static partial class ThreadNice
         return value == -1 && Marshal.GetLastPInvokeError() != 0 ? null : value;
     }
 
-    /// <summary>The threads of this process that carry the calling thread's name, before it opens codecs.</summary>
-    public static HashSet<int> Siblings()
+    /// <summary>The calling thread's name and the threads of this process that carry it, taken before it opens codecs.</summary>
+    public readonly record struct Siblings(string Name, HashSet<int> Tids);
+
+    public static Siblings TakeSiblings()
     {
-        var set = new HashSet<int>();
         if (!OperatingSystem.IsLinux())
         {
-            return set;
+            return new Siblings("", []);
         }
 
         var name = File.ReadAllText("/proc/thread-self/comm");
-        foreach (var (tid, comm) in Tasks())
-        {
-            if (comm == name)
-            {
-                set.Add(tid);
-            }
-        }
-
-        return set;
+        return new Siblings(name, [.. Tasks().Where(t => t.Comm == name).Select(t => t.Tid)]);
     }
 
     /// <summary>
-    /// Moves to <paramref name="nice"/> every thread carrying the calling thread's name that is not in
-    /// <paramref name="before"/> (so: started by this thread since, inside libav) and not already at or below that
+    /// Moves to <paramref name="nice"/> every thread that carries <paramref name="before"/>'s name and was not among
+    /// its threads (so: started since by the thread that took it, inside libav), unless already at or below that
     /// priority. 0 does nothing.
     /// </summary>
     /// <returns>How many threads were moved, and the first refusal's reason if any.</returns>
-    public static (int Moved, string? Refused) LowerStartedSince(HashSet<int> before, int nice)
+    public static (int Moved, string? Refused) LowerStartedSince(Siblings before, int nice)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(nice);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nice, Max);
@@ -71,12 +64,11 @@ internal static partial class ThreadNice
             return (0, null);
         }
 
-        var name = File.ReadAllText("/proc/thread-self/comm");
         var moved = 0;
         string? refused = null;
         foreach (var (tid, comm) in Tasks())
         {
-            if (comm != name || before.Contains(tid) || Of(tid) is not { } current || current >= nice)
+            if (comm != before.Name || before.Tids.Contains(tid) || Of(tid) is not { } current || current >= nice)
             {
                 continue;
             }

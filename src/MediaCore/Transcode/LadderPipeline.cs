@@ -86,7 +86,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         var renditions = new List<VodVideoRendition>();
 
         // Every codec opens below, on this thread: the threads libav and x264 start meanwhile are the ones to lower.
-        var siblings = _options.Nice > 0 ? ThreadNice.Siblings() : null;
+        ThreadNice.Siblings? siblings = _options.Nice > 0 ? ThreadNice.TakeSiblings() : null;
         if (info.Video is { } video)
         {
             SetUpVideo(video, renditions);
@@ -105,7 +105,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         if (siblings is not null)
         {
-            var (moved, refused) = ThreadNice.LowerStartedSince(siblings, _options.Nice);
+            var (moved, refused) = ThreadNice.LowerStartedSince(siblings.Value, _options.Nice);
             if (refused is not null)
             {
                 Log.NiceRefused(_logger, _input, _options.Nice, refused);

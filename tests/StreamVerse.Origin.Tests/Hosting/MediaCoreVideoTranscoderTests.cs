@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.MediaCore.Transcode;
 using StreamVerse.Origin.Hosting;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.Origin.Tests.Hosting;
 
@@ -18,13 +18,9 @@ public sealed class MediaCoreVideoTranscoderTests
         try
         {
             var source = Path.Combine(dir, "source.mp4");
-            using (var ffmpeg = Process.Start(new ProcessStartInfo("ffmpeg",
-                ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", source])
-                { RedirectStandardError = true })!)
-            {
-                await ffmpeg.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.Equal(0, ffmpeg.ExitCode);
-            }
+            var clip = TestProcesses.Run(TimeSpan.FromSeconds(60), "ffmpeg",
+                "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", source);
+            Assert.True(clip.ExitCode == 0, clip.StdErr);
 
             var options = new JobOptions();
             options.Ladder.Nice = Nice;
@@ -49,24 +45,9 @@ public sealed class MediaCoreVideoTranscoderTests
 
         public void Report(double value)
         {
-            if (Count >= 0)
+            if (Count < 0)
             {
-                return;
-            }
-
-            Count = 0;
-            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
-            {
-                try
-                {
-                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                    Count += int.Parse(fields[16], CultureInfo.InvariantCulture) == nice ? 1 : 0;
-                }
-                catch (IOException)
-                {
-                    // ended while listed
-                }
+                Count = ProcThreads.List().Count(t => t.Nice == nice);
             }
         }
     }
