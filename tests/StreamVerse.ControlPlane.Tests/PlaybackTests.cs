@@ -53,6 +53,32 @@ public sealed class PlaybackTokenUnitTests
     }
 
     [Fact]
+    public void The_premium_flag_is_read_from_the_token_and_cannot_be_added_to_one()
+    {
+        var premium = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer", IPAddress.Loopback, premium: true);
+        var plain = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer", null);
+        Assert.True(Tokens.Verify(premium, "vid_1", Now, Ip("127.0.0.1")));
+        Assert.True(PlaybackTokens.ClaimsPremium(premium));
+        Assert.False(PlaybackTokens.ClaimsPremium(plain));
+
+        // Setting the flag on a plain viewer's token (or clearing it) breaks the MAC.
+        var bytes = Base64Url.DecodeFromChars(plain);
+        bytes[1] |= 2;
+        var forged = Base64Url.EncodeToString(bytes);
+        Assert.True(PlaybackTokens.ClaimsPremium(forged));
+        Assert.False(Tokens.Verify(forged, "vid_1", Now, default));
+
+        // Unknown flags are refused; junk claims nothing and does not throw.
+        bytes = Base64Url.DecodeFromChars(plain);
+        bytes[1] |= 4;
+        Assert.False(Tokens.Verify(Base64Url.EncodeToString(bytes), "vid_1", Now, default));
+        foreach (var junk in (string[])["", "A", "AAA", "!!!!", "AAAA", new string('_', 200)])
+        {
+            Assert.False(PlaybackTokens.ClaimsPremium(junk), junk);
+        }
+    }
+
+    [Fact]
     public void Verification_allocates_nothing()
     {
         var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer-123", IPAddress.Loopback);

@@ -15,7 +15,8 @@ internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset Expire
 /// <c>POST /api/v1/videos/{id}/playback-token</c>: a signed, expiring token for one video, carried as a path
 /// prefix (<c>/live/t/{token}/{id}/index.m3u8</c>) so players resolve every relative URI of the playlist under it
 /// unchanged. Who gets one: the owner and admins always; for a premium video, any account with the premium flag;
-/// for public and unlisted videos anyone signed in (they play without one too).
+/// for public and unlisted videos anyone signed in (they play without one too, at the default bandwidth tier; a
+/// premium account's token plays them at the premium tier).
 /// </summary>
 internal static class PlaybackEndpoints
 {
@@ -37,17 +38,16 @@ internal static class PlaybackEndpoints
             return Problems.NotFound("video");
         }
 
-        if (video.Visibility == Visibility.Premium && !caller.OwnsOrAdmin(video.OwnerId))
+        // The account's premium flag as of now rides in the token: it admits premium videos and picks the viewer's
+        // bandwidth tier at the origin and edges (StreamVerse:Limits:PremiumTier) for the token's lifetime.
+        var premium = (await MeEndpoints.FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false))?.Premium == true;
+        if (video.Visibility == Visibility.Premium && !caller.OwnsOrAdmin(video.OwnerId) && !premium)
         {
-            var user = await MeEndpoints.FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
-            if (user is null || !user.Premium)
-            {
-                return Problems.Forbidden("This video needs a premium account.");
-            }
+            return Problems.Forbidden("This video needs a premium account.");
         }
 
         var expires = time.GetUtcNow() + options.Value.TokenLifetime;
-        var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null);
+        var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null, premium);
         return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd",
             $"/vod/t/{token}/{video.Id}/index.m3u8", $"/vod/t/{token}/{video.Id}/index.mpd"));
     }

@@ -12,13 +12,16 @@ namespace StreamVerse.ControlPlane.Playback;
 /// <c>base64url(version | flags | expiry (int64 BE unix seconds) | viewerLength | viewer | HMAC-SHA256)</c>.
 /// The MAC covers a domain label, every byte before it, the video id, and, when flag bit 0 is set, the client
 /// address (IPv4 as IPv4-mapped IPv6), so a token is good for one video, until its expiry, optionally from one
-/// address. The video id is not in the token: it is the stream name in the URL the token rides on.
+/// address. The video id is not in the token: it is the stream name in the URL the token rides on. Flag bit 1 says
+/// the viewer had a premium account when the token was issued: delivery picks the viewer's bandwidth tier from it
+/// (<c>StreamVerse:Limits:PremiumTier</c>), and, being under the MAC, it cannot be set on someone else's token.
 /// </summary>
 internal sealed class PlaybackTokens
 {
     public const int MaxTokenChars = 128;
     private const byte Version = 1;
     private const byte FlagIpBound = 1;
+    private const byte FlagPremium = 2;
     private const int HeaderBytes = 11;
     private const int MacBytes = 32;
     private const int MaxViewerBytes = 32;
@@ -43,7 +46,7 @@ internal sealed class PlaybackTokens
 
     internal PlaybackTokens(byte[] key) => _key = key;
 
-    public string Issue(string videoId, DateTimeOffset expires, string? viewerId, IPAddress? clientIp)
+    public string Issue(string videoId, DateTimeOffset expires, string? viewerId, IPAddress? clientIp, bool premium = false)
     {
         var viewer = Encoding.ASCII.GetBytes(viewerId ?? "");
         if (viewer.Length > MaxViewerBytes || Encoding.ASCII.GetByteCount(videoId) > MaxVideoIdBytes)
@@ -53,7 +56,7 @@ internal sealed class PlaybackTokens
 
         Span<byte> token = stackalloc byte[HeaderBytes + MaxViewerBytes + MacBytes];
         token[0] = Version;
-        token[1] = clientIp is null ? (byte)0 : FlagIpBound;
+        token[1] = (byte)((clientIp is null ? 0 : FlagIpBound) | (premium ? FlagPremium : 0));
         BinaryPrimitives.WriteInt64BigEndian(token[2..], expires.ToUnixTimeSeconds());
         token[10] = (byte)viewer.Length;
         viewer.CopyTo(token[HeaderBytes..]);
@@ -89,7 +92,7 @@ internal sealed class PlaybackTokens
 
         var viewerLength = bytes[10];
         var body = HeaderBytes + viewerLength;
-        if (viewerLength > MaxViewerBytes || length != body + MacBytes || (bytes[1] & ~FlagIpBound) != 0)
+        if (viewerLength > MaxViewerBytes || length != body + MacBytes || (bytes[1] & ~(FlagIpBound | FlagPremium)) != 0)
         {
             return false;
         }
@@ -109,6 +112,20 @@ internal sealed class PlaybackTokens
         // Compare the MAC before looking at the expiry, so nothing about a forged token's content leaks by timing.
         return CryptographicOperations.FixedTimeEquals(expected, bytes.Slice(body, MacBytes))
             && BinaryPrimitives.ReadInt64BigEndian(bytes[2..]) > nowUnixSeconds;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="token"/> says its viewer is premium. Reads the flags byte only and checks nothing:
+    /// ask it only of a token <see cref="Verify"/> has accepted for this request (the flag is under the MAC, so a
+    /// verified token's flag is the issuer's). Allocates nothing.
+    /// </summary>
+    public static bool ClaimsPremium(ReadOnlySpan<char> token)
+    {
+        // Version and flags are the first two bytes: the first three base64url characters hold them whole.
+        Span<byte> head = stackalloc byte[3];
+        return token.Length >= 4
+            && Base64Url.DecodeFromChars(token[..4], head, out _, out var written) == System.Buffers.OperationStatus.Done
+            && written == 3 && head[0] == Version && (head[1] & FlagPremium) != 0;
     }
 
     private bool Mac(ReadOnlySpan<byte> body, ReadOnlySpan<char> videoId, ReadOnlySpan<byte> ip, Span<byte> mac)

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -12,18 +13,26 @@ namespace StreamVerse.Origin.Limits;
 internal sealed class DeliveryLimits(IOptions<LimitsOptions> options, IDeliveryTierSelector selector, TimeProvider time)
 {
     private readonly LimitsOptions _options = options.Value;
+    private readonly FrozenDictionary<string, Prometheus.Counter.Child> _requests = LimitsMetrics.TierRequests(options.Value.BandwidthTiers.Keys);
 
     public bool CompressPlaylists => _options.CompressPlaylists;
 
-    /// <summary>No request is ever paced: the only tier selector is the default one and its tier is uncapped.</summary>
-    public bool NeverPaces => selector is DefaultTierSelector
-        && (string.IsNullOrEmpty(_options.DefaultTier) || !_options.BandwidthTiers.TryGetValue(_options.DefaultTier, out var rate) || rate <= 0);
+    /// <summary>
+    /// A request without a playback token is never paced: its tier, the default one, is uncapped (and no other
+    /// selector than the viewer's plan is installed). The fast lane, which answers only such requests, needs this.
+    /// </summary>
+    public bool PlainRequestsNeverPaced => selector is ViewerTierSelector && !IsCapped(_options.DefaultTier, out _);
 
-    /// <summary>The pacer for this request's body, or null when its tier is uncapped.</summary>
+    /// <summary>The pacer for this request's body, or null when its tier is uncapped. Counts the request under its tier.</summary>
     public BandwidthPacer? PacerFor(HttpContext context)
     {
         var tier = selector.SelectTier(context);
-        if (string.IsNullOrEmpty(tier) || !_options.BandwidthTiers.TryGetValue(tier, out var rate) || rate <= 0)
+        if (!string.IsNullOrEmpty(tier) && _requests.TryGetValue(tier, out var counter))
+        {
+            counter.Inc();
+        }
+
+        if (!IsCapped(tier, out var rate))
         {
             return null;
         }
@@ -44,6 +53,12 @@ internal sealed class DeliveryLimits(IOptions<LimitsOptions> options, IDeliveryT
         pacer = new BandwidthPacer(rate, time);
         items[key] = pacer;
         return pacer;
+    }
+
+    private bool IsCapped(string? tier, out long rate)
+    {
+        rate = 0;
+        return !string.IsNullOrEmpty(tier) && _options.BandwidthTiers.TryGetValue(tier, out rate) && rate > 0;
     }
 
     /// <summary>Routes the response body (file responses) through the pacer, when the request has one.</summary>

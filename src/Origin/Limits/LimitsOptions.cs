@@ -30,8 +30,11 @@ internal sealed class LimitsOptions : IValidatableObject
     /// <summary>Named per-connection bandwidth caps in bytes per second (0 = uncapped).</summary>
     public Dictionary<string, long> BandwidthTiers { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>The tier of a request nobody chose one for; empty = uncapped.</summary>
+    /// <summary>The tier of a request nobody chose one for (no playback token, or a plain account's); empty = uncapped.</summary>
     public string DefaultTier { get; set; } = "";
+
+    /// <summary>The tier of a request whose playback token was issued to a premium account; empty = <see cref="DefaultTier"/>.</summary>
+    public string PremiumTier { get; set; } = "";
 
     /// <summary>Idle time before Kestrel closes a keep-alive connection.</summary>
     [Range(1, 3600)]
@@ -61,6 +64,12 @@ internal sealed class LimitsOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 $"{Section}:DefaultTier '{DefaultTier}' is not one of {Section}:BandwidthTiers ({string.Join(", ", BandwidthTiers.Keys)})");
+        }
+
+        if (PremiumTier.Length > 0 && !BandwidthTiers.ContainsKey(PremiumTier))
+        {
+            yield return new ValidationResult(
+                $"{Section}:PremiumTier '{PremiumTier}' is not one of {Section}:BandwidthTiers ({string.Join(", ", BandwidthTiers.Keys)})");
         }
     }
 }

@@ -16,7 +16,7 @@ internal static class LimitsServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IDeliveryTierSelector, DefaultTierSelector>();
+        services.AddSingleton<IDeliveryTierSelector, ViewerTierSelector>();
         services.AddSingleton<DeliveryLimits>();
 
         var limits = configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using StreamVerse.ControlPlane.Playback;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Segmenter.Live;
@@ -93,5 +94,89 @@ public sealed class LimitsUnitTests
         results.Clear();
         Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
         Assert.Contains(results, r => r.ErrorMessage!.Contains("BandwidthTiers:bad", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Premium_tier_must_name_a_tier()
+    {
+        var options = new LimitsOptions { PremiumTier = "gold" };
+        options.BandwidthTiers["free"] = 1000;
+        var results = new List<ValidationResult>();
+        Assert.False(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.Contains(results, r => r.ErrorMessage!.Contains("StreamVerse:Limits:PremiumTier 'gold'", StringComparison.Ordinal));
+
+        options.PremiumTier = "free";
+        results.Clear();
+        Assert.True(Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+    }
+
+    private static readonly PlaybackTokens Tokens = new(Encoding.ASCII.GetBytes("0123456789abcdef0123456789abcdef"));
+
+    private static HttpContext Request(string path) => new DefaultHttpContext { Request = { Path = path } };
+
+    private static DeliveryLimits Limits(string defaultTier, string premiumTier)
+    {
+        var options = new LimitsOptions { DefaultTier = defaultTier, PremiumTier = premiumTier };
+        options.BandwidthTiers["free"] = 100_000;
+        options.BandwidthTiers["premium"] = 0;
+        options.BandwidthTiers["capped-premium"] = 500_000;
+        var wrapped = Microsoft.Extensions.Options.Options.Create(options);
+        return new DeliveryLimits(wrapped, new ViewerTierSelector(wrapped), TimeProvider.System);
+    }
+
+    [Fact]
+    public void A_premium_token_picks_the_premium_tier_anything_else_the_default()
+    {
+        var expires = DateTimeOffset.UtcNow.AddMinutes(5);
+        var premium = Tokens.Issue("vid_1", expires, "viewer", null, premium: true);
+        var plain = Tokens.Issue("vid_1", expires, "viewer", null);
+        var bound = Tokens.Issue("vid_1", expires, "viewer", System.Net.IPAddress.Loopback, premium: true);
+        var selector = new ViewerTierSelector(Microsoft.Extensions.Options.Options.Create(new LimitsOptions { DefaultTier = "free", PremiumTier = "premium" }));
+
+        Assert.Equal("premium", selector.SelectTier(Request($"/live/t/{premium}/vid_1/index.m3u8")));
+        Assert.Equal("premium", selector.SelectTier(Request($"/vod/t/{premium}/vid_1/v1/360p_1.m4s")));
+        Assert.Equal("premium", selector.SelectTier(Request($"/vod/t/{bound}/vid_1/v1/360p_1.m4s")));
+        Assert.Equal("free", selector.SelectTier(Request($"/live/t/{plain}/vid_1/index.m3u8")));
+        Assert.Equal("free", selector.SelectTier(Request("/live/vid_1/index.m3u8")));
+        Assert.Equal("free", selector.SelectTier(Request($"/live/{premium}/vid_1/index.m3u8")));
+        Assert.Equal("free", selector.SelectTier(Request("/live/t/")));
+        Assert.Equal("free", selector.SelectTier(Request("/vod/t/!!/x")));
+
+        // No premium tier configured: premium viewers play at the default tier like everyone.
+        var flat = new ViewerTierSelector(Microsoft.Extensions.Options.Options.Create(new LimitsOptions { DefaultTier = "free" }));
+        Assert.Equal("free", flat.SelectTier(Request($"/live/t/{premium}/vid_1/index.m3u8")));
+    }
+
+    [Fact]
+    public void The_pacer_follows_the_tier_and_the_fast_lane_only_needs_the_default_uncapped()
+    {
+        var premium = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), null, null, premium: true);
+        var capped = Limits("free", "premium");
+        Assert.NotNull(capped.PacerFor(Request("/vod/vid_1/v1/360p_1.m4s")));
+        Assert.Null(capped.PacerFor(Request($"/vod/t/{premium}/vid_1/v1/360p_1.m4s")));
+        Assert.False(capped.PlainRequestsNeverPaced);
+
+        // Only premium viewers capped: requests without a token (all the fast lane answers) are never paced.
+        var premiumCapped = Limits("", "capped-premium");
+        Assert.True(premiumCapped.PlainRequestsNeverPaced);
+        Assert.Null(premiumCapped.PacerFor(Request("/live/vid_1/index.m3u8")));
+        Assert.NotNull(premiumCapped.PacerFor(Request($"/live/t/{premium}/vid_1/index.m3u8")));
+        Assert.True(Limits("", "").PlainRequestsNeverPaced);
+    }
+
+    [Fact]
+    public void Picking_the_tier_allocates_nothing()
+    {
+        var premium = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer-123", null, premium: true);
+        var limits = Limits("free", "premium");
+        var context = Request($"/vod/t/{premium}/vid_1/v1/360p_1.m4s");
+        Assert.Null(limits.PacerFor(context));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            limits.PacerFor(context);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 }

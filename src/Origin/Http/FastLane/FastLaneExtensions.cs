@@ -13,7 +13,7 @@ internal static partial class FastLaneExtensions
     /// <summary>
     /// Puts the <see cref="Http1FastLane"/> in front of Kestrel's HTTP layer on a cleartext HTTP/1.1 endpoint, with the
     /// live router on an origin and the cache's on an edge (<paramref name="edge"/>), unless <c>StreamVerse:Delivery:FastLane</c> is off or a limit that needs the routed path (a per-IP rate limit, a
-    /// bandwidth tier) could apply to a request. Decided once, when the endpoint is bound.
+    /// capped default bandwidth tier) could apply to a request it answers (it answers none with a playback token). Decided once, when the endpoint is bound.
     /// </summary>
     public static ListenOptions UseFastLane(this ListenOptions listen, bool edge)
     {
@@ -26,7 +26,7 @@ internal static partial class FastLaneExtensions
             var deliveryLimits = services.GetRequiredService<DeliveryLimits>();
             var off = !delivery.FastLane ? "StreamVerse:Delivery:FastLane is false"
                 : limits.RequestsPerSecondPerIp > 0 ? "StreamVerse:Limits:RequestsPerSecondPerIp is set"
-                : !deliveryLimits.NeverPaces ? "a bandwidth tier may apply"
+                : !deliveryLimits.PlainRequestsNeverPaced ? "StreamVerse:Limits:DefaultTier is a capped bandwidth tier"
                 : null;
             var origin = services.GetRequiredService<IOptions<OriginOptions>>().Value;
             if (off is not null)

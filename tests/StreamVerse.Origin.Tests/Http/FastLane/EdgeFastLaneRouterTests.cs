@@ -83,7 +83,7 @@ public sealed class EdgeFastLaneRouterTests : IAsyncLifetime
         var cache = new EdgeCache(_dir, 64 << 20, 256 << 20, NullLogger<EdgeCache>.Instance);
         var upstream = new UpstreamClient(edgeOptions, TimeProvider.System, NullLogger<UpstreamClient>.Instance);
         var limitsOptions = Options.Create(new LimitsOptions());
-        var limits = new DeliveryLimits(limitsOptions, new DefaultTierSelector(limitsOptions), TimeProvider.System);
+        var limits = new DeliveryLimits(limitsOptions, new ViewerTierSelector(limitsOptions), TimeProvider.System);
         var playback = new EdgePlaybackCheck(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), TimeProvider.System);
         var handler = new EdgeDelivery.Handler(cache, upstream, limits, TimeProvider.System, playback);
         return new Edge(cache, upstream, new EdgeFastLaneRouter(cache, handler, TimeProvider.System, compressPlaylists: true));
