@@ -148,6 +148,27 @@ public sealed class ProbeTests
         Assert.Equal(MediaProbeError.NotMedia, ex.Error);
     }
 
+    [Theory]
+    [InlineData("hls")]
+    [InlineData("concat")]
+    public void Refuses_a_text_file_that_names_other_media_files(string kind)
+    {
+        // What an upload could be to pull the server's own files (a recording, another upload) into a public video:
+        // a playlist or concat list naming them. libavformat reads both (ffprobe shows it); we must not.
+        var secret = Tools.Clip("someone-elses.ts", [.. TestSource, "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", "mpegts"]);
+        var path = Path.Combine(Tools.TempRoot, $"upload-{kind}.source");
+        File.WriteAllText(path, kind == "hls"
+            ? $"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:1.0,\n{secret}\n#EXT-X-ENDLIST\n"
+            : $"ffconcat version 1.0\nfile '{Path.GetFileName(secret)}'\n");  // concat's safe mode takes names next to the list
+        var control = Tools.MustRun("ffprobe", "-v", "error", "-show_entries", "format=format_name", "-of", "csv=p=0", path);
+        Assert.Equal(kind, control.StdOut.Trim());
+
+        var ex = Assert.Throws<MediaProbeException>(() => MediaProbe.Probe(path));
+        Assert.Equal(MediaProbeError.NotMedia, ex.Error);
+        Assert.Contains("playlists, concat lists and image sequences are refused", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Refuses_codec_without_decoder()
     {

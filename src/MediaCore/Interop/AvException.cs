@@ -33,6 +33,7 @@ public sealed class AvException : Exception
 internal static class AvError
 {
     public const int EAgain = -11; // AVERROR(EAGAIN) on Linux
+    public const int EInval = -22; // AVERROR(EINVAL) on Linux
     public const int Eof = -0x20464F45; // AVERROR_EOF = -MKTAG('E','O','F',' ')
     public const int InvalidData = -0x41444E49; // AVERROR_INVALIDDATA = -MKTAG('I','N','D','A')
 

@@ -52,6 +52,17 @@ public static class MediaProbe
         }
     }
 
+    /// <summary>
+    /// The demuxers an upload may be read with (libavformat's <c>format_whitelist</c>, matched against each
+    /// demuxer's names): containers and elementary streams that hold their media in the file itself. Left out on
+    /// purpose: demuxers that read other files or URLs named inside the input (hls, dash, concat, image2 sequences,
+    /// playlists, subtitles with includes), which would let an uploaded text file pull the server's own files
+    /// (another viewer's recording, another upload) into a public video. With <c>protocol_whitelist=file</c>
+    /// nothing but the upload itself is opened either.
+    /// </summary>
+    internal static ReadOnlySpan<byte> AcceptedFormats =>
+        "mov,matroska,webm,avi,flv,live_flv,mpegts,mpeg,mpegvideo,m4v,h264,hevc,ogg,asf,mxf,dv,nut,ivf,obu,yuv4mpegpipe,wav,w64,aiff,caf,mp3,aac,ac3,eac3,flac,truehd,mlp\0"u8;
+
     /// <summary>Opens and reads stream info; the caller owns the returned handle.</summary>
     internal static unsafe AVFormatContextHandle Open(string path)
     {
@@ -69,12 +80,23 @@ public static class MediaProbe
         }
 
         AVFormatContext* ctx = null;
+        AVDictionary* options = null;
         var url = Utf8Z.Get(path);
         int result;
-        fixed (byte* u = url)
+        fixed (byte* u = url, formats = AcceptedFormats, protocols = "file\0"u8, formatKey = "format_whitelist\0"u8, protocolKey = "protocol_whitelist\0"u8)
         {
-            // On failure avformat_open_input frees the context and leaves ctx null.
-            result = LibAvFormat.avformat_open_input(&ctx, u, null, null);
+            try
+            {
+                LibAvUtil.av_dict_set(&options, formatKey, formats, 0);
+                LibAvUtil.av_dict_set(&options, protocolKey, protocols, 0);
+
+                // On failure avformat_open_input frees the context and leaves ctx null.
+                result = LibAvFormat.avformat_open_input(&ctx, u, null, &options);
+            }
+            finally
+            {
+                LibAvUtil.av_dict_free(&options);
+            }
         }
 
         if (result < 0)
@@ -116,6 +138,14 @@ public static class MediaProbe
         {
             return new MediaProbeException(MediaProbeError.Truncated,
                 $"'{file.Name}' is an MP4/MOV whose index is missing or cut ({AvError.Describe(result)}): the file is truncated or incomplete.",
+                new AvException("avformat_open_input", result));
+        }
+
+        // EINVAL from a readable file: libavformat recognised it, as a demuxer not on AcceptedFormats.
+        if (result == AvError.EInval)
+        {
+            return new MediaProbeException(MediaProbeError.NotMedia,
+                $"'{file.Name}' is not a video or audio container we accept (playlists, concat lists and image sequences are refused: upload the media file itself).",
                 new AvException("avformat_open_input", result));
         }
 
