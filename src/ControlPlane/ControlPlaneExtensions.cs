@@ -30,6 +30,8 @@ internal static class ControlPlaneExtensions
         services.AddOptions<ControlPlaneOptions>()
             .Bind(configuration.GetSection(ControlPlaneOptions.Section))
             .Configure(o => o.DataPath = configuration["StreamVerse:Data"] ?? o.DataPath)
+            .Configure(o => o.DeletedVideoRetention =
+                (configuration.GetValue<TimeSpan?>("StreamVerse:Segmenter:RecordingRetention") ?? ControlPlaneOptions.RecordingRetentionDefault) + TimeSpan.FromDays(1))
             .ValidateDataAnnotations()
             .Validate(o => o.LoginFailureWindow > TimeSpan.Zero, "StreamVerse:ControlPlane:LoginFailureWindow must be positive")
             .Validate(o => o.CacheRefreshInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:CacheRefreshInterval must be at least 00:00:00.1")

@@ -40,6 +40,15 @@ internal sealed class ControlPlaneOptions
 
     /// <summary>How long the origin trusts a video's cached <c>vod_prefix</c> (and a cached "none") before it asks the database again.</summary>
     public TimeSpan VodCatalogTtl { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a deleted video's id stays refused at the origin: <c>StreamVerse:Segmenter:RecordingRetention</c>
+    /// plus a day, so that no node still holding its live recording (kept that long after its last write) serves it.
+    /// </summary>
+    public TimeSpan DeletedVideoRetention { get; internal set; } = RecordingRetentionDefault + TimeSpan.FromDays(1);
+
+    /// <summary>The Segmenter's default <c>RecordingRetention</c>, for when it is not configured.</summary>
+    internal static readonly TimeSpan RecordingRetentionDefault = TimeSpan.FromDays(7);
 }
 
 /// <summary>Config section <c>StreamVerse:ControlPlane:Jwt</c>.</summary>

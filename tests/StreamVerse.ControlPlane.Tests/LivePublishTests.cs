@@ -135,6 +135,20 @@ public abstract class LivePublishTests(ControlPlaneApp app)
                 var v = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{videoId}", creator.AccessToken);
                 return v.GetProperty("status").GetString() == "ended" ? v : null;
             }, "ended status", TimeSpan.FromSeconds(20));
+
+            // The ended stream's recording plays with the token. Deleted, the video plays to nobody, though its
+            // recording stays on disk until RecordingRetention: not as a public stream, not with the old token.
+            using (var r = await app.Http.GetAsync(issued.GetProperty("hlsUrl").GetString()!.TrimStart('/')))
+            {
+                Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            }
+
+            await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{videoId}", creator.AccessToken, expect: HttpStatusCode.NoContent);
+            foreach (var path in (string[])[$"live/{videoId}/index.m3u8", $"live/{videoId}/index.mpd", issued.GetProperty("hlsUrl").GetString()!.TrimStart('/')])
+            {
+                using var r = await app.Http.GetAsync(path);
+                Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+            }
         }
         finally
         {

@@ -117,6 +117,50 @@ public abstract class PlaybackTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task Deleted_videos_play_to_nobody_in_this_process_and_in_others_until_their_recordings_are_gone()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(owner);
+        var byVideo = (await app.NewVideoAsync(owner, channel, "private")).GetProperty("id").GetString()!;
+        var byChannel = (await app.NewVideoAsync(owner, channel, "public")).GetProperty("id").GetString()!;
+        var leaver = await app.NewUserAsync("creator");
+        var byAccount = (await app.NewVideoAsync(leaver, await app.NewChannelAsync(leaver), "premium")).GetProperty("id").GetString()!;
+        var token = (await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{byVideo}/playback-token", owner.AccessToken, new { })).GetProperty("token").GetString()!;
+
+        // Public: nothing live, so 404 (the name may play); after the deletes, 403 for every way in.
+        using (var r = await app.Http.GetAsync($"live/{byChannel}/index.m3u8"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{byVideo}", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/channels/{channel}", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", leaver.AccessToken, new { password = ControlPlaneApp.Password }, HttpStatusCode.NoContent);
+        foreach (var path in (string[])[$"live/{byVideo}/index.m3u8", $"live/t/{token}/{byVideo}/index.m3u8", $"vod/t/{token}/{byVideo}/index.m3u8",
+            $"live/{byChannel}/index.m3u8", $"live/{byChannel}/index.mpd", $"live/{byAccount}/index.m3u8"])
+        {
+            using var r = await app.Http.GetAsync(path);
+            Assert.True(r.StatusCode == HttpStatusCode.Forbidden, $"{path}: {r.StatusCode}");
+        }
+
+        // Another process sharing the database learns it at its next reload, which also forgets ids deleted longer
+        // ago than the retention (by then no node holds their recordings).
+        var options = app.Get<Microsoft.Extensions.Options.IOptions<ControlPlaneOptions>>();
+        Assert.Equal(TimeSpan.FromDays(8), options.Value.DeletedVideoRetention);
+        var old = "old" + Guid.NewGuid().ToString("N")[..20];
+        await using (var db = await app.Get<Data.Database>().OpenAsync(CancellationToken.None))
+        {
+            await db.ExecAsync("INSERT INTO deleted_videos (id, deleted_at) VALUES (@id, @at)",
+                [("id", old), ("at", DateTimeOffset.UtcNow - options.Value.DeletedVideoRetention - TimeSpan.FromHours(1))], CancellationToken.None);
+        }
+
+        var other = new ProtectedVideos(app.Get<Data.Database>(), options, TimeProvider.System);
+        await other.ReloadAsync(CancellationToken.None);
+        Assert.All((string[])[byVideo, byChannel, byAccount], id => Assert.True(other.IsDeleted(id) && other.IsProtected(id), id));
+        Assert.False(other.IsDeleted(old));
+    }
+
+    [Fact]
     public async Task Origin_refuses_protected_streams_without_a_valid_token_and_passes_public_ones()
     {
         var owner = await app.NewUserAsync("creator");

@@ -198,6 +198,8 @@ internal static class MeEndpoints
 
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
+            cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync(
             """
@@ -213,7 +215,11 @@ internal static class MeEndpoints
             await storage.DeleteAsync(user.AvatarKey, cancellationToken).ConfigureAwait(false);
         }
 
-        await protectedVideos.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var video in videos)
+        {
+            protectedVideos.Deleted(video);
+        }
+
         return TypedResults.NoContent();
     }
 

@@ -109,8 +109,15 @@ internal static class ChannelEndpoints
             return Problems.Forbidden("Only the channel's owner or an admin may delete it.");
         }
 
+        // Its videos go by cascade: remembered as deleted first, so their live recordings stop playing with them.
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
-        await protectedVideos.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var video in videos)
+        {
+            protectedVideos.Deleted(video);
+        }
         return TypedResults.NoContent();
     }
 }

@@ -149,6 +149,13 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_retired_presentations_due ON retired_presentations (delete_after);
             """),
+        (6, "deleted videos: ids refused at the origin while a node may still hold their live recording", d => $"""
+            CREATE TABLE deleted_videos (
+                id VARCHAR(32) PRIMARY KEY,
+                deleted_at {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_deleted_videos_at ON deleted_videos (deleted_at);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

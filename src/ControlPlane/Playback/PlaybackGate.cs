@@ -5,12 +5,18 @@ namespace StreamVerse.ControlPlane.Playback;
 /// <summary>
 /// What the origin asks before serving <c>/live/{name}/...</c>: public streams (and names the control plane does not
 /// know, such as <c>--stream</c> ones) need no token; private and premium videos need a valid playback token.
-/// A token, when given, must be valid whatever the visibility. No database access.
+/// A token, when given, must be valid whatever the visibility. A deleted video plays to nobody, whatever its token
+/// (its recording may outlive it on disk). No database access.
 /// </summary>
 internal sealed class PlaybackGate(ProtectedVideos protectedVideos, PlaybackTokens tokens, TimeProvider time)
 {
     public bool Allows(string streamName, ReadOnlySpan<char> token, IPAddress? client)
     {
+        if (protectedVideos.IsDeleted(streamName))
+        {
+            return false;
+        }
+
         if (token.IsEmpty)
         {
             return !protectedVideos.IsProtected(streamName);

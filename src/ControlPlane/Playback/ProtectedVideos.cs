@@ -1,36 +1,79 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Data;
 
 namespace StreamVerse.ControlPlane.Playback;
 
 /// <summary>
-/// The ids of private and premium videos, in memory, so the origin can decide whether a stream needs a playback
-/// token without a database query. Updated at once by this process's writes and reloaded by
-/// <see cref="ControlPlaneCacheRefresher"/> for other processes' writes.
+/// The ids of private and premium videos, and of deleted ones, in memory, so the origin can decide whether a stream
+/// needs a playback token (or may not play at all) without a database query. Updated at once by this process's
+/// writes and reloaded by <see cref="ControlPlaneCacheRefresher"/> for other processes' writes.
 /// </summary>
-internal sealed class ProtectedVideos(Database database)
+/// <remarks>
+/// Deleted videos are remembered because their live recordings outlive their rows (a node keeps a recording for
+/// <c>Segmenter:RecordingRetention</c> after its last write, and a publish may still be running): the origin serves
+/// a stream name the control plane does not know as public (<c>--stream</c> names), so a forgotten deleted video
+/// would play to anyone, private or not. Their ids are kept in <c>deleted_videos</c> for
+/// <see cref="ControlPlaneOptions.DeletedVideoRetention"/>.
+/// </remarks>
+internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
+    private const byte NeedsToken = 0;
+    private const byte Gone = 1;
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
+
     private readonly Lock _gate = new();
+    private readonly TimeSpan _deletedRetention = options.Value.DeletedVideoRetention;
     private volatile ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
 
     // Local changes made while a reload's query ran: the snapshot may predate them, so they are replayed onto it.
     // Without this, a video made private during a reload could play unprotected until the next reload.
-    private readonly List<(string Id, bool Protected)> _changesDuringReload = [];
+    private readonly List<(string Id, byte? State)> _changesDuringReload = [];
     private int _reloads;
+    private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
 
+    /// <summary>Needs a playback token: private, premium, or deleted (which no token opens).</summary>
     public bool IsProtected(string videoId) => _ids.ContainsKey(videoId);
 
-    public void Set(string videoId, string visibility) => Apply(videoId, Videos.Visibility.NeedsToken(visibility));
+    /// <summary>Deleted: plays to nobody, token or not.</summary>
+    public bool IsDeleted(string videoId) => _ids.TryGetValue(videoId, out var state) && state == Gone;
 
-    public void Remove(string videoId) => Apply(videoId, false);
+    public void Set(string videoId, string visibility) => Apply(videoId, Videos.Visibility.NeedsToken(visibility) ? NeedsToken : null);
 
-    private void Apply(string videoId, bool isProtected)
+    /// <summary>This process deleted <paramref name="videoId"/> (and recorded it with <see cref="RecordDeletedAsync"/>).</summary>
+    public void Deleted(string videoId) => Apply(videoId, Gone);
+
+    /// <summary>
+    /// Records, in the caller's transaction, that the videos <paramref name="whereVideos"/> selects are being
+    /// deleted (run it before the rows go); returns their ids for <see cref="Deleted"/> after the commit.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RecordDeletedAsync(DbSession db, string whereVideos, (string Name, object? Value)[] parameters,
+        CancellationToken cancellationToken)
+    {
+        var ids = await db.QueryAsync($"SELECT id FROM videos WHERE {whereVideos}", parameters, (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        foreach (var id in ids)
+        {
+            await db.ExecAsync("INSERT INTO deleted_videos (id, deleted_at) VALUES (@id, @now) ON CONFLICT (id) DO NOTHING", [("id", id), ("now", now)],
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return ids;
+    }
+
+    private void Apply(string videoId, byte? state)
     {
         lock (_gate)
         {
-            if (isProtected)
+            if (_ids.TryGetValue(videoId, out var current) && current == Gone)
             {
-                _ids[videoId] = 0;
+                // Deleted is final: a late visibility write (a request that raced the delete) must not reopen it.
+                return;
+            }
+
+            if (state is { } s)
+            {
+                _ids[videoId] = s;
             }
             else
             {
@@ -39,7 +82,7 @@ internal sealed class ProtectedVideos(Database database)
 
             if (_reloads > 0)
             {
-                _changesDuringReload.Add((videoId, isProtected));
+                _changesDuringReload.Add((videoId, state));
             }
         }
     }
@@ -54,15 +97,42 @@ internal sealed class ProtectedVideos(Database database)
         try
         {
             await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var ids = await db.QueryAsync("SELECT id FROM videos WHERE visibility IN ('private', 'premium')", [], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
-            var fresh = new ConcurrentDictionary<string, byte>(ids.Select(id => KeyValuePair.Create(id, (byte)0)), StringComparer.Ordinal);
+            var now = time.GetUtcNow();
+            if (now - _lastPrune >= PruneInterval)
+            {
+                await db.ExecAsync("DELETE FROM deleted_videos WHERE deleted_at < @cutoff", [("cutoff", now - _deletedRetention)], cancellationToken).ConfigureAwait(false);
+                _lastPrune = now;
+            }
+
+            var rows = await db.QueryAsync(
+                "SELECT id, 0 FROM videos WHERE visibility IN ('private', 'premium') UNION ALL SELECT id, 1 FROM deleted_videos", [],
+                (r, _) => (Id: r.GetString(0), State: (byte)r.GetInt32(1)), cancellationToken).ConfigureAwait(false);
+            var fresh = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            foreach (var (id, state) in rows)
+            {
+                // A deleted id wins over a row still listed (a delete committing while the query ran).
+                if (state == Gone)
+                {
+                    fresh[id] = Gone;
+                }
+                else
+                {
+                    fresh.TryAdd(id, state);
+                }
+            }
+
             lock (_gate)
             {
-                foreach (var (id, isProtected) in _changesDuringReload)
+                foreach (var (id, state) in _changesDuringReload)
                 {
-                    if (isProtected)
+                    if (fresh.TryGetValue(id, out var current) && current == Gone)
                     {
-                        fresh[id] = 0;
+                        continue;
+                    }
+
+                    if (state is { } s)
+                    {
+                        fresh[id] = s;
                     }
                     else
                     {

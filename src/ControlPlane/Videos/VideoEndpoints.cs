@@ -419,8 +419,11 @@ internal static class VideoEndpoints
 
         // Stop its transcode first (the job row goes with the video, by cascade), then its stored presentations.
         await jobs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await protectedVideos.RecordDeletedAsync(db, "id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
-        protectedVideos.Remove(id);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        protectedVideos.Deleted(id);
         try
         {
             await blobs.DeletePrefixAsync(VodPrefixes.OfVideo(id), CancellationToken.None).ConfigureAwait(false);
