@@ -150,6 +150,38 @@ public sealed partial class LadderEdgeTests
     }
 
     [Fact]
+    public async Task A_timestamp_jump_of_hours_fails_at_once_instead_of_encoding_hours_of_repeats()
+    {
+        // Three frames, the third ten hours in: 11 kB that declare 10 h; filling the jump would be 900,000 frames. It
+        // fails once the repeats pass what the file accounts for (MaxUnexplainedRepeatSeconds).
+        var clip = Tools.Clip("jump-10h.mkv", ["-f", "lavfi", "-i", "testsrc2=s=160x120:r=25", "-frames:v", "3",
+            "-vf", "setpts='if(eq(N,2),36000/TB,PTS)'", "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast"]);
+        var output = NewOutput("jump");
+
+        var ex = await Assert.ThrowsAsync<MediaProbeException>(() => new Transcoder().TranscodeAsync(clip, output, Fast, null, CancellationToken.None));
+        Assert.Equal(MediaProbeError.BrokenTimestamps, ex.Error);
+        Assert.Contains("jump from 0.0 s to 36000.0 s with nothing in between", ex.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
+    public async Task Short_video_gaps_and_gaps_under_sound_are_filled()
+    {
+        // A 20 s still in a video-only file, and a 90 s one under continuous audio (muxed after the picture that ends
+        // the gap, as ffmpeg's MKV muxer does): both real, both kept.
+        var still = Tools.Clip("gap-20s.mkv", ["-f", "lavfi", "-i", "testsrc2=s=160x120:r=25", "-frames:v", "3",
+            "-vf", "setpts='if(eq(N,2),20/TB,PTS)'", "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast"]);
+        var voiced = Tools.Clip("gap-90s-voiced.mkv", ["-f", "lavfi", "-i", "testsrc2=s=160x120:r=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=91",
+            "-frames:v", "3", "-vf", "setpts='if(eq(N,2),90/TB,PTS)'", "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac"]);
+
+        var a = await new Transcoder().TranscodeAsync(still, NewOutput("still"), Fast, null, CancellationToken.None);
+        Assert.InRange(a.Duration.TotalSeconds, 19.9, 21);
+        Assert.True(a.FramesDuplicated > 400, $"{a.FramesDuplicated} repeats");
+        var b = await new Transcoder().TranscodeAsync(voiced, NewOutput("voiced"), Fast, null, CancellationToken.None);
+        Assert.InRange(b.Duration.TotalSeconds, 89.9, 92);
+    }
+
+    [Fact]
     public async Task Truncated_faststart_upload_fails_instead_of_publishing_a_short_video()
     {
         var clip = Tools.Clip("faststart-ladder.mp4", ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart"]);

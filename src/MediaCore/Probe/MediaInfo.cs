@@ -84,6 +84,9 @@ public enum MediaProbeError
     NotMedia,
     UnsupportedCodec,
     AbsurdDimensions,
+
+    /// <summary>Timestamps that jump far ahead with nothing in between: filling the gap would cost hours of encoding.</summary>
+    BrokenTimestamps,
 }
 
 /// <summary>An input we refuse, with a message a person uploading the file can act on.</summary>

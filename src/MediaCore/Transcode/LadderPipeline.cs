@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -19,6 +20,16 @@ namespace StreamVerse.MediaCore.Transcode;
 internal sealed unsafe partial class LadderPipeline : IDisposable
 {
     private const int MaxDecodeErrors = 50;
+
+    /// <summary>
+    /// Repeated pictures (what fills the gaps of a variable-rate or damaged timeline) beyond what the file's own
+    /// content accounts for: a second per decoded picture and the length of the decoded sound, plus this many
+    /// seconds. Real files stay far inside it (a still screen, a dropped connection in a recording, a slide shown for
+    /// minutes under narration); a crafted one with three pictures hours apart would otherwise cost hours of
+    /// encoding for a few kilobytes. Counted as the repeats are made, so such a file fails within this budget.
+    /// </summary>
+    internal const double MaxUnexplainedRepeatSeconds = 600;
+
     private const int PictureQueue = 4;
 
     private readonly string _input;
@@ -59,6 +70,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     private double _duration;
     private long _framesDecoded;
     private long _duplicated;
+    private long _repeats;
     private long _dropped;
     private int _decodeErrors;
     private double _lastProgress = -1;
@@ -391,6 +403,12 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         while ((_nextSlot + 0.5) / _fps < time)
         {
+            if (_currentEmits > 0 && ++_repeats / _fps > _framesDecoded + ((_audio?.SamplesOut ?? 0) / (double)AudioEncoder.SampleRate) + MaxUnexplainedRepeatSeconds)
+            {
+                throw new MediaProbeException(MediaProbeError.BrokenTimestamps, string.Create(CultureInfo.InvariantCulture,
+                    $"'{Path.GetFileName(_input)}': the video's timestamps jump from {_currentTime:0.0} s to {time:0.0} s with nothing in between: the file is damaged."));
+            }
+
             Post(AVFrameHandle.Clone(_current!.Ptr), _nextSlot);
             _nextSlot++;
             _currentEmits++;
