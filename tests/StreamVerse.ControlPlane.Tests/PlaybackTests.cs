@@ -79,6 +79,17 @@ public sealed class PlaybackTokenUnitTests
     }
 
     [Fact]
+    public void The_expiry_is_read_from_the_token()
+    {
+        var expires = DateTimeOffset.UtcNow.AddMinutes(5);
+        Assert.Equal(expires.ToUnixTimeSeconds(), PlaybackTokens.ExpiresAt(Tokens.Issue("vid_1", expires, "viewer", IPAddress.Loopback, premium: true)));
+        foreach (var junk in (string[])["", "AAAA", "!!!!!!!!!!!!!!!!", new string('_', 200)])
+        {
+            Assert.Null(PlaybackTokens.ExpiresAt(junk));
+        }
+    }
+
+    [Fact]
     public void Verification_allocates_nothing()
     {
         var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer-123", IPAddress.Loopback);

@@ -200,6 +200,11 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
             Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
             using var right = await app.Http.GetAsync($"vod/t/{token}/{id}/{path}");
             Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+
+            // No cache may keep a tokenised answer past the token's expiry (5 minutes here): every lifetime is cut to it.
+            var cache = right.Headers.CacheControl!;
+            Assert.True(cache.MaxAge is { } age && age > TimeSpan.Zero && age <= TimeSpan.FromMinutes(5), $"{path}: {cache}");
+            Assert.DoesNotContain("86400", cache.ToString(), StringComparison.Ordinal);
         }
 
         var expired = tokens.Issue(id, DateTimeOffset.UtcNow.AddMinutes(-1), null, null);

@@ -128,6 +128,21 @@ internal sealed class PlaybackTokens
             && written == 3 && head[0] == Version && (head[1] & FlagPremium) != 0;
     }
 
+    /// <summary>
+    /// The expiry (unix seconds) <paramref name="token"/> states, or null if it has no readable header. Checks
+    /// nothing: ask it only of a token <see cref="Verify"/> has accepted. Allocates nothing.
+    /// </summary>
+    public static long? ExpiresAt(ReadOnlySpan<char> token)
+    {
+        // Version, flags and the 8-byte expiry are the first 10 bytes: the first 16 characters hold them whole.
+        Span<byte> head = stackalloc byte[12];
+        return token.Length >= 16
+            && Base64Url.DecodeFromChars(token[..16], head, out _, out var written) == System.Buffers.OperationStatus.Done
+            && written == 12 && head[0] == Version
+            ? BinaryPrimitives.ReadInt64BigEndian(head[2..])
+            : null;
+    }
+
     private bool Mac(ReadOnlySpan<byte> body, ReadOnlySpan<char> videoId, ReadOnlySpan<byte> ip, Span<byte> mac)
     {
         Span<byte> input = stackalloc byte[64 + HeaderBytes + MaxViewerBytes + MaxVideoIdBytes + 1 + 16];

@@ -327,7 +327,7 @@ internal static class LiveDelivery
             }
 
             limits.PaceResponseBody(context);
-            context.Response.Headers.CacheControl = cache;
+            context.Response.Headers.CacheControl = TokenPaths.CacheControl(context, cache, TimeProvider.System);
             DeliveryMetrics.Served(DeliveryMetrics.Kind.Recording, info.Length);
             var etag = new Microsoft.Net.Http.Headers.EntityTagHeaderValue(RecordingETag(info.Length, info.LastWriteTimeUtc.Ticks));
             return TypedResults.PhysicalFile(full, contentType, lastModified: info.LastWriteTimeUtc, entityTag: etag, enableRangeProcessing: true)

@@ -26,7 +26,7 @@ internal static class StoredObjectWriter
         var request = context.Request;
         var response = context.Response;
         var headers = response.Headers;
-        headers.CacheControl = cacheControl;
+        headers.CacheControl = TokenPaths.CacheControl(context, cacheControl, TimeProvider.System);
         if (compress)
         {
             headers.Vary = "Accept-Encoding";

@@ -25,26 +25,5 @@ internal sealed class ViewerTierSelector(IOptions<LimitsOptions> options) : IDel
     private readonly string _premium = options.Value.PremiumTier.Length > 0 ? options.Value.PremiumTier : options.Value.DefaultTier;
 
     public string? SelectTier(HttpContext context) =>
-        _premium == _default || !PlaybackTokens.ClaimsPremium(TokenOf(context.Request.Path.Value)) ? _default : _premium;
-
-    /// <summary>The token segment of a tokenised playback path, or empty.</summary>
-    internal static ReadOnlySpan<char> TokenOf(string? path)
-    {
-        var rest = path.AsSpan();
-        if (rest.StartsWith("/live/t/", StringComparison.Ordinal))
-        {
-            rest = rest["/live/t/".Length..];
-        }
-        else if (rest.StartsWith("/vod/t/", StringComparison.Ordinal))
-        {
-            rest = rest["/vod/t/".Length..];
-        }
-        else
-        {
-            return default;
-        }
-
-        var slash = rest.IndexOf('/');
-        return slash > 0 ? rest[..slash] : default;
-    }
+        _premium == _default || !PlaybackTokens.ClaimsPremium(Http.TokenPaths.TokenOf(context.Request.Path.Value)) ? _default : _premium;
 }

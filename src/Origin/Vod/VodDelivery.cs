@@ -255,7 +255,7 @@ internal static partial class VodDelivery
                 }
             }
 
-            context.Response.Headers.CacheControl = cacheControl;
+            context.Response.Headers.CacheControl = TokenPaths.CacheControl(context, cacheControl, TimeProvider.System);
             if (local is not null)
             {
                 // sendfile through Kestrel (zero copy); the result does ETag/If-None-Match, Range/If-Range and HEAD (RFC 9110 §13, §14).

@@ -179,4 +179,22 @@ public sealed class LimitsUnitTests
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Theory]
+    [InlineData("public, max-age=31536000, immutable", 300, "public, max-age=300, immutable")]
+    [InlineData("public, max-age=5, stale-if-error=86400", 100, "public, max-age=5, stale-if-error=100")]
+    [InlineData("public, max-age=1", 0, "public, max-age=0")]
+    [InlineData("no-cache", 300, "no-cache")]
+    public void Tokenised_answers_are_cached_no_longer_than_the_token_lives(string cacheControl, long remaining, string expected) =>
+        Assert.Equal(expected, TokenPaths.Bound(cacheControl, remaining));
+
+    [Fact]
+    public void Only_tokenised_paths_have_their_caching_bounded()
+    {
+        var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), null, null);
+        var bounded = TokenPaths.CacheControl(Request($"/vod/t/{token}/vid_1/v1/360p_1.m4s"), "public, max-age=31536000, immutable", TimeProvider.System);
+        Assert.Matches("^public, max-age=(29[0-9]|300), immutable$", bounded);
+        const string plain = "public, max-age=31536000, immutable";
+        Assert.Same(plain, TokenPaths.CacheControl(Request("/vod/vid_1/v1/360p_1.m4s"), plain, TimeProvider.System));
+    }
 }
