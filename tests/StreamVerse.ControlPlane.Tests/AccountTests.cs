@@ -70,11 +70,19 @@ public abstract class AccountTests(ControlPlaneApp app)
     }
 
     [Fact]
-    public async Task Taken_handle_is_a_conflict()
+    public async Task Taken_handle_is_a_conflict_whichever_email_comes_with_it()
     {
+        // Handles are public: if the owner's e-mail got a different answer from anyone else's, registering a known
+        // handle would tell which e-mail owns it.
         var handle = ControlPlaneApp.NewHandle();
-        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Accepted);
-        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Conflict);
+        var email = ControlPlaneApp.NewEmail();
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Accepted);
+        var owners = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = "another password", handle }, expect: HttpStatusCode.Conflict);
+        var strangers = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = "another password", handle }, expect: HttpStatusCode.Conflict);
+        Assert.Equal(strangers.EnumerateObject().Select(p => p.Name), owners.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(strangers.GetProperty("title").GetString(), owners.GetProperty("title").GetString());
+        Assert.Equal(strangers.GetProperty("detail").GetString(), owners.GetProperty("detail").GetString());
+        await app.LoginAsync(email);
     }
 
     [Fact]
@@ -208,6 +216,46 @@ public abstract class AccountTests(ControlPlaneApp app)
         Assert.Equal("admin", me.GetProperty("role").GetString());
     }
 }
+
+/// <summary>
+/// The bootstrap e-mail after the first admin: these tests delete the bootstrap account, so each runs on a daemon of
+/// its own (a class fixture), not on the collection's shared one whose admin the other tests use.
+/// </summary>
+public abstract class BootstrapAdminTests(ControlPlaneApp app)
+{
+    [Fact]
+    public async Task Bootstrap_email_makes_an_admin_only_while_no_admin_exists()
+    {
+        var bootstrap = await app.AdminAsync();
+        Assert.Equal("admin", await RoleAsync(bootstrap));
+        var second = await app.NewUserAsync("admin");
+
+        // Deleting the account frees the e-mail; whoever registers it next must not become an admin while one exists.
+        await DeleteAsync(bootstrap);
+        var again = await RegisterBootstrapAsync();
+        Assert.Equal("user", await RoleAsync(again));
+
+        // With no admin left, the bootstrap e-mail is again how a deployment gets its first one.
+        await DeleteAsync(again);
+        await DeleteAsync(second);
+        Assert.Equal("admin", await RoleAsync(await RegisterBootstrapAsync()));
+    }
+
+    private async Task<Persona> RegisterBootstrapAsync()
+    {
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.AdminEmail, password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() }, expect: HttpStatusCode.Accepted);
+        return await app.LoginAsync(ControlPlaneApp.AdminEmail);
+    }
+
+    private async Task DeleteAsync(Persona who) =>
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", who.AccessToken, new { password = who.Password }, HttpStatusCode.NoContent);
+
+    private async Task<string?> RoleAsync(Persona who) => (await app.JsonAsync(HttpMethod.Get, "api/v1/me", who.AccessToken)).GetProperty("role").GetString();
+}
+
+public sealed class BootstrapAdminTestsSqlite(SqliteApp app) : BootstrapAdminTests(app), IClassFixture<SqliteApp>;
+
+public sealed class BootstrapAdminTestsPostgres(PostgresApp app) : BootstrapAdminTests(app), IClassFixture<PostgresApp>;
 
 [Collection("sqlite")]
 public sealed class AccountTestsSqlite(SqliteApp app) : AccountTests(app);
