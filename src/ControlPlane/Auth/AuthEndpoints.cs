@@ -81,18 +81,15 @@ internal static class AuthEndpoints
             v.Add("email", "is required");
         }
 
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            v.Add("password", "is required");
-        }
-
+        AccountRules.PasswordToCheck(v, "password", request.Password);
         if (!v.IsValid)
         {
             return v.Result();
         }
 
         var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(email, ip) is { } wait)
+        using var attempt = await throttle.BeginAsync(email, ip, cancellationToken).ConfigureAwait(false);
+        if (attempt.RetryAfter is { } wait)
         {
             return TooMany(context, wait);
         }
@@ -116,11 +113,11 @@ internal static class AuthEndpoints
 
         if (!ok)
         {
-            throttle.Failed(email, ip);
+            attempt.Failed();
             return Problems.Unauthorized(InvalidCredentials);
         }
 
-        throttle.Succeeded(email);
+        attempt.Succeeded();
         var pair = await sessions.CreateAsync(user!.Id, user.Role, context.Request.Headers.UserAgent.ToString(), ip, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(pair);
     }
