@@ -70,11 +70,19 @@ public abstract class AccountTests(ControlPlaneApp app)
     }
 
     [Fact]
-    public async Task Taken_handle_is_a_conflict()
+    public async Task Taken_handle_is_a_conflict_whichever_email_comes_with_it()
     {
+        // Handles are public: if the owner's e-mail got a different answer from anyone else's, registering a known
+        // handle would tell which e-mail owns it.
         var handle = ControlPlaneApp.NewHandle();
-        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Accepted);
-        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Conflict);
+        var email = ControlPlaneApp.NewEmail();
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Accepted);
+        var owners = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = "another password", handle }, expect: HttpStatusCode.Conflict);
+        var strangers = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = "another password", handle }, expect: HttpStatusCode.Conflict);
+        Assert.Equal(strangers.EnumerateObject().Select(p => p.Name), owners.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(strangers.GetProperty("title").GetString(), owners.GetProperty("title").GetString());
+        Assert.Equal(strangers.GetProperty("detail").GetString(), owners.GetProperty("detail").GetString());
+        await app.LoginAsync(email);
     }
 
     [Fact]
@@ -91,6 +99,94 @@ public abstract class AccountTests(ControlPlaneApp app)
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task Concurrent_wrong_logins_get_no_more_verifications_than_the_per_account_limit()
+    {
+        // The place in the window is taken before the password is verified: 30 guesses sent at once must not all
+        // pass the check before the first failure is counted.
+        var user = await app.NewUserAsync();
+        var hasher = app.Get<Accounts.PasswordHasher>();
+        var before = hasher.Computations;
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(async i =>
+        {
+            using var r = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = "wrong password " + i });
+            return (r.StatusCode, r.Headers.RetryAfter?.Delta, r.Content.Headers.ContentType?.MediaType);
+        }));
+
+        Assert.Equal(5, hasher.Computations - before);
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Unauthorized), a =>
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode);
+            Assert.True(a.Delta > TimeSpan.FromMinutes(1), $"Retry-After {a.Delta}");
+            Assert.Equal("application/problem+json", a.MediaType);
+        });
+        using var locked = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = ControlPlaneApp.Password });
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+    }
+
+    [Fact]
+    public async Task Concurrent_right_logins_for_one_account_all_succeed()
+    {
+        // More at once than the per-account limit: running attempts hold places, but a success gives its place back
+        // (and forgives the account's failures), so none is refused for the others still running.
+        var user = await app.NewUserAsync();
+        using (var wrong = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = "wrong password" }))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            using var r = await app.SendAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = ControlPlaneApp.Password });
+            return r.StatusCode;
+        }));
+        Assert.All(answers, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
+    public async Task Over_long_passwords_are_refused_before_any_verification()
+    {
+        // No password can be longer than 256 characters (registration and password change refuse them), so a longer
+        // one is bad input: a 400 naming the field, no Argon2id time and no place in the login windows.
+        var user = await app.NewUserAsync();
+        var hasher = app.Get<Accounts.PasswordHasher>();
+        var before = hasher.Computations;
+        var tooLong = new string('x', 257);
+        var login = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = tooLong }, expect: HttpStatusCode.BadRequest);
+        Assert.True(login.GetProperty("errors").TryGetProperty("password", out _));
+        var change = await app.JsonAsync(HttpMethod.Post, "api/v1/me/password", user.AccessToken, new { currentPassword = tooLong, newPassword = "a new long password" }, HttpStatusCode.BadRequest);
+        Assert.True(change.GetProperty("errors").TryGetProperty("currentPassword", out _));
+        var delete = await app.JsonAsync(HttpMethod.Delete, "api/v1/me", user.AccessToken, new { password = tooLong }, HttpStatusCode.BadRequest);
+        Assert.True(delete.GetProperty("errors").TryGetProperty("password", out _));
+        Assert.Equal(before, hasher.Computations);
+
+        // 256 is still a password to check.
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = tooLong[..256] }, expect: HttpStatusCode.Unauthorized);
+        await app.LoginAsync(user.Email);
+    }
+
+    [Fact]
+    public async Task Account_deletion_password_counts_against_the_account_like_a_login()
+    {
+        var user = await app.NewUserAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await app.JsonAsync(HttpMethod.Delete, "api/v1/me", user.AccessToken, new { password = "wrong password " + i }, HttpStatusCode.BadRequest);
+        }
+
+        // The sixth attempt is refused before the password is checked, even the right one; the account is still there.
+        using (var limited = await app.SendAsync(HttpMethod.Delete, "api/v1/me", user.AccessToken, new { password = ControlPlaneApp.Password }))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+            Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+            Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        }
+
+        await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email = user.Email, password = ControlPlaneApp.Password }, expect: HttpStatusCode.TooManyRequests);
     }
 
     [Fact]
@@ -208,6 +304,46 @@ public abstract class AccountTests(ControlPlaneApp app)
         Assert.Equal("admin", me.GetProperty("role").GetString());
     }
 }
+
+/// <summary>
+/// The bootstrap e-mail after the first admin: these tests delete the bootstrap account, so each runs on a daemon of
+/// its own (a class fixture), not on the collection's shared one whose admin the other tests use.
+/// </summary>
+public abstract class BootstrapAdminTests(ControlPlaneApp app)
+{
+    [Fact]
+    public async Task Bootstrap_email_makes_an_admin_only_while_no_admin_exists()
+    {
+        var bootstrap = await app.AdminAsync();
+        Assert.Equal("admin", await RoleAsync(bootstrap));
+        var second = await app.NewUserAsync("admin");
+
+        // Deleting the account frees the e-mail; whoever registers it next must not become an admin while one exists.
+        await DeleteAsync(bootstrap);
+        var again = await RegisterBootstrapAsync();
+        Assert.Equal("user", await RoleAsync(again));
+
+        // With no admin left, the bootstrap e-mail is again how a deployment gets its first one.
+        await DeleteAsync(again);
+        await DeleteAsync(second);
+        Assert.Equal("admin", await RoleAsync(await RegisterBootstrapAsync()));
+    }
+
+    private async Task<Persona> RegisterBootstrapAsync()
+    {
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.AdminEmail, password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() }, expect: HttpStatusCode.Accepted);
+        return await app.LoginAsync(ControlPlaneApp.AdminEmail);
+    }
+
+    private async Task DeleteAsync(Persona who) =>
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", who.AccessToken, new { password = who.Password }, HttpStatusCode.NoContent);
+
+    private async Task<string?> RoleAsync(Persona who) => (await app.JsonAsync(HttpMethod.Get, "api/v1/me", who.AccessToken)).GetProperty("role").GetString();
+}
+
+public sealed class BootstrapAdminTestsSqlite(SqliteApp app) : BootstrapAdminTests(app), IClassFixture<SqliteApp>;
+
+public sealed class BootstrapAdminTestsPostgres(PostgresApp app) : BootstrapAdminTests(app), IClassFixture<PostgresApp>;
 
 [Collection("sqlite")]
 public sealed class AccountTestsSqlite(SqliteApp app) : AccountTests(app);

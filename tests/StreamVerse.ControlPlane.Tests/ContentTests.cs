@@ -91,6 +91,30 @@ public abstract class ContentTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task Tags_only_on_hidden_videos_are_not_listed()
+    {
+        // The listing counts public videos; a tag that only private, unlisted or premium videos carry would show
+        // up with "videos": 0 and give away what those videos are about.
+        var creator = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(creator);
+        var unique = "zh" + Guid.NewGuid().ToString("N")[..6];
+        foreach (var visibility in new[] { "private", "unlisted", "premium" })
+        {
+            await app.NewVideoAsync(creator, channel, visibility, tags: [$"{unique} {visibility}", $"{unique} shared"]);
+        }
+
+        await app.NewVideoAsync(creator, channel, tags: [$"{unique} shared"]);
+        var other = await app.NewUserAsync();
+        foreach (var token in new[] { null, other.AccessToken })
+        {
+            var listed = await app.JsonAsync(HttpMethod.Get, $"api/v1/tags?prefix={unique}", token);
+            var entry = Assert.Single(listed.EnumerateArray());
+            Assert.Equal($"{unique} shared", entry.GetProperty("name").GetString());
+            Assert.Equal(1, entry.GetProperty("videos").GetInt64());
+        }
+    }
+
+    [Fact]
     public async Task Categories_are_admin_managed()
     {
         var admin = await app.AdminAsync();

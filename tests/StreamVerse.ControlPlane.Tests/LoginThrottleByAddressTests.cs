@@ -76,4 +76,27 @@ public sealed class LoginThrottleByAddressTests(TightIpLimitApp app) : IClassFix
         using var fine = await LoginAsync(other, victim.Email, victim.Password);
         Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
     }
+
+    [Fact]
+    public async Task Concurrent_guesses_from_one_address_get_no_more_verifications_than_its_limit()
+    {
+        // Thirty accounts at once from one address: each passes its own account's check, so only taking the
+        // address's place before verifying keeps them to three.
+        var hasher = app.Get<StreamVerse.ControlPlane.Accounts.PasswordHasher>();
+        using var guesser = ClientFrom("127.0.0.4");
+        var before = hasher.Computations;
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(async i =>
+        {
+            using var r = await LoginAsync(guesser, ControlPlaneApp.NewEmail(), "not the password " + i);
+            return (r.StatusCode, r.Headers.RetryAfter?.Delta);
+        }));
+
+        Assert.Equal(3, hasher.Computations - before);
+        Assert.Equal(3, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Unauthorized), a =>
+        {
+            Assert.Equal((HttpStatusCode)429, a.StatusCode);
+            Assert.True(a.Delta > TimeSpan.Zero, "429 without a Retry-After delay");
+        });
+    }
 }

@@ -53,6 +53,8 @@ internal static class AccountRules
         }
     }
 
+    private const int MaxPasswordLength = 256;
+
     public static void Password(Api.Validation v, string field, string? password)
     {
         // NIST SP 800-63B §5.1.1.2: at least 8 characters, allow long passphrases.
@@ -60,7 +62,24 @@ internal static class AccountRules
         {
             v.Add(field, "must be at least 8 characters");
         }
-        else if (password.Length > 256)
+        else if (password.Length > MaxPasswordLength)
+        {
+            v.Add(field, "must be at most 256 characters");
+        }
+    }
+
+    /// <summary>
+    /// A password to check against the stored one (login, re-authentication). No stored password is longer than
+    /// <see cref="Password"/> allows, so a longer one is bad input, refused before it costs an Argon2id run or a
+    /// place in the login windows.
+    /// </summary>
+    public static void PasswordToCheck(Api.Validation v, string field, string? password)
+    {
+        if (string.IsNullOrEmpty(password))
+        {
+            v.Add(field, "is required");
+        }
+        else if (password.Length > MaxPasswordLength)
         {
             v.Add(field, "must be at most 256 characters");
         }

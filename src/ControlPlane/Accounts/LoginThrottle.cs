@@ -7,86 +7,223 @@ namespace StreamVerse.ControlPlane.Accounts;
 /// Sliding-window counts of failed logins per account (the normalised e-mail, whether or not it exists, so
 /// the limit itself reveals nothing) and per client IP. Only failures count: a user who types the password
 /// right is never slowed by an attacker's attempts from elsewhere beyond the per-account window.
+/// An attempt takes its place in both windows before its password is verified and holds it while it runs, so
+/// concurrent guesses cannot all pass the check before the first failure is counted: running and failed attempts
+/// together never exceed a limit. When running attempts hold the places left, the next one waits for one to
+/// settle instead of being refused, because those may yet succeed and give their places back.
 /// </summary>
 internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
     private const int MaxTrackedKeys = 100_000;
     private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
 
-    /// <summary>How long to wait before trying again, or null if a login may be attempted now.</summary>
-    public TimeSpan? RetryAfter(string account, string ip)
+    /// <summary>
+    /// Takes a place in the account's window, then in the address's, or refuses the attempt
+    /// (<see cref="Attempt.RetryAfter"/>) when the failures alone fill either. Waiting for the address while holding
+    /// the account's place cannot deadlock: whoever holds an address place is past both waits and running.
+    /// </summary>
+    public async Task<Attempt> BeginAsync(string account, string ip, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
         var o = options.Value;
-        var a = Get("a:" + account)?.RetryAfter(now, o.LoginFailureWindow, o.LoginMaxFailuresPerAccount);
-        var i = Get("i:" + ip)?.RetryAfter(now, o.LoginFailureWindow, o.LoginMaxFailuresPerIp);
-        return a is null ? i : i is null ? a : (a > i ? a : i);
-    }
-
-    public void Failed(string account, string ip)
-    {
-        var now = time.GetUtcNow();
-        if (_windows.Count > MaxTrackedKeys)
+        var (a, accountWait) = await EnterAsync("a:" + account, o.LoginMaxFailuresPerAccount, cancellationToken).ConfigureAwait(false);
+        if (a is null)
         {
-            Prune(now);
+            return new Attempt(time, null, null, accountWait);
         }
 
-        _windows.GetOrAdd("a:" + account, _ => new Window()).Add(now, options.Value.LoginFailureWindow);
-        _windows.GetOrAdd("i:" + ip, _ => new Window()).Add(now, options.Value.LoginFailureWindow);
+        Window? i;
+        TimeSpan ipWait;
+        try
+        {
+            (i, ipWait) = await EnterAsync("i:" + ip, o.LoginMaxFailuresPerIp, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            a.Leave();
+            throw;
+        }
+
+        if (i is null)
+        {
+            a.Leave();
+            return new Attempt(time, null, null, ipWait);
+        }
+
+        return new Attempt(time, a, i, null);
     }
 
-    public void Succeeded(string account) => _windows.TryRemove("a:" + account, out _);
+    private async Task<(Window? Window, TimeSpan RetryAfter)> EnterAsync(string key, int limit, CancellationToken cancellationToken)
+    {
+        var span = options.Value.LoginFailureWindow;
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            if (_windows.Count > MaxTrackedKeys)
+            {
+                Prune(now);
+            }
 
-    private Window? Get(string key) => _windows.TryGetValue(key, out var w) ? w : null;
+            var window = _windows.GetOrAdd(key, static _ => new Window());
+            if (window.TryEnter(now, span, limit, out var retryAfter, out var settled))
+            {
+                return (window, default);
+            }
+
+            if (retryAfter is { } wait)
+            {
+                return (null, wait);
+            }
+
+            // Without either, the window was pruned between the lookup and its lock: look it up again.
+            if (settled is not null)
+            {
+                await settled.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
 
     private void Prune(DateTimeOffset now)
     {
         foreach (var (key, window) in _windows)
         {
-            if (window.IsEmpty(now, options.Value.LoginFailureWindow))
+            if (window.TryRetire(now, options.Value.LoginFailureWindow))
             {
-                _windows.TryRemove(key, out _);
+                _windows.TryRemove(new KeyValuePair<string, Window>(key, window));
             }
         }
     }
 
-    private sealed class Window
+    /// <summary>
+    /// One attempt's places. <see cref="Failed"/> keeps them as failures until they age out; <see cref="Succeeded"/>
+    /// gives them back and forgives the account's failures (a login). Disposing gives back whatever is still held,
+    /// uncounted: an attempt cancelled before its verification ran, or a re-authentication that passed.
+    /// </summary>
+    internal sealed class Attempt : IDisposable
+    {
+        private readonly TimeProvider _time;
+        private Window? _account;
+        private Window? _ip;
+
+        internal Attempt(TimeProvider time, Window? account, Window? ip, TimeSpan? retryAfter)
+        {
+            _time = time;
+            _account = account;
+            _ip = ip;
+            RetryAfter = retryAfter;
+        }
+
+        /// <summary>Set when the attempt was refused: it holds no place and must not verify anything.</summary>
+        public TimeSpan? RetryAfter { get; }
+
+        public void Failed()
+        {
+            var now = _time.GetUtcNow();
+            _account?.LeaveFailed(now);
+            _ip?.LeaveFailed(now);
+            _account = _ip = null;
+        }
+
+        public void Succeeded()
+        {
+            _account?.LeaveForgiving();
+            _ip?.Leave();
+            _account = _ip = null;
+        }
+
+        public void Dispose()
+        {
+            _account?.Leave();
+            _ip?.Leave();
+            _account = _ip = null;
+        }
+    }
+
+    internal sealed class Window
     {
         private readonly Queue<DateTimeOffset> _failures = new();
+        private int _running;
+        private TaskCompletionSource? _settled;
+        private bool _retired;
 
-        public void Add(DateTimeOffset now, TimeSpan window)
+        /// <returns>
+        /// True when a place was taken. Otherwise <paramref name="retryAfter"/> is set when the failures alone fill the
+        /// window; <paramref name="settled"/> is set when running attempts hold the places left (it completes when one
+        /// of them settles); neither is set when the window was pruned.
+        /// </returns>
+        public bool TryEnter(DateTimeOffset now, TimeSpan window, int limit, out TimeSpan? retryAfter, out Task? settled)
         {
+            retryAfter = null;
+            settled = null;
             lock (_failures)
             {
-                Trim(now, window);
-                _failures.Enqueue(now);
-            }
-        }
-
-        public TimeSpan? RetryAfter(DateTimeOffset now, TimeSpan window, int limit)
-        {
-            lock (_failures)
-            {
-                Trim(now, window);
-                if (_failures.Count < limit)
+                if (_retired)
                 {
-                    return null;
+                    return false;
                 }
 
-                // The window reopens when enough of the oldest failures have aged out.
-                var oldestThatMustExpire = _failures.ElementAt(_failures.Count - limit);
-                var wait = oldestThatMustExpire + window - now;
-                return wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
+                Trim(now, window);
+                if (_failures.Count >= limit)
+                {
+                    // The window reopens when enough of the oldest failures have aged out.
+                    var oldestThatMustExpire = _failures.ElementAt(_failures.Count - limit);
+                    var wait = oldestThatMustExpire + window - now;
+                    retryAfter = wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
+                    return false;
+                }
+
+                if (_failures.Count + _running >= limit)
+                {
+                    settled = (_settled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                    return false;
+                }
+
+                _running++;
+                return true;
             }
         }
 
-        public bool IsEmpty(DateTimeOffset now, TimeSpan window)
+        public void Leave()
+        {
+            lock (_failures)
+            {
+                Settle();
+            }
+        }
+
+        public void LeaveFailed(DateTimeOffset now)
+        {
+            lock (_failures)
+            {
+                _failures.Enqueue(now);
+                Settle();
+            }
+        }
+
+        public void LeaveForgiving()
+        {
+            lock (_failures)
+            {
+                _failures.Clear();
+                Settle();
+            }
+        }
+
+        /// <summary>True when the window holds nothing; it then refuses every entry, so it can be dropped.</summary>
+        public bool TryRetire(DateTimeOffset now, TimeSpan window)
         {
             lock (_failures)
             {
                 Trim(now, window);
-                return _failures.Count == 0;
+                _retired = _retired || (_running == 0 && _failures.Count == 0);
+                return _retired;
             }
+        }
+
+        private void Settle()
+        {
+            _running--;
+            _settled?.SetResult();
+            _settled = null;
         }
 
         private void Trim(DateTimeOffset now, TimeSpan window)

@@ -19,8 +19,8 @@ internal static class MeEndpoints
         group.MapPut("/avatar", PutAvatarAsync).Accepts<byte[]>("image/png", "image/jpeg", "image/webp")
             .Produces<AvatarResponse>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/avatar", DeleteAvatarAsync).Produces(StatusCodes.Status204NoContent);
-        group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
-        group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem();
+        group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapGet("/sessions", ListSessionsAsync).Produces<List<SessionInfo>>();
         group.MapDelete("/sessions/{sessionId}", RevokeSessionAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/sessions", RevokeAllSessionsAsync).Produces(StatusCodes.Status204NoContent);
@@ -131,18 +131,13 @@ internal static class MeEndpoints
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
-        if (string.IsNullOrEmpty(request.CurrentPassword))
-        {
-            v.Add("currentPassword", "is required");
-        }
-
+        AccountRules.PasswordToCheck(v, "currentPassword", request.CurrentPassword);
         AccountRules.Password(v, "newPassword", request.NewPassword);
         if (!v.IsValid)
         {
             return v.Result();
         }
 
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         if (user is null)
@@ -150,15 +145,9 @@ internal static class MeEndpoints
             return Problems.NotFound("account");
         }
 
-        if (throttle.RetryAfter(user.Email, ip) is { } wait)
+        if (await CheckPasswordAsync(user, "currentPassword", request.CurrentPassword!, context, hasher, throttle, cancellationToken).ConfigureAwait(false) is { } refused)
         {
-            return AuthEndpoints.TooMany(context, wait);
-        }
-
-        if (!await hasher.VerifyAsync(request.CurrentPassword!, user.PasswordHash, cancellationToken).ConfigureAwait(false))
-        {
-            throttle.Failed(user.Email, ip);
-            return new Validation().Add("currentPassword", "is incorrect").Result();
+            return refused;
         }
 
         var hash = await hasher.HashAsync(request.NewPassword!, cancellationToken).ConfigureAwait(false);
@@ -172,16 +161,43 @@ internal static class MeEndpoints
     }
 
     /// <summary>
+    /// Re-authentication: the signed-in user's password checked under the login throttle of their account and
+    /// address (a stolen access token must not become an unthrottled password oracle). A wrong password counts as a
+    /// failed login; a right one forgives nothing (only a login does). Null when the password is right.
+    /// </summary>
+    private static async Task<IResult?> CheckPasswordAsync(UserRow user, string field, string password, HttpContext context,
+        PasswordHasher hasher, LoginThrottle throttle, CancellationToken cancellationToken)
+    {
+        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        using var attempt = await throttle.BeginAsync(user.Email, ip, cancellationToken).ConfigureAwait(false);
+        if (attempt.RetryAfter is { } wait)
+        {
+            return AuthEndpoints.TooMany(context, wait);
+        }
+
+        if (!await hasher.VerifyAsync(password, user.PasswordHash, cancellationToken).ConfigureAwait(false))
+        {
+            attempt.Failed();
+            return new Validation().Add(field, "is incorrect").Result();
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Deletes the account's content (channels, videos, stream keys, avatar) and anonymises the user row (kept so
     /// foreign keys and audit stay consistent; e-mail and handle are freed), and revokes every session.
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
-        PasswordHasher hasher, Sessions sessions, IBlobStorage storage, ProtectedVideos protectedVideos, TimeProvider time, CancellationToken cancellationToken)
+        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        if (string.IsNullOrEmpty(request.Password))
+        var v = new Validation();
+        AccountRules.PasswordToCheck(v, "password", request.Password);
+        if (!v.IsValid)
         {
-            return new Validation().Add("password", "is required").Result();
+            return v.Result();
         }
 
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -191,9 +207,9 @@ internal static class MeEndpoints
             return Problems.NotFound("account");
         }
 
-        if (!await hasher.VerifyAsync(request.Password, user.PasswordHash, cancellationToken).ConfigureAwait(false))
+        if (await CheckPasswordAsync(user, "password", request.Password!, context, hasher, throttle, cancellationToken).ConfigureAwait(false) is { } refused)
         {
-            return new Validation().Add("password", "is incorrect").Result();
+            return refused;
         }
 
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);

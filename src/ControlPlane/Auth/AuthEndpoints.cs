@@ -10,7 +10,8 @@ namespace StreamVerse.ControlPlane.Auth;
 /// <c>/api/v1/auth</c>: registration, login, refresh, logout.
 /// No user enumeration: registration answers 202 with the same body whether or not the e-mail is taken (a
 /// deployment with mail would notify the owner instead); login answers the same 401 for an unknown e-mail and a
-/// wrong password, and spends the same Argon2 time on both. Handles are public, so a taken handle is a 409.
+/// wrong password, and spends the same Argon2 time on both. Handles are public, so a taken handle is a 409, the
+/// same whoever's e-mail comes with it (a 202 for the owner's would tell which e-mail owns a handle).
 /// </summary>
 internal static class AuthEndpoints
 {
@@ -46,21 +47,25 @@ internal static class AuthEndpoints
 
         // Hash first, whatever happens next: the response time must not depend on the e-mail being taken.
         var hash = await hasher.HashAsync(request.Password!, cancellationToken).ConfigureAwait(false);
-        var role = string.Equals(email, AccountRules.NormaliseEmail(options.Value.BootstrapAdminEmail), StringComparison.Ordinal)
-            ? Roles.Admin : Roles.User;
+        var bootstrap = string.Equals(email, AccountRules.NormaliseEmail(options.Value.BootstrapAdminEmail), StringComparison.Ordinal);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // The bootstrap e-mail makes the first admin only: once the e-mail is freed by deleting that account, whoever
+        // registers it must not become an admin next to the existing ones. The check is inside the INSERT, so it
+        // and the insert are one statement, one transaction.
         var inserted = await db.ExecAsync(
-            "INSERT INTO users (id, email, handle, password_hash, display_name, role, created_at) VALUES (@id, @e, @h, @p, @d, @r, @now) ON CONFLICT DO NOTHING",
-            [("id", Ids.New()), ("e", email), ("h", handle), ("p", hash), ("d", displayName), ("r", role), ("now", time.GetUtcNow())],
+            """
+            INSERT INTO users (id, email, handle, password_hash, display_name, role, created_at)
+            VALUES (@id, @e, @h, @p, @d,
+                CASE WHEN @bootstrap AND NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin' AND deleted_at IS NULL) THEN 'admin' ELSE 'user' END,
+                @now)
+            ON CONFLICT DO NOTHING
+            """,
+            [("id", Ids.New()), ("e", email), ("h", handle), ("p", hash), ("d", displayName), ("bootstrap", bootstrap), ("now", time.GetUtcNow())],
             cancellationToken).ConfigureAwait(false);
-        if (inserted == 0)
+        if (inserted == 0 && await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE handle = @h", [("h", handle)], cancellationToken).ConfigureAwait(false) is not null)
         {
-            var handleTaken = await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE handle = @h", [("h", handle)], cancellationToken).ConfigureAwait(false);
-            var sameOwner = await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE handle = @h AND email = @e", [("h", handle), ("e", email)], cancellationToken).ConfigureAwait(false);
-            if (handleTaken is not null && sameOwner is null)
-            {
-                return Problems.Conflict("That handle is taken.");
-            }
+            return Problems.Conflict("That handle is taken.");
         }
 
         return TypedResults.Accepted((string?)null, new RegisterResponse("accepted", "If the e-mail can be registered, the account exists now: log in."));
@@ -76,18 +81,15 @@ internal static class AuthEndpoints
             v.Add("email", "is required");
         }
 
-        if (string.IsNullOrEmpty(request.Password))
-        {
-            v.Add("password", "is required");
-        }
-
+        AccountRules.PasswordToCheck(v, "password", request.Password);
         if (!v.IsValid)
         {
             return v.Result();
         }
 
         var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(email, ip) is { } wait)
+        using var attempt = await throttle.BeginAsync(email, ip, cancellationToken).ConfigureAwait(false);
+        if (attempt.RetryAfter is { } wait)
         {
             return TooMany(context, wait);
         }
@@ -111,11 +113,11 @@ internal static class AuthEndpoints
 
         if (!ok)
         {
-            throttle.Failed(email, ip);
+            attempt.Failed();
             return Problems.Unauthorized(InvalidCredentials);
         }
 
-        throttle.Succeeded(email);
+        attempt.Succeeded();
         var pair = await sessions.CreateAsync(user!.Id, user.Role, context.Request.Headers.UserAgent.ToString(), ip, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(pair);
     }

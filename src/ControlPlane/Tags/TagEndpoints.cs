@@ -8,7 +8,8 @@ internal sealed record TagInfo(string Name, long Videos);
 
 /// <summary>
 /// <c>/api/v1/tags</c>: free-form tags, normalised on the way in (see <see cref="TagRules"/>); created by being
-/// put on a video, listed with how many public videos carry them.
+/// put on a video, listed with how many public videos carry them. A tag no public video carries is not listed: a
+/// private, unlisted or premium video's tags would tell what it is about.
 /// </summary>
 internal static class TagEndpoints
 {
@@ -33,10 +34,9 @@ internal static class TagEndpoints
         var list = await db.QueryAsync(
             $"""
             SELECT t.name, COUNT(v.id) AS n
-            FROM tags t LEFT JOIN video_tags vt ON vt.tag_id = t.id LEFT JOIN videos v ON v.id = vt.video_id AND v.visibility = 'public'
+            FROM tags t JOIN video_tags vt ON vt.tag_id = t.id JOIN videos v ON v.id = vt.video_id AND v.visibility = 'public'
             WHERE t.name {db.Dialect.ILike} @p ESCAPE '\'
             GROUP BY t.name
-            HAVING COUNT(vt.video_id) > 0
             ORDER BY n DESC, t.name
             LIMIT @take
             """,
