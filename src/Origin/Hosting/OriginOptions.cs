@@ -50,6 +50,38 @@ internal sealed class OriginOptions
     /// </summary>
     public bool InlineScheduling { get; set; }
 
+    /// <summary>
+    /// Addresses or CIDR networks of the load balancers/reverse proxies in front (an AWS ALB's subnets, say): from
+    /// these peers <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> name the client, so per-address limits, login
+    /// throttles and address-bound playback tokens see viewers rather than the proxy. From any other peer the
+    /// headers are ignored (a client cannot claim an address). Empty: the headers are never read.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>The parsed <see cref="TrustedProxies"/>; throws naming the key for an entry that is not an address or CIDR.</summary>
+    public IReadOnlyList<IPNetwork> ParseTrustedProxies()
+    {
+        var networks = new List<IPNetwork>(TrustedProxies.Length);
+        foreach (var entry in TrustedProxies)
+        {
+            if (IPNetwork.TryParse(entry, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (IPAddress.TryParse(entry, out var address))
+            {
+                networks.Add(new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+            else
+            {
+                throw new OptionsValidationException("StreamVerse:TrustedProxies", typeof(OriginOptions),
+                    [$"StreamVerse:TrustedProxies: '{entry}' is not an IP address or CIDR network (e.g. 10.0.0.0/16 or 192.0.2.7)"]);
+            }
+        }
+
+        return networks;
+    }
+
     public static IPEndPoint ParseEndPoint(string value, string key)
     {
         if (IPEndPoint.TryParse(value, out var ip))
