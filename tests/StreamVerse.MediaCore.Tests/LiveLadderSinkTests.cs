@@ -16,9 +16,9 @@ namespace StreamVerse.MediaCore.Tests;
 /// </summary>
 public sealed class LiveLadderSinkTests
 {
-    private static readonly LadderRung[] TwoRungs = [new(180, 300_000), new(144, 150_000)];
+    internal static readonly LadderRung[] TwoRungs = [new(180, 300_000), new(144, 150_000)];
 
-    private static string Source() => Tools.Clip("live-480x270.flv",
+    internal static string Source() => Tools.Clip("live-480x270.flv",
         "-f", "lavfi", "-i", "testsrc2=size=480x270:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
         "-t", "6", "-c:v", "libx264", "-bf", "2", "-g", "25", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "flv");
 

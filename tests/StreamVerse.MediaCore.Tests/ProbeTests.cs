@@ -211,4 +211,18 @@ public sealed class ProbeTests
         Assert.Equal(MediaProbeError.AbsurdDimensions, ex.Error);
         Assert.Contains("10000x16", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(1, 64)]
+    [InlineData(64, 1)]
+    public void Refuses_pictures_smaller_than_the_ladder_can_scale(int width, int height)
+    {
+        // One pixel wide or high: libav describes it, but no rung can be planned from it (LadderPlanner needs 2x2).
+        var clip = Tools.Clip($"tiny-{width}x{height}.mkv",
+            ["-f", "lavfi", "-i", "color=s=2x64:d=0.2", "-vf", height == 1 ? "format=yuv444p,transpose=1,crop=64:1" : "format=yuv444p,crop=1:64", "-c:v", "ffv1"]);
+        var ex = Assert.Throws<MediaProbeException>(() => MediaProbe.Probe(clip));
+        Assert.Equal(MediaProbeError.AbsurdDimensions, ex.Error);
+        Assert.Contains($"a {width}x{height} picture", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("2x2", ex.Message, StringComparison.Ordinal);
+    }
 }

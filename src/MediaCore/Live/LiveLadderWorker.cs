@@ -27,6 +27,7 @@ internal sealed unsafe partial class LiveLadderWorker
     private readonly Thread _thread;
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _dropping;
+    private volatile bool _failed;
     private long _droppedGops;
     private long _decodeShift = long.MinValue;
     private bool _sawKeyframe;
@@ -64,6 +65,11 @@ internal sealed unsafe partial class LiveLadderWorker
     /// <summary>Called on the ingest thread; never blocks.</summary>
     public void Enqueue(long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data)
     {
+        if (_failed)
+        {
+            return; // the rungs have ended; the source goes on without them
+        }
+
         if (_dropping && !isKeyframe)
         {
             return; // the rest of a GOP the rungs could not take
@@ -134,9 +140,13 @@ internal sealed unsafe partial class LiveLadderWorker
 
             Log.Finished(_logger, _name, encoders.Count > 0 ? encoders[0].Frames : 0, encoders.Count > 0 ? encoders[0].Keyframes : 0, DroppedGops);
         }
-        catch (Exception ex) when (ex is AvException or InvalidOperationException or NotSupportedException or InvalidDataException or OutOfMemoryException)
+        catch (Exception ex)
         {
-            // The rungs end here (their playlists get ENDLIST); the passthrough rendition goes on.
+            // Whatever failed (libav, a rung's sink, a bug), it must not leave this thread: an exception there ends the
+            // process and every stream with it. The rungs end here (their playlists get ENDLIST); the passthrough
+            // rendition goes on, and the ingest thread stops queueing for the rungs. A libav allocation failure is an
+            // OutOfMemoryException of ours (CreateDecoder) and ends the ladder the same way, as Transcoder ends a job.
+            _failed = true;
             Log.Failed(_logger, _name, ex);
             while (_queue.Reader.TryRead(out var sample))
             {
@@ -147,7 +157,15 @@ internal sealed unsafe partial class LiveLadderWorker
         {
             foreach (var sink in _sinks)
             {
-                sink.OnEnd();
+                try
+                {
+                    sink.OnEnd();
+                }
+                catch (Exception ex)
+                {
+                    // One rung that cannot end must not keep the others from ending.
+                    Log.EndFailed(_logger, _name, ex);
+                }
             }
 
             foreach (var encoder in encoders)
@@ -295,6 +313,9 @@ internal sealed unsafe partial class LiveLadderWorker
 
         [LoggerMessage(4204, LogLevel.Error, "Live ladder for {Name}: the transcoder failed; the rungs end, the source goes on")]
         public static partial void Failed(ILogger logger, string name, Exception exception);
+
+        [LoggerMessage(4206, LogLevel.Error, "Live ladder for {Name}: a rung failed to end")]
+        public static partial void EndFailed(ILogger logger, string name, Exception exception);
 
         [LoggerMessage(4205, LogLevel.Information, "Live ladder for {Name} finished: {Frames} frames per rung, {Keyframes} keyframes, {Dropped} GOPs dropped")]
         public static partial void Finished(ILogger logger, string name, long frames, long keyframes, long dropped);

@@ -12,6 +12,10 @@ public static class MediaProbe
     public const int MaxWidth = 8192;
     public const int MaxHeight = 8192;
 
+    /// <summary>Smallest picture we accept: the ladder scales to even sizes of at least 2x2 (LadderPlanner).</summary>
+    public const int MinWidth = 2;
+    public const int MinHeight = 2;
+
     public static MediaInfo Probe(string path)
     {
         using var input = Open(path);
@@ -184,10 +188,10 @@ public static class MediaProbe
             }
         }
 
-        if (video is not null && (video.Width <= 0 || video.Height <= 0 || video.Width > MaxWidth || video.Height > MaxHeight))
+        if (video is not null && (video.Width < MinWidth || video.Height < MinHeight || video.Width > MaxWidth || video.Height > MaxHeight))
         {
             throw new MediaProbeException(MediaProbeError.AbsurdDimensions,
-                $"'{name}': a {video.Width}x{video.Height} picture is outside what we accept (1x1 to {MaxWidth}x{MaxHeight}).");
+                $"'{name}': a {video.Width}x{video.Height} picture is outside what we accept ({MinWidth}x{MinHeight} to {MaxWidth}x{MaxHeight}).");
         }
 
         if (audio is not null && video is null && (audio.SampleRate <= 0 || audio.Channels <= 0))

@@ -11,6 +11,15 @@ internal readonly record struct CachePolicy(bool Storable, TimeSpan FreshFor, Ti
 {
     public static readonly CachePolicy DoNotStore = new(false, TimeSpan.Zero, TimeSpan.Zero);
 
+    /// <summary>RFC 9111 §1.2.2: a delta-seconds larger than a cache can represent is taken as 2^31 (68 years).</summary>
+    internal const long MaxDeltaSeconds = 1L << 31;
+
+    /// <summary>
+    /// Longest Cache-Control an edge keeps and passes on as the origin sent it. Real ones are a few dozen bytes; the fast
+    /// lane writes the header into a 4 KiB response head, together with the rest of that head.
+    /// </summary>
+    internal const int MaxForwardedLength = 256;
+
     /// <param name="cacheControl">The response's Cache-Control, null if absent.</param>
     /// <param name="age">The response's Age header (RFC 9111 §5.1), already spent at the origin or a cache before it.</param>
     public static CachePolicy From(string? cacheControl, TimeSpan age)
@@ -65,6 +74,40 @@ internal readonly record struct CachePolicy(bool Storable, TimeSpan FreshFor, Ti
         return new CachePolicy(true, fresh, stale);
     }
 
-    private static long? Seconds(string? value) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
+    /// <summary>
+    /// The Cache-Control an edge keeps with the object and sends its viewers: <paramref name="cacheControl"/> as the origin
+    /// sent it, unless it is longer than <see cref="MaxForwardedLength"/> or not printable ASCII (a response head takes
+    /// neither as it is); then the rule the edge made of it: <c>max-age</c> of the whole lifetime (the edge's <c>Age</c>
+    /// counts what was spent) and <c>stale-if-error</c>, or <c>no-store</c>.
+    /// </summary>
+    /// <param name="age">The Age this policy was made with.</param>
+    public string Forwarded(string cacheControl, TimeSpan age)
+    {
+        if (cacheControl.Length <= MaxForwardedLength && !cacheControl.AsSpan().ContainsAnyExceptInRange(' ', '~'))
+        {
+            return cacheControl;
+        }
+
+        if (!Storable)
+        {
+            return "no-store";
+        }
+
+        var maxAge = (long)(FreshFor + age).TotalSeconds;
+        var staleIfError = (long)StaleIfError.TotalSeconds;
+        return staleIfError > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"max-age={maxAge}, stale-if-error={staleIfError}")
+            : string.Create(CultureInfo.InvariantCulture, $"max-age={maxAge}");
+    }
+
+    /// <summary>A delta-seconds (digits only), capped at <see cref="MaxDeltaSeconds"/> however many digits it has; null if not a number.</summary>
+    private static long? Seconds(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.AsSpan().ContainsAnyExceptInRange('0', '9'))
+        {
+            return null;
+        }
+
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s < MaxDeltaSeconds ? s : MaxDeltaSeconds;
+    }
 }

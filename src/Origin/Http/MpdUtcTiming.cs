@@ -9,7 +9,7 @@ namespace StreamVerse.Origin.Http;
 /// live MPD (ISO/IEC 23009-1 §5.8.4.11; DASH-IF IOP requires one in dynamic MPDs). The URL must be absolute:
 /// players resolve it against their page, not the MPD, and only the origin knows the host it was reached by.
 /// The composed MPD shares the segmenter's buffer (only the tail differs) and is cached per host until the
-/// MPD changes, so serving it allocates nothing per request.
+/// MPD changes, so serving it allocates nothing per request; past <see cref="MaxHosts"/> hosts the cache starts over.
 /// </summary>
 internal sealed class MpdUtcTiming
 {
@@ -41,7 +41,9 @@ internal sealed class MpdUtcTiming
 
         if (entry is null && _byHost.Count >= MaxHosts)
         {
-            return mpd;
+            // Host is whatever the client sent: made-up values must not fill the cache for good and leave every host
+            // after them without a clock. Forget them all (as AsciiStringPool does); real hosts are composed once again.
+            _byHost.Clear();
         }
 
         var name = entry?.Host ?? host.ToString();

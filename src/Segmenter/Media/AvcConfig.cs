@@ -8,6 +8,12 @@ namespace StreamVerse.Segmenter.Media;
 /// </summary>
 internal sealed class AvcConfig
 {
+    /// <summary>Smallest picture side taken (one macroblock).</summary>
+    public const int MinSize = 16;
+
+    /// <summary>Largest picture side taken (8K UHD), as for uploads (MediaCore's MediaProbe.MaxWidth).</summary>
+    public const int MaxSize = 8192;
+
     private AvcConfig(byte[] record, int width, int height, double? frameRate)
     {
         Record = record;
@@ -32,7 +38,8 @@ internal sealed class AvcConfig
 
     public static AvcConfig Parse(ReadOnlySpan<byte> record)
     {
-        if (record.Length < 7 || record[0] != 1)
+        // Version, profile, compatibility, level, length size, SPS count, then the first SPS's 16-bit length.
+        if (record.Length < 8 || record[0] != 1)
         {
             throw new InvalidDataException("Not an AVCDecoderConfigurationRecord.");
         }
@@ -65,6 +72,10 @@ internal sealed class AvcConfig
         if (profileIdc is 100 or 110 or 122 or 244 or 44 or 83 or 86 or 118 or 128 or 138 or 139 or 134 or 135)
         {
             chromaFormatIdc = r.ReadUe();
+            if (chromaFormatIdc > 3)
+            {
+                throw new InvalidDataException("SPS with a chroma_format_idc above 3.");
+            }
             if (chromaFormatIdc == 3)
             {
                 separateColourPlane = r.ReadFlag();
@@ -134,8 +145,16 @@ internal sealed class AvcConfig
             cropUnitY = (chromaArrayType == 1 ? 2u : 1u) * frameFactor;
         }
 
-        var width = (int)((widthMbs * 16) - (cropUnitX * (cropLeft + cropRight)));
-        var height = (int)((frameFactor * heightMapUnits * 16) - (cropUnitY * (cropTop + cropBottom)));
+        // In 64 bits: every term is a ue(v) of up to 32 bits, so a crafted SPS could wrap 32-bit arithmetic into a
+        // plausible size. A crop that leaves less than a macroblock, or a picture beyond 8K, is no stream we take
+        // (the live ladder plans rungs from this size).
+        var width = ((long)widthMbs * 16) - ((long)cropUnitX * ((long)cropLeft + cropRight));
+        var height = ((long)frameFactor * heightMapUnits * 16) - ((long)cropUnitY * ((long)cropTop + cropBottom));
+        if (width is < MinSize or > MaxSize || height is < MinSize or > MaxSize)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                $"SPS picture of {width}x{height} after cropping; {MinSize}x{MinSize} to {MaxSize}x{MaxSize} is taken."));
+        }
 
         double? frameRate = null;
         try
@@ -150,7 +169,7 @@ internal sealed class AvcConfig
             // A truncated VUI costs only the frame rate; the caller measures it instead.
         }
 
-        return (width, height, frameRate);
+        return ((int)width, (int)height, frameRate);
     }
 
     private static double? ReadVuiFrameRate(ref BitReader r)

@@ -26,6 +26,23 @@ public sealed class CachePolicyTests
         Assert.Equal(TimeSpan.FromSeconds(staleSeconds), policy.StaleIfError);
     }
 
+    /// <summary>RFC 9111 §1.2.2: a delta-seconds too large for the cache is taken as 2^31; TimeSpan itself ends near 2^63 ticks.</summary>
+    [Theory]
+    [InlineData("max-age=99999999999999", 2147483648L, 0L)]
+    [InlineData("s-maxage=99999999999999", 2147483648L, 0L)]
+    [InlineData("max-age=2147483648", 2147483648L, 0L)]
+    [InlineData("max-age=2147483649", 2147483648L, 0L)]
+    [InlineData("max-age=999999999999999999999999999999", 2147483648L, 0L)]
+    [InlineData("public, max-age=10, stale-if-error=99999999999999", 10L, 2147483648L)]
+    [InlineData("max-age=99999999999999, stale-if-error=99999999999999", 2147483648L, 2147483648L)]
+    public void Huge_delta_seconds_are_capped_at_two_to_the_31(string header, long freshSeconds, long staleSeconds)
+    {
+        var policy = CachePolicy.From(header, TimeSpan.Zero);
+        Assert.True(policy.Storable);
+        Assert.Equal(TimeSpan.FromSeconds(freshSeconds), policy.FreshFor);
+        Assert.Equal(TimeSpan.FromSeconds(staleSeconds), policy.StaleIfError);
+    }
+
     [Fact]
     public void Age_spent_upstream_is_subtracted()
     {

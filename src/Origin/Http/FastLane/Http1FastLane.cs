@@ -258,8 +258,7 @@ internal sealed partial class Http1FastLane
             return Step.HandOver;
         }
 
-        body = Compose(state, head, answer);
-        return Step.Answered;
+        return TryCompose(state, head, answer, out body) ? Step.Answered : Step.HandOver;
     }
 
     /// <summary>
@@ -278,32 +277,40 @@ internal sealed partial class Http1FastLane
             return Step.HandOver;
         }
 
-        body = Compose(state, head, answer);
-        return Step.Answered;
+        return TryCompose(state, head, answer, out body) ? Step.Answered : Step.HandOver;
     }
 
     /// <summary>
     /// The response for <paramref name="answer"/>, with the headers and rules of <see cref="StoredObjectWriter"/>:
     /// If-None-Match (RFC 9110 §13.1.2), one byte range with If-Range (§14), br/gzip for playlists, HEAD. The head is
-    /// written into the connection's head buffer; the body is queued as the stored buffers themselves.
+    /// written into the connection's head buffer; the body is queued as the stored buffers themselves. False, with
+    /// nothing queued, for a head the buffer cannot hold (an edge passes on its origin's ETag and type as they came):
+    /// the routed path answers that request.
     /// </summary>
-    private BodyPlan Compose(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer)
+    private bool TryCompose(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer, out BodyPlan body)
     {
+        body = default;
         if (answer.Problem is { } problem)
         {
             var problemBytes = WriteProblem(state, problem, head.IsHead, head.Close, head.CrossOrigin);
+            if (problemBytes < 0)
+            {
+                return false;
+            }
+
             state.Sender.Add(state.HeadBuffer.AsMemory(0, problemBytes));
             if (problem.RawBody is { Length: > 0 } raw && !head.IsHead)
             {
                 state.Sender.Add(raw);
             }
 
-            return new BodyPlan(0, default, head.Close, problemBytes);
+            body = new BodyPlan(0, default, head.Close, problemBytes);
+            return true;
         }
 
         if (answer.File is { } recording)
         {
-            return ComposeFile(state, head, answer, recording);
+            return ComposeFile(state, head, answer, recording, out body);
         }
 
         var obj = answer.Body!;
@@ -405,10 +412,16 @@ internal sealed partial class Http1FastLane
         }
 
         w.Crlf();
+        if (w.Overflowed)
+        {
+            return false;
+        }
+
         var send = head.IsHead || !(status == Status200 || status == Status206) ? 0 : length;
         if (send >= ZeroCopyBodies.MinimumBytes && _bodies.For(obj) is { } file)
         {
-            return new BodyPlan(send, answer.Kind, head.Close, w.Written, obj, start, file);
+            body = new BodyPlan(send, answer.Kind, head.Close, w.Written, obj, start, file);
+            return true;
         }
 
         state.Sender.Add(state.HeadBuffer.AsMemory(0, w.Written));
@@ -417,7 +430,8 @@ internal sealed partial class Http1FastLane
             QueueBody(state.Sender, obj, start, send);
         }
 
-        return new BodyPlan(send, answer.Kind, head.Close, w.Written);
+        body = new BodyPlan(send, answer.Kind, head.Close, w.Written);
+        return true;
     }
 
     /// <summary>
@@ -425,8 +439,9 @@ internal sealed partial class Http1FastLane
     /// handler sends it: Content-Length, Content-Type, Last-Modified, ETag, Accept-Ranges, its Cache-Control; the body
     /// with sendfile from the cached descriptor.
     /// </summary>
-    private BodyPlan ComposeFile(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer, RecordingFile file)
+    private bool ComposeFile(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer, RecordingFile file, out BodyPlan body)
     {
+        body = default;
         var w = new HeadWriter(state.HeadBuffer);
         w.Raw(Status200);
         w.Field("Content-Length: "u8, file.Length);
@@ -447,13 +462,20 @@ internal sealed partial class Http1FastLane
         }
 
         w.Crlf();
+        if (w.Overflowed)
+        {
+            return false;
+        }
+
         if (head.IsHead || file.Length == 0)
         {
             state.Sender.Add(state.HeadBuffer.AsMemory(0, w.Written));
-            return new BodyPlan(0, answer.Kind, head.Close, w.Written);
+            body = new BodyPlan(0, answer.Kind, head.Close, w.Written);
+            return true;
         }
 
-        return new BodyPlan(file.Length, answer.Kind, head.Close, w.Written, File: file.Handle);
+        body = new BodyPlan(file.Length, answer.Kind, head.Close, w.Written, File: file.Handle);
+        return true;
     }
 
     private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
@@ -461,7 +483,8 @@ internal sealed partial class Http1FastLane
 
     /// <summary>
     /// An RFC 9457 problem, shaped like ASP.NET's (type, title, status, detail, traceId), head and body in the head buffer;
-    /// or, for a problem with a raw body, the head alone (the body is queued after it).
+    /// or, for a problem with a raw body, the head alone (the body is queued after it). The bytes written, or -1 when
+    /// they do not fit.
     /// </summary>
     private int WriteProblem(LaneBuffers state, FastLaneProblem problem, bool isHead, bool close, bool crossOrigin)
     {
@@ -511,7 +534,7 @@ internal sealed partial class Http1FastLane
             w.Raw(json);
         }
 
-        return w.Written;
+        return w.Overflowed ? -1 : w.Written;
     }
 
     /// <summary>The stored buffers covering [start, start + length), as they are: the kernel copies them once, from there.</summary>
@@ -523,42 +546,52 @@ internal sealed partial class Http1FastLane
         }
     }
 
-    /// <summary>Writes a response head into the connection's head buffer.</summary>
+    /// <summary>
+    /// Writes a response head into the connection's head buffer. What does not fit is not written, and the writer
+    /// says so (<see cref="Overflowed"/>): the caller then hands the request to the routed path.
+    /// </summary>
     private ref struct HeadWriter(byte[] buffer)
     {
         private readonly Span<byte> _span = buffer;
 
         public int Written { get; private set; }
 
+        public bool Overflowed { get; private set; }
+
         public void Raw(ReadOnlySpan<byte> bytes)
         {
-            if (Written + bytes.Length > _span.Length)
+            if (!Overflowed && bytes.TryCopyTo(_span[Written..]))
             {
-                throw new InvalidOperationException("a fast-lane response head outgrew its buffer");
+                Written += bytes.Length;
             }
-
-            bytes.CopyTo(_span[Written..]);
-            Written += bytes.Length;
+            else
+            {
+                Overflowed = true;
+            }
         }
 
         public void Ascii(string value)
         {
-            if (Written + value.Length > _span.Length)
+            if (!Overflowed && Encoding.ASCII.TryGetBytes(value, _span[Written..], out var n))
             {
-                throw new InvalidOperationException("a fast-lane response head outgrew its buffer");
+                Written += n;
             }
-
-            Written += Encoding.ASCII.GetBytes(value, _span[Written..]);
+            else
+            {
+                Overflowed = true;
+            }
         }
 
         public void Number(long value)
         {
-            if (!value.TryFormat(_span[Written..], out var n, default, CultureInfo.InvariantCulture))
+            if (!Overflowed && value.TryFormat(_span[Written..], out var n, default, CultureInfo.InvariantCulture))
             {
-                throw new InvalidOperationException("a fast-lane response head outgrew its buffer");
+                Written += n;
             }
-
-            Written += n;
+            else
+            {
+                Overflowed = true;
+            }
         }
 
         public void Crlf() => Raw("\r\n"u8);

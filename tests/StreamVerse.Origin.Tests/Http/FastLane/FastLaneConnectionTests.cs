@@ -68,6 +68,21 @@ public sealed class FastLaneConnectionTests
                 return true;
             }
 
+            if (path.SequenceEqual("/huge-head"u8))
+            {
+                // An origin's header passed on as it came (an edge's ETag): more than a response head's buffer holds.
+                var etag = new StoredObject([Encoding.ASCII.GetBytes("#EXTM3U\n")], "\"" + new string('e', 5000) + "\"", "application/vnd.apple.mpegurl");
+                answer = new(new FastLaneAnswer(etag, Short, DeliveryMetrics.Kind.Playlist, Compress: false));
+                return true;
+            }
+
+            if (path.SequenceEqual("/huge-problem"u8))
+            {
+                answer = new(new FastLaneAnswer(null, Short, DeliveryMetrics.Kind.Segment, false,
+                    new FastLaneProblem(404, "Not Found", string.Empty, string.Empty, Short) { RawBody = [], RawContentType = "text/plain; x=" + new string('t', 5000) }));
+                return true;
+            }
+
             return false;
         }
     }
@@ -495,6 +510,24 @@ public sealed class FastLaneConnectionTests
         using var second = new RawClient(host.Port);
         second.Send("GET /obj HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
         Assert.Equal(400, (await second.ReadAsync()).Status);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_response_head_that_outgrows_the_lanes_buffer_goes_to_kestrel_and_is_answered(bool loops)
+    {
+        await using var host = await StartAsync(loops);
+        using var client = new RawClient(host.Port);
+        client.Send(Get("/obj") + Get("/huge-head") + Get("/obj"));
+        Assert.Equal(200, (await client.ReadAsync()).Status);
+        Assert.Equal("routed GET /huge-head", (await client.ReadAsync()).Text);
+        Assert.Equal("routed GET /obj", (await client.ReadAsync()).Text);
+
+        using var problem = new RawClient(host.Port);
+        problem.Send(Get("/huge-problem"));
+        Assert.Equal("routed GET /huge-problem", (await problem.ReadAsync()).Text);
+        Assert.Equal(3, host.KestrelRequests);
     }
 
     [Theory]
