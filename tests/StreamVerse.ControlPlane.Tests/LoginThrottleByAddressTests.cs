@@ -24,7 +24,9 @@ public sealed class TightIpLimitApp : ControlPlaneApp
 /// </summary>
 public sealed class LoginThrottleByAddressTests(TightIpLimitApp app) : IClassFixture<TightIpLimitApp>
 {
-    private HttpClient ClientFrom(string source)
+    private HttpClient ClientFrom(string source) => ClientFrom(app, source);
+
+    internal static HttpClient ClientFrom(ControlPlaneApp app, string source)
     {
         var handler = new SocketsHttpHandler
         {
@@ -47,8 +49,16 @@ public sealed class LoginThrottleByAddressTests(TightIpLimitApp app) : IClassFix
         return new HttpClient(handler) { BaseAddress = new Uri(app.BaseUrl + "/") };
     }
 
-    private static async Task<HttpResponseMessage> LoginAsync(HttpClient client, string email, string password) =>
-        await client.PostAsJsonAsync("api/v1/auth/login", new { email, password });
+    internal static async Task<HttpResponseMessage> LoginAsync(HttpClient client, string email, string password, string? forwardedFor = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/auth/login") { Content = JsonContent.Create(new { email, password }) };
+        if (forwardedFor is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
+
+        return await client.SendAsync(request);
+    }
 
     [Fact]
     public async Task Guessing_from_one_address_is_stopped_without_locking_out_other_addresses()
@@ -98,5 +108,58 @@ public sealed class LoginThrottleByAddressTests(TightIpLimitApp app) : IClassFix
             Assert.Equal((HttpStatusCode)429, a.StatusCode);
             Assert.True(a.Delta > TimeSpan.Zero, "429 without a Retry-After delay");
         });
+    }
+}
+
+/// <summary>A daemon behind a proxy on 127.0.0.1 (StreamVerse:TrustedProxies), with the tight per-address login limit.</summary>
+public sealed class ProxiedApp : ControlPlaneApp
+{
+    public override string Provider => "sqlite";
+
+    protected override IEnumerable<string> ExtraArgs =>
+    [
+        "--StreamVerse:TrustedProxies:0", "127.0.0.1",
+        "--StreamVerse:ControlPlane:LoginMaxFailuresPerIp", "3",
+        "--StreamVerse:ControlPlane:LoginMaxFailuresPerAccount", "1000",
+    ];
+}
+
+/// <summary>
+/// Behind a load balancer every request comes from the balancer: the per-address limit must follow the client it
+/// names in X-Forwarded-For, and only when the balancer (a trusted peer) says so.
+/// </summary>
+public sealed class TrustedProxyTests(ProxiedApp app) : IClassFixture<ProxiedApp>
+{
+    [Fact]
+    public async Task The_address_limit_follows_the_forwarded_client_and_only_a_trusted_proxy_can_name_it()
+    {
+        using var proxy = LoginThrottleByAddressTests.ClientFrom(app, "127.0.0.1");
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await LoginThrottleByAddressTests.LoginAsync(proxy, ControlPlaneApp.NewEmail(), "nope " + i, "203.0.113.5");
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using (var blocked = await LoginThrottleByAddressTests.LoginAsync(proxy, ControlPlaneApp.NewEmail(), "nope", "203.0.113.5"))
+        {
+            Assert.Equal((HttpStatusCode)429, blocked.StatusCode);
+        }
+
+        // Another viewer behind the same proxy is not locked out by the first one's guesses.
+        using (var other = await LoginThrottleByAddressTests.LoginAsync(proxy, ControlPlaneApp.NewEmail(), "nope", "198.51.100.7"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, other.StatusCode);
+        }
+
+        // A peer that is not a trusted proxy cannot escape its own limit by naming a new address each time.
+        using var direct = LoginThrottleByAddressTests.ClientFrom(app, "127.0.0.2");
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await LoginThrottleByAddressTests.LoginAsync(direct, ControlPlaneApp.NewEmail(), "nope " + i, $"192.0.2.{i + 1}");
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        }
+
+        using var refused = await LoginThrottleByAddressTests.LoginAsync(direct, ControlPlaneApp.NewEmail(), "nope", "192.0.2.99");
+        Assert.Equal((HttpStatusCode)429, refused.StatusCode);
     }
 }
