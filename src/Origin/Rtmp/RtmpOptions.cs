@@ -19,7 +19,11 @@ internal sealed class RtmpOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Largest message accepted from a peer, in bytes (a keyframe must fit).</summary>
+    /// <summary>
+    /// Largest audio/video message accepted from a publishing peer, in bytes (a keyframe must fit; the chunk
+    /// header's 24-bit length makes 16 MiB - 1 the most any peer can send). Commands, data and control messages are
+    /// capped at 64 KiB, and before a publish has started every message is, with at most 256 KiB buffered.
+    /// </summary>
     [Range(64 * 1024, 256 * 1024 * 1024)]
     public int MaxMessageSize { get; set; } = 16 * 1024 * 1024;
 

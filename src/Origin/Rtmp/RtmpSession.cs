@@ -63,7 +63,8 @@ internal sealed partial class RtmpSession : IDisposable
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _chunkReader = new RtmpChunkReader(options.MaxMessageSize, Math.Max(options.MaxMessageSize, RtmpChunkReader.DefaultMaxBufferedBytes));
+        // Until a publish has started (its key checked), the peer has proved nothing and may hold little.
+        _chunkReader = new RtmpChunkReader(RtmpChunkLimits.Unauthenticated);
     }
 
     public bool IsPublishing => _demuxer is not null;
@@ -326,33 +327,54 @@ internal sealed partial class RtmpSession : IDisposable
 
     private void HandleData(ReadOnlyMemory<byte> payload)
     {
-        // Metadata is only logged, so unreadable metadata is not worth closing a publish over.
+        // Metadata is only logged, and only for a stream being published: nothing else is decoded. Unreadable
+        // metadata is not worth closing a publish over.
+        if (!IsPublishing)
+        {
+            return;
+        }
+
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(payload));
+        var budget = Amf0Reader.MaxValues;
         try
         {
-            ReadValues(payload, "data");
+            if (!Amf0Reader.TryReadValue(ref reader, ref budget, out var name))
+            {
+                throw new RtmpProtocolException("Truncated AMF0 in a data message.");
+            }
+
+            if (name is "@setDataFrame" && !Amf0Reader.TryReadValue(ref reader, ref budget, out name))
+            {
+                throw new RtmpProtocolException("Truncated AMF0 in a data message.");
+            }
+
+            if (name is not "onMetaData")
+            {
+                return;
+            }
+
+            if (!Amf0Reader.TryReadValue(ref reader, ref budget, out var value))
+            {
+                throw new RtmpProtocolException("Truncated AMF0 in a data message.");
+            }
+
+            if (value is Amf0Object metadata)
+            {
+                Log.Metadata(_logger, _streamName!, metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
+            }
         }
         catch (RtmpProtocolException ex)
         {
             Log.UnreadableMetadata(_logger, Remote, ex.Message);
-            return;
-        }
-
-        var index = 0;
-        if (_values.Count > 0 && _values[0] is "@setDataFrame")
-        {
-            index = 1;
-        }
-
-        if (_values.Count > index + 1 && _values[index] is "onMetaData" && _values[index + 1] is Amf0Object metadata && _streamName is not null)
-        {
-            Log.Metadata(_logger, _streamName, metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
         }
     }
 
     private void HandleCommand(uint streamId, ReadOnlyMemory<byte> payload)
     {
-        ReadValues(payload, "command");
-        if (_values.Count < 2 || _values[0] is not string name || _values[1] is not double transactionId)
+        // The name and transaction id first, then the checks that need nothing more; the arguments are decoded
+        // only for the commands that read them (connect, publish), within the AMF0 value budget.
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(payload));
+        if (!Amf0Reader.TryReadCommandHeader(ref reader, out var name, out var transactionId))
         {
             throw new RtmpProtocolException("Command message without a name and transaction id.");
         }
@@ -362,10 +384,11 @@ internal sealed partial class RtmpSession : IDisposable
             throw new RtmpProtocolException("Command before connect.");
         }
 
+        var arguments = payload[(int)reader.Consumed..];
         switch (name)
         {
             case "connect":
-                HandleConnect(transactionId);
+                HandleConnect(transactionId, arguments);
                 break;
 
             case "releaseStream":
@@ -383,7 +406,7 @@ internal sealed partial class RtmpSession : IDisposable
                 break;
 
             case "publish":
-                HandlePublish(streamId);
+                HandlePublish(streamId, arguments);
                 break;
 
             case "FCUnpublish":
@@ -434,14 +457,15 @@ internal sealed partial class RtmpSession : IDisposable
         }
     }
 
-    private void HandleConnect(double transactionId)
+    private void HandleConnect(double transactionId, ReadOnlyMemory<byte> arguments)
     {
         if (_app is not null)
         {
             throw new RtmpProtocolException("A second connect on the same connection.");
         }
 
-        var commandObject = _values.Count > 2 ? _values[2] as Amf0Object : null;
+        ReadValues(arguments, "connect");
+        var commandObject = _values.Count > 0 ? _values[0] as Amf0Object : null;
         var app = commandObject?.GetString("app") ?? string.Empty;
         var query = app.IndexOf('?', StringComparison.Ordinal);
         _app = (query >= 0 ? app[..query] : app).Trim('/');
@@ -467,14 +491,16 @@ internal sealed partial class RtmpSession : IDisposable
         WriteCommand(0, "_result", transactionId, properties, information);
     }
 
-    private void HandlePublish(uint streamId)
+    private void HandlePublish(uint streamId, ReadOnlyMemory<byte> arguments)
     {
         if (IsPublishing)
         {
             throw new RtmpProtocolException("A second publish on the same connection.");
         }
 
-        if (_values.Count < 4 || _values[3] is not string publishName)
+        // Arguments: the command object (null), the publishing name, the publishing type (§7.2.2.6).
+        ReadValues(arguments, "publish");
+        if (_values.Count < 2 || _values[1] is not string publishName)
         {
             throw new RtmpProtocolException("publish without a stream name.");
         }
@@ -507,6 +533,10 @@ internal sealed partial class RtmpSession : IDisposable
         _streamName = streamName;
         _publishStreamId = streamId;
         _demuxer = new FlvMediaDemuxer(sink, _logger, streamName);
+
+        // The key was good: keyframes up to MaxMessageSize from here on. The limits stay loose after an unpublish,
+        // so that a frame already under way when FCUnpublish interleaves is not cut off.
+        _chunkReader.Limits = RtmpChunkLimits.Publishing(_options.MaxMessageSize);
         _metrics.Publishers.Inc();
         _metrics.Publishes.Inc();
         Log.PublishStarted(_logger, streamName, Remote);

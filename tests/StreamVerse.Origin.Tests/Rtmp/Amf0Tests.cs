@@ -88,14 +88,55 @@ public sealed class Amf0Tests
     [Fact]
     public void Huge_counts_and_lengths_do_not_allocate_up_front()
     {
-        // Strict array claiming 4 billion items, long string claiming 4 GiB: need-more-data or a protocol error.
-        byte[] strict = [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x05];
+        // Strict array claiming 4 billion items (over the value budget), long string claiming 4 GiB: protocol errors.
+        AssertThrowsProtocol([0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x05]);
+
+        // A count within the budget but beyond the bytes present: need-more-data, nothing consumed.
+        byte[] strict = [0x0A, 0x00, 0x00, 0x03, 0xE8, 0x05];
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(strict));
         Assert.False(Amf0Reader.TryReadValue(ref reader, out _));
         Assert.Equal(0, reader.Consumed);
 
         byte[] longString = [0x0C, 0xFF, 0xFF, 0xFF, 0xFF, 0x41];
         AssertThrowsProtocol(longString);
+    }
+
+    public static TheoryData<string, byte[]> ValueBombs => new()
+    {
+        // 1 MB of strict array of nulls once decoded into 15 MiB of lists.
+        { "strict array of a million nulls", [0x0A, 0x00, 0x0F, 0x42, 0x40, .. Enumerable.Repeat((byte)0x05, 1_000_000)] },
+        { "object of 2,000 null properties", [0x03, .. Enumerable.Repeat<byte[]>([0x00, 0x01, (byte)'a', 0x05], 2000).SelectMany(b => b), 0x00, 0x00, 0x09] },
+        { "2,000 top-level numbers", [.. Enumerable.Repeat<byte[]>([0x00, 0, 0, 0, 0, 0, 0, 0, 0], 2000).SelectMany(b => b)] },
+        { "2,000 empty objects", [.. Enumerable.Repeat<byte[]>([0x03, 0x00, 0x00, 0x09], 2000).SelectMany(b => b)] },
+    };
+
+    [Fact]
+    public void A_message_of_exactly_the_value_budget_decodes()
+    {
+        // One strict array of MaxValues - 1 nulls: the array and its items are MaxValues values.
+        var count = Amf0Reader.MaxValues - 1;
+        byte[] bytes = [0x0A, 0, 0, (byte)(count >> 8), (byte)count, .. Enumerable.Repeat((byte)0x05, count)];
+        var values = new List<object?>();
+        var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(bytes));
+        Assert.True(Amf0Reader.TryReadAll(ref reader, values));
+        Assert.Equal(count, Assert.IsType<List<object?>>(Assert.Single(values)).Count);
+        AssertThrowsProtocol([.. bytes[..3], (byte)((count + 1) >> 8), (byte)(count + 1), .. bytes[5..], 0x05]);
+    }
+
+    [Theory]
+    [MemberData(nameof(ValueBombs))]
+    public void Values_per_message_are_bounded(string name, byte[] bytes)
+    {
+        Assert.NotNull(name);
+        var values = new List<object?>();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<RtmpProtocolException>(() =>
+        {
+            var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(bytes));
+            Amf0Reader.TryReadAll(ref reader, values);
+        });
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 256 * 1024, $"{allocated:N0} bytes allocated decoding {bytes.Length:N0} bytes");
     }
 
     [Theory]

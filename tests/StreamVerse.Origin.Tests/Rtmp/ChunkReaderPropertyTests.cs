@@ -13,7 +13,7 @@ public sealed class ChunkReaderPropertyTests
     /// </summary>
     private static void Feed(byte[] bytes, int pieceSize)
     {
-        using var reader = new RtmpChunkReader(maxMessageSize: 1024 * 1024, maxBufferedBytes: 4 * 1024 * 1024);
+        using var reader = new RtmpChunkReader(new RtmpChunkLimits(1024 * 1024, 64 * 1024, 4 * 1024 * 1024));
         try
         {
             byte[] pending = [];
@@ -40,12 +40,11 @@ public sealed class ChunkReaderPropertyTests
         Gen.Select(Gen.Byte.Array[0, 2048], Gen.Int[1, 300]).Sample((bytes, piece) => Feed(bytes, piece), iter: 3000);
     }
 
-    [Fact]
-    public void Mutated_valid_streams_only_yield_messages_need_more_data_or_protocol_errors()
+    /// <summary><see cref="ChunkReaderTests.SampleStream"/> with up to 8 bytes replaced, and a piece size to feed it in.</summary>
+    internal static Gen<(byte[] Bytes, int Piece)> GenMutatedSampleStream()
     {
         var (valid, _) = ChunkReaderTests.SampleStream();
-        var gen = Gen.Select(Gen.Int[0, valid.Length - 1].Array[1, 8], Gen.Byte.Array[8], Gen.Int[1, 5000]);
-        gen.Sample((positions, values, piece) =>
+        return Gen.Select(Gen.Int[0, valid.Length - 1].Array[1, 8], Gen.Byte.Array[8], Gen.Int[1, 5000], (positions, values, piece) =>
         {
             var copy = (byte[])valid.Clone();
             for (var i = 0; i < positions.Length; i++)
@@ -53,7 +52,13 @@ public sealed class ChunkReaderPropertyTests
                 copy[positions[i]] = values[i];
             }
 
-            Feed(copy, piece);
-        }, iter: 1500);
+            return (copy, piece);
+        });
+    }
+
+    [Fact]
+    public void Mutated_valid_streams_only_yield_messages_need_more_data_or_protocol_errors()
+    {
+        GenMutatedSampleStream().Sample(input => Feed(input.Bytes, input.Piece), iter: 1500);
     }
 }

@@ -218,6 +218,9 @@ public sealed class ChunkReaderTests
         { "chunk size with top bit", [.. Type0(2, 0, 4, 1, 0), 0x80, 0, 0, 0] },
         { "short set chunk size", [.. Type0(2, 0, 2, 1, 0), 0, 1] },
         { "absurd length", Type0(4, 0, 0xFFFFFF, 9, 1) },
+        { "command over 64 KiB", Type0(3, 0, 65537, RtmpMessageType.CommandAmf0, 0) },
+        { "data over 64 KiB", Type0(4, 0, 65537, RtmpMessageType.DataAmf0, 1) },
+        { "control over 64 KiB (type 1 header)", [.. Type0(2, 0, 4, RtmpMessageType.WindowAcknowledgementSize, 0), 0, 0, 0x10, 0, 0x42, 0, 0, 0, 0x01, 0x00, 0x01, RtmpMessageType.UserControl] },
         { "new header mid-message", [.. Type0(4, 0, 300, 9, 1), .. new byte[128], .. Type0(4, 0, 10, 9, 1)] },
     };
 
@@ -226,7 +229,7 @@ public sealed class ChunkReaderTests
     public void Violations_throw_the_protocol_exception(string name, byte[] data)
     {
         Assert.NotNull(name);
-        using var reader = new RtmpChunkReader(maxMessageSize: 1024 * 1024);
+        using var reader = new RtmpChunkReader(RtmpChunkLimits.Publishing(1024 * 1024));
         Assert.Throws<RtmpProtocolException>(() => ParseAll<RtmpMessage, Msg>(new ReadOnlySequence<byte>(data), reader.TryRead, Copy, out _));
     }
 
@@ -243,16 +246,32 @@ public sealed class ChunkReaderTests
         using var reader = new RtmpChunkReader();
         Assert.Throws<RtmpProtocolException>(() => ParseAll<RtmpMessage, Msg>(new ReadOnlySequence<byte>(many.ToArray()), reader.TryRead, Copy, out _));
 
-        // 1 MiB messages on 5 streams against a 4 MiB budget: each announced length is renting memory.
-        var big = new List<byte>();
+        // 1 MiB messages on 5 streams against a 4 MiB budget. Announcing them holds nothing ...
+        var limits = new RtmpChunkLimits(1024 * 1024, 64 * 1024, 4 * 1024 * 1024);
+        var announced = new List<byte>();
         for (var csid = 3; csid < 8; csid++)
         {
-            big.AddRange(Type0(csid, 0, 1024 * 1024, 9, 1));
-            big.AddRange(new byte[128]);
+            announced.AddRange(Type0(csid, 0, 1024 * 1024, 9, 1));
+            announced.AddRange(new byte[128]);
         }
 
-        using var small = new RtmpChunkReader(maxMessageSize: 1024 * 1024, maxBufferedBytes: 4 * 1024 * 1024);
-        Assert.Throws<RtmpProtocolException>(() => ParseAll<RtmpMessage, Msg>(new ReadOnlySequence<byte>(big.ToArray()), small.TryRead, Copy, out _));
+        using var small = new RtmpChunkReader(limits);
+        ParseAll<RtmpMessage, Msg>(new ReadOnlySequence<byte>(announced.ToArray()), small.TryRead, Copy, out var left);
+        Assert.Equal(0, left);
+        Assert.True(small.BufferedBytes <= 5 * 128, $"{small.BufferedBytes} bytes held");
+
+        // ... sending them does: a million bytes in one chunk on each stream, and the fifth is over the budget.
+        var sent = new List<byte>([.. Type0(2, 0, 4, RtmpMessageType.SetChunkSize, 0), 0x00, 0x0F, 0x42, 0x40]);
+        for (var csid = 3; csid < 8; csid++)
+        {
+            sent.AddRange(Type0(csid, 0, 1024 * 1024, 9, 1));
+            sent.AddRange(new byte[1_000_000]);
+        }
+
+        using var full = new RtmpChunkReader(limits);
+        var ex = Assert.Throws<RtmpProtocolException>(() => ParseAll<RtmpMessage, Msg>(new ReadOnlySequence<byte>(sent.ToArray()), full.TryRead, Copy, out _));
+        Assert.Contains("buffer more than 4194304 bytes", ex.Message, StringComparison.Ordinal);
+        Assert.True(full.BufferedBytes <= limits.MaxBufferedBytes);
     }
 
     [Fact]

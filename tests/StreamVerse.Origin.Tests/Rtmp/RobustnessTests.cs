@@ -57,6 +57,63 @@ public sealed class RobustnessTests
         Assert.True(server.Logs.Lines.Count(l => l.Contains("protocol violation", StringComparison.Ordinal)) >= 5);
     }
 
+    /// <summary>A video tag of <paramref name="length"/> bytes: an AVC keyframe NALU (length-prefixed, as FLV carries it).</summary>
+    private static byte[] Keyframe(int length)
+    {
+        var tag = new byte[length];
+        tag[0] = 0x17;
+        tag[1] = 0x01;
+        BinaryPrimitives.WriteInt32BigEndian(tag.AsSpan(5), length - 9);
+        tag[9] = 0x65;
+        return tag;
+    }
+
+    [Fact]
+    public async Task Oversized_messages_close_only_their_connection()
+    {
+        await using var server = await RtmpTestServer.StartAsync();
+        var limit = TimeSpan.FromSeconds(3); // well before the 10 s handshake timeout
+
+        // 1. Before connect, a connect command of about 70 KB: commands are capped at 64 KiB.
+        await using var bigConnect = await TestRtmpClient.ConnectAsync(server.Port);
+        await bigConnect.HandshakeAsync();
+        await bigConnect.SendCommandAsync(0, "connect", 1d, new Amf0Object().Add("app", "live").Add("pad", new string('x', 70_000)));
+
+        // 2. Connected but not publishing: a 100 KB video message, which a publisher may send, is over the
+        //    64 KiB that any message may have before a publish starts.
+        await using var early = await TestRtmpClient.ConnectAsync(server.Port);
+        await early.HandshakeAsync();
+        await early.SendCommandAsync(0, "connect", 1d, new Amf0Object().Add("app", "live"));
+        await early.ReceiveCommandAsync("_result");
+        await early.SendAsync(6, RtmpMessageType.Video, 1, 0, Keyframe(100_000));
+
+        // 3. A publisher: a 100 KB keyframe is taken, a 70 KB command is not.
+        await using var publisher = await TestRtmpClient.ConnectAsync(server.Port);
+        await publisher.ConnectAndPublishAsync(RtmpTestServer.Key);
+        await publisher.ReceiveCommandAsync("onStatus");
+        await publisher.SendAsync(6, RtmpMessageType.Video, 1, 0, [0x17, 0x00, 0, 0, 0, 1, 0x64, 0, 0x1F, 0xFF]);
+        await publisher.SendAsync(6, RtmpMessageType.Video, 1, 0, Keyframe(100_000));
+        var sink = await server.Target.WaitForPublishAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (sink.SnapshotSamples().Length == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Equal(100_000 - 5, Assert.Single(sink.SnapshotSamples()).Length);
+        await publisher.SendCommandAsync(1, "onTextData", 0d, null, new string('y', 70_000));
+
+        Assert.True(await bigConnect.WaitClosedAsync(limit));
+        Assert.True(await early.WaitClosedAsync(limit));
+        Assert.True(await publisher.WaitClosedAsync(limit));
+        await sink.Ended.Task.WaitAsync(CloseWithin);
+        Assert.Equal(1, sink.Ends);
+        var violations = server.Logs.Lines.Where(l => l.Contains("protocol violation", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(3, violations.Count(l => l.Contains("exceeds the 65536-byte limit", StringComparison.Ordinal)));
+        Assert.All(violations, l => Assert.StartsWith("Warning 3100 ", l, StringComparison.Ordinal));
+        Assert.All(violations, l => Assert.DoesNotContain(" at StreamVerse.", l, StringComparison.Ordinal)); // no stack trace
+    }
+
     [Fact]
     public async Task Idle_socket_is_closed_after_the_handshake_timeout()
     {

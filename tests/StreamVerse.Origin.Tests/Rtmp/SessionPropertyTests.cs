@@ -26,8 +26,7 @@ public sealed class SessionPropertyTests
     private static byte[] ClientStream()
     {
         var output = new ArrayBufferWriter<byte>();
-        output.Write<byte>([3, .. HandshakeTests.DigestC1(0)]);
-        output.Write<byte>(new byte[1536]);
+        WriteHandshake(output);
         var writer = new RtmpChunkWriter();
         void Command(uint streamId, params object?[] values) =>
             writer.Write(output, 3, RtmpMessageType.CommandAmf0, streamId, 0, Amf0Tests.Encode(values));
@@ -50,6 +49,25 @@ public sealed class SessionPropertyTests
 
         Command(0, "FCUnpublish", 6d, null, RtmpTestServer.Key);
         Command(0, "deleteStream", 7d, null, 1d);
+        return output.WrittenSpan.ToArray();
+    }
+
+    /// <summary>C0, C1 and C2 as a client sends them (the server does not check C2).</summary>
+    private static void WriteHandshake(ArrayBufferWriter<byte> output)
+    {
+        output.Write<byte>([3, .. HandshakeTests.DigestC1(0)]);
+        output.Write<byte>(new byte[1536]);
+    }
+
+    private static byte[] AfterHandshake(params byte[][] parts)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        WriteHandshake(output);
+        foreach (var part in parts)
+        {
+            output.Write(part);
+        }
+
         return output.WrittenSpan.ToArray();
     }
 
@@ -115,6 +133,35 @@ public sealed class SessionPropertyTests
             var (target, _) = await RunAsync(copy[..cut], piece).ConfigureAwait(false);
             Assert.All(target.Published, s => Assert.Equal(1, s.Ends));
         }, iter: 300, threads: 1);
+    }
+
+    [Fact]
+    public async Task Announced_lengths_close_an_unpublished_session_at_once()
+    {
+        // Before a publish, no message may be announced over 64 KiB: the audit's 55 bytes end the session
+        // at their first header instead of holding 48 MiB until the handshake timeout.
+        var (target, error) = await RunAsync(AfterHandshake(ChunkReaderMemoryTests.AnnouncedButNotSent()), 4096);
+        var protocol = Assert.IsType<RtmpProtocolException>(error);
+        Assert.Contains("exceeds the 65536-byte limit", protocol.Message, StringComparison.Ordinal);
+        Assert.Empty(target.Published);
+    }
+
+    [Fact]
+    public async Task Command_name_is_checked_before_the_arguments_are_decoded()
+    {
+        // createStream before connect, its arguments not AMF0 at all: refused for its name, the rest never read.
+        byte[] payload = [.. Amf0Tests.Encode("createStream", 2d), 0x20, 0xFF, 0xFF];
+        var output = new ArrayBufferWriter<byte>();
+        new RtmpChunkWriter().Write(output, 3, RtmpMessageType.CommandAmf0, 0, 0, payload);
+        var (_, error) = await RunAsync(AfterHandshake(output.WrittenSpan.ToArray()), 4096);
+        Assert.Equal("Command before connect.", Assert.IsType<RtmpProtocolException>(error).Message);
+
+        // connect whose command object is a strict array of 2,000 nulls: within the size limit, over the AMF0 value budget.
+        byte[] nulls = [0x0A, 0x00, 0x00, 0x07, 0xD0, .. Enumerable.Repeat((byte)0x05, 2000)];
+        output.ResetWrittenCount();
+        new RtmpChunkWriter().Write(output, 3, RtmpMessageType.CommandAmf0, 0, 0, [.. Amf0Tests.Encode("connect", 1d), .. nulls]);
+        (_, error) = await RunAsync(AfterHandshake(output.WrittenSpan.ToArray()), 4096);
+        Assert.Contains("AMF0 values", Assert.IsType<RtmpProtocolException>(error).Message, StringComparison.Ordinal);
     }
 
     private sealed class OptionsMonitorStub(RtmpOptions value) : IOptionsMonitor<RtmpOptions>

@@ -7,6 +7,10 @@ namespace StreamVerse.Origin.Rtmp.Chunks;
 /// Splits the RTMP chunk stream (RTMP specification 1.0, §5.3) back into messages.
 /// Chunk headers are consumed whole or not at all; chunk payloads are copied into a pooled buffer per chunk
 /// stream as they arrive, so a peer may use any chunk size without the pipe having to hold a whole chunk.
+/// A buffer grows (doubling, up to the message length) only when payload bytes arrive that do not fit: what a
+/// peer makes the reader hold follows the bytes it sent, not the lengths its headers announce (as nginx-rtmp and
+/// gortmplib collect chunks; SRS allocates the announced length at the first chunk). Buffers are kept for the
+/// chunk stream's next message, so a steady stream reads without renting.
 /// Set Chunk Size and Abort are applied here, because they change how the next byte is read; they are
 /// still returned so the session can see them.
 /// </summary>
@@ -14,14 +18,13 @@ internal sealed class RtmpChunkReader : IDisposable
 {
     public const int DefaultChunkSize = 128;
     public const int DefaultMaxMessageSize = 16 * 1024 * 1024;
-    public const int DefaultMaxBufferedBytes = 64 * 1024 * 1024;
     public const int MaxChunkStreams = 64;
 
     private const uint TimestampEscape = 0xFFFFFF;
 
     private readonly Dictionary<int, ChunkStream> _streams = [];
-    private readonly int _maxMessageSize;
-    private readonly int _maxBufferedBytes;
+    private readonly ArrayPool<byte> _pool;
+    private RtmpChunkLimits _limits;
     private long _bufferedBytes;
 
     // The chunk whose payload is being copied, and how many payload bytes of it are still to come.
@@ -29,13 +32,37 @@ internal sealed class RtmpChunkReader : IDisposable
     private int _chunkRemaining;
     private bool _disposed;
 
-    public RtmpChunkReader(int maxMessageSize = DefaultMaxMessageSize, int maxBufferedBytes = DefaultMaxBufferedBytes)
+    /// <summary>A reader with a publishing connection's limits for <see cref="DefaultMaxMessageSize"/>.</summary>
+    public RtmpChunkReader()
+        : this(RtmpChunkLimits.Publishing(DefaultMaxMessageSize))
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessageSize);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBufferedBytes, maxMessageSize);
-        _maxMessageSize = maxMessageSize;
-        _maxBufferedBytes = maxBufferedBytes;
     }
+
+    /// <param name="limits">What the peer may make the reader hold; see <see cref="Limits"/>.</param>
+    /// <param name="pool">Where the chunk streams' buffers come from; <see cref="ArrayPool{T}.Shared"/> by default.</param>
+    public RtmpChunkReader(RtmpChunkLimits limits, ArrayPool<byte>? pool = null)
+    {
+        limits.Validate();
+        _limits = limits;
+        _pool = pool ?? ArrayPool<byte>.Shared;
+    }
+
+    /// <summary>
+    /// The limits for messages whose header comes next (a message under way keeps the length it was accepted
+    /// with). The session loosens them once a publish has started.
+    /// </summary>
+    public RtmpChunkLimits Limits
+    {
+        get => _limits;
+        set
+        {
+            value.Validate();
+            _limits = value;
+        }
+    }
+
+    /// <summary>The bytes held in chunk stream buffers (what <see cref="RtmpChunkLimits.MaxBufferedBytes"/> bounds).</summary>
+    public long BufferedBytes => _bufferedBytes;
 
     /// <summary>The peer's current maximum chunk payload size.</summary>
     public int ChunkSize { get; private set; } = DefaultChunkSize;
@@ -70,6 +97,11 @@ internal sealed class RtmpChunkReader : IDisposable
             var toCopy = (int)Math.Min(_chunkRemaining, reader.Remaining);
             if (toCopy > 0)
             {
+                if (stream.Received + toCopy > stream.Buffer.Length)
+                {
+                    Grow(stream, stream.Received + toCopy);
+                }
+
                 var target = stream.Buffer.AsSpan(stream.Received, toCopy);
                 reader.TryCopyTo(target);
                 reader.Advance(toCopy);
@@ -262,9 +294,12 @@ internal sealed class RtmpChunkReader : IDisposable
             field = stream!.TimestampField;
         }
 
-        if (length > _maxMessageSize)
+        // Checked when the header announces the length, before any payload: a message over its limit costs nothing.
+        if (!continuation && length > _limits.MaxMessageSize(typeId))
         {
-            throw new RtmpProtocolException($"Message of {length} bytes on chunk stream {csid} exceeds the {_maxMessageSize}-byte limit.");
+            var kind = RtmpChunkLimits.IsMedia(typeId) ? "audio/video" : "command/data/control";
+            throw new RtmpProtocolException(
+                $"Message of {length} bytes (type {typeId}) on chunk stream {csid} exceeds the {_limits.MaxMessageSize(typeId)}-byte limit for {kind} messages.");
         }
 
         // The header is complete: commit.
@@ -292,7 +327,6 @@ internal sealed class RtmpChunkReader : IDisposable
             stream.StreamId = streamId;
             stream.Received = 0;
             stream.InProgress = true;
-            EnsureCapacity(stream, length);
         }
 
         reader = r;
@@ -307,27 +341,30 @@ internal sealed class RtmpChunkReader : IDisposable
         return true;
     }
 
-    private void EnsureCapacity(ChunkStream stream, int length)
+    /// <summary>
+    /// Makes room for <paramref name="needed"/> bytes of the stream's message, which have arrived or are being
+    /// copied: double the buffer (at least to <paramref name="needed"/>, at most to the message length), so that
+    /// what is held stays within a small factor of what was received and a message costs O(log n) rentals once.
+    /// </summary>
+    private void Grow(ChunkStream stream, int needed)
     {
-        if (stream.Buffer.Length >= length)
+        var old = stream.Buffer;
+        var size = Math.Min(stream.Length, Math.Max(needed, 2 * old.Length));
+        var grown = _pool.Rent(size);
+        var buffered = _bufferedBytes - old.Length + grown.Length;
+        if (buffered > _limits.MaxBufferedBytes)
         {
-            return;
+            _pool.Return(grown);
+            throw new RtmpProtocolException($"Chunk streams would buffer more than {_limits.MaxBufferedBytes} bytes.");
         }
 
-        if (stream.Buffer.Length > 0)
+        old.AsSpan(0, stream.Received).CopyTo(grown);
+        stream.Buffer = grown;
+        _bufferedBytes = buffered;
+        if (old.Length > 0)
         {
-            _bufferedBytes -= stream.Buffer.Length;
-            ArrayPool<byte>.Shared.Return(stream.Buffer);
-            stream.Buffer = [];
+            _pool.Return(old);
         }
-
-        if (_bufferedBytes + length > _maxBufferedBytes)
-        {
-            throw new RtmpProtocolException($"Chunk streams would buffer more than {_maxBufferedBytes} bytes.");
-        }
-
-        stream.Buffer = ArrayPool<byte>.Shared.Rent(length);
-        _bufferedBytes += stream.Buffer.Length;
     }
 
     private static uint ReadUInt24(ref SequenceReader<byte> reader)
@@ -350,12 +387,13 @@ internal sealed class RtmpChunkReader : IDisposable
         {
             if (stream.Buffer.Length > 0)
             {
-                ArrayPool<byte>.Shared.Return(stream.Buffer);
+                _pool.Return(stream.Buffer);
                 stream.Buffer = [];
             }
         }
 
         _streams.Clear();
+        _bufferedBytes = 0;
         _current = null;
     }
 
