@@ -130,11 +130,18 @@ public sealed partial class EdgeTests
         Assert.Equal(199, hit + coalesced);
 
         // LL-HLS blocking reloads for the same future part are one origin request too (held there, shared here).
+        // The 50 viewers connect first: the part is due within a part target (0.5 s), and 50 connection set-ups on a
+        // loaded machine could otherwise spread the burst past it, so that late ones ask for a part already out.
+        using var viewers = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 50 }) { BaseAddress = new Uri(edge.BaseUrl) };
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
+        {
+            using var warm = await viewers.GetAsync("live/cam/video.m3u8");
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        })));
         var hint = PreloadHint().Match(await origin.Http.GetStringAsync("live/cam/video.m3u8"));
         Assert.True(hint.Success);
         var query = $"_HLS_msn={hint.Groups[1].Value}&_HLS_part={hint.Groups[2].Value}";
         var blockingBefore = await SumAsync(origin, "streamverse_hls_blocking_reloads_total");
-        using var viewers = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 50 }) { BaseAddress = new Uri(edge.BaseUrl) };
         var blocking = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
         {
             using var response = await viewers.GetAsync($"live/cam/video.m3u8?{query}");
