@@ -115,32 +115,28 @@ internal sealed class PlaybackTokens
     }
 
     /// <summary>
-    /// Whether <paramref name="token"/> says its viewer is premium. Reads the flags byte only and checks nothing:
-    /// ask it only of a token <see cref="Verify"/> has accepted for this request (the flag is under the MAC, so a
+    /// Whether <paramref name="token"/> says its viewer is premium. Reads the header only and checks nothing: ask
+    /// it only of a token <see cref="Verify"/> has accepted for this request (the flag is under the MAC, so a
     /// verified token's flag is the issuer's). Allocates nothing.
     /// </summary>
-    public static bool ClaimsPremium(ReadOnlySpan<char> token)
-    {
-        // Version and flags are the first two bytes: the first three base64url characters hold them whole.
-        Span<byte> head = stackalloc byte[3];
-        return token.Length >= 4
-            && Base64Url.DecodeFromChars(token[..4], head, out _, out var written) == System.Buffers.OperationStatus.Done
-            && written == 3 && head[0] == Version && (head[1] & FlagPremium) != 0;
-    }
+    public static bool ClaimsPremium(ReadOnlySpan<char> token) => TryReadHeader(token, out var flags, out _) && (flags & FlagPremium) != 0;
 
     /// <summary>
     /// The expiry (unix seconds) <paramref name="token"/> states, or null if it has no readable header. Checks
     /// nothing: ask it only of a token <see cref="Verify"/> has accepted. Allocates nothing.
     /// </summary>
-    public static long? ExpiresAt(ReadOnlySpan<char> token)
+    public static long? ExpiresAt(ReadOnlySpan<char> token) => TryReadHeader(token, out _, out var expires) ? expires : null;
+
+    private static bool TryReadHeader(ReadOnlySpan<char> token, out byte flags, out long expires)
     {
         // Version, flags and the 8-byte expiry are the first 10 bytes: the first 16 characters hold them whole.
         Span<byte> head = stackalloc byte[12];
-        return token.Length >= 16
+        var ok = token.Length >= 16
             && Base64Url.DecodeFromChars(token[..16], head, out _, out var written) == System.Buffers.OperationStatus.Done
-            && written == 12 && head[0] == Version
-            ? BinaryPrimitives.ReadInt64BigEndian(head[2..])
-            : null;
+            && written == 12 && head[0] == Version;
+        flags = ok ? head[1] : (byte)0;
+        expires = ok ? BinaryPrimitives.ReadInt64BigEndian(head[2..]) : 0;
+        return ok;
     }
 
     private bool Mac(ReadOnlySpan<byte> body, ReadOnlySpan<char> videoId, ReadOnlySpan<byte> ip, Span<byte> mac)

@@ -50,15 +50,9 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
     public async Task<IReadOnlyList<string>> RecordDeletedAsync(DbSession db, string whereVideos, (string Name, object? Value)[] parameters,
         CancellationToken cancellationToken)
     {
-        var ids = await db.QueryAsync($"SELECT id FROM videos WHERE {whereVideos}", parameters, (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
-        var now = time.GetUtcNow();
-        foreach (var id in ids)
-        {
-            await db.ExecAsync("INSERT INTO deleted_videos (id, deleted_at) VALUES (@id, @now) ON CONFLICT (id) DO NOTHING", [("id", id), ("now", now)],
-                cancellationToken).ConfigureAwait(false);
-        }
-
-        return ids;
+        await db.ExecAsync($"INSERT INTO deleted_videos (id, deleted_at) SELECT id, @now FROM videos WHERE {whereVideos} ON CONFLICT (id) DO NOTHING",
+            [.. parameters, ("now", time.GetUtcNow())], cancellationToken).ConfigureAwait(false);
+        return await db.QueryAsync($"SELECT id FROM videos WHERE {whereVideos}", parameters, (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
     private void Apply(string videoId, byte? state)
