@@ -97,7 +97,15 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
 
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlPlaneJsonContext.Default));
+        // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
+        // (RequestBodyErrors), never dropped in silence.
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ControlPlaneJsonContext.Default);
+            o.SerializerOptions.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+        });
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddExceptionHandler<RequestBodyErrors>();
         services.AddProblemDetails();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

@@ -46,16 +46,14 @@ public abstract class ContentTests(ControlPlaneApp app)
         await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", (await app.AdminAsync()).AccessToken);
 
         var patched = await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{id}", creator.AccessToken,
-            new { visibility = "public", status = "ready", durationSeconds = 12.5, language = "pt-BR", description = "d", thumbnailUrl = "https://img.test.invalid/t.jpg" });
+            new { visibility = "public", language = "pt-BR", description = "d" });
         Assert.Equal("public", patched.GetProperty("visibility").GetString());
-        Assert.Equal("ready", patched.GetProperty("status").GetString());
-        Assert.Equal(12.5, patched.GetProperty("durationSeconds").GetDouble());
+        Assert.Equal("pt-BR", patched.GetProperty("language").GetString());
         Assert.Equal("Secret", patched.GetProperty("title").GetString());
 
         await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{id}", other.AccessToken, new { title = "x" }, HttpStatusCode.Forbidden);
-        var bad = await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{id}", creator.AccessToken, new { visibility = "secret", status = "gone", language = "x" }, HttpStatusCode.BadRequest);
+        var bad = await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{id}", creator.AccessToken, new { visibility = "secret", language = "x" }, HttpStatusCode.BadRequest);
         Assert.True(bad.GetProperty("errors").TryGetProperty("visibility", out _));
-        Assert.True(bad.GetProperty("errors").TryGetProperty("status", out _));
         Assert.True(bad.GetProperty("errors").TryGetProperty("language", out _));
 
         await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{id}", other.AccessToken, expect: HttpStatusCode.Forbidden);
@@ -69,7 +67,7 @@ public abstract class ContentTests(ControlPlaneApp app)
         var creator = await app.NewUserAsync("creator");
         var channel = await app.NewChannelAsync(creator);
         var unique = "Zq" + Guid.NewGuid().ToString("N")[..6];
-        var video = await app.NewVideoAsync(creator, channel, tags: [$"  {unique}   Live\tMusic ", $"{unique.ToLowerInvariant()} live music", "", "  "]);
+        var video = await app.NewVideoAsync(creator, channel, tags: [$"  {unique}   Live\tMusic ", $"{unique.ToLowerInvariant()} live music", "", "  "], playable: true);
         var tag = $"{unique.ToLowerInvariant()} live music";
         Assert.Equal(new[] { tag }, video.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).ToArray());
 
@@ -100,10 +98,11 @@ public abstract class ContentTests(ControlPlaneApp app)
         var unique = "zh" + Guid.NewGuid().ToString("N")[..6];
         foreach (var visibility in new[] { "private", "unlisted", "premium" })
         {
-            await app.NewVideoAsync(creator, channel, visibility, tags: [$"{unique} {visibility}", $"{unique} shared"]);
+            await app.NewVideoAsync(creator, channel, visibility, tags: [$"{unique} {visibility}", $"{unique} shared"], playable: true);
         }
 
-        await app.NewVideoAsync(creator, channel, tags: [$"{unique} shared"]);
+        await app.NewVideoAsync(creator, channel, tags: [$"{unique} shared"], playable: true);
+        await app.NewVideoAsync(creator, channel, tags: [$"{unique} draft"]);
         var other = await app.NewUserAsync();
         foreach (var token in new[] { null, other.AccessToken })
         {
@@ -131,7 +130,7 @@ public abstract class ContentTests(ControlPlaneApp app)
         Assert.Equal(name + " 2", renamed.GetProperty("name").GetString());
 
         var channel = await app.NewChannelAsync(creator);
-        var video = await app.NewVideoAsync(creator, channel, categoryId: id);
+        var video = await app.NewVideoAsync(creator, channel, categoryId: id, playable: true);
         var inCat = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos?category={id}");
         Assert.Equal(video.GetProperty("id").GetString(), Assert.Single(inCat.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
         await app.JsonAsync(HttpMethod.Post, "api/v1/videos", creator.AccessToken, new { channelId = channel, title = "t", categoryId = 987654321 }, HttpStatusCode.BadRequest);
@@ -154,7 +153,7 @@ public abstract class ContentTests(ControlPlaneApp app)
         var ids = new List<string>();
         foreach (var t in titles)
         {
-            ids.Add((await app.NewVideoAsync(creator, channel, "public", t)).GetProperty("id").GetString()!);
+            ids.Add((await app.NewVideoAsync(creator, channel, "public", t, playable: true)).GetProperty("id").GetString()!);
         }
 
         // Distinct view counts, set directly: there is no view-counting API yet.
@@ -205,9 +204,9 @@ public abstract class ContentTests(ControlPlaneApp app)
     {
         var creator = await app.NewUserAsync("creator");
         var channel = await app.NewChannelAsync(creator);
-        await app.NewVideoAsync(creator, channel, "public");
-        await app.NewVideoAsync(creator, channel, "private");
-        await app.NewVideoAsync(creator, channel, "unlisted");
+        await app.NewVideoAsync(creator, channel, "public", playable: true);
+        await app.NewVideoAsync(creator, channel, "private", playable: true);
+        await app.NewVideoAsync(creator, channel, "unlisted", playable: true);
         Assert.Single((await app.JsonAsync(HttpMethod.Get, $"api/v1/videos?channel={channel}")).GetProperty("items").EnumerateArray());
         Assert.Equal(3, (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos?channel={channel}", creator.AccessToken)).GetProperty("items").GetArrayLength());
     }

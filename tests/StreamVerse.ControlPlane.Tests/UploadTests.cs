@@ -317,7 +317,12 @@ public abstract class UploadTests(UploadsApp app)
         await Expect(HttpStatusCode.Forbidden, await app.NewUserAsync(), ("Upload-Length", "10"), ("Upload-Metadata", meta));
         await Expect(HttpStatusCode.Created, await app.AdminAsync(), ("Upload-Length", "10"), ("Upload-Metadata", meta));
 
-        await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{videoId}", owner.AccessToken, new { status = "live" });
+        // A video whose stream key is publishing (status is the server's: set as the ingest would).
+        await using (var db = await app.Get<StreamVerse.ControlPlane.Data.Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET status = 'live' WHERE id = @id", [("id", videoId)], default);
+        }
+
         await Expect(HttpStatusCode.Conflict, owner, ("Upload-Length", "10"), ("Upload-Metadata", meta));
     }
 

@@ -34,7 +34,7 @@ internal static class TagEndpoints
         var list = await db.QueryAsync(
             $"""
             SELECT t.name, COUNT(v.id) AS n
-            FROM tags t JOIN video_tags vt ON vt.tag_id = t.id JOIN videos v ON v.id = vt.video_id AND v.visibility = 'public'
+            FROM tags t JOIN video_tags vt ON vt.tag_id = t.id JOIN videos v ON v.id = vt.video_id AND v.visibility = 'public' AND {VideoEndpoints.PlayableSql}
             WHERE t.name {db.Dialect.ILike} @p ESCAPE '\'
             GROUP BY t.name
             ORDER BY n DESC, t.name

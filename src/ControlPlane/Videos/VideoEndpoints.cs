@@ -24,6 +24,13 @@ internal static class VideoEndpoints
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
+    /// <summary>
+    /// What a viewer can play: a published presentation (a fast-start preview counts, and a video being
+    /// re-transcoded keeps playing its previous one), or a live stream and its recording. Drafts, uploads still
+    /// waiting for a first presentation and failed first transcodes are their owner's business only.
+    /// </summary>
+    internal const string PlayableSql = "(v.vod_prefix IS NOT NULL OR v.status IN ('live', 'ended'))";
+
     public static RouteGroupBuilder MapVideos(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/videos").WithTags("Videos");
@@ -45,6 +52,9 @@ internal static class VideoEndpoints
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16));
 
+        /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
+        public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
+
         // Uploaded videos play from their published presentation (the delivery maps /vod/{id}/ to vod_prefix);
         // live ones from the segmenter.
         public Video ToVideo(string[] tags) => new(Id, ChannelId, OwnerId, Title, Description, tags, CategoryId, Language, Visibility, Status,
@@ -52,6 +62,9 @@ internal static class VideoEndpoints
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
             Progress, FailureReason);
+
+        /// <summary>The resource as a viewer who does not own it sees it: why a transcode failed is the owner's to read.</summary>
+        public Video ToPublicVideo(string[] tags) => ToVideo(tags) with { FailureReason = null, ProcessingProgress = null };
     }
 
     internal static async Task<Video?> FindAsync(DbSession db, string id, CancellationToken cancellationToken)
@@ -135,6 +148,7 @@ internal static class VideoEndpoints
         if (!seeAll)
         {
             where.Add("v.visibility = 'public'");
+            where.Add(PlayableSql);
         }
 
         if (category is not null)
@@ -184,7 +198,11 @@ internal static class VideoEndpoints
         }
 
         var tags = await TagsOfAsync(db, rows.ConvertAll(r => r.Id), cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new VideoPage(rows.ConvertAll(r => r.ToVideo(tags.TryGetValue(r.Id, out var t) ? [.. t] : [])), next));
+        return TypedResults.Ok(new VideoPage(rows.ConvertAll(r =>
+        {
+            string[] rowTags = tags.TryGetValue(r.Id, out var t) ? [.. t] : [];
+            return seeAll ? r.ToVideo(rowTags) : r.ToPublicVideo(rowTags);
+        }), next));
     }
 
     /// <summary>Opaque to clients: base64url of "sort|id|key". Not a secret and not signed: a forged cursor only moves a public listing.</summary>
@@ -219,27 +237,38 @@ internal static class VideoEndpoints
     private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var video = await FindAsync(db, id, cancellationToken).ConfigureAwait(false);
-        var caller = Caller.From(context.User);
+        var row = await db.SingleAsync(Select + " WHERE v.id = @id", [("id", id)], Row.Read, cancellationToken).ConfigureAwait(false);
+        if (row is null)
+        {
+            return Problems.NotFound("video");
+        }
 
-        // A private video does not exist for anyone but its owner and admins.
-        return video is null || (video.Visibility == Visibility.Private && (caller is null || !caller.OwnsOrAdmin(video.OwnerId)))
-            ? Problems.NotFound("video") : TypedResults.Ok(video);
+        var tags = await TagsOfAsync(db, [row.Id], cancellationToken).ConfigureAwait(false);
+        string[] rowTags = tags.TryGetValue(row.Id, out var t) ? [.. t] : [];
+        var caller = Caller.From(context.User);
+        if (caller is not null && caller.OwnsOrAdmin(row.OwnerId))
+        {
+            return TypedResults.Ok(row.ToVideo(rowTags));
+        }
+
+        // A private video, or one with nothing to play yet (a draft, a first transcode running or failed), does not
+        // exist for anyone but its owner and admins.
+        return row.Visibility == Visibility.Private || !row.IsPlayable ? Problems.NotFound("video") : TypedResults.Ok(row.ToPublicVideo(rowTags));
     }
 
-    private sealed record Fields(string? Title, string? Description, List<string>? Tags, long? CategoryId, string? Language,
-        string? Visibility, string? Status, double? Duration, string? Thumbnail);
+    private sealed record Fields(string? Title, string? Description, List<string>? Tags, long? CategoryId, string? Language, string? Visibility);
 
-    private static Fields? ValidateFields(VideoRequest r, bool create, out Validation v)
+    private static Fields? ValidateFields(string? title, string? description, string[]? requestTags, long? categoryId, string? requestLanguage,
+        string? requestVisibility, bool create, out Validation v)
     {
         v = new Validation();
-        var title = create || r.Title is not null ? v.Text("title", r.Title, 1, 200) : null;
-        var description = v.OptionalText("description", r.Description, 5000);
+        title = create || title is not null ? v.Text("title", title, 1, 200) : null;
+        description = v.OptionalText("description", description, 5000);
         List<string>? tags = null;
-        if (r.Tags is not null)
+        if (requestTags is not null)
         {
             tags = [];
-            foreach (var t in r.Tags)
+            foreach (var t in requestTags)
             {
                 var n = TagRules.Normalise(t ?? "");
                 if (n.Length > TagRules.MaxLength)
@@ -258,44 +287,27 @@ internal static class VideoEndpoints
             }
         }
 
-        var language = r.Language?.Trim();
+        var language = requestLanguage?.Trim();
         if (language is not null && (language.Length is < 2 or > 16 || language.AsSpan().ContainsAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-")))
         {
             v.Add("language", "must be a BCP 47 language tag such as en or pt-BR");
         }
 
-        var visibility = r.Visibility ?? (create ? Visibility.Private : null);
+        var visibility = requestVisibility ?? (create ? Visibility.Private : null);
         if (visibility is not null && !Visibility.IsValid(visibility))
         {
             v.Add("visibility", "must be public, unlisted, private or premium");
         }
 
-        var status = r.Status ?? (create ? VideoStatus.Draft : null);
-        if (status is not null && !VideoStatus.IsValid(status))
-        {
-            v.Add("status", "must be draft, processing, ready, failed, live or ended");
-        }
-
-        if (r.DurationSeconds is { } d && (double.IsNaN(d) || d < 0 || d > 1e7))
-        {
-            v.Add("durationSeconds", "must be between 0 and 10000000");
-        }
-
-        var thumbnail = v.OptionalText("thumbnailUrl", r.ThumbnailUrl, 500);
-        if (!string.IsNullOrEmpty(thumbnail) && !(Uri.TryCreate(thumbnail, UriKind.Absolute, out var u) && u.Scheme is "https" or "http")
-            && !thumbnail.StartsWith('/'))
-        {
-            v.Add("thumbnailUrl", "must be an http(s) URL or a path");
-        }
-
-        return v.IsValid ? new Fields(title, description, tags, r.CategoryId, language, visibility, status, r.DurationSeconds, thumbnail) : null;
+        return v.IsValid ? new Fields(title, description, tags, categoryId, language, visibility) : null;
     }
 
-    private static async Task<IResult> CreateAsync(VideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
+    private static async Task<IResult> CreateAsync(CreateVideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        var f = ValidateFields(request, create: true, out var v);
+        var f = ValidateFields(request.Title, request.Description, request.Tags, request.CategoryId, request.Language, request.Visibility,
+            create: true, out var v);
         if (string.IsNullOrEmpty(request.ChannelId))
         {
             v.Add("channelId", "is required");
@@ -328,11 +340,11 @@ internal static class VideoEndpoints
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync(
             """
-            INSERT INTO videos (id, channel_id, title, description, category_id, language, visibility, status, duration_seconds, thumbnail_url, created_at, updated_at)
-            VALUES (@id, @c, @t, @d, @cat, @l, @vis, @s, @dur, @th, @now, @now)
+            INSERT INTO videos (id, channel_id, title, description, category_id, language, visibility, status, created_at, updated_at)
+            VALUES (@id, @c, @t, @d, @cat, @l, @vis, @s, @now, @now)
             """,
             [("id", id), ("c", channel.Id), ("t", f.Title), ("d", f.Description ?? ""), ("cat", f.CategoryId), ("l", f.Language),
-             ("vis", f.Visibility), ("s", f.Status), ("dur", f.Duration), ("th", f.Thumbnail), ("now", now)], cancellationToken).ConfigureAwait(false);
+             ("vis", f.Visibility), ("s", VideoStatus.Draft), ("now", now)], cancellationToken).ConfigureAwait(false);
         await SetTagsAsync(db, id, f.Tags ?? [], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         protectedVideos.Set(id, f.Visibility!);
@@ -353,11 +365,12 @@ internal static class VideoEndpoints
         }
     }
 
-    private static async Task<IResult> UpdateAsync(string id, VideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
+    private static async Task<IResult> UpdateAsync(string id, UpdateVideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
         TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        var f = ValidateFields(request, create: false, out var v);
+        var f = ValidateFields(request.Title, request.Description, request.Tags, request.CategoryId, request.Language, request.Visibility,
+            create: false, out var v);
         if (f is null)
         {
             return v.Result();
@@ -384,12 +397,11 @@ internal static class VideoEndpoints
         await db.ExecAsync(
             """
             UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),
-                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility), status = COALESCE(@s, status),
-                duration_seconds = COALESCE(@dur, duration_seconds), thumbnail_url = COALESCE(@th, thumbnail_url), updated_at = @now
+                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility), updated_at = @now
             WHERE id = @id
             """,
-            [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility), ("s", f.Status),
-             ("dur", f.Duration), ("th", f.Thumbnail), ("now", time.GetUtcNow()), ("id", id)], cancellationToken).ConfigureAwait(false);
+            [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility),
+             ("now", time.GetUtcNow()), ("id", id)], cancellationToken).ConfigureAwait(false);
         if (f.Tags is not null)
         {
             await SetTagsAsync(db, id, f.Tags, cancellationToken).ConfigureAwait(false);

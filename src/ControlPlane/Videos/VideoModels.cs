@@ -27,9 +27,13 @@ internal static class VideoStatus
     public static bool IsValid(string? s) => s is Draft or Processing or Ready or Failed or Live or Ended;
 }
 
-internal sealed record VideoRequest(
-    string? ChannelId, string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language,
-    string? Visibility, string? Status, double? DurationSeconds, string? ThumbnailUrl);
+/// <summary>What a creator sets when creating a video; the rest (status, duration, thumbnail, counts) is the server's.</summary>
+internal sealed record CreateVideoRequest(
+    string? ChannelId, string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language, string? Visibility);
+
+/// <summary>What a creator may change on a video: a field left out keeps its value.</summary>
+internal sealed record UpdateVideoRequest(
+    string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language, string? Visibility);
 
 /// <param name="PlaybackPath">HLS: <c>/vod/{id}/index.m3u8</c> once a presentation is published (the fast-start
 /// preview counts), otherwise the live path <c>/live/{id}/index.m3u8</c>.</param>

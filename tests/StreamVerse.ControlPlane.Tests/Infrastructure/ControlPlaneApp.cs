@@ -223,9 +223,25 @@ public abstract class ControlPlaneApp : IAsyncLifetime
     public async Task<string> NewChannelAsync(Persona owner) =>
         (await JsonAsync(HttpMethod.Post, "api/v1/channels", owner.AccessToken, new { name = "ch " + Guid.NewGuid().ToString("N")[..6] }, HttpStatusCode.Created)).GetProperty("id").GetString()!;
 
-    public async Task<JsonElement> NewVideoAsync(Persona owner, string channelId, string visibility = "public", string? title = null, string[]? tags = null, long? categoryId = null) =>
-        await JsonAsync(HttpMethod.Post, "api/v1/videos", owner.AccessToken,
+    /// <summary>A new video; <paramref name="playable"/> marks it as a finished transcode would (ready, with a presentation), so viewers' lists show it.</summary>
+    public async Task<JsonElement> NewVideoAsync(Persona owner, string channelId, string visibility = "public", string? title = null, string[]? tags = null,
+        long? categoryId = null, bool playable = false)
+    {
+        var video = await JsonAsync(HttpMethod.Post, "api/v1/videos", owner.AccessToken,
             new { channelId, title = title ?? "video " + Guid.NewGuid().ToString("N")[..6], visibility, tags, categoryId }, HttpStatusCode.Created);
+        if (!playable)
+        {
+            return video;
+        }
+
+        var id = video.GetProperty("id").GetString()!;
+        await using (var db = await Get<StreamVerse.ControlPlane.Data.Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET status = 'ready', vod_prefix = @p WHERE id = @id", [("p", $"vod/{id}/test"), ("id", id)], default);
+        }
+
+        return await JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", owner.AccessToken);
+    }
 
     private static int FreePort() => StreamVerse.Tests.Shared.TestProcesses.FreePort();
 }
