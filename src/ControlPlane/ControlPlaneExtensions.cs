@@ -106,6 +106,7 @@ internal static class ControlPlaneExtensions
         });
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddExceptionHandler<RequestBodyErrors>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationProblems>();
         services.AddProblemDetails();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
@@ -197,7 +198,7 @@ internal static class ControlPlaneExtensions
                 .WithHeaders(["Authorization", "Content-Type", .. TusProtocol.RequestHeaders])
                 .WithExposedHeaders(["Location", "Retry-After", .. TusProtocol.ResponseHeaders])
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
-        });
+        }).RefuseUnknownQueryParameters();
         api.MapAuth();
         api.MapMe();
         api.MapUsers();

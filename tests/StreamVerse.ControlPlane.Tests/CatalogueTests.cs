@@ -195,6 +195,31 @@ public abstract class CatalogueTests(ControlPlaneApp app)
         var bad = await app.JsonAsync(HttpMethod.Get, "api/v1/videos?limit=abc", expect: HttpStatusCode.BadRequest);
         Assert.Equal("has the wrong type", bad.GetProperty("errors").GetProperty("limit")[0].GetString());
     }
+
+    [Fact]
+    public async Task Unknown_query_parameters_are_refused_not_ignored()
+    {
+        foreach (var (url, name) in new[] { ("api/v1/videos?q=cats", "q"), ("api/v1/videos?status=failed&limit=5", "status"), ("api/v1/tags?prefix=a&sort=x", "sort"), ("api/v1/channels?ownr=x", "ownr") })
+        {
+            var bad = await app.JsonAsync(HttpMethod.Get, url, expect: HttpStatusCode.BadRequest);
+            Assert.Equal("is not a parameter of this endpoint", bad.GetProperty("errors").GetProperty(name)[0].GetString());
+        }
+
+        await app.JsonAsync(HttpMethod.Get, "api/v1/videos?sort=views&limit=5&TAG=x");
+        await app.JsonAsync(HttpMethod.Get, "api/v1/tags?prefix=a&limit=3");
+    }
+
+    [Fact]
+    public async Task A_refused_role_says_which_role_is_needed()
+    {
+        var user = await app.NewUserAsync();
+        var refused = await app.JsonAsync(HttpMethod.Post, "api/v1/channels", user.AccessToken, new { name = "mine" }, HttpStatusCode.Forbidden);
+        var detail = refused.GetProperty("detail").GetString()!;
+        Assert.Contains("creator", detail, StringComparison.Ordinal);
+        Assert.Contains("your account's role is user", detail, StringComparison.Ordinal);
+        var admin = await app.JsonAsync(HttpMethod.Post, "api/v1/categories", user.AccessToken, new { name = "x" }, HttpStatusCode.Forbidden);
+        Assert.Contains("admin role", admin.GetProperty("detail").GetString()!, StringComparison.Ordinal);
+    }
 }
 
 [Collection("sqlite")]

@@ -62,6 +62,28 @@ public abstract class JobQueueTests(JobsApp app)
     }
 
     [Fact]
+    public async Task Cancelling_a_replacement_leaves_a_ready_video_ready_with_no_failure()
+    {
+        var (video, owner) = await NewVideoAsync();
+        await using (var db = await app.Db.OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET status = 'ready', vod_prefix = @p WHERE id = @id", [("p", $"vod/{video}/v1"), ("id", video)], default);
+        }
+
+        await FutureStore(TimeSpan.FromDays(1)).EnqueueAsync(video, app.Upload(Clips.Plain(2)), 3, default);
+        using (var r = await app.SendAsync(HttpMethod.Delete, $"api/v1/videos/{video}/job", owner.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
+        }
+
+        Assert.Equal("cancelled", (await app.JobAsync(video, owner)).GetProperty("state").GetString());
+        var v = await app.VideoAsync(video, owner);
+        Assert.Equal("ready", v.GetProperty("status").GetString());
+        Assert.Equal(JsonValueKind.Null, v.GetProperty("failureReason").ValueKind);
+        Assert.StartsWith($"/vod/{video}/", v.GetProperty("playbackPath").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancelling_a_queued_job_puts_the_video_back_to_draft_and_removes_the_source()
     {
         var (video, owner) = await NewVideoAsync();

@@ -67,7 +67,8 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
     }
 
     /// <summary>Cancels the video's unfinished job (if any): it ends "cancelled", the video goes back to the
-    /// presentation it had before (status "ready") or to "draft", with reason "cancelled".</summary>
+    /// presentation it had before (status "ready", nothing failed: the job says it was cancelled) or to "draft", with
+    /// reason "cancelled".</summary>
     public async Task<List<EndedJob>> CancelAsync(string videoId, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -79,7 +80,7 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
             await db.ExecAsync(
                 """
                 UPDATE videos SET status = CASE WHEN vod_prefix IS NULL THEN @draft ELSE @ready END,
-                    failure_reason = 'cancelled', processing_progress = NULL, updated_at = @now
+                    failure_reason = CASE WHEN vod_prefix IS NULL THEN 'cancelled' ELSE NULL END, processing_progress = NULL, updated_at = @now
                 WHERE id = @v
                 """,
                 [("draft", VideoStatus.Draft), ("ready", VideoStatus.Ready), ("now", now), ("v", videoId)], cancellationToken).ConfigureAwait(false);
