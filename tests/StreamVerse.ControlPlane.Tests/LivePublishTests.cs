@@ -158,6 +158,71 @@ public abstract class LivePublishTests(ControlPlaneApp app)
             }
         }
     }
+
+    [Fact]
+    public async Task Each_broadcast_is_its_own_video_and_recording()
+    {
+        var creator = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(creator);
+        var created = await app.JsonAsync(HttpMethod.Post, $"api/v1/channels/{channel}/stream-keys", creator.AccessToken, expect: HttpStatusCode.Created);
+        var (keyId, key) = (created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!);
+        var broadcasts = new List<string>();
+        foreach (var seconds in new[] { 4, 2 })
+        {
+            using var publisher = Ffmpeg(RtmpUrl(key), seconds);
+            try
+            {
+                var video = await WaitForAsync(async () =>
+                {
+                    var keys = await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}/stream-keys", creator.AccessToken);
+                    var id = keys.EnumerateArray().Single(x => x.GetProperty("id").GetString() == keyId).GetProperty("liveVideoId");
+                    return id.ValueKind == JsonValueKind.String && !broadcasts.Contains(id.GetString()!) ? id : null;
+                }, "a new broadcast", TimeSpan.FromSeconds(20));
+                var id = video.GetString()!;
+                broadcasts.Add(id);
+
+                // The channel says what is live now: this broadcast.
+                Assert.Equal(id, (await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}")).GetProperty("liveVideoId").GetString());
+                await publisher.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.Equal(0, publisher.ExitCode);
+                var ended = await WaitForAsync(async () =>
+                {
+                    var v = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", creator.AccessToken);
+                    return v.GetProperty("status").GetString() == "ended" ? v : null;
+                }, "ended status", TimeSpan.FromSeconds(20));
+
+                // The media time published, not null: ffmpeg sent `seconds` of 25 fps video.
+                Assert.InRange(ended.GetProperty("durationSeconds").GetDouble(), seconds - 0.5, seconds + 0.5);
+                Assert.Equal(JsonValueKind.Null, (await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}")).GetProperty("liveVideoId").ValueKind);
+            }
+            finally
+            {
+                if (!publisher.HasExited)
+                {
+                    publisher.Kill(entireProcessTree: true);
+                }
+            }
+        }
+
+        Assert.Equal(2, broadcasts.Distinct().Count());
+        var listed = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos?channel={channel}");
+        Assert.Equal(broadcasts.Order(), listed.GetProperty("items").EnumerateArray().Select(v => v.GetProperty("id").GetString()!).Order());
+
+        // The first recording was not replaced by the second: each plays its own length.
+        for (var i = 0; i < 2; i++)
+        {
+            var (code, stdout, stderr) = await Run("ffprobe", TimeSpan.FromSeconds(60), "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                $"{app.BaseUrl}/live/{broadcasts[i]}/index.m3u8");
+            Assert.True(code == 0, stderr);
+            Assert.InRange(double.Parse(stdout.Trim(), CultureInfo.InvariantCulture), (i == 0 ? 4 : 2) - 1.0, (i == 0 ? 4 : 2) + 1.0);
+        }
+
+        // A recording is not an upload target: its media is the broadcast's.
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"api/v1/videos/{broadcasts[0]}/source") { Content = new ByteArrayContent(new byte[16]) };
+        put.Headers.Authorization = new("Bearer", creator.AccessToken);
+        using var refused = await app.Http.SendAsync(put);
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+    }
 }
 
 [Collection("sqlite")]

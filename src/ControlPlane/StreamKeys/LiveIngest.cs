@@ -6,14 +6,17 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 
 /// <summary>
 /// The control plane's side of an RTMP publish. A key is looked up by its SHA-256: the stored value is a digest of
-/// 256 random bits, so an index lookup reveals nothing a timing attacker could use to build a key. A publish
-/// with a key creates the key's live video on first use (public, titled after the channel) and otherwise sets the
-/// existing one live again; its id is the stream name, so the playback URL is stable per key. Unpublish marks
-/// it ended. The key itself is never logged.
+/// 256 random bits, so an index lookup reveals nothing a timing attacker could use to build a key. A stream key is a
+/// channel's: every publish with it is a broadcast of its own, a new live video (its id is the stream name, so each
+/// broadcast records into its own place and an earlier recording is never replaced), with the visibility of the key's
+/// previous broadcast (public for the first). The key remembers its latest broadcast (<c>liveVideoId</c>); the channel
+/// shows its public broadcast that is live now. A publish while the key's previous broadcast is still marked live (a
+/// reconnect, or a process that died while publishing) ends that one. Unpublish marks the broadcast ended with the
+/// media time it published. The key itself is never logged.
 /// </summary>
 internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, TimeProvider time, ILogger<LiveIngest> logger)
 {
-    /// <summary>The stream name (a video id) to publish to, or null if the key is unknown or revoked.</summary>
+    /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked.</summary>
     public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken)
     {
         if (!key.StartsWith(StreamKeyEndpoints.KeyPrefix, StringComparison.Ordinal) || key.Length > 100)
@@ -26,46 +29,44 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(
             """
-            SELECT k.id, k.channel_id, k.live_video_id, c.name FROM stream_keys k JOIN channels c ON c.id = k.channel_id
+            SELECT k.id, k.channel_id, c.name, p.visibility
+            FROM stream_keys k JOIN channels c ON c.id = k.channel_id LEFT JOIN videos p ON p.id = k.live_video_id
             WHERE k.hash = @h AND k.revoked_at IS NULL
             """,
-            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3)),
+            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             return null;
         }
 
-        var videoId = row.LiveVideoId;
-        if (videoId is not null)
-        {
-            var n = await db.ExecAsync("UPDATE videos SET status = 'live', updated_at = @now WHERE id = @id", [("now", now), ("id", videoId)], cancellationToken).ConfigureAwait(false);
-            videoId = n == 1 ? videoId : null;
-        }
-
-        if (videoId is null)
-        {
-            videoId = Ids.New();
-            await db.ExecAsync(
-                "INSERT INTO videos (id, channel_id, title, visibility, status, created_at, updated_at) VALUES (@id, @c, @t, @vis, 'live', @now, @now)",
-                [("id", videoId), ("c", row.ChannelId), ("t", row.ChannelName + " live"), ("vis", Visibility.Public), ("now", now)], cancellationToken).ConfigureAwait(false);
-            await db.ExecAsync("UPDATE stream_keys SET live_video_id = @v WHERE id = @k", [("v", videoId), ("k", row.KeyId)], cancellationToken).ConfigureAwait(false);
-            protectedVideos.Set(videoId, Visibility.Public);
-        }
-
+        await db.ExecAsync(
+            "UPDATE videos SET status = 'ended', updated_at = @now WHERE id = (SELECT live_video_id FROM stream_keys WHERE id = @k) AND status = 'live'",
+            [("now", now), ("k", row.KeyId)], cancellationToken).ConfigureAwait(false);
+        var videoId = Ids.New();
+        var visibility = row.PreviousVisibility ?? Visibility.Public;
+        await db.ExecAsync(
+            "INSERT INTO videos (id, channel_id, title, visibility, status, created_at, updated_at) VALUES (@id, @c, @t, @vis, 'live', @now, @now)",
+            [("id", videoId), ("c", row.ChannelId), ("t", row.ChannelName + " live"), ("vis", visibility), ("now", now)], cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("UPDATE stream_keys SET live_video_id = @v WHERE id = @k", [("v", videoId), ("k", row.KeyId)], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        protectedVideos.Set(videoId, visibility);
         Log.Live(logger, videoId, row.KeyId);
         return videoId;
     }
 
-    /// <summary>The publish of <paramref name="streamName"/> ended (for any reason); a no-op for names that are not videos.</summary>
-    public async Task EndedAsync(string streamName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The publish of <paramref name="streamName"/> ended (for any reason) after <paramref name="duration"/> of media
+    /// (null when nothing was published); a no-op for names that are not videos.
+    /// </summary>
+    public async Task EndedAsync(string streamName, TimeSpan? duration, CancellationToken cancellationToken)
     {
         try
         {
             await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await db.ExecAsync("UPDATE videos SET status = 'ended', updated_at = @now WHERE id = @id AND status = 'live'",
-                [("now", time.GetUtcNow()), ("id", streamName)], cancellationToken).ConfigureAwait(false);
+            await db.ExecAsync(
+                "UPDATE videos SET status = 'ended', duration_seconds = COALESCE(@d, duration_seconds), updated_at = @now WHERE id = @id AND status IN ('live', 'ended')",
+                [("now", time.GetUtcNow()), ("d", duration?.TotalSeconds), ("id", streamName)], cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
         {
@@ -73,7 +74,7 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         }
     }
 
-    private sealed record KeyRow(string KeyId, string ChannelId, string? LiveVideoId, string ChannelName);
+    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility);
 
     private static partial class Log
     {

@@ -142,10 +142,11 @@ internal static class UploadEndpoints
         return TypedResults.Created($"{ControlPlaneExtensions.ApiPrefix}/uploads/{row.Id}");
     }
 
-    /// <summary>Owner (or admin), and not a live video: its source is the RTMP publish.</summary>
+    /// <summary>Owner (or admin), and not a broadcast: a live video's media is its publish, an ended one's its recording.</summary>
     private static IResult? RefuseVideo(Caller caller, Video video) =>
         !caller.OwnsOrAdmin(video.OwnerId) ? Problems.Forbidden("Only the video's owner or an admin may upload its source.")
         : video.Status == VideoStatus.Live ? Problems.Conflict("The video is live; a live video's media comes from its publish.")
+        : video.Status == VideoStatus.Ended ? Problems.Conflict("The video is a broadcast's recording; upload to a new video instead.")
         : null;
 
     private static async Task<IResult> HeadAsync(string id, HttpContext context, UploadStore store, TimeProvider time, CancellationToken cancellationToken)

@@ -94,21 +94,52 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
         public static partial void LadderUnavailable(ILogger logger, string name, Exception exception);
     }
 
+    /// <summary>Passes everything on, and on the end tells the control plane how much media time was published.</summary>
     private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest) : IMediaSink
     {
+        private long _first = long.MinValue;
+        private long _end;
+        private long _lastVideo = long.MinValue;
+        private long _lastAudio = long.MinValue;
+
         public void OnVideoConfig(ReadOnlySpan<byte> avcDecoderConfigurationRecord) => inner.OnVideoConfig(avcDecoderConfigurationRecord);
 
         public void OnAudioConfig(ReadOnlySpan<byte> audioSpecificConfig) => inner.OnAudioConfig(audioSpecificConfig);
 
-        public void OnSample(TrackKind track, long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data) => inner.OnSample(track, dts, pts, isKeyframe, data);
+        public void OnSample(TrackKind track, long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data)
+        {
+            Measure(ref track == TrackKind.Video ? ref _lastVideo : ref _lastAudio, dts);
+            inner.OnSample(track, dts, pts, isKeyframe, data);
+        }
+
+        /// <summary>From the first sample's DTS to the last one's plus its track's last interval (its own duration).</summary>
+        private void Measure(ref long last, long dts)
+        {
+            if (_first == long.MinValue)
+            {
+                _first = dts;
+            }
+
+            var interval = last == long.MinValue ? 0 : dts - last;
+            last = dts;
+            if (interval is > 0 and < 10 * 90_000)
+            {
+                _end = Math.Max(_end, dts + interval);
+            }
+            else
+            {
+                _end = Math.Max(_end, dts);
+            }
+        }
 
         public void OnEnd()
         {
             inner.OnEnd();
+            TimeSpan? duration = _first == long.MinValue ? null : TimeSpan.FromSeconds((_end - _first) / 90_000.0);
 
             // The ingest thread must not wait on the database; the update logs its own failure. Not cancelled at
             // shutdown: a publish ended by shutdown should still be recorded as ended.
-            _ = ingest.EndedAsync(streamName, CancellationToken.None);
+            _ = ingest.EndedAsync(streamName, duration, CancellationToken.None);
         }
     }
 }
