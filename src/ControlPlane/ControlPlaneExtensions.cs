@@ -78,6 +78,7 @@ internal static class ControlPlaneExtensions
         services.AddBlobStorage(configuration);
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<PlaybackTokens>();
+        services.AddSingleton<OwnerThumbnails>();
         services.AddSingleton<PlaybackGate>();
         services.AddSingleton<VodCatalog>();
         services.AddSingleton<LiveIngest>();

@@ -183,6 +183,33 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task The_owner_of_a_private_video_sees_its_poster()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var id = (await app.NewVideoAsync(owner, await app.NewChannelAsync(owner), "private")).GetProperty("id").GetString()!;
+        await StoreAsync(id, "v1", small: false);
+        await SetPrefixAsync(id, $"vod/{id}/v1");
+        await using (var db = await app.Get<Database>().OpenAsync(CancellationToken.None))
+        {
+            await db.ExecAsync("UPDATE videos SET thumbnail_url = @t WHERE id = @id", [("t", $"/vod/{id}/poster.jpg"), ("id", id)], CancellationToken.None);
+        }
+
+        var fromVideo = (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", owner.AccessToken)).GetProperty("thumbnailUrl").GetString()!;
+        var listed = (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos?channel={(await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", owner.AccessToken)).GetProperty("channelId").GetString()}", owner.AccessToken))
+            .GetProperty("items")[0].GetProperty("thumbnailUrl").GetString()!;
+        var fromToken = (await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{id}/playback-token", owner.AccessToken, new { })).GetProperty("posterUrl").GetString()!;
+        foreach (var url in new[] { fromVideo, listed, fromToken })
+        {
+            using var poster = await app.Http.GetAsync(url.TrimStart('/'));
+            Assert.True(poster.StatusCode == HttpStatusCode.OK, url);
+            Assert.Equal("image/jpeg", poster.Content.Headers.ContentType!.MediaType);
+        }
+
+        using var plain = await app.Http.GetAsync($"vod/{id}/poster.jpg");
+        Assert.Equal(HttpStatusCode.Forbidden, plain.StatusCode);
+    }
+
+    [Fact]
     public async Task A_private_video_plays_only_with_its_own_token()
     {
         var id = await PublishedVideoAsync("private");

@@ -236,7 +236,7 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
             WHERE id = @v
             """,
             [("p", VodPrefixes.Full(job.VideoId, job.Id)), ("s", VideoStatus.Ready), ("d", output.DurationSeconds),
-             ("th", output.HasPoster ? $"/vod/{job.VideoId}/poster.jpg" : null), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
+             ("th", output.HasPoster ? Playback.OwnerThumbnails.PosterPath(job.VideoId) : null), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
         if (retention > TimeSpan.Zero)
         {
             // A player that loaded a VOD media playlist keeps fetching that version's segments for the whole video;

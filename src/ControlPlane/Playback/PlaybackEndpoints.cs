@@ -9,7 +9,8 @@ namespace StreamVerse.ControlPlane.Playback;
 
 internal sealed record PlaybackTokenRequest(bool? BindToIp);
 
-internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset ExpiresAt, string HlsUrl, string DashUrl, string VodHlsUrl, string VodDashUrl);
+/// <param name="PosterUrl">The video's poster under the token (<c>/vod/t/{token}/{id}/poster.jpg</c>), or null when it has none.</param>
+internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset ExpiresAt, string HlsUrl, string DashUrl, string VodHlsUrl, string VodDashUrl, string? PosterUrl);
 
 /// <summary>
 /// <c>POST /api/v1/videos/{id}/playback-token</c>: a signed, expiring token for one video, carried as a path
@@ -49,6 +50,7 @@ internal static class PlaybackEndpoints
         var expires = time.GetUtcNow() + options.Value.TokenLifetime;
         var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null, premium);
         return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd",
-            $"/vod/t/{token}/{video.Id}/index.m3u8", $"/vod/t/{token}/{video.Id}/index.mpd"));
+            $"/vod/t/{token}/{video.Id}/index.m3u8", $"/vod/t/{token}/{video.Id}/index.mpd",
+            video.ThumbnailUrl == OwnerThumbnails.PosterPath(video.Id) ? $"/vod/t/{token}/{video.Id}/poster.jpg" : null));
     }
 }

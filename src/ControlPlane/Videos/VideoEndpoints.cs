@@ -105,7 +105,7 @@ internal static class VideoEndpoints
         return result;
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, Database database, string? channel, long? category, string? tag,
+    private static async Task<IResult> ListAsync(HttpContext context, Database database, OwnerThumbnails thumbnails, string? channel, long? category, string? tag,
         string? sort, string? cursor, int? limit, CancellationToken cancellationToken)
     {
         var v = new Validation();
@@ -201,7 +201,7 @@ internal static class VideoEndpoints
         return TypedResults.Ok(new VideoPage(rows.ConvertAll(r =>
         {
             string[] rowTags = tags.TryGetValue(r.Id, out var t) ? [.. t] : [];
-            return seeAll ? r.ToVideo(rowTags) : r.ToPublicVideo(rowTags);
+            return seeAll ? thumbnails.ForOwner(r.ToVideo(rowTags), caller!.Id) : r.ToPublicVideo(rowTags);
         }), next));
     }
 
@@ -234,7 +234,7 @@ internal static class VideoEndpoints
         }
     }
 
-    private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, OwnerThumbnails thumbnails, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(Select + " WHERE v.id = @id", [("id", id)], Row.Read, cancellationToken).ConfigureAwait(false);
@@ -248,7 +248,7 @@ internal static class VideoEndpoints
         var caller = Caller.From(context.User);
         if (caller is not null && caller.OwnsOrAdmin(row.OwnerId))
         {
-            return TypedResults.Ok(row.ToVideo(rowTags));
+            return TypedResults.Ok(thumbnails.ForOwner(row.ToVideo(rowTags), caller.Id));
         }
 
         // A private video, or one with nothing to play yet (a draft, a first transcode running or failed), does not

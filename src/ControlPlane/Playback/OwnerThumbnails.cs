@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Videos;
+
+namespace StreamVerse.ControlPlane.Playback;
+
+/// <summary>
+/// A private or premium video's poster plays only under a playback token, like its segments; its owner (or an admin)
+/// reading the video gets the poster's path under a token issued to them, so the studio shows the picture instead of a
+/// 403. Other viewers never read such a video's resource without an entitlement (private is 404), and get the poster
+/// under the token <c>POST /videos/{id}/playback-token</c> gives them (<c>posterUrl</c>).
+/// </summary>
+internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOptions> options, TimeProvider time)
+{
+    public Video ForOwner(Video video, string callerId)
+    {
+        if (video.ThumbnailUrl != PosterPath(video.Id) || !Visibility.NeedsToken(video.Visibility))
+        {
+            return video;
+        }
+
+        var token = tokens.Issue(video.Id, time.GetUtcNow() + options.Value.TokenLifetime, callerId, clientIp: null);
+        return video with { ThumbnailUrl = $"/vod/t/{token}/{video.Id}/poster.jpg" };
+    }
+
+    public static string PosterPath(string videoId) => $"/vod/{videoId}/poster.jpg";
+}
