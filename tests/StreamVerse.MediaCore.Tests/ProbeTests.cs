@@ -169,6 +169,21 @@ public sealed class ProbeTests
         Assert.DoesNotContain(secret, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("still.jpg", "JPEG")]
+    [InlineData("still.gif", "GIF")]
+    [InlineData("still.png", "PNG")]
+    public void Refuses_an_image_saying_images_are_not_videos(string name, string kind)
+    {
+        var image = Tools.Clip(name, ["-f", "lavfi", "-i", "testsrc2=s=64x48", "-frames:v", "1"]);
+        var path = Path.Combine(Tools.TempRoot, "upload-" + name + ".source");
+        File.Copy(image, path, overwrite: true);
+        var ex = Assert.Throws<MediaProbeException>(() => MediaProbe.Probe(path));
+        Assert.Equal(MediaProbeError.NotMedia, ex.Error);
+        Assert.Contains($"is a {kind} image; images are not videos", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("concat", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Refuses_codec_without_decoder()
     {

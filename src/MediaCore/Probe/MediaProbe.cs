@@ -127,6 +127,14 @@ public static class MediaProbe
         }
     }
 
+    /// <summary>The image format a file's first bytes announce (their signatures), or null.</summary>
+    private static string? ImageKind(ReadOnlySpan<byte> head) =>
+        head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) ? "JPEG"
+        : head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) ? "PNG"
+        : head.StartsWith("GIF87a"u8) || head.StartsWith("GIF89a"u8) ? "GIF"
+        : head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8) ? "WebP"
+        : null;
+
     private static MediaProbeException OpenFailure(FileInfo file, int result)
     {
         Span<byte> head = stackalloc byte[12];
@@ -142,6 +150,14 @@ public static class MediaProbe
         {
             return new MediaProbeException(MediaProbeError.Truncated,
                 $"'{file.Name}' is an MP4/MOV whose index is missing or cut ({AvError.Describe(result)}): the file is truncated or incomplete.",
+                new AvException("avformat_open_input", result));
+        }
+
+        // A still image (libavformat reads one as a one-frame video through its image demuxers, none of them accepted).
+        if (ImageKind(head[..read]) is { } image)
+        {
+            return new MediaProbeException(MediaProbeError.NotMedia,
+                $"'{file.Name}' is a {image} image; images are not videos: upload a video file.",
                 new AvException("avformat_open_input", result));
         }
 

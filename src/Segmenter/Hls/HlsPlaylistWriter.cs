@@ -273,10 +273,11 @@ internal static class HlsPlaylistWriter
     }
 
     /// <summary>
-    /// EXT-X-TARGETDURATION (§4.4.3.1): every EXTINF rounded to the nearest integer must not exceed it.
+    /// EXT-X-TARGETDURATION (§4.4.3.1): every EXTINF rounded to the nearest integer must not exceed it; and at least
+    /// 1, since players derive reload and buffer timing from it (a one-frame video's 0.04 s segment rounded to 0).
     /// </summary>
     public static int TargetDurationFor(double longestSegment, TimeSpan configured) =>
-        Math.Max((int)Math.Ceiling(configured.TotalSeconds - 1e-9), (int)Math.Floor(longestSegment + 0.5));
+        Math.Max(1, Math.Max((int)Math.Ceiling(configured.TotalSeconds - 1e-9), (int)Math.Floor(longestSegment + 0.5)));
 
     private static void AppendPart(StringBuilder sb, string sessionId, string prefix, TrackPart part)
     {
