@@ -14,6 +14,7 @@ internal sealed partial class ControlPlaneCacheRefresher(
     Database database,
     SessionRevocations revocations,
     ProtectedVideos protectedVideos,
+    EdgeInvalidations edgeInvalidations,
     AccessTokens accessTokens,
     IOptions<ControlPlaneOptions> options,
     TimeProvider time,
@@ -70,6 +71,7 @@ internal sealed partial class ControlPlaneCacheRefresher(
 
         revocations.Prune();
         await protectedVideos.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        await edgeInvalidations.PruneAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static partial class Log

@@ -77,6 +77,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<Sessions>();
         services.AddBlobStorage(configuration);
         services.AddSingleton<ProtectedVideos>();
+        services.AddSingleton<EdgeInvalidations>();
         services.AddSingleton<PlaybackTokens>();
         services.AddSingleton<OwnerThumbnails>();
         services.AddSingleton<PlaybackGate>();
@@ -211,6 +212,7 @@ internal static class ControlPlaneExtensions
         api.MapPlayback();
         api.MapUploads();
         api.MapJobs();
+        endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
         endpoints.MapScalarApiReference("/docs", o => o.WithOpenApiRoutePattern("/openapi/{documentName}.json"));

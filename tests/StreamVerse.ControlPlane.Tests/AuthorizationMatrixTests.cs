@@ -79,6 +79,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["HEAD /vod/{id}/{**path}"] = new("PPPPPP", _ => P("vod/nosuchvideo/index.m3u8")),
         ["GET /vod/t/{token}/{id}/{**path}"] = new("FFFFFF", _ => P("vod/t/AAAA/nosuchvideo/index.m3u8")),
         ["HEAD /vod/t/{token}/{id}/{**path}"] = new("FFFFFF", _ => P("vod/t/AAAA/nosuchvideo/index.m3u8")),
+        // Edges' invalidation feed: its own credential (derived from the playback key); no account's token opens it.
+        ["GET /internal/v1/invalidations"] = new("UUUUUU", _ => P("internal/v1/invalidations")),
         ["GET /openapi/{documentName}.json"] = new("OOOOOO", _ => P("openapi/v1.json")),
         ["GET /docs/scalar.js"] = new("PPPPPP", _ => P("docs/scalar.js")),
         ["GET /docs/scalar.aspnetcore.js"] = new("PPPPPP", _ => P("docs/scalar.aspnetcore.js")),

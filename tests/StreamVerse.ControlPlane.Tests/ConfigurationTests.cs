@@ -23,6 +23,7 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Nice", "20", "StreamVerse:ControlPlane:Jobs:Ladder:Nice")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Nice", "-1", "StreamVerse:ControlPlane:Jobs:Ladder:Nice")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "4", "StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0")]
+    [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
@@ -32,6 +33,27 @@ public sealed class ConfigurationTests
             var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
             {
                 await using var app = OriginHost.Build(["--data", data, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--" + key, value]);
+                await app.StartAsync();
+            });
+            Assert.Contains(named, string.Join(" ", e.Failures));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("StreamVerse:Edge:InvalidationPollSeconds", "0", "InvalidationPollSeconds")]
+    [InlineData("StreamVerse:Edge:InvalidationFeed", "ftp://origin/feed", "StreamVerse:Edge:InvalidationFeed")]
+    public async Task Refused_at_start_on_an_edge(string key, string value, string named)
+    {
+        var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
+        try
+        {
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+            {
+                await using var app = OriginHost.Build(["--data", data, "--http", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9", "--" + key, value]);
                 await app.StartAsync();
             });
             Assert.Contains(named, string.Join(" ", e.Failures));

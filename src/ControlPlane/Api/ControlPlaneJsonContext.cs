@@ -39,6 +39,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(VideoPage))]
 [JsonSerializable(typeof(List<TagInfo>))]
 [JsonSerializable(typeof(List<StreamKeyInfo>))]
+[JsonSerializable(typeof(EdgeInvalidationPage))]
 [JsonSerializable(typeof(StreamKeyCreated))]
 [JsonSerializable(typeof(PlaybackTokenRequest))]
 [JsonSerializable(typeof(SourceAccepted))]

@@ -156,6 +156,14 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_deleted_videos_at ON deleted_videos (deleted_at);
             """),
+        (7, "edge invalidations: videos whose cached objects edges must drop (made private, deleted)", d => $"""
+            CREATE TABLE edge_invalidations (
+                seq {d.IdentityPrimaryKey},
+                video_id VARCHAR(64) NOT NULL,
+                created_at {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_edge_invalidations_at ON edge_invalidations (created_at);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

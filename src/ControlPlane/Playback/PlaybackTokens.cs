@@ -46,6 +46,9 @@ internal sealed class PlaybackTokens
 
     internal PlaybackTokens(byte[] key) => _key = key;
 
+    /// <summary>The credential edges present to the invalidation feed, derived from this key (<see cref="EdgeInvalidations.Credential"/>).</summary>
+    internal string EdgeFeedCredential() => EdgeInvalidations.Credential(_key);
+
     public string Issue(string videoId, DateTimeOffset expires, string? viewerId, IPAddress? clientIp, bool premium = false)
     {
         var viewer = Encoding.ASCII.GetBytes(viewerId ?? "");

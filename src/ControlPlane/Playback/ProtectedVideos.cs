@@ -45,12 +45,17 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
 
     /// <summary>
     /// Records, in the caller's transaction, that the videos <paramref name="whereVideos"/> selects are being
-    /// deleted (run it before the rows go); returns their ids for <see cref="Deleted"/> after the commit.
+    /// deleted (run it before the rows go, and before the transaction's other writes to videos): their tombstones, and
+    /// the <see cref="EdgeInvalidations"/> that make edges drop what they hold of them. Returns their ids for
+    /// <see cref="Deleted"/> after the commit.
     /// </summary>
     public async Task<IReadOnlyList<string>> RecordDeletedAsync(DbSession db, string whereVideos, (string Name, object? Value)[] parameters,
         CancellationToken cancellationToken)
     {
+        await EdgeInvalidations.LockWritersInAsync(db, cancellationToken).ConfigureAwait(false);
         await db.ExecAsync($"INSERT INTO deleted_videos (id, deleted_at) SELECT id, @now FROM videos WHERE {whereVideos} ON CONFLICT (id) DO NOTHING",
+            [.. parameters, ("now", time.GetUtcNow())], cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync($"INSERT INTO edge_invalidations (video_id, created_at) SELECT id, @now FROM videos WHERE {whereVideos}",
             [.. parameters, ("now", time.GetUtcNow())], cancellationToken).ConfigureAwait(false);
         return await db.QueryAsync($"SELECT id FROM videos WHERE {whereVideos}", parameters, (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }

@@ -366,7 +366,7 @@ internal static class VideoEndpoints
     }
 
     private static async Task<IResult> UpdateAsync(string id, UpdateVideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
-        TimeProvider time, CancellationToken cancellationToken)
+        EdgeInvalidations edgeInvalidations, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var f = ValidateFields(request.Title, request.Description, request.Tags, request.CategoryId, request.Language, request.Visibility,
@@ -394,6 +394,12 @@ internal static class VideoEndpoints
         }
 
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        if (f.Visibility is not null && Visibility.NeedsToken(f.Visibility))
+        {
+            // Its untokenised answers (public and unlisted play without a token) must leave the edges, with this commit.
+            await edgeInvalidations.RecordInAsync(db, id, cancellationToken).ConfigureAwait(false);
+        }
+
         await db.ExecAsync(
             """
             UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),

@@ -24,6 +24,12 @@ namespace StreamVerse.Origin.Edge;
 /// order. Hits on the newer half cost nothing (no lock, no reordering), which a list-based LRU cannot offer.
 /// Every upsert appends (<see cref="AppendOnlyFunctions"/>), so the ledger stays in address order.
 /// </para>
+/// <para>
+/// Purges (<see cref="Purge"/>, <see cref="PurgeAll"/>): an index from video id to the keys stored for it (by
+/// <see cref="CacheKeyVideoIds"/>) and from key to its current record lets an invalidation delete every object of a video.
+/// A purge also holds the video for a while: an object whose fetch began before the hold ended is not stored, since the
+/// origin that answered it may not have learned the change yet (or the fetch was in flight when the purge ran).
+/// </para>
 /// </summary>
 internal sealed partial class EdgeCache : IDisposable
 {
@@ -34,7 +40,16 @@ internal sealed partial class EdgeCache : IDisposable
     private readonly long _memoryBudget;
     private readonly long _diskBudget;
     private readonly Lock _ledgerLock = new();
-    private readonly List<(long Address, long Bytes)> _ledger = [];
+    private readonly List<(long Address, long Bytes, string Key)> _ledger = [];
+
+    // Under the ledger lock: the current record of each key stored, and the keys stored per video id.
+    private readonly Dictionary<string, long> _addressOf = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _keysOf = new(StringComparer.Ordinal);
+
+    // Under the ledger lock: per purged video id, until when (edge clock, ms) a fetch must have begun to be stored; and
+    // the last purge of everything.
+    private readonly Dictionary<string, long> _holdUntilMs = new(StringComparer.Ordinal);
+    private long _purgedAllAtMs = long.MinValue;
     private readonly SemaphoreSlim _maintain = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _maintenance;
@@ -182,12 +197,150 @@ internal sealed partial class EdgeCache : IDisposable
         return found;
     }
 
-    public void Put(string key, CacheEntry entry) => Append(key, entry, supersedes: -1, promotion: false);
+    /// <summary>Stores <paramref name="entry"/>, unless a purge since <paramref name="fetchStartedMs"/> (or its hold) forbids it; returns whether it did.</summary>
+    /// <param name="fetchStartedMs">When the fetch that produced it began (edge clock); the default, for tests, is "after every purge".</param>
+    public bool Put(string key, CacheEntry entry, long fetchStartedMs = long.MaxValue) => Append(key, entry, supersedes: -1, promotion: false, fetchStartedMs);
 
     /// <summary>Stores <paramref name="fresh"/> in place of <paramref name="old"/> (a revalidated entry): the old record's bytes leave the ledger.</summary>
-    public void Replace(string key, CacheEntry old, CacheEntry fresh) => Append(key, fresh, supersedes: old.Address, promotion: false);
+    public bool Replace(string key, CacheEntry old, CacheEntry fresh, long fetchStartedMs = long.MaxValue) =>
+        Append(key, fresh, supersedes: old.Address, promotion: false, fetchStartedMs);
 
-    private void Append(string key, CacheEntry entry, long supersedes, bool promotion)
+    /// <summary>
+    /// Deletes every object stored for <paramref name="videoId"/>, and holds it for <paramref name="holdMs"/>: nothing
+    /// fetched before <paramref name="nowMs"/> + <paramref name="holdMs"/> is stored for it. Returns how many objects went.
+    /// </summary>
+    public int Purge(string videoId, long nowMs, long holdMs)
+    {
+        var session = Rent();
+        try
+        {
+            lock (_ledgerLock)
+            {
+                if (_holdUntilMs.Count > 256)
+                {
+                    foreach (var (id, until) in _holdUntilMs)
+                    {
+                        if (until <= nowMs)
+                        {
+                            _holdUntilMs.Remove(id);
+                        }
+                    }
+                }
+
+                _holdUntilMs[videoId] = Math.Max(_holdUntilMs.GetValueOrDefault(videoId, long.MinValue), nowMs + holdMs);
+                if (!_keysOf.Remove(videoId, out var keys))
+                {
+                    return 0;
+                }
+
+                var dropped = 0;
+                foreach (var key in keys)
+                {
+                    dropped += Drop(session, key) ? 1 : 0;
+                }
+
+                return dropped;
+            }
+        }
+        finally
+        {
+            _sessions.Enqueue(session);
+        }
+    }
+
+    /// <summary>Deletes every object, and stores nothing fetched before <paramref name="nowMs"/>. Returns how many objects went.</summary>
+    public int PurgeAll(long nowMs)
+    {
+        var session = Rent();
+        try
+        {
+            lock (_ledgerLock)
+            {
+                _purgedAllAtMs = Math.Max(_purgedAllAtMs, nowMs);
+                var dropped = 0;
+                foreach (var key in _addressOf.Keys.ToList())
+                {
+                    dropped += Drop(session, key) ? 1 : 0;
+                }
+
+                _keysOf.Clear();
+                return dropped;
+            }
+        }
+        finally
+        {
+            _sessions.Enqueue(session);
+        }
+    }
+
+    /// <summary>Deletes <paramref name="key"/>'s record and forgets it; its bytes leave the ledger as a superseded record's do. Caller holds the ledger lock.</summary>
+    private bool Drop(Session session, string key)
+    {
+        if (!_addressOf.Remove(key, out var address))
+        {
+            return false;
+        }
+
+        var k = key;
+        session.Delete(ref k);
+        Supersede(address);
+        Unindex(key);
+        return true;
+    }
+
+    /// <summary>Whether an object fetched from <paramref name="fetchStartedMs"/> on may be stored under <paramref name="key"/>. Caller holds the ledger lock.</summary>
+    private bool MayStore(string key, long fetchStartedMs)
+    {
+        if (fetchStartedMs <= _purgedAllAtMs)
+        {
+            return false;
+        }
+
+        if (_holdUntilMs.Count == 0)
+        {
+            return true;
+        }
+
+        var (id, tokenisedId) = CacheKeyVideoIds.Of(key);
+        return !(id is not null && _holdUntilMs.TryGetValue(id, out var until) && fetchStartedMs < until)
+            && !(tokenisedId is not null && _holdUntilMs.TryGetValue(tokenisedId, out until) && fetchStartedMs < until);
+    }
+
+    /// <summary>Records <paramref name="key"/> at <paramref name="address"/>, under each of its candidate video ids. Caller holds the ledger lock.</summary>
+    private void Index(string key, long address)
+    {
+        _addressOf[key] = address;
+        var (id, tokenisedId) = CacheKeyVideoIds.Of(key);
+        foreach (var candidate in (ReadOnlySpan<string?>)[id, tokenisedId])
+        {
+            if (candidate is null)
+            {
+                continue;
+            }
+
+            if (!_keysOf.TryGetValue(candidate, out var keys))
+            {
+                _keysOf[candidate] = keys = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            keys.Add(key);
+        }
+    }
+
+    /// <summary>Removes <paramref name="key"/> from the per-video index. Caller holds the ledger lock.</summary>
+    private void Unindex(string key)
+    {
+        var (id, tokenisedId) = CacheKeyVideoIds.Of(key);
+        foreach (var candidate in (ReadOnlySpan<string?>)[id, tokenisedId])
+        {
+            if (candidate is not null && _keysOf.TryGetValue(candidate, out var keys) && keys.Remove(key) && keys.Count == 0)
+            {
+                _keysOf.Remove(candidate);
+            }
+        }
+    }
+
+    private bool Append(string key, CacheEntry entry, long supersedes, bool promotion, long fetchStartedMs = long.MaxValue)
     {
         var session = Rent();
         try
@@ -199,13 +352,18 @@ internal sealed partial class EdgeCache : IDisposable
             {
                 if (promotion)
                 {
-                    // Promoted already by a concurrent hit on the same stored instance (it now lives at a newer address).
-                    if (entry.Address != supersedes)
+                    // Promoted already by a concurrent hit on the same stored instance (it now lives at a newer address),
+                    // or purged since the hit read it.
+                    if (entry.Address != supersedes || !_addressOf.TryGetValue(key, out var current) || current != supersedes)
                     {
-                        return;
+                        return false;
                     }
 
                     Interlocked.Increment(ref _promotions);
+                }
+                else if (!MayStore(key, fetchStartedMs))
+                {
+                    return false;
                 }
 
                 if (supersedes >= 0)
@@ -215,7 +373,8 @@ internal sealed partial class EdgeCache : IDisposable
 
                 session.Upsert(ref key, ref input, ref entry, ref output!, out RecordMetadata meta);
                 entry.Address = meta.Address;
-                _ledger.Add((meta.Address, bytes));
+                _ledger.Add((meta.Address, bytes, key));
+                Index(key, meta.Address);
                 _memoryBytes += bytes;
                 _totalBytes += bytes;
                 _youngBytes += bytes;
@@ -248,6 +407,8 @@ internal sealed partial class EdgeCache : IDisposable
                 }
             }
         }
+
+        return true;
     }
 
     /// <summary>
@@ -265,7 +426,7 @@ internal sealed partial class EdgeCache : IDisposable
             if (at == address)
             {
                 var bytes = _ledger[mid].Bytes;
-                _ledger[mid] = (address, 0);
+                _ledger[mid] = (address, 0, _ledger[mid].Key);
                 _memoryBytes -= bytes;
                 _totalBytes -= bytes;
                 if (mid >= _promoteCursor)
@@ -327,7 +488,15 @@ internal sealed partial class EdgeCache : IDisposable
 
             while (_totalBytes > _diskBudget && _diskCursor < _ledger.Count - 1)
             {
-                _totalBytes -= _ledger[_diskCursor].Bytes;
+                var (address, bytes, key) = _ledger[_diskCursor];
+                _totalBytes -= bytes;
+                if (_addressOf.TryGetValue(key, out var current) && current == address)
+                {
+                    // Its last record is truncated: the key is gone from the cache, and from the purge index.
+                    _addressOf.Remove(key);
+                    Unindex(key);
+                }
+
                 _diskCursor++;
                 beginTarget = _ledger[_diskCursor].Address;
             }

@@ -30,6 +30,7 @@ internal static class EdgeDelivery
         services.AddSingleton<UpstreamClient>();
         services.AddSingleton<EdgePlaybackCheck>();
         services.AddSingleton<Handler>();
+        services.AddHostedService<EdgeInvalidationFeed>();
         return services;
     }
 
@@ -64,7 +65,9 @@ internal static class EdgeDelivery
             }
 
             var ct = context.RequestAborted;
-            var resolution = await ResolveAsync(key, blocking, ct).ConfigureAwait(false);
+            // The viewer's address (after this edge's own trusted proxies) goes on to the origin, as a proxy's should.
+            var forwardedFor = UpstreamClient.ForwardedFor(context.Request.Headers["X-Forwarded-For"].ToString(), context.Connection.RemoteIpAddress);
+            var resolution = await ResolveAsync(key, blocking, forwardedFor, ct).ConfigureAwait(false);
             if (resolution.Entry is { } entry)
             {
                 await ServeAsync(context, entry, resolution.XCache, time.GetUtcNow().ToUnixTimeMilliseconds()).ConfigureAwait(false);
@@ -109,7 +112,9 @@ internal static class EdgeDelivery
         /// per key however many ask at once), else a stale copy the origin's failure allows (RFC 5861), else the origin's
         /// failure or non-200 answer (<see cref="Resolution.Upstream"/>). Counted in the edge's request metrics.
         /// </summary>
-        internal async ValueTask<Resolution> ResolveAsync(string key, bool blocking, CancellationToken ct)
+        /// <param name="forwardedFor">The <c>X-Forwarded-For</c> a fetch sends (<see cref="UpstreamClient.ForwardedFor"/>): the
+        /// viewer's, or the first viewer's of a coalesced fetch (for a tokenised key all of them passed the token's check).</param>
+        internal async ValueTask<Resolution> ResolveAsync(string key, bool blocking, string? forwardedFor, CancellationToken ct)
         {
             var cached = blocking ? null : await cache.GetAsync(key, ct).ConfigureAwait(false);
             if (cached is not null && cached.IsFresh(time.GetUtcNow().ToUnixTimeMilliseconds()))
@@ -118,17 +123,17 @@ internal static class EdgeDelivery
                 return new Resolution(cached, XCache.Hit, null);
             }
 
-            return await FetchAsync(key, blocking, cached, ct).ConfigureAwait(false);
+            return await FetchAsync(key, blocking, cached, forwardedFor, ct).ConfigureAwait(false);
         }
 
         /// <summary>The part of <see cref="ResolveAsync"/> after a lookup that found nothing fresh (<paramref name="cached"/>: an expired copy, or null).</summary>
-        internal async ValueTask<Resolution> FetchAsync(string key, bool blocking, CacheEntry? cached, CancellationToken ct)
+        internal async ValueTask<Resolution> FetchAsync(string key, bool blocking, CacheEntry? cached, string? forwardedFor, CancellationToken ct)
         {
             (UpstreamResult Result, bool Coalesced) fetched;
             try
             {
                 // An expired copy makes the fetch conditional (If-None-Match): a 304 refreshes it without a body.
-                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking, cached), ct).ConfigureAwait(false);
+                fetched = await _coalescer.RunAsync(key, k => FetchAndStoreAsync(k, blocking, cached, forwardedFor), ct).ConfigureAwait(false);
             }
             finally
             {
@@ -164,19 +169,21 @@ internal static class EdgeDelivery
             return new Resolution(null, XCache.Miss, result);
         }
 
-        private async Task<UpstreamResult> FetchAndStoreAsync(string key, bool blocking, CacheEntry? stale)
+        private async Task<UpstreamResult> FetchAndStoreAsync(string key, bool blocking, CacheEntry? stale, string? forwardedFor)
         {
-            var result = await upstream.FetchAsync(key[1..], blocking, stale).ConfigureAwait(false);
+            // A purge of this object's video while the fetch runs (or its hold, while origins learn the change) keeps it out.
+            var started = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var result = await upstream.FetchAsync(key[1..], blocking, stale, forwardedFor).ConfigureAwait(false);
             if (result.Entry is not null && result.Storable && !blocking)
             {
                 // Stored before the coalesced waiters wake and the in-flight slot frees: the next request is a hit.
                 if (result.Revalidated && stale is not null)
                 {
-                    cache.Replace(key, stale, result.Entry);
+                    cache.Replace(key, stale, result.Entry, started);
                 }
                 else
                 {
-                    cache.Put(key, result.Entry);
+                    cache.Put(key, result.Entry, started);
                 }
             }
 

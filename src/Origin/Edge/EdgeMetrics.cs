@@ -43,6 +43,12 @@ internal static class EdgeMetrics
     private static readonly Gauge TotalBytes = Metrics.CreateGauge(
         "streamverse_edge_cache_bytes", "Bytes of cached objects in memory and on disk (ledger estimate).");
 
+    private static readonly Counter Purged = Metrics.CreateCounter(
+        "streamverse_edge_purged_objects_total", "Cached objects dropped because their video was invalidated (made private, deleted) or the feed was reset.");
+
+    private static readonly Counter FeedPolls = Metrics.CreateCounter(
+        "streamverse_edge_invalidation_polls_total", "Polls of the origin's invalidation feed, by outcome (ok, reset, refused, error).", "outcome");
+
     private static readonly Counter.Child[] RequestChildren =
         Enum.GetValues<Result>().Select(r => Requests.WithLabels(r.ToString().ToLowerInvariant())).ToArray();
 
@@ -61,6 +67,10 @@ internal static class EdgeMetrics
     }
 
     public static void Coalesced() => CoalescedWaiters.Inc();
+
+    public static void PurgedObjects(int count) => Purged.Inc(count);
+
+    public static void FeedPolled(string outcome) => FeedPolls.WithLabels(outcome).Inc();
 
     public static void Observe(int waiters, EdgeCache cache)
     {

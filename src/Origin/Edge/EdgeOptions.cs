@@ -45,6 +45,23 @@ internal sealed class EdgeOptions : IValidatableObject
     [Range(1, 10_000)]
     public int MaxConnectionsPerServer { get; set; } = 256;
 
+    /// <summary>
+    /// How often the edge asks its origin's invalidation feed which videos to drop (made private, deleted): the delay
+    /// before a purge reaches this edge. Needs <c>StreamVerse:ControlPlane:Playback:SigningKey</c>, as tokens do.
+    /// </summary>
+    [Range(0.1, 300)]
+    public double InvalidationPollSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// The invalidation feed; default <c>{Upstream}/internal/v1/invalidations</c>. An edge whose upstream is another edge
+    /// points this at an origin (any origin on the deployment's database).
+    /// </summary>
+    public string? InvalidationFeed { get; set; }
+
+    public Uri InvalidationFeedUri => InvalidationFeed is { Length: > 0 } feed
+        ? new Uri(feed, UriKind.Absolute)
+        : new Uri(UpstreamUri, "internal/v1/invalidations");
+
     public Uri UpstreamUri => new(Upstream!.TrimEnd('/') + "/", UriKind.Absolute);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -53,6 +70,12 @@ internal sealed class EdgeOptions : IValidatableObject
             && (!Uri.TryCreate(Upstream, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Query.Length > 0))
         {
             yield return new ValidationResult($"{UpstreamKey}: '{Upstream}' is not an absolute http(s) URL such as http://127.0.0.1:8080");
+        }
+
+        if (InvalidationFeed is { Length: > 0 }
+            && (!Uri.TryCreate(InvalidationFeed, UriKind.Absolute, out var feed) || feed.Scheme is not ("http" or "https") || feed.Query.Length > 0))
+        {
+            yield return new ValidationResult($"{Section}:InvalidationFeed: '{InvalidationFeed}' is not an absolute http(s) URL such as http://origin:8080/internal/v1/invalidations");
         }
 
         if (DiskBytes < MemoryBytes)

@@ -60,9 +60,11 @@ internal sealed partial class UpstreamClient : IDisposable
     /// <param name="pathAndQuery">Relative to the upstream base, without the leading slash.</param>
     /// <param name="stale">An expired cached copy: the request is made conditional on its ETag, and a 304 gives back
     /// this body with the freshness of the 304 (RFC 9111 §4.3).</param>
-    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking, CacheEntry? stale = null)
+    /// <param name="forwardedFor">The <c>X-Forwarded-For</c> to send: the viewer's chain with the viewer's address appended
+    /// (<see cref="ForwardedFor"/>); null sends none.</param>
+    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking, CacheEntry? stale = null, string? forwardedFor = null)
     {
-        var result = await SendAsync(pathAndQuery, blocking, stale).ConfigureAwait(false);
+        var result = await SendAsync(pathAndQuery, blocking, stale, forwardedFor).ConfigureAwait(false);
         // Logged on the transitions only: an origin that is down would otherwise log once per request.
         if (result.Problem is not null)
         {
@@ -79,7 +81,27 @@ internal sealed partial class UpstreamClient : IDisposable
         return result;
     }
 
-    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking, CacheEntry? stale)
+    /// <summary>
+    /// The <c>X-Forwarded-For</c> a proxy sends on: the request's own list (what this edge's trusted proxies, if any, left of
+    /// it) with the address the request came from appended. An origin that lists its edges in <c>StreamVerse:TrustedProxies</c>
+    /// takes the viewer's address from it (a playback token bound to an address is checked against that), and ignores it
+    /// from anyone else.
+    /// </summary>
+    public static string? ForwardedFor(string? incoming, IPAddress? client)
+    {
+        // A list longer than any real chain is dropped rather than passed on: the origin reads it from the right, and stops
+        // at the first address it does not trust, long before.
+        incoming = incoming is { Length: > 512 } ? null : incoming;
+        if (client is null)
+        {
+            return string.IsNullOrEmpty(incoming) ? null : incoming;
+        }
+
+        var address = (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).ToString();
+        return string.IsNullOrEmpty(incoming) ? address : incoming + ", " + address;
+    }
+
+    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking, CacheEntry? stale, string? forwardedFor)
     {
         var timeout = TimeSpan.FromSeconds(blocking ? _options.BlockingUpstreamTimeoutSeconds : _options.UpstreamTimeoutSeconds);
         using var cts = new CancellationTokenSource(timeout, _time);
@@ -88,6 +110,10 @@ internal sealed partial class UpstreamClient : IDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
             request.Headers.TryAddWithoutValidation("Via", Http.MpdUtcTiming.EdgeVia);
+            if (forwardedFor is not null)
+            {
+                request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+            }
             if (stale is not null && !blocking)
             {
                 // RFC 9111 §4.3.1: validate the stored response instead of fetching the body again.

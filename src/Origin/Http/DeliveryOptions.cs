@@ -24,6 +24,21 @@ internal sealed class DeliveryOptions
     [Range(0, 3600)]
     public int VodIndexMaxAgeSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// max-age of an untokenised media object: a VOD presentation's segments, init segments, media playlists and
+    /// subtitles, and a live stream's or recording's segments, parts and init segments (seconds). These never change, but
+    /// their video may become private or be deleted: this bounds how long a cache that is not purged (a CDN in front;
+    /// our edges are purged, see README "Edges") keeps serving them after that. Tokenised answers stay
+    /// <c>immutable</c>, with every lifetime cut to the token's expiry.
+    /// </summary>
+    [Range(1, 31536000)]
+    public int PublicMediaMaxAgeSeconds { get; set; } = 300;
+
+    /// <summary>The Cache-Control of an untokenised media object (<see cref="PublicMediaMaxAgeSeconds"/>); stale-if-error
+    /// (RFC 5861 §4) lets an edge keep serving it while the origin fails, not once the origin refuses it.</summary>
+    internal string PublicMediaCacheControl =>
+        "public, max-age=" + PublicMediaMaxAgeSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", stale-if-error=86400";
+
     /// <summary>Bytes of recent VOD segments kept in memory (0 = off; then every segment is sent from storage).</summary>
     [Range(0, long.MaxValue)]
     public long VodMemoryCacheBytes { get; set; } = 256L << 20;

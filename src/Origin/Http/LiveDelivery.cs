@@ -120,9 +120,13 @@ internal static class LiveDelivery
         // stale-if-error (RFC 5861 §4): an ended stream's playlists no longer change, so an edge may keep
         // serving them while this origin is down.
         private readonly string _recordingPlaylistCache = "public, max-age=" + options.Value.RecordingPlaylistMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
+        private readonly string _publicMedia = options.Value.PublicMediaCacheControl;
         private readonly MpdUtcTiming _utcTiming = new();
 
         internal string LivePlaylistCacheControl => _livePlaylistCache;
+
+        /// <summary>The Cache-Control of an untokenised segment, part or init segment (the fast lane sends the same).</summary>
+        internal string PublicMediaCacheControl => _publicMedia;
 
         internal string RecordingPlaylistCacheControl => _recordingPlaylistCache;
 
@@ -134,6 +138,13 @@ internal static class LiveDelivery
         /// recording's (and stale-if-error), so what an edge holds does not depend on when it last asked.
         /// </summary>
         private string PlaylistCache(LiveStream live) => live.IsEnded ? _recordingPlaylistCache : _livePlaylistCache;
+
+        /// <summary>
+        /// A segment, part or init segment: immutable under a token (and cut to its expiry by <see cref="TokenPaths"/>);
+        /// without one, for <see cref="DeliveryOptions.PublicMediaMaxAgeSeconds"/>, since the stream may become private or
+        /// be deleted. Decided by the route (the token endpoint), whatever the path's spelling.
+        /// </summary>
+        private string MediaCache(HttpContext context) => context.Request.RouteValues.ContainsKey("token") ? Immutable : _publicMedia;
 
         public Task HandleAsync(HttpContext context) => ServeAsync(
             context,
@@ -276,7 +287,7 @@ internal static class LiveDelivery
                     var kind = file.EndsWith("_init.mp4", StringComparison.Ordinal) ? DeliveryMetrics.Kind.Init
                         : file.AsSpan().Count('.') > 1 ? DeliveryMetrics.Kind.Part
                         : DeliveryMetrics.Kind.Segment;
-                    await StoredObjectWriter.WriteAsync(context, obj, Immutable, kind, limits.PacerFor(context), compress: false).ConfigureAwait(false);
+                    await StoredObjectWriter.WriteAsync(context, obj, MediaCache(context), kind, limits.PacerFor(context), compress: false).ConfigureAwait(false);
                     return;
                 }
             }
@@ -313,7 +324,7 @@ internal static class LiveDelivery
             else if (path.EndsWith(".mp4", StringComparison.Ordinal) || path.EndsWith(".m4s", StringComparison.Ordinal))
             {
                 contentType = RecordingMediaType(path.AsSpan(path.IndexOf('/', StringComparison.Ordinal) + 1));
-                cache = Immutable;
+                cache = MediaCache(context);
             }
             else
             {

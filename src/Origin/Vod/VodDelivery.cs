@@ -13,7 +13,8 @@ namespace StreamVerse.Origin.Vod;
 
 /// <summary>
 /// <c>/vod/{id}/index.m3u8</c>, <c>index.mpd</c>, <c>poster.jpg</c> (the current version, short-lived) and
-/// <c>/vod/{id}/{version}/{file}</c> (immutable), also under <c>/vod/t/{token}/{id}/...</c> with the same playback-token
+/// <c>/vod/{id}/{version}/{file}</c> (never changing: immutable under a token, else bounded by
+/// <see cref="DeliveryOptions.PublicMediaMaxAgeSeconds"/>), also under <c>/vod/t/{token}/{id}/...</c> with the same playback-token
 /// rules as live. Manifests and media playlists are read once and kept in memory (compressed once per encoding); segments
 /// come from the <see cref="VodMemoryCache"/> when hot, else with sendfile from local storage, else streamed from remote
 /// storage with the byte range passed through.
@@ -52,6 +53,10 @@ internal static partial class VodDelivery
 
         // stale-if-error (RFC 5861 §4): an edge keeps serving the index while this origin is down.
         private readonly string _indexCache = "public, max-age=" + options.Value.VodIndexMaxAgeSeconds.ToString(CultureInfo.InvariantCulture) + ", stale-if-error=86400";
+
+        // Versioned objects never change, but the video may become private or be deleted: immutable only under a token
+        // (whose expiry caps every lifetime, TokenPaths), else for StreamVerse:Delivery:PublicMediaMaxAgeSeconds.
+        private readonly string _publicMedia = options.Value.PublicMediaCacheControl;
 
         /// <summary>Rewritten indexes keyed by (prefix, path) and versioned playlists keyed by (id, path): both never change.</summary>
         private readonly ConcurrentDictionary<(string, string), StoredObject> _texts = new();
@@ -107,21 +112,22 @@ internal static partial class VodDelivery
 
             if (path.EndsWith(".m3u8", StringComparison.Ordinal) || path.EndsWith(".vtt", StringComparison.Ordinal))
             {
-                await VersionedTextAsync(context, prefix, id!, path).ConfigureAwait(false);
+                await VersionedTextAsync(context, prefix, id!, path, string.IsNullOrEmpty(token) ? _publicMedia : LiveDelivery.Immutable).ConfigureAwait(false);
                 return;
             }
 
             // The memory cache is keyed by "{id}/{version}/{file}", the tail of the request path: looked up without allocating.
             var keyLength = id!.Length + 1 + path.Length;
+            var media = string.IsNullOrEmpty(token) ? _publicMedia : LiveDelivery.Immutable;
             var hot = memory.TryGet(MemoryKey(context, keyLength));
             if (hot is not null)
             {
                 VodMetrics.Served(VodMetrics.Source.Memory, hot.Length);
-                await StoredObjectWriter.WriteAsync(context, hot, LiveDelivery.Immutable, KindOf(path), limits.PacerFor(context), compress: false).ConfigureAwait(false);
+                await StoredObjectWriter.WriteAsync(context, hot, media, KindOf(path), limits.PacerFor(context), compress: false).ConfigureAwait(false);
                 return;
             }
 
-            await FileAsync(context, BlobKey(prefix, path), LiveDelivery.Immutable, keyLength).ConfigureAwait(false);
+            await FileAsync(context, BlobKey(prefix, path), media, keyLength).ConfigureAwait(false);
         }
 
         private static ReadOnlySpan<char> MemoryKey(HttpContext context, int keyLength)
@@ -175,7 +181,7 @@ internal static partial class VodDelivery
             await StoredObjectWriter.WriteAsync(context, obj, _indexCache, kind, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
         }
 
-        private async Task VersionedTextAsync(HttpContext context, string prefix, string id, string path)
+        private async Task VersionedTextAsync(HttpContext context, string prefix, string id, string path, string cacheControl)
         {
             if (!_texts.TryGetValue((id, path), out var obj))
             {
@@ -193,7 +199,7 @@ internal static partial class VodDelivery
 
             var playlist = path.EndsWith(".m3u8", StringComparison.Ordinal);
             VodMetrics.Served(VodMetrics.Source.Manifest, obj.Length);
-            await StoredObjectWriter.WriteAsync(context, obj, LiveDelivery.Immutable, DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), playlist && limits.CompressPlaylists).ConfigureAwait(false);
+            await StoredObjectWriter.WriteAsync(context, obj, cacheControl, DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), playlist && limits.CompressPlaylists).ConfigureAwait(false);
         }
 
         private StoredObject Remember((string, string) key, StoredObject obj)

@@ -54,7 +54,7 @@ public sealed partial class EdgeTests
         Assert.Equal(originBytes, await viaEdge.Content.ReadAsByteArrayAsync());
         Assert.Equal(fromOrigin.Headers.ETag, viaEdge.Headers.ETag);
         Assert.Equal("video/mp4", viaEdge.Content.Headers.ContentType!.MediaType);
-        Assert.Equal("public, max-age=31536000, immutable", viaEdge.Headers.CacheControl!.ToString());
+        Assert.Equal("public, max-age=300, stale-if-error=86400", viaEdge.Headers.CacheControl!.ToString());
         Assert.Equal("*", viaEdge.Headers.GetValues("Access-Control-Allow-Origin").Single());
 
         using var head = await edge1.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"live/cam/{segment}"));

@@ -140,6 +140,86 @@ public sealed class EdgeCacheTests
         Assert.Equal("\"e2\"", (await cache.GetAsync("/live/a/video.m3u8", CancellationToken.None))!.ETag);
     }
 
+    [Fact]
+    public async Task A_purge_drops_every_object_of_its_video_plain_and_tokenised_and_nothing_else()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));
+        using var cache = new EdgeCache(dir, 8L << 20, 16L << 20, NullLogger<EdgeCache>.Instance);
+        string[] mine = ["/vod/v1/index.m3u8", "/vod/v1/v1/360p_1.m4s", "/vod/t/TOKEN/v1/v1/360p_1.m4s", "/live/v1/s1/video_1.m4s",
+            "/live/v1/video.m3u8?_HLS_skip=YES", "/LIVE/T/TOKEN/v1/s1/video_2.m4s"];
+        string[] others = ["/vod/v2/v1/360p_1.m4s", "/live/v10/s1/video_1.m4s", "/vod/t/TOKEN/v2/v1/360p_1.m4s"];
+        foreach (var key in mine.Concat(others))
+        {
+            Assert.True(cache.Put(key, Entry(1000, 1), fetchStartedMs: 0));
+        }
+
+        var bytes = cache.MemoryBytes;
+        Assert.Equal(mine.Length, cache.Purge("v1", nowMs: 1_000, holdMs: 5_000));
+        foreach (var key in mine)
+        {
+            Assert.Null(await cache.GetAsync(key, CancellationToken.None));
+        }
+
+        foreach (var key in others)
+        {
+            Assert.NotNull(await cache.GetAsync(key, CancellationToken.None));
+        }
+
+        // Their bytes left the ledger; a second purge finds nothing.
+        Assert.True(cache.MemoryBytes < bytes);
+        Assert.Equal(0, cache.Purge("v1", nowMs: 1_000, holdMs: 5_000));
+
+        // Held: a fetch that began before the purge, or before the hold ended, is not stored; one that began after is.
+        Assert.False(cache.Put("/vod/v1/v1/360p_1.m4s", Entry(1000, 2), fetchStartedMs: 900));
+        Assert.False(cache.Put("/vod/v1/v1/360p_1.m4s", Entry(1000, 2), fetchStartedMs: 5_999));
+        Assert.False(cache.Put("/vod/t/TOKEN/v1/v1/360p_1.m4s", Entry(1000, 2), fetchStartedMs: 3_000));
+        Assert.Null(await cache.GetAsync("/vod/v1/v1/360p_1.m4s", CancellationToken.None));
+        Assert.True(cache.Put("/vod/v1/v1/360p_1.m4s", Entry(1000, 3), fetchStartedMs: 6_000));
+        Assert.Equal("\"e3\"", (await cache.GetAsync("/vod/v1/v1/360p_1.m4s", CancellationToken.None))!.ETag);
+        Assert.True(cache.Put("/vod/v2/v1/360p_2.m4s", Entry(1000, 4), fetchStartedMs: 900));
+    }
+
+    [Fact]
+    public async Task A_purge_reaches_objects_on_disk_and_a_purge_of_everything_drops_all()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "sv-edge-cache-" + Guid.NewGuid().ToString("N"));
+        using var cache = new EdgeCache(dir, 1L << 20, 16L << 20, NullLogger<EdgeCache>.Instance);
+        for (var i = 0; i < 200; i++)
+        {
+            cache.Put($"/vod/v{i % 4}/v1/s{i}.m4s", Entry(16 * 1024, (byte)i), fetchStartedMs: 0);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (cache.MemoryBytes > 1L << 20 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        // The oldest objects live on disk now; their video's purge drops them too.
+        Assert.NotNull(await cache.GetAsync("/vod/v0/v1/s0.m4s", CancellationToken.None));
+        Assert.Equal(50, cache.Purge("v0", nowMs: 10, holdMs: 0));
+        Assert.Null(await cache.GetAsync("/vod/v0/v1/s0.m4s", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("/vod/v0/v1/s196.m4s", CancellationToken.None));
+        Assert.NotNull(await cache.GetAsync("/vod/v1/v1/s1.m4s", CancellationToken.None));
+
+        Assert.Equal(150, cache.PurgeAll(nowMs: 20));
+        Assert.Null(await cache.GetAsync("/vod/v1/v1/s1.m4s", CancellationToken.None));
+        Assert.Null(await cache.GetAsync("/vod/v3/v1/s199.m4s", CancellationToken.None));
+        Assert.False(cache.Put("/vod/v1/v1/s1.m4s", Entry(100, 1), fetchStartedMs: 20));
+        Assert.True(cache.Put("/vod/v1/v1/s1.m4s", Entry(100, 1), fetchStartedMs: 21));
+    }
+
+    [Theory]
+    [InlineData("/vod/abc/v1/x.m4s", "abc", null)]
+    [InlineData("/vod/t/TOK/abc/v1/x.m4s", "t", "abc")]
+    [InlineData("/Vod/T/TOK/abc/index.m3u8", "T", "abc")]
+    [InlineData("/live/cam/video.m3u8?_HLS_skip=YES", "cam", null)]
+    [InlineData("/live/t/x/y.m3u8", "t", null)]
+    [InlineData("/live/cam", null, null)]
+    [InlineData("/other/cam/x", null, null)]
+    public void A_cache_key_names_its_video(string key, string? id, string? tokenisedId) =>
+        Assert.Equal((id, tokenisedId), CacheKeyVideoIds.Of(key));
+
     [Theory]
     [InlineData("/live/cam/s1/video_1.m4s", "", "/live/cam/s1/video_1.m4s", false)]
     [InlineData("/live/cam/video.m3u8", "?_HLS_part=2&_HLS_msn=10&foo=bar", "/live/cam/video.m3u8?_HLS_msn=10&_HLS_part=2", true)]

@@ -64,7 +64,7 @@ public sealed class RemoteStorageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
         Assert.Equal(_segment, await whole.Content.ReadAsByteArrayAsync());
         Assert.Equal(_segment.Length, whole.Content.Headers.ContentLength);
-        Assert.Equal("public, max-age=31536000, immutable", whole.Headers.CacheControl!.ToString());
+        Assert.Equal("public, max-age=300, stale-if-error=86400", whole.Headers.CacheControl!.ToString());
         var etag = whole.Headers.ETag!;
         Assert.Equal((0L, (long?)_segment.Length), _catalog.Reads.Last());
 

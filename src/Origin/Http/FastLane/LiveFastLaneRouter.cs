@@ -29,7 +29,8 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     private readonly byte[] _livePlaylist;
     private readonly byte[] _recordingPlaylist;
     private readonly byte[] _noCache = Line(LiveDelivery.NoCache);
-    private readonly byte[] _immutable = Line(LiveDelivery.Immutable);
+    // The lane answers no tokenised path: its media objects get the untokenised lifetime, as from the routed handler.
+    private readonly byte[] _publicMedia;
     private readonly bool _compress;
     private readonly AsciiStringPool _names = new(1024);
     private readonly AsciiStringPool _files = new(16 * 1024);
@@ -47,6 +48,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         _utcTiming = handler.UtcTiming;
         _livePlaylist = Line(handler.LivePlaylistCacheControl);
         _recordingPlaylist = Line(handler.RecordingPlaylistCacheControl);
+        _publicMedia = Line(handler.PublicMediaCacheControl);
         _compress = compressPlaylists;
     }
 
@@ -206,7 +208,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
                 return Recording(name, session, fileBytes, out answer);
             }
 
-            answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(obj, _immutable, kind, Compress: false));
+            answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(obj, _publicMedia, kind, Compress: false));
             return true;
         }
 
@@ -215,7 +217,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     }
 
     private async ValueTask<FastLaneAnswer> AwaitSessionFileAsync(ValueTask<StoredObject?> found, DeliveryMetrics.Kind kind) =>
-        await found.ConfigureAwait(false) is { } obj ? new FastLaneAnswer(obj, _immutable, kind, Compress: false) : FastLaneAnswer.HandOver;
+        await found.ConfigureAwait(false) is { } obj ? new FastLaneAnswer(obj, _publicMedia, kind, Compress: false) : FastLaneAnswer.HandOver;
 
     private async ValueTask<FastLaneAnswer> AwaitPlaylistAsync(LiveStream live, ValueTask<StoredObject?> pending) =>
         Playlist(live, await pending.ConfigureAwait(false), DeliveryMetrics.Kind.Playlist);
@@ -317,7 +319,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
 
     /// <summary>
     /// A media file (<c>.m4s</c>, <c>.mp4</c>) of a recording, <c>RECORDINGS/NAME/SESSION/FILE</c>, as the routed handler
-    /// serves it (immutable, its content type by name); false (hand over) for anything else, or a file that is not there.
+    /// serves it (untokenised media lifetime, its content type by name); false (hand over) for anything else, or a file that is not there.
     /// </summary>
     private bool Recording(string name, ReadOnlySpan<byte> session, ReadOnlySpan<byte> fileBytes, out ValueTask<FastLaneAnswer> answer)
     {
@@ -333,7 +335,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
             return false;
         }
 
-        answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(null, _immutable, DeliveryMetrics.Kind.Recording, Compress: false, File: file));
+        answer = new ValueTask<FastLaneAnswer>(new FastLaneAnswer(null, _publicMedia, DeliveryMetrics.Kind.Recording, Compress: false, File: file));
         return true;
     }
 
