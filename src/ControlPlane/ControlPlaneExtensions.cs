@@ -80,6 +80,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<EdgeInvalidations>();
         services.AddSingleton<PlaybackTokens>();
         services.AddSingleton<OwnerThumbnails>();
+        services.AddSingleton<VideoMedia>();
         services.AddSingleton<PlaybackGate>();
         services.AddSingleton<VodCatalog>();
         services.AddSingleton<LiveIngest>();

@@ -85,6 +85,47 @@ public abstract class UploadTests(UploadsApp app)
     private string SourceFile(string upload) => Path.Combine(app.UploadsDir, upload[(upload.LastIndexOf('/') + 1)..] + ".source");
 
     [Fact]
+    public async Task Deleting_a_video_a_channel_or_an_account_removes_its_stored_media_and_unfinished_uploads()
+    {
+        var blobs = app.Get<StreamVerse.ControlPlane.Storage.IBlobStorage>();
+        var source = Path.Combine(app.DataDir, "presentation-file.m4s");
+        await File.WriteAllBytesAsync(source, new byte[64]);
+
+        // One video with a stored presentation and an unfinished upload, per way of deleting it.
+        async Task<(string Video, string Part, string Blob)> MediaAsync(Persona owner, string channel)
+        {
+            var video = (await app.NewVideoAsync(owner, channel, "public")).GetProperty("id").GetString()!;
+            var blob = $"vod/{video}/v1/360p_1.m4s";
+            await blobs.PutFileAsync(blob, source, "video/iso.segment", CancellationToken.None);
+            var upload = await CreateAsync(app, owner, video, 100);
+            using (var patched = await Send(HttpMethod.Patch, upload, owner, Chunk(new byte[10]), Tus, ("Upload-Offset", "0")))
+            {
+                Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+            }
+
+            Assert.True(File.Exists(PartFile(upload)));
+            Assert.NotNull(await blobs.StatAsync(blob, CancellationToken.None));
+            return (video, PartFile(upload), blob);
+        }
+
+        var owner = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(owner);
+        var byVideo = await MediaAsync(owner, channel);
+        var otherChannel = await app.NewChannelAsync(owner);
+        var byChannel = await MediaAsync(owner, otherChannel);
+        var byAccount = await MediaAsync(owner, await app.NewChannelAsync(owner));
+
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{byVideo.Video}", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/channels/{otherChannel}", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", owner.AccessToken, new { password = owner.Password }, HttpStatusCode.NoContent);
+        foreach (var (video, part, blob) in new[] { byVideo, byChannel, byAccount })
+        {
+            Assert.False(File.Exists(part), $"{video}: {part}");
+            Assert.Null(await blobs.StatAsync(blob, CancellationToken.None));
+        }
+    }
+
+    [Fact]
     public async Task Options_advertises_version_extensions_max_size_and_checksum_algorithms()
     {
         using var r = await Send(HttpMethod.Options, "api/v1/uploads", caller: null, tusVersion: null);

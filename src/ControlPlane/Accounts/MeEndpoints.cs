@@ -5,6 +5,7 @@ using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
+using StreamVerse.ControlPlane.Videos;
 
 namespace StreamVerse.ControlPlane.Accounts;
 
@@ -189,8 +190,8 @@ internal static class MeEndpoints
     /// foreign keys and audit stay consistent; e-mail and handle are freed), and revokes every session.
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
-        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos, TimeProvider time,
-        CancellationToken cancellationToken)
+        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos, VideoMedia media,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
@@ -212,6 +213,8 @@ internal static class MeEndpoints
             return refused;
         }
 
+        // Everything the account owns goes: transcodes stopped now, stored media and unfinished uploads after the commit.
+        var removal = await media.PrepareOwnerAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
@@ -236,6 +239,7 @@ internal static class MeEndpoints
             protectedVideos.Deleted(video);
         }
 
+        await media.RemoveAsync(removal).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 

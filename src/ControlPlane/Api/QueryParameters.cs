@@ -35,9 +35,10 @@ internal static class QueryParameters
                 }
 
                 Validation? v = null;
+                var extra = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<AcceptsQuery>()?.Names ?? [];
                 foreach (var key in query.Keys)
                 {
-                    if (!names.Contains(key))
+                    if (!names.Contains(key) && !extra.Contains(key, StringComparer.OrdinalIgnoreCase))
                     {
                         (v ??= new Validation()).Add(key, "is not a parameter of this endpoint");
                     }
@@ -47,3 +48,9 @@ internal static class QueryParameters
             };
         });
 }
+
+/// <summary>
+/// Query parameters an endpoint accepts without binding them, e.g. the version in an avatar URL (<c>?v=</c>) that
+/// only makes each version its own cache key.
+/// </summary>
+internal sealed record AcceptsQuery(params string[] Names);

@@ -14,7 +14,7 @@ internal sealed record Channel(string Id, string OwnerId, string Name, string De
     public const string Columns =
         """
         id, owner_id, name, description, created_at,
-        (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1)
+        (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS live_video_id
         """;
 
     public static Channel Read(System.Data.Common.DbDataReader r, Dialect d) =>
@@ -43,7 +43,7 @@ internal static class ChannelEndpoints
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var where = owner is null ? "" : "WHERE owner_id = @o";
         var list = await db.QueryAsync(
-            $"SELECT {Channel.Columns} FROM channels {where} ORDER BY created_at DESC, id DESC LIMIT 100",
+            $"SELECT {Channel.Columns} FROM channels {where} ORDER BY channels.created_at DESC, channels.id DESC LIMIT 100",
             [("o", owner)], Channel.Read, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(list);
     }
@@ -101,7 +101,8 @@ internal static class ChannelEndpoints
         return TypedResults.Ok((await FindAsync(db, id, cancellationToken).ConfigureAwait(false))!);
     }
 
-    private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos, Videos.VideoMedia media,
+        CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -116,7 +117,9 @@ internal static class ChannelEndpoints
             return Problems.Forbidden("Only the channel's owner or an admin may delete it.");
         }
 
-        // Its videos go by cascade: remembered as deleted first, so their live recordings stop playing with them.
+        // Its videos go by cascade: remembered as deleted first, so their live recordings stop playing with them; their
+        // transcodes are stopped before and their stored media removed after.
+        var removal = await media.PrepareChannelAsync(db, id, cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
@@ -125,6 +128,8 @@ internal static class ChannelEndpoints
         {
             protectedVideos.Deleted(video);
         }
+
+        await media.RemoveAsync(removal).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 }

@@ -132,6 +132,27 @@ internal sealed partial class UploadStore(
         await db.ExecAsync("DELETE FROM uploads WHERE id = @id", [("id", row.Id)], cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The video's uploads, finished or not (for <see cref="DeleteFiles"/> once the video is gone).</summary>
+    public async Task<List<string>> IdsOfVideoAsync(string videoId, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await db.QueryAsync("SELECT id FROM uploads WHERE video_id = @v", [("v", videoId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The files of uploads whose rows are gone (their video was deleted): an unfinished <c>.part</c>, and a finished
+    /// <c>.source</c> not yet taken by a job. A request still writing one fails when it finds no row; what it writes
+    /// after this is an orphan for <see cref="SweepAsync"/>.
+    /// </summary>
+    public void DeleteFiles(IEnumerable<string> uploadIds)
+    {
+        foreach (var id in uploadIds)
+        {
+            File.Delete(PartPath(id));
+            File.Delete(SourcePath(id));
+        }
+    }
+
     /// <summary>
     /// One cleaning pass: removes uploads past their expiry (unfinished: row and part file; finished: the row only)
     /// and hands over finished uploads that were never handed to the job queue (a crash or a missing queue).

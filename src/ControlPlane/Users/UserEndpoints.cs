@@ -13,7 +13,7 @@ internal static class UserEndpoints
     {
         var group = api.MapGroup("/users").WithTags("Users");
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<PublicProfile>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id}/avatar", AvatarAsync).AllowAnonymous().Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id}/avatar", AvatarAsync).AllowAnonymous().WithMetadata(new AcceptsQuery("v")).Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{id}/role", SetRoleAsync).RequireAuthorization(Policies.Admin).Produces<ProfileResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{id}/premium", SetPremiumAsync).RequireAuthorization(Policies.Admin).Produces<ProfileResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         return group;

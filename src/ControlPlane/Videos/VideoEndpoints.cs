@@ -420,7 +420,7 @@ internal static class VideoEndpoints
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos,
-        VideoJobQueue jobs, IBlobStorage blobs, CancellationToken cancellationToken)
+        VideoMedia media, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -435,22 +435,14 @@ internal static class VideoEndpoints
             return video.Visibility == Visibility.Private ? Problems.NotFound("video") : Problems.Forbidden("Only the video's owner or an admin may delete it.");
         }
 
-        // Stop its transcode first (the job row goes with the video, by cascade), then its stored presentations.
-        await jobs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+        // Stop its transcode first (the job row goes with the video, by cascade), then its stored media.
+        var removal = await media.PrepareVideoAsync(id, cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await protectedVideos.RecordDeletedAsync(db, "id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         protectedVideos.Deleted(id);
-        try
-        {
-            await blobs.DeletePrefixAsync(VodPrefixes.OfVideo(id), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // A cancelled job still finishing a file write; it deletes its own prefixes when it stops.
-        }
-
+        await media.RemoveAsync(removal).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 }
