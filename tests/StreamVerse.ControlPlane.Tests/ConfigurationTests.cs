@@ -11,6 +11,10 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Database:Provider", "postgres", "StreamVerse:ControlPlane:Database:ConnectionString")]
     [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "too-short", "StreamVerse:ControlPlane:Jwt:SigningKey")]
     [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "too-short", "StreamVerse:ControlPlane:Playback:SigningKey")]
+    // Keys are the base64 of their bytes, as in the generated key files: a long passphrase is not one.
+    [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "a passphrase long enough but not base64 0123456789", "StreamVerse:ControlPlane:Jwt:SigningKey")]
+    [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "a passphrase long enough but not base64 0123456789", "StreamVerse:ControlPlane:Playback:SigningKey")]
+    [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "c2hvcnQ=", "StreamVerse:ControlPlane:Playback:SigningKey")]
     [InlineData("StreamVerse:ControlPlane:Argon2MemoryKiB", "1024", "Argon2MemoryKiB")]
     [InlineData("StreamVerse:ControlPlane:Uploads:MaxSize", "0", "StreamVerse:ControlPlane:Uploads:MaxSize")]
     [InlineData("StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes", "-1", "StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes")]
@@ -35,6 +39,26 @@ public sealed class ConfigurationTests
                 await app.StartAsync();
             });
             Assert.Contains(named, string.Join(" ", e.Failures));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_edge_with_a_playback_key_in_another_form_than_the_origins_is_refused_at_start()
+    {
+        var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
+        try
+        {
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+            {
+                await using var app = OriginHost.Build(["--data", data, "--http", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1",
+                    "--StreamVerse:ControlPlane:Playback:SigningKey", "a passphrase long enough but not base64 0123456789"]);
+                await app.StartAsync();
+            });
+            Assert.Contains("StreamVerse:ControlPlane:Playback:SigningKey", string.Join(" ", e.Failures));
         }
         finally
         {
