@@ -93,6 +93,20 @@ public sealed class EdgePlaybackCheckTests
         Assert.Contains("StreamVerse:ControlPlane:Playback:SigningKey", string.Join(" ", e.Failures), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/vod/T/{0}/vid1/index.m3u8")]
+    [InlineData("/VOD/t/{0}/vid1/index.m3u8")]
+    [InlineData("/live/T/{0}/vid1/index.m3u8")]
+    [InlineData("/vod/t/{0}/vid1//index.m3u8")]
+    [InlineData("/vod/t/{0}/vid1/v1/../index.m3u8")]
+    [InlineData("/vod/t/{0}/vid1/index.m3u8/")]
+    public void Another_spelling_of_a_tokenised_path_is_refused_not_left_to_the_origin(string format)
+    {
+        var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, Issue("vid1", TimeSpan.FromMinutes(5)));
+        Assert.False(Check(Key).Admits(path, null));
+        Assert.False(Check(null).Admits(path, null));
+    }
+
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
