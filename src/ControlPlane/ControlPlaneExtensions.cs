@@ -49,14 +49,14 @@ internal static class ControlPlaneExtensions
             .Validate(o => o.AccessTokenLifetime >= TimeSpan.FromSeconds(10) && o.AccessTokenLifetime <= TimeSpan.FromHours(1),
                 "StreamVerse:ControlPlane:Jwt:AccessTokenLifetime must be between 00:00:10 and 01:00:00")
             .Validate(o => o.SessionLifetime > o.AccessTokenLifetime, "StreamVerse:ControlPlane:Jwt:SessionLifetime must exceed AccessTokenLifetime")
-            .Validate(o => o.SigningKey is null || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= KeyMaterial.MinimumBytes,
-                "StreamVerse:ControlPlane:Jwt:SigningKey must be at least 32 bytes")
+            .Validate(o => o.SigningKey is null || KeyMaterial.TryDecode(o.SigningKey, out _),
+                "StreamVerse:ControlPlane:Jwt:SigningKey must be " + KeyMaterial.Format)
             .ValidateOnStart();
         services.AddOptions<PlaybackOptions>()
             .Bind(configuration.GetSection(PlaybackOptions.Section))
             .Validate(o => o.TokenLifetime >= TimeSpan.FromSeconds(10), "StreamVerse:ControlPlane:Playback:TokenLifetime must be at least 00:00:10")
-            .Validate(o => o.SigningKey is null || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= KeyMaterial.MinimumBytes,
-                "StreamVerse:ControlPlane:Playback:SigningKey must be at least 32 bytes")
+            .Validate(o => o.SigningKey is null || KeyMaterial.TryDecode(o.SigningKey, out _),
+                "StreamVerse:ControlPlane:Playback:SigningKey must be " + KeyMaterial.Format)
             .ValidateOnStart();
 
         services.AddOptions<UploadOptions>()

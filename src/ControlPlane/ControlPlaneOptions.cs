@@ -56,7 +56,7 @@ internal sealed class JwtOptions
 {
     public const string Section = "StreamVerse:ControlPlane:Jwt";
 
-    /// <summary>HS256 key (at least 32 bytes of UTF-8). Absent: a random key is generated once into DATA/keys/jwt.key (0600).</summary>
+    /// <summary>HS256 key: base64 of at least 32 bytes, as in the key file. Absent: a random key is generated once into DATA/keys/jwt.key (0600).</summary>
     public string? SigningKey { get; set; }
 
     [Required(AllowEmptyStrings = false)]
@@ -75,7 +75,10 @@ internal sealed class PlaybackOptions
 {
     public const string Section = "StreamVerse:ControlPlane:Playback";
 
-    /// <summary>HMAC-SHA256 key for playback tokens (a different key from the JWT one). Absent: generated into DATA/keys/playback.key.</summary>
+    /// <summary>
+    /// HMAC-SHA256 key for playback tokens (a different key from the JWT one): base64 of at least 32 bytes, as in the key
+    /// file, so an edge can be given that file's content. Absent: generated into DATA/keys/playback.key.
+    /// </summary>
     public string? SigningKey { get; set; }
 
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
