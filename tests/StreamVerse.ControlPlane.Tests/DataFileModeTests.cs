@@ -8,7 +8,7 @@ namespace StreamVerse.ControlPlane.Tests;
 /// daemon was started with: here the shell's usual 022, which leaves new files 0644 unless the code says otherwise.
 /// In a collection that runs alone: the umask is the process's, and other tests must not create files meanwhile.
 /// </summary>
-[Collection(nameof(HeapMeasuringCollection))]
+[Collection(nameof(ProcessWideStateCollection))]
 public sealed class DataFileModeTests
 {
     private const UnixFileMode OwnerFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;

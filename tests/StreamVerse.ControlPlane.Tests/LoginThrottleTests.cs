@@ -179,7 +179,7 @@ public sealed class LoginThrottleTests
 /// What the throttle keeps is independent of what the client sent. Alone in its collection: it reads the process's
 /// heap, which the other tests (daemons in the same process) would otherwise move while it measures.
 /// </summary>
-[Collection(nameof(HeapMeasuringCollection))]
+[Collection(nameof(ProcessWideStateCollection))]
 public sealed class LoginThrottleMemoryTests
 {
     [Fact]
@@ -210,6 +210,7 @@ public sealed class LoginThrottleMemoryTests
     }
 }
 
-[CollectionDefinition(nameof(HeapMeasuringCollection), DisableParallelization = true)]
-public sealed class HeapMeasuringCollection;
+/// <summary>Tests that read or set state of the whole process (the heap, the umask): they run alone.</summary>
+[CollectionDefinition(nameof(ProcessWideStateCollection), DisableParallelization = true)]
+public sealed class ProcessWideStateCollection;
 
