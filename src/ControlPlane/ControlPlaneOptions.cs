@@ -35,6 +35,27 @@ internal sealed class ControlPlaneOptions
     [Range(2, 100)]
     public int Argon2Iterations { get; set; } = 2;
 
+    /// <summary>
+    /// Sign-ins (logins, re-authentications, password changes) that may wait for an Argon2id run while every core
+    /// runs one; past it they are answered 503 with a Retry-After.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int Argon2QueueLimit { get; set; } = 256;
+
+    /// <summary>
+    /// Registrations that may wait for an Argon2id run. They wait behind every sign-in and never take the last
+    /// core; past this limit they are answered 503 with a Retry-After.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int Argon2RegistrationQueueLimit { get; set; } = 16;
+
+    /// <summary>Registrations accepted per client address (an IPv6 one by its /64) per <see cref="RegistrationWindow"/>; 0 = no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int RegistrationsPerAddress { get; set; } = 20;
+
+    /// <summary>The sliding window of <see cref="RegistrationsPerAddress"/>.</summary>
+    public TimeSpan RegistrationWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often revocations and the protected-video set are re-read (other processes' changes).</summary>
     public TimeSpan CacheRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 

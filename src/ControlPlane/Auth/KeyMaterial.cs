@@ -4,7 +4,7 @@ using System.Text;
 namespace StreamVerse.ControlPlane.Auth;
 
 /// <summary>
-/// A symmetric key from configuration, or generated once and kept in a 0600 file under the data directory so
+/// A symmetric key from configuration, or generated once and kept in a 0600 file in a 0700 directory under the data directory so
 /// tokens survive a restart. Created with <see cref="FileMode.CreateNew"/>: of two processes starting at once,
 /// one writes and the other reads what it wrote. The key is never logged.
 /// <para>
@@ -48,11 +48,13 @@ internal static class KeyMaterial
             return bytes;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // The keys' directory and files are the daemon user's alone; older deployments' are narrowed here.
+        Data.OwnerOnly.Directory(Path.GetDirectoryName(path)!);
         for (var attempt = 0; ; attempt++)
         {
             if (File.Exists(path))
             {
+                Data.OwnerOnly.Narrow(path, Data.OwnerOnly.FileMode);
                 var text = File.ReadAllText(path).Trim();
                 if (text.Length > 0)
                 {
@@ -74,7 +76,7 @@ internal static class KeyMaterial
                 var fileOptions = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
                 if (!OperatingSystem.IsWindows())
                 {
-                    fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    fileOptions.UnixCreateMode = Data.OwnerOnly.FileMode;
                 }
 
                 using var stream = new FileStream(path, fileOptions);
