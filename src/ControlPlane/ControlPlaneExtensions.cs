@@ -34,6 +34,10 @@ internal static class ControlPlaneExtensions
                 (configuration.GetValue<TimeSpan?>("StreamVerse:Segmenter:RecordingRetention") ?? ControlPlaneOptions.RecordingRetentionDefault) + TimeSpan.FromDays(1))
             .ValidateDataAnnotations()
             .Validate(o => o.LoginFailureWindow > TimeSpan.Zero, "StreamVerse:ControlPlane:LoginFailureWindow must be positive")
+            .Validate(o => o.RegistrationWindow >= TimeSpan.FromSeconds(1) && o.RegistrationWindow <= TimeSpan.FromDays(7),
+                "StreamVerse:ControlPlane:RegistrationWindow must be between 00:00:01 and 7.00:00:00")
+            .Validate(o => string.IsNullOrWhiteSpace(o.BootstrapAdminEmail) || EmailAddress.Normalise(o.BootstrapAdminEmail, out _) is not null,
+                "StreamVerse:ControlPlane:BootstrapAdminEmail must be an e-mail address (local-part@domain, at most 254 characters)")
             .Validate(o => o.CacheRefreshInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:CacheRefreshInterval must be at least 00:00:00.1")
             .Validate(o => o.VodCatalogTtl >= TimeSpan.Zero && o.VodCatalogTtl <= TimeSpan.FromMinutes(5), "StreamVerse:ControlPlane:VodCatalogTtl must be between 00:00:00 and 00:05:00")
             .ValidateOnStart();
@@ -49,14 +53,14 @@ internal static class ControlPlaneExtensions
             .Validate(o => o.AccessTokenLifetime >= TimeSpan.FromSeconds(10) && o.AccessTokenLifetime <= TimeSpan.FromHours(1),
                 "StreamVerse:ControlPlane:Jwt:AccessTokenLifetime must be between 00:00:10 and 01:00:00")
             .Validate(o => o.SessionLifetime > o.AccessTokenLifetime, "StreamVerse:ControlPlane:Jwt:SessionLifetime must exceed AccessTokenLifetime")
-            .Validate(o => o.SigningKey is null || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= KeyMaterial.MinimumBytes,
-                "StreamVerse:ControlPlane:Jwt:SigningKey must be at least 32 bytes")
+            .Validate(o => o.SigningKey is null || KeyMaterial.TryDecode(o.SigningKey, out _),
+                "StreamVerse:ControlPlane:Jwt:SigningKey must be " + KeyMaterial.Format)
             .ValidateOnStart();
         services.AddOptions<PlaybackOptions>()
             .Bind(configuration.GetSection(PlaybackOptions.Section))
             .Validate(o => o.TokenLifetime >= TimeSpan.FromSeconds(10), "StreamVerse:ControlPlane:Playback:TokenLifetime must be at least 00:00:10")
-            .Validate(o => o.SigningKey is null || System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) >= KeyMaterial.MinimumBytes,
-                "StreamVerse:ControlPlane:Playback:SigningKey must be at least 32 bytes")
+            .Validate(o => o.SigningKey is null || KeyMaterial.TryDecode(o.SigningKey, out _),
+                "StreamVerse:ControlPlane:Playback:SigningKey must be " + KeyMaterial.Format)
             .ValidateOnStart();
 
         services.AddOptions<UploadOptions>()
@@ -72,9 +76,11 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<Database>();
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RegistrationThrottle>();
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<SessionRevocations>();
         services.AddSingleton<Sessions>();
+        services.AddSingleton<RoleStore>();
         services.AddBlobStorage(configuration);
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<EdgeInvalidations>();
@@ -114,7 +120,7 @@ internal static class ControlPlaneExtensions
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<AccessTokens, SessionRevocations>((o, tokens, revoked) =>
+            .Configure<AccessTokens, SessionRevocations, RoleStore>((o, tokens, revoked, roles) =>
             {
                 o.MapInboundClaims = false;
                 o.IncludeErrorDetails = false;
@@ -122,15 +128,23 @@ internal static class ControlPlaneExtensions
                 o.Events = new JwtBearerEvents
                 {
                     // RFC 9700 / our sessions: a token outlives nothing that ended its session.
-                    OnTokenValidated = context =>
+                    OnTokenValidated = async context =>
                     {
                         var sid = context.Principal?.FindFirst(ClaimNames.Session)?.Value;
                         if (sid is null || revoked.IsRevoked(sid))
                         {
                             context.Fail("session revoked");
+                            return;
                         }
 
-                        return Task.CompletedTask;
+                        // Admin rights are what the database says now, not what the token said when it was issued
+                        // (RoleStore): a demoted admin's token must not reach an admin endpoint, nor pass as an
+                        // admin in an owner-or-admin check, in any process.
+                        if (context.Principal!.FindFirst(ClaimNames.Role)?.Value == Roles.Admin
+                            && !await roles.IsAdminAsync(context.Principal.FindFirst(ClaimNames.Subject)?.Value ?? "", context.HttpContext.RequestAborted).ConfigureAwait(false))
+                        {
+                            context.Fail("no longer an admin");
+                        }
                     },
                 };
             });

@@ -35,6 +35,27 @@ internal sealed class ControlPlaneOptions
     [Range(2, 100)]
     public int Argon2Iterations { get; set; } = 2;
 
+    /// <summary>
+    /// Sign-ins (logins, re-authentications, password changes) that may wait for an Argon2id run while every core
+    /// runs one; past it they are answered 503 with a Retry-After.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int Argon2QueueLimit { get; set; } = 256;
+
+    /// <summary>
+    /// Registrations that may wait for an Argon2id run. They wait behind every sign-in and never take the last
+    /// core; past this limit they are answered 503 with a Retry-After.
+    /// </summary>
+    [Range(0, 100_000)]
+    public int Argon2RegistrationQueueLimit { get; set; } = 16;
+
+    /// <summary>Registrations accepted per client address (an IPv6 one by its /64) per <see cref="RegistrationWindow"/>; 0 = no limit.</summary>
+    [Range(0, 1_000_000)]
+    public int RegistrationsPerAddress { get; set; } = 20;
+
+    /// <summary>The sliding window of <see cref="RegistrationsPerAddress"/>.</summary>
+    public TimeSpan RegistrationWindow { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>How often revocations and the protected-video set are re-read (other processes' changes).</summary>
     public TimeSpan CacheRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -56,7 +77,7 @@ internal sealed class JwtOptions
 {
     public const string Section = "StreamVerse:ControlPlane:Jwt";
 
-    /// <summary>HS256 key (at least 32 bytes of UTF-8). Absent: a random key is generated once into DATA/keys/jwt.key (0600).</summary>
+    /// <summary>HS256 key: base64 of at least 32 bytes, as in the key file. Absent: a random key is generated once into DATA/keys/jwt.key (0600).</summary>
     public string? SigningKey { get; set; }
 
     [Required(AllowEmptyStrings = false)]
@@ -75,7 +96,10 @@ internal sealed class PlaybackOptions
 {
     public const string Section = "StreamVerse:ControlPlane:Playback";
 
-    /// <summary>HMAC-SHA256 key for playback tokens (a different key from the JWT one). Absent: generated into DATA/keys/playback.key.</summary>
+    /// <summary>
+    /// HMAC-SHA256 key for playback tokens (a different key from the JWT one): base64 of at least 32 bytes, as in the key
+    /// file, so an edge can be given that file's content. Absent: generated into DATA/keys/playback.key.
+    /// </summary>
     public string? SigningKey { get; set; }
 
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);

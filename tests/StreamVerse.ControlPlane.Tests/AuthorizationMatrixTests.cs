@@ -106,6 +106,7 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["GET /api/v1/users/{id}/avatar"] = new("NNNNNN", c => P($"api/v1/users/{c.Owner.Id}/avatar")),
         ["PUT /api/v1/users/{id}/role"] = new("UFFFFO", c => P($"api/v1/users/{c.Owner.Id}/role", new { role = "creator" })),
         ["PUT /api/v1/users/{id}/premium"] = new("UFFFFO", c => P($"api/v1/users/{c.Owner.Id}/premium", new { premium = false })),
+        ["DELETE /api/v1/users/{id}/sessions"] = new("UFFFFO", async c => ($"api/v1/users/{(await c.App.NewUserAsync()).Id}/sessions", null, null)),
 
         ["GET /api/v1/categories"] = new("OOOOOO", _ => P("api/v1/categories")),
         ["GET /api/v1/categories/{id:long}"] = new("OOOOOO", async c => ($"api/v1/categories/{await Category(c)}", null, null)),

@@ -11,7 +11,16 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Database:Provider", "postgres", "StreamVerse:ControlPlane:Database:ConnectionString")]
     [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "too-short", "StreamVerse:ControlPlane:Jwt:SigningKey")]
     [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "too-short", "StreamVerse:ControlPlane:Playback:SigningKey")]
+    // Keys are the base64 of their bytes, as in the generated key files: a long passphrase is not one.
+    [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "a passphrase long enough but not base64 0123456789", "StreamVerse:ControlPlane:Jwt:SigningKey")]
+    [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "a passphrase long enough but not base64 0123456789", "StreamVerse:ControlPlane:Playback:SigningKey")]
+    [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "c2hvcnQ=", "StreamVerse:ControlPlane:Playback:SigningKey")]
     [InlineData("StreamVerse:ControlPlane:Argon2MemoryKiB", "1024", "Argon2MemoryKiB")]
+    [InlineData("StreamVerse:ControlPlane:Argon2QueueLimit", "-1", "Argon2QueueLimit")]
+    [InlineData("StreamVerse:ControlPlane:Argon2RegistrationQueueLimit", "-1", "Argon2RegistrationQueueLimit")]
+    [InlineData("StreamVerse:ControlPlane:RegistrationsPerAddress", "-1", "RegistrationsPerAddress")]
+    [InlineData("StreamVerse:ControlPlane:RegistrationWindow", "00:00:00", "StreamVerse:ControlPlane:RegistrationWindow")]
+    [InlineData("StreamVerse:ControlPlane:BootstrapAdminEmail", "admin@localhost", "StreamVerse:ControlPlane:BootstrapAdminEmail")]
     [InlineData("StreamVerse:ControlPlane:Uploads:MaxSize", "0", "StreamVerse:ControlPlane:Uploads:MaxSize")]
     [InlineData("StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes", "-1", "StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes")]
     [InlineData("StreamVerse:ControlPlane:Uploads:Expiry", "00:00:00", "StreamVerse:ControlPlane:Uploads:Expiry")]
@@ -46,6 +55,7 @@ public sealed class ConfigurationTests
     [Theory]
     [InlineData("StreamVerse:Edge:InvalidationPollSeconds", "0", "InvalidationPollSeconds")]
     [InlineData("StreamVerse:Edge:InvalidationFeed", "ftp://origin/feed", "StreamVerse:Edge:InvalidationFeed")]
+    [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "a passphrase long enough but not base64 0123456789", "StreamVerse:ControlPlane:Playback:SigningKey")]
     public async Task Refused_at_start_on_an_edge(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -41,16 +41,20 @@ internal sealed record UserRow(string Id, string Email, string Handle, string Pa
 
 internal static class AccountRules
 {
-    public static string NormaliseEmail(string? email) => (email ?? "").Trim().ToLowerInvariant();
-
-    public static void Email(Api.Validation v, string email)
+    /// <summary>
+    /// The e-mail of a registration or login in its normal form (<see cref="EmailAddress"/>), or an error on
+    /// <c>email</c>: the one check every endpoint that takes an e-mail runs before the address is looked up, counted
+    /// or stored.
+    /// </summary>
+    public static string Email(Api.Validation v, string? email)
     {
-        var at = email.IndexOf('@', StringComparison.Ordinal);
-        if (email.Length is 0 or > 254 || at <= 0 || at != email.LastIndexOf('@') || at == email.Length - 1
-            || email.AsSpan().IndexOfAny(" \t\r\n") >= 0 || !email.AsSpan(at + 1).Contains('.'))
+        var normal = EmailAddress.Normalise(email, out var error);
+        if (normal is null)
         {
-            v.Add("email", "must be an e-mail address");
+            v.Add("email", error!);
         }
+
+        return normal ?? "";
     }
 
     private const int MaxPasswordLength = 256;

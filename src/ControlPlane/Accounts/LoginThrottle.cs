@@ -1,31 +1,53 @@
 using System.Collections.Concurrent;
+using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace StreamVerse.ControlPlane.Accounts;
 
 /// <summary>
 /// Sliding-window counts of failed logins per account (the normalised e-mail, whether or not it exists, so
-/// the limit itself reveals nothing) and per client IP. Only failures count: a user who types the password
+/// the limit itself reveals nothing) and per client address. Only failures count: a user who types the password
 /// right is never slowed by an attacker's attempts from elsewhere beyond the per-account window.
 /// An attempt takes its place in both windows before its password is verified and holds it while it runs, so
 /// concurrent guesses cannot all pass the check before the first failure is counted: running and failed attempts
 /// together never exceed a limit. When running attempts hold the places left, the next one waits for one to
 /// settle instead of being refused, because those may yet succeed and give their places back.
+/// Memory: windows are keyed by a fixed-size <see cref="ThrottleKey"/>, never by what the client sent; an attempt
+/// that either limit refuses creates no window (both are looked at before either is entered), so only attempts
+/// that went on to an Argon2id verification leave one, and what remains after a prune is bounded by the
+/// verifications of one <see cref="ControlPlaneOptions.LoginFailureWindow"/>. A prune runs once the windows
+/// exceed twice what the last one left (at least <see cref="PruneThreshold"/>), so its cost spreads over the
+/// insertions that grew the map and the map holds at most twice its live windows.
 /// </summary>
 internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeProvider time)
 {
-    private const int MaxTrackedKeys = 100_000;
-    private readonly ConcurrentDictionary<string, Window> _windows = new(StringComparer.Ordinal);
+    internal const int PruneThreshold = 100_000;
+    private readonly ConcurrentDictionary<ThrottleKey, Window> _windows = new();
+    private int _pruneAt = PruneThreshold;
+
+    /// <summary>Windows held now (live or not yet pruned): what the memory tests watch.</summary>
+    internal int TrackedKeys => _windows.Count;
+
+    public Task<Attempt> BeginAsync(string normalisedEmail, IPAddress? client, CancellationToken cancellationToken) =>
+        BeginAsync(ThrottleKey.Account(normalisedEmail), ThrottleKey.Address(client), cancellationToken);
 
     /// <summary>
     /// Takes a place in the account's window, then in the address's, or refuses the attempt
     /// (<see cref="Attempt.RetryAfter"/>) when the failures alone fill either. Waiting for the address while holding
     /// the account's place cannot deadlock: whoever holds an address place is past both waits and running.
     /// </summary>
-    public async Task<Attempt> BeginAsync(string account, string ip, CancellationToken cancellationToken)
+    public async Task<Attempt> BeginAsync(ThrottleKey account, ThrottleKey address, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        var (a, accountWait) = await EnterAsync("a:" + account, o.LoginMaxFailuresPerAccount, cancellationToken).ConfigureAwait(false);
+
+        // Refusals first, from the windows that exist (a window that does not exist refuses nothing): an attempt
+        // refused by the address's failures must not leave a window for its account, nor the other way round.
+        if ((Refusal(account, o.LoginMaxFailuresPerAccount) ?? Refusal(address, o.LoginMaxFailuresPerIp)) is { } refused)
+        {
+            return new Attempt(time, null, null, refused);
+        }
+
+        var (a, accountWait) = await EnterAsync(account, o.LoginMaxFailuresPerAccount, cancellationToken).ConfigureAwait(false);
         if (a is null)
         {
             return new Attempt(time, null, null, accountWait);
@@ -35,7 +57,7 @@ internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeP
         TimeSpan ipWait;
         try
         {
-            (i, ipWait) = await EnterAsync("i:" + ip, o.LoginMaxFailuresPerIp, cancellationToken).ConfigureAwait(false);
+            (i, ipWait) = await EnterAsync(address, o.LoginMaxFailuresPerIp, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -52,13 +74,16 @@ internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeP
         return new Attempt(time, a, i, null);
     }
 
-    private async Task<(Window? Window, TimeSpan RetryAfter)> EnterAsync(string key, int limit, CancellationToken cancellationToken)
+    private TimeSpan? Refusal(ThrottleKey key, int limit) =>
+        _windows.TryGetValue(key, out var window) ? window.RetryAfter(time.GetUtcNow(), options.Value.LoginFailureWindow, limit) : null;
+
+    private async Task<(Window? Window, TimeSpan RetryAfter)> EnterAsync(ThrottleKey key, int limit, CancellationToken cancellationToken)
     {
         var span = options.Value.LoginFailureWindow;
         while (true)
         {
             var now = time.GetUtcNow();
-            if (_windows.Count > MaxTrackedKeys)
+            if (_windows.Count > Volatile.Read(ref _pruneAt))
             {
                 Prune(now);
             }
@@ -88,9 +113,11 @@ internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeP
         {
             if (window.TryRetire(now, options.Value.LoginFailureWindow))
             {
-                _windows.TryRemove(new KeyValuePair<string, Window>(key, window));
+                _windows.TryRemove(new KeyValuePair<ThrottleKey, Window>(key, window));
             }
         }
+
+        Volatile.Write(ref _pruneAt, Math.Max(PruneThreshold, _windows.Count * 2));
     }
 
     /// <summary>
@@ -161,13 +188,9 @@ internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeP
                     return false;
                 }
 
-                Trim(now, window);
-                if (_failures.Count >= limit)
+                retryAfter = FailedOut(now, window, limit);
+                if (retryAfter is not null)
                 {
-                    // The window reopens when enough of the oldest failures have aged out.
-                    var oldestThatMustExpire = _failures.ElementAt(_failures.Count - limit);
-                    var wait = oldestThatMustExpire + window - now;
-                    retryAfter = wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
                     return false;
                 }
 
@@ -180,6 +203,29 @@ internal sealed class LoginThrottle(IOptions<ControlPlaneOptions> options, TimeP
                 _running++;
                 return true;
             }
+        }
+
+        /// <summary>When the failures alone fill the window: how long until it reopens. Null otherwise.</summary>
+        public TimeSpan? RetryAfter(DateTimeOffset now, TimeSpan window, int limit)
+        {
+            lock (_failures)
+            {
+                return FailedOut(now, window, limit);
+            }
+        }
+
+        private TimeSpan? FailedOut(DateTimeOffset now, TimeSpan window, int limit)
+        {
+            Trim(now, window);
+            if (_failures.Count < limit)
+            {
+                return null;
+            }
+
+            // The window reopens when enough of the oldest failures have aged out.
+            var oldestThatMustExpire = _failures.ElementAt(_failures.Count - limit);
+            var wait = oldestThatMustExpire + window - now;
+            return wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1);
         }
 
         public void Leave()

@@ -14,14 +14,19 @@ internal static class MeEndpoints
 {
     public static RouteGroupBuilder MapMe(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/me").WithTags("Me").RequireAuthorization(Policies.User);
+        var group = api.MapGroup("/me").WithTags("Me").RequireAuthorization(Policies.User).WithBodyLimit(BodyLimit.Account);
         group.MapGet("", GetAsync).Produces<ProfileResponse>();
         group.MapPatch("", UpdateAsync).Produces<ProfileResponse>().ProducesValidationProblem();
-        group.MapPut("/avatar", PutAvatarAsync).Accepts<byte[]>("image/png", "image/jpeg", "image/webp")
+        // The avatar's own cap instead of the group's; one byte over it, which the handler reads to tell "too large".
+        var avatarMax = api.ServiceProvider.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.AvatarMaxBytes;
+        group.MapPut("/avatar", PutAvatarAsync).WithBodyLimit(avatarMax + 1L).Accepts<byte[]>("image/png", "image/jpeg", "image/webp")
             .Produces<AvatarResponse>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         group.MapDelete("/avatar", DeleteAvatarAsync).Produces(StatusCodes.Status204NoContent);
-        group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests);
-        group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/sessions", ListSessionsAsync).Produces<List<SessionInfo>>();
         group.MapDelete("/sessions/{sessionId}", RevokeSessionAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/sessions", RevokeAllSessionsAsync).Produces(StatusCodes.Status204NoContent);
@@ -151,7 +156,16 @@ internal static class MeEndpoints
             return refused;
         }
 
-        var hash = await hasher.HashAsync(request.NewPassword!, cancellationToken).ConfigureAwait(false);
+        string hash;
+        try
+        {
+            hash = await hasher.HashAsync(request.NewPassword!, HashPriority.SignIn, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Argon2BusyException e)
+        {
+            return AuthEndpoints.Busy(context, e);
+        }
+
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("UPDATE users SET password_hash = @p WHERE id = @id", [("p", hash), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
 
@@ -169,14 +183,23 @@ internal static class MeEndpoints
     private static async Task<IResult?> CheckPasswordAsync(UserRow user, string field, string password, HttpContext context,
         PasswordHasher hasher, LoginThrottle throttle, CancellationToken cancellationToken)
     {
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        using var attempt = await throttle.BeginAsync(user.Email, ip, cancellationToken).ConfigureAwait(false);
+        using var attempt = await throttle.BeginAsync(user.Email, context.Connection.RemoteIpAddress, cancellationToken).ConfigureAwait(false);
         if (attempt.RetryAfter is { } wait)
         {
             return AuthEndpoints.TooMany(context, wait);
         }
 
-        if (!await hasher.VerifyAsync(password, user.PasswordHash, cancellationToken).ConfigureAwait(false))
+        bool ok;
+        try
+        {
+            ok = await hasher.VerifyAsync(password, user.PasswordHash, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Argon2BusyException e)
+        {
+            return AuthEndpoints.Busy(context, e);
+        }
+
+        if (!ok)
         {
             attempt.Failed();
             return new Validation().Add(field, "is incorrect").Result();
@@ -213,21 +236,37 @@ internal static class MeEndpoints
             return refused;
         }
 
+        // The last admin cannot leave (RoleStore's invariant): the condition is in the statement, under the lock that
+        // every transaction that can remove an admin takes. Asked once before as well, so that a refused deletion has
+        // not stopped the account's transcodes.
+        if (user.Role == Roles.Admin && await db.ScalarAsync<long?>(
+                "SELECT 1 FROM users WHERE role = 'admin' AND deleted_at IS NULL AND id <> @id LIMIT 1", [("id", caller.Id)], cancellationToken).ConfigureAwait(false) is null)
+        {
+            return Problems.Conflict("This is the last admin: make another account an admin before deleting this one.");
+        }
+
         // Everything the account owns goes: transcodes stopped now, stored media and unfinished uploads after the commit.
         var removal = await media.PrepareOwnerAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await db.SerialiseAsync(Users.RoleStore.AdminLock, cancellationToken).ConfigureAwait(false);
+        var anonymised = await db.ExecAsync(
+            """
+            UPDATE users SET email = @e, handle = @h, password_hash = '!', display_name = 'Deleted user', bio = '',
+                avatar_key = NULL, premium = FALSE, role = 'user', deleted_at = @now
+            WHERE id = @id AND deleted_at IS NULL
+                AND (role <> 'admin' OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.deleted_at IS NULL AND o.id <> @id))
+            """,
+            [("e", "deleted-" + caller.Id + "@invalid"), ("h", "deleted_" + caller.Id.ToLowerInvariant().Replace('-', '_')), ("now", time.GetUtcNow()), ("id", caller.Id)],
+            cancellationToken).ConfigureAwait(false);
+        if (anonymised == 0)
+        {
+            return Problems.Conflict("This is the last admin: make another account an admin before deleting this one.");
+        }
+
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
-        await db.ExecAsync(
-            """
-            UPDATE users SET email = @e, handle = @h, password_hash = '!', display_name = 'Deleted user', bio = '',
-                avatar_key = NULL, premium = FALSE, role = 'user', deleted_at = @now
-            WHERE id = @id
-            """,
-            [("e", "deleted-" + caller.Id + "@invalid"), ("h", "deleted_" + caller.Id.ToLowerInvariant().Replace('-', '_')), ("now", time.GetUtcNow()), ("id", caller.Id)],
-            cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         if (user.AvatarKey is not null)
         {

@@ -9,13 +9,14 @@ namespace StreamVerse.ControlPlane.Accounts;
 /// <summary>
 /// Argon2id (RFC 9106) with p = 1 and the configured memory and passes (at least OWASP's m = 19 MiB, t = 2),
 /// stored in the PHC string format <c>$argon2id$v=19$m=19456,t=2,p=1$SALT$HASH</c> (unpadded base64), so
-/// parameters can be raised later and old hashes still verify. At most one hash per core runs at a time: each
-/// holds m KiB of memory and a core for its whole duration, so a burst of logins queues instead of exhausting
-/// memory and starving the thread pool.
+/// parameters can be raised later and old hashes still verify. Runs are admitted by an <see cref="Argon2Gate"/>:
+/// at most one per core (each holds m KiB of memory and a core for its whole duration, so a burst queues instead
+/// of exhausting memory and starving the thread pool), sign-ins ahead of registrations, and bounded queues
+/// (<see cref="ControlPlaneOptions.Argon2QueueLimit"/>, <see cref="ControlPlaneOptions.Argon2RegistrationQueueLimit"/>)
+/// past which a run is refused with <see cref="Argon2BusyException"/>.
 /// </summary>
 internal sealed class PasswordHasher
 {
-    private readonly SemaphoreSlim _gate = new(Environment.ProcessorCount, Environment.ProcessorCount);
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
     private readonly int _memoryKiB;
@@ -25,6 +26,7 @@ internal sealed class PasswordHasher
 
     public PasswordHasher(IOptions<ControlPlaneOptions> options)
     {
+        Gate = new Argon2Gate(Environment.ProcessorCount, options.Value.Argon2QueueLimit, options.Value.Argon2RegistrationQueueLimit);
         _memoryKiB = options.Value.Argon2MemoryKiB;
         _iterations = options.Value.Argon2Iterations;
         _dummy = Hash("not a password: equalises the time of a login for an unknown e-mail");
@@ -37,23 +39,29 @@ internal sealed class PasswordHasher
     /// <summary>The memory (KiB) and passes the dummy verification runs with: those of a freshly made hash.</summary>
     internal (int MemoryKiB, int Iterations) DummyCost => (_memoryKiB, _iterations);
 
-    public Task<string> HashAsync(string password, CancellationToken cancellationToken) => Gated(() => Hash(password), cancellationToken);
+    internal Argon2Gate Gate { get; }
 
-    public Task<bool> VerifyAsync(string password, string encoded, CancellationToken cancellationToken) => Gated(() => Verify(password, encoded), cancellationToken);
+    public Task<string> HashAsync(string password, HashPriority priority, CancellationToken cancellationToken) => Gated(() => Hash(password), priority, cancellationToken);
+
+    public Task<bool> VerifyAsync(string password, string encoded, CancellationToken cancellationToken) => Gated(() => Verify(password, encoded), HashPriority.SignIn, cancellationToken);
 
     /// <summary>Spends the time of one verification, for a login whose account does not exist.</summary>
-    public Task VerifyDummyAsync(string password, CancellationToken cancellationToken) => Gated(() => Verify(password, _dummy), cancellationToken);
+    public Task VerifyDummyAsync(string password, CancellationToken cancellationToken) => Gated(() => Verify(password, _dummy), HashPriority.SignIn, cancellationToken);
 
-    private async Task<T> Gated<T>(Func<T> work, CancellationToken cancellationToken)
+    private async Task<T> Gated<T>(Func<T> work, HashPriority priority, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!await Gate.EnterAsync(priority, cancellationToken).ConfigureAwait(false))
+        {
+            throw new Argon2BusyException();
+        }
+
         try
         {
             return work();
         }
         finally
         {
-            _gate.Release();
+            Gate.Release(priority);
         }
     }
 

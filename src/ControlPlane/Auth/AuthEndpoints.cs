@@ -19,24 +19,25 @@ internal static class AuthEndpoints
 
     public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/auth").WithTags("Auth");
+        var group = api.MapGroup("/auth").WithTags("Auth").WithBodyLimit(BodyLimit.Account);
         group.MapPost("/register", RegisterAsync).AllowAnonymous()
-            .Produces<RegisterResponse>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+            .Produces<RegisterResponse>(StatusCodes.Status202Accepted).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapPost("/login", LoginAsync).AllowAnonymous()
-            .Produces<TokenPair>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .Produces<TokenPair>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapPost("/refresh", RefreshAsync).AllowAnonymous()
-            .Produces<TokenPair>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+            .Produces<TokenPair>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapPost("/logout", LogoutAsync).RequireAuthorization(Policies.User)
             .Produces(StatusCodes.Status204NoContent);
         return group;
     }
 
-    private static async Task<IResult> RegisterAsync(RegisterRequest request, Database database, PasswordHasher hasher,
-        IOptions<ControlPlaneOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> RegisterAsync(RegisterRequest request, HttpContext context, Database database, PasswordHasher hasher,
+        RegistrationThrottle throttle, IOptions<ControlPlaneOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var v = new Validation();
-        var email = AccountRules.NormaliseEmail(request.Email);
-        AccountRules.Email(v, email);
+        var email = AccountRules.Email(v, request.Email);
         AccountRules.Password(v, "password", request.Password);
         var handle = AccountRules.Handle(v, request.Handle);
         var displayName = request.DisplayName is null ? handle : v.Text("displayName", request.DisplayName, 1, 100);
@@ -45,9 +46,23 @@ internal static class AuthEndpoints
             return v.Result();
         }
 
+        if (throttle.TryAcquire(context.Connection.RemoteIpAddress) is { } wait)
+        {
+            return TooMany(context, wait, "Too many registrations from this address; try again later.");
+        }
+
         // Hash first, whatever happens next: the response time must not depend on the e-mail being taken.
-        var hash = await hasher.HashAsync(request.Password!, cancellationToken).ConfigureAwait(false);
-        var bootstrap = string.Equals(email, AccountRules.NormaliseEmail(options.Value.BootstrapAdminEmail), StringComparison.Ordinal);
+        string hash;
+        try
+        {
+            hash = await hasher.HashAsync(request.Password!, HashPriority.Registration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Argon2BusyException e)
+        {
+            return Busy(context, e);
+        }
+
+        var bootstrap = string.Equals(email, EmailAddress.Normalise(options.Value.BootstrapAdminEmail, out _), StringComparison.Ordinal);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
 
         // The bootstrap e-mail makes the first admin only: once the e-mail is freed by deleting that account, whoever
@@ -75,19 +90,14 @@ internal static class AuthEndpoints
         LoginThrottle throttle, Sessions sessions, CancellationToken cancellationToken)
     {
         var v = new Validation();
-        var email = AccountRules.NormaliseEmail(request.Email);
-        if (email.Length == 0)
-        {
-            v.Add("email", "is required");
-        }
-
+        var email = AccountRules.Email(v, request.Email);
         AccountRules.PasswordToCheck(v, "password", request.Password);
         if (!v.IsValid)
         {
             return v.Result();
         }
 
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var ip = context.Connection.RemoteIpAddress;
         using var attempt = await throttle.BeginAsync(email, ip, cancellationToken).ConfigureAwait(false);
         if (attempt.RetryAfter is { } wait)
         {
@@ -101,14 +111,22 @@ internal static class AuthEndpoints
         }
 
         bool ok;
-        if (user is null)
+        try
         {
-            await hasher.VerifyDummyAsync(request.Password!, cancellationToken).ConfigureAwait(false);
-            ok = false;
+            if (user is null)
+            {
+                await hasher.VerifyDummyAsync(request.Password!, cancellationToken).ConfigureAwait(false);
+                ok = false;
+            }
+            else
+            {
+                ok = await hasher.VerifyAsync(request.Password!, user.PasswordHash, cancellationToken).ConfigureAwait(false);
+            }
         }
-        else
+        catch (Argon2BusyException e)
         {
-            ok = await hasher.VerifyAsync(request.Password!, user.PasswordHash, cancellationToken).ConfigureAwait(false);
+            // Nothing was verified: the attempt gives its places back uncounted.
+            return Busy(context, e);
         }
 
         if (!ok)
@@ -118,15 +136,21 @@ internal static class AuthEndpoints
         }
 
         attempt.Succeeded();
-        var pair = await sessions.CreateAsync(user!.Id, user.Role, context.Request.Headers.UserAgent.ToString(), ip, cancellationToken).ConfigureAwait(false);
+        var pair = await sessions.CreateAsync(user!.Id, user.Role, context.Request.Headers.UserAgent.ToString(), ip?.ToString(), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(pair);
     }
 
-    internal static IResult TooMany(HttpContext context, TimeSpan wait)
+    internal static IResult TooMany(HttpContext context, TimeSpan wait, string detail = "Too many failed logins; try again later.")
     {
-        context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many attempts",
-            detail: "Too many failed logins; try again later.");
+        context.Response.Headers.RetryAfter = Math.Max(1, Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many attempts", detail: detail);
+    }
+
+    /// <summary>The Argon2id queue of this kind of request is full (<see cref="Argon2Gate"/>): a moment's wait will do.</summary>
+    internal static IResult Busy(HttpContext context, Argon2BusyException e)
+    {
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Busy", detail: e.Message);
     }
 
     private static async Task<IResult> RefreshAsync(RefreshRequest request, Sessions sessions, CancellationToken cancellationToken)

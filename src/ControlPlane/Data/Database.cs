@@ -27,9 +27,21 @@ internal sealed class Database : IAsyncDisposable
             {
                 var dir = Path.GetFullPath(controlPlane.Value.DataPath);
                 Directory.CreateDirectory(dir);
+                var file = Path.Combine(dir, "controlplane.db");
+
+                // E-mails and password hashes: 0600 before SQLite first opens it. SQLite gives the -wal, -shm and
+                // -journal files it creates later the database file's own mode (os_unix.c, findCreateFileMode and
+                // unixOpenSharedMemory), so they are 0600 too whatever the umask; ones left by an older version are
+                // narrowed here.
+                OwnerOnly.File(file);
+                foreach (var suffix in (string[])["-wal", "-shm", "-journal"])
+                {
+                    OwnerOnly.Narrow(file + suffix, OwnerOnly.FileMode);
+                }
+
                 cs = new SqliteConnectionStringBuilder
                 {
-                    DataSource = Path.Combine(dir, "controlplane.db"),
+                    DataSource = file,
                     Mode = SqliteOpenMode.ReadWriteCreate,
                     Cache = SqliteCacheMode.Private,
                     Pooling = true,

@@ -27,6 +27,16 @@ internal sealed class DbSession(DbConnection connection, Dialect dialect) : IAsy
             : await Connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Serialises the rest of this transaction with every other transaction that names <paramref name="key"/>, for a
+    /// rule that spans rows (for example "at least one admin remains"): a conditional statement alone cannot keep it
+    /// under PostgreSQL's READ COMMITTED, where two transactions each see the other's row unchanged. PostgreSQL: a
+    /// transaction-scoped advisory lock. SQLite: nothing more to take, <c>BEGIN IMMEDIATE</c> already holds the
+    /// database's one write lock. Call it right after <see cref="BeginAsync"/>, before reading what the rule checks.
+    /// </summary>
+    public Task SerialiseAsync(long key, CancellationToken cancellationToken) =>
+        Connection is SqliteConnection ? Task.CompletedTask : ExecAsync("SELECT pg_advisory_xact_lock(@k)", [("k", key)], cancellationToken);
+
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (_transaction is not null)

@@ -6,15 +6,18 @@ using StreamVerse.ControlPlane.Storage;
 
 namespace StreamVerse.ControlPlane.Users;
 
-/// <summary><c>/api/v1/users</c>: public profiles and avatars; admins assign roles and the premium flag.</summary>
+/// <summary><c>/api/v1/users</c>: public profiles and avatars; admins assign roles and the premium flag, and sign accounts out.</summary>
 internal static class UserEndpoints
 {
     public static RouteGroupBuilder MapUsers(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/users").WithTags("Users");
+        var group = api.MapGroup("/users").WithTags("Users").WithBodyLimit(BodyLimit.Account);
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<PublicProfile>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/{id}/avatar", AvatarAsync).AllowAnonymous().WithMetadata(new AcceptsQuery("v")).Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPut("/{id}/role", SetRoleAsync).RequireAuthorization(Policies.Admin).Produces<ProfileResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPut("/{id}/role", SetRoleAsync).RequireAuthorization(Policies.Admin).Produces<ProfileResponse>().ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapDelete("/{id}/sessions", RevokeSessionsAsync).RequireAuthorization(Policies.Admin)
+            .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{id}/premium", SetPremiumAsync).RequireAuthorization(Policies.Admin).Produces<ProfileResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
@@ -40,19 +43,33 @@ internal static class UserEndpoints
         return TypedResults.Stream(blob.Content, blob.ContentType);
     }
 
-    private static async Task<IResult> SetRoleAsync(string id, RoleRequest request, Database database, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets an account's role. A change ends the account's sessions (its tokens carry the old role); demoting the
+    /// last admin is a 409. See <see cref="RoleStore"/>.
+    /// </summary>
+    private static async Task<IResult> SetRoleAsync(string id, RoleRequest request, Database database, RoleStore roles, CancellationToken cancellationToken)
     {
         if (!Roles.IsValid(request.Role))
         {
             return new Validation().Add("role", "must be one of user, creator, admin").Result();
         }
 
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var n = await db.ExecAsync("UPDATE users SET role = @r WHERE id = @id AND deleted_at IS NULL", [("r", request.Role), ("id", id)], cancellationToken).ConfigureAwait(false);
+        switch (await roles.SetAsync(id, request.Role!, cancellationToken).ConfigureAwait(false))
+        {
+            case RoleChange.NotFound:
+                return Problems.NotFound("user");
+            case RoleChange.LastAdmin:
+                return Problems.Conflict("This is the last admin: make another account an admin first.");
+        }
 
-        // The new role reaches the user's access tokens at their next refresh (at most one token lifetime).
-        return n == 0 ? Problems.NotFound("user") : TypedResults.Ok((await MeEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false))!.ToProfile());
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var user = await MeEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false);
+        return user is null ? Problems.NotFound("user") : TypedResults.Ok(user.ToProfile());
     }
+
+    /// <summary>Signs an account out everywhere: every session and refresh token ends, its access tokens stop working.</summary>
+    private static async Task<IResult> RevokeSessionsAsync(string id, RoleStore roles, CancellationToken cancellationToken) =>
+        await roles.RevokeSessionsAsync(id, cancellationToken).ConfigureAwait(false) ? TypedResults.NoContent() : Problems.NotFound("user");
 
     private static async Task<IResult> SetPremiumAsync(string id, PremiumRequest request, Database database, CancellationToken cancellationToken)
     {

@@ -19,11 +19,26 @@ internal sealed class VodCatalog(Database database, IOptions<ControlPlaneOptions
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly long _ttlMs = (long)options.Value.VodCatalogTtl.TotalMilliseconds;
 
+    /// <summary><c>videos.id</c> is at most this long (<c>VARCHAR(32)</c>; ids are 16 characters).</summary>
+    private const int MaxIdLength = 32;
+
+    private static readonly Task<string?> None = Task.FromResult<string?>(null);
+
     private sealed record Entry(Task<string?> Lookup, long ExpiresAtMs);
+
+    /// <summary>Ids cached now (tests).</summary>
+    internal int Count => _entries.Count;
 
     /// <summary>The storage prefix of the video's current presentation, or null (no such video, or nothing playable yet).</summary>
     public Task<string?> ResolveAsync(string videoId, CancellationToken cancellationToken)
     {
+        // The id comes from the URL, up to Kestrel's 8 KiB request line: one that no video can have is answered
+        // without a query and never becomes a key, so the cache's 100,000 entries are at most 32 characters each.
+        if (videoId.Length > MaxIdLength)
+        {
+            return None;
+        }
+
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (_entries.TryGetValue(videoId, out var entry) && now < entry.ExpiresAtMs && !entry.Lookup.IsFaulted && !entry.Lookup.IsCanceled)
         {

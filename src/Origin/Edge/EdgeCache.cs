@@ -301,42 +301,33 @@ internal sealed partial class EdgeCache : IDisposable
             return true;
         }
 
-        var (id, tokenisedId) = CacheKeyVideoIds.Of(key);
-        return !(id is not null && _holdUntilMs.TryGetValue(id, out var until) && fetchStartedMs < until)
-            && !(tokenisedId is not null && _holdUntilMs.TryGetValue(tokenisedId, out until) && fetchStartedMs < until);
+        var id = CacheKeyVideoIds.Of(key);
+        return !(id is not null && _holdUntilMs.TryGetValue(id, out var until) && fetchStartedMs < until);
     }
 
-    /// <summary>Records <paramref name="key"/> at <paramref name="address"/>, under each of its candidate video ids. Caller holds the ledger lock.</summary>
+    /// <summary>Records <paramref name="key"/> at <paramref name="address"/>, under its video id. Caller holds the ledger lock.</summary>
     private void Index(string key, long address)
     {
         _addressOf[key] = address;
-        var (id, tokenisedId) = CacheKeyVideoIds.Of(key);
-        foreach (var candidate in (ReadOnlySpan<string?>)[id, tokenisedId])
+        if (CacheKeyVideoIds.Of(key) is not { } id)
         {
-            if (candidate is null)
-            {
-                continue;
-            }
-
-            if (!_keysOf.TryGetValue(candidate, out var keys))
-            {
-                _keysOf[candidate] = keys = new HashSet<string>(StringComparer.Ordinal);
-            }
-
-            keys.Add(key);
+            return;
         }
+
+        if (!_keysOf.TryGetValue(id, out var keys))
+        {
+            _keysOf[id] = keys = new HashSet<string>(StringComparer.Ordinal);
+        }
+
+        keys.Add(key);
     }
 
     /// <summary>Removes <paramref name="key"/> from the per-video index. Caller holds the ledger lock.</summary>
     private void Unindex(string key)
     {
-        var (id, tokenisedId) = CacheKeyVideoIds.Of(key);
-        foreach (var candidate in (ReadOnlySpan<string?>)[id, tokenisedId])
+        if (CacheKeyVideoIds.Of(key) is { } id && _keysOf.TryGetValue(id, out var keys) && keys.Remove(key) && keys.Count == 0)
         {
-            if (candidate is not null && _keysOf.TryGetValue(candidate, out var keys) && keys.Remove(key) && keys.Count == 0)
-            {
-                _keysOf.Remove(candidate);
-            }
+            _keysOf.Remove(id);
         }
     }
 

@@ -229,23 +229,17 @@ internal static class EdgeDelivery
 
         /// <summary>
         /// <c>/live/a/b.m4s</c>, or for a playlist the path plus the LL-HLS directives in a fixed order
-        /// (RFC 8216bis §6.2.5): other query parameters do not reach the origin. Null for a path no origin serves.
+        /// (RFC 8216bis §6.2.5): other query parameters do not reach the origin. Null for a path that is not a canonical
+        /// playback path (<see cref="PlaybackPath"/>), which no origin serves.
         /// </summary>
         internal static string? CacheKey(HttpRequest request, out bool blocking)
         {
             blocking = false;
             var path = request.Path.Value;
-            if (string.IsNullOrEmpty(path) || path.Length > 512 || path.Contains("..", StringComparison.Ordinal) || path.Contains("//", StringComparison.Ordinal))
+            if (path is null || !PlaybackPath.Parse(path).IsPlayback)
             {
+                // UsePlaybackPaths refused any other spelling of a playback path before routing; this keeps the key canonical regardless.
                 return null;
-            }
-
-            foreach (var c in path)
-            {
-                if (!IsKeyChar(c))
-                {
-                    return null;
-                }
             }
 
             if (!path.EndsWith(".m3u8", StringComparison.Ordinal) || request.QueryString.Value is not { Length: > 1 })
@@ -277,9 +271,6 @@ internal static class EdgeDelivery
 
         /// <summary>What <see cref="ResolveAsync"/> found: an entry to serve and how (<see cref="XCache"/>), or the origin's answer when there is none.</summary>
         internal readonly record struct Resolution(CacheEntry? Entry, string XCache, UpstreamResult? Upstream);
-
-        /// <summary>The alphabet of a cache key's path: letters, digits, '/', '-', '_', '.'.</summary>
-        internal static bool IsKeyChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '/' or '-' or '_' or '.';
 
         private static Task Problem(HttpContext context, int status, string detail) =>
             TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);

@@ -179,13 +179,19 @@ internal static partial class OriginHost
         }
 
         app.UseLimits();
+
+        // Before routing and everything else that reads a path: a playback path in any spelling but the canonical one is
+        // refused here, so routing (case-insensitive), the handlers, the edge's cache and the token rules never disagree
+        // about what it is (PlaybackPath).
+        app.UsePlaybackPaths();
         if (!edge)
         {
             // Before routing, so the playlists it answers skip route matching too; CORS (which needs the matched
             // endpoint for the API's policy) and everything else follow routing as before.
             app.UseLivePlaylistFastPath();
-            app.UseRouting();
         }
+
+        app.UseRouting();
 
         app.UseLiveDelivery();
         if (!edge)

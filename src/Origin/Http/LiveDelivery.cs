@@ -70,15 +70,14 @@ internal static class LiveDelivery
         {
             var request = context.Request;
             var path = request.Path.Value;
-            if (path is not null && path.StartsWith("/live/", StringComparison.Ordinal)
-                && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            if ((HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
                 && !request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Origin))
             {
-                var rest = path.AsSpan(6);
-                var slash = rest.IndexOf('/');
-                if (slash > 0 && rest[(slash + 1)..].IndexOf('/') < 0 && !rest[..slash].SequenceEqual("t"))
+                // UsePlaybackPaths ran before: a path that parses here is exactly what the client sent.
+                var parsed = PlaybackPath.Parse(path);
+                if (parsed.Kind == PlaybackKind.Live && !parsed.IsTokenised && path.AsSpan()[parsed.Rest].IndexOf('/') < 0)
                 {
-                    return handler.ServeAsync(context, rest[..slash].ToString(), rest[(slash + 1)..].ToString(), null);
+                    return handler.ServeAsync(context, path![parsed.Name], path[parsed.Rest], null);
                 }
             }
 
@@ -90,12 +89,11 @@ internal static class LiveDelivery
     public static IEndpointRouteBuilder MapLiveDelivery(this IEndpointRouteBuilder endpoints)
     {
         var handler = endpoints.ServiceProvider.GetRequiredService<Handler>();
-        endpoints.MapMethods("/live/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
-
-        // Tokenised form for private and premium streams: the token is a path prefix, so every relative URI in
-        // the playlists and the MPD resolves under it and players need no change; each object stays immutable
-        // and cacheable under its own URL.
-        endpoints.MapMethods("/live/t/{token}/{name}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        // /live/{name}/..., and the tokenised form for private and premium streams, /live/t/{token}/{name}/...: the
+        // token is a path prefix, so every relative URI in the playlists and the MPD resolves under it and players
+        // need no change; each object stays immutable and cacheable under its own URL. The handler reads the path
+        // with PlaybackPath, not with route parameters (routing matches literals in any case).
+        endpoints.MapMethods("/live/{**path}", ["GET", "HEAD"], handler.HandleAsync);
         return endpoints.MapClock();
     }
 
@@ -142,15 +140,18 @@ internal static class LiveDelivery
         /// <summary>
         /// A segment, part or init segment: immutable under a token (and cut to its expiry by <see cref="TokenPaths"/>);
         /// without one, for <see cref="DeliveryOptions.PublicMediaMaxAgeSeconds"/>, since the stream may become private or
-        /// be deleted. Decided by the route (the token endpoint), whatever the path's spelling.
+        /// be deleted. Decided by the canonical parse of the path (<see cref="PlaybackPath"/>; other spellings never get here).
         /// </summary>
-        private string MediaCache(HttpContext context) => context.Request.RouteValues.ContainsKey("token") ? Immutable : _publicMedia;
+        private string MediaCache(HttpContext context) => TokenPaths.TokenOf(context.Request.Path.Value).IsEmpty ? _publicMedia : Immutable;
 
-        public Task HandleAsync(HttpContext context) => ServeAsync(
-            context,
-            context.Request.RouteValues["name"] as string,
-            context.Request.RouteValues["path"] as string,
-            context.Request.RouteValues["token"] as string);
+        public Task HandleAsync(HttpContext context)
+        {
+            var path = context.Request.Path.Value;
+            var parsed = PlaybackPath.Parse(path);
+            return parsed.Kind != PlaybackKind.Live
+                ? NotFound(context)
+                : ServeAsync(context, path![parsed.Name], path[parsed.Rest], parsed.IsTokenised ? path[parsed.Token] : null);
+        }
 
         public Task ServeAsync(HttpContext context, string? name, string? path, string? token)
         {
@@ -395,40 +396,10 @@ internal static class LiveDelivery
         private static Task Problem(HttpContext context, int status, string detail) =>
             TypedResults.Problem(detail: detail, statusCode: status).ExecuteAsync(context);
 
-        internal static bool IsSafeName(ReadOnlySpan<char> name)
-        {
-            if (name.IsEmpty || name.Length > 64)
-            {
-                return false;
-            }
+        /// <summary>The alphabet of names in playback paths (<see cref="PlaybackPath.IsName(ReadOnlySpan{char})"/>).</summary>
+        internal static bool IsSafeName(ReadOnlySpan<char> name) => PlaybackPath.IsName(name);
 
-            foreach (var c in name)
-            {
-                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        internal static bool IsSafeFileName(ReadOnlySpan<char> segment)
-        {
-            if (segment.Length is 0 or > 128 || segment[0] == '.')
-            {
-                return false;
-            }
-
-            foreach (var c in segment)
-            {
-                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
+        /// <summary>The alphabet of file segments in playback paths (<see cref="PlaybackPath.IsFileName"/>).</summary>
+        internal static bool IsSafeFileName(ReadOnlySpan<char> segment) => PlaybackPath.IsFileName(segment);
     }
 }

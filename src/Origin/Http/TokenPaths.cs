@@ -11,28 +11,11 @@ namespace StreamVerse.Origin.Http;
 /// </summary>
 internal static class TokenPaths
 {
-    private const string LivePrefix = "/live/t/";
-    private const string VodPrefix = "/vod/t/";
-
-    /// <summary>The token segment of a tokenised playback path, or empty.</summary>
+    /// <summary>The token segment of a tokenised playback path (<see cref="PlaybackPath"/>), or empty (none, or not a canonical playback path).</summary>
     public static ReadOnlySpan<char> TokenOf(string? path)
     {
-        var rest = path.AsSpan();
-        if (rest.StartsWith(LivePrefix, StringComparison.Ordinal))
-        {
-            rest = rest[LivePrefix.Length..];
-        }
-        else if (rest.StartsWith(VodPrefix, StringComparison.Ordinal))
-        {
-            rest = rest[VodPrefix.Length..];
-        }
-        else
-        {
-            return default;
-        }
-
-        var slash = rest.IndexOf('/');
-        return slash > 0 ? rest[..slash] : default;
+        var parsed = PlaybackPath.Parse(path);
+        return parsed.IsTokenised ? path.AsSpan()[parsed.Token] : default;
     }
 
     /// <summary>
@@ -42,7 +25,15 @@ internal static class TokenPaths
     /// </summary>
     public static string CacheControl(HttpContext context, string cacheControl, TimeProvider time)
     {
-        var token = TokenOf(context.Request.Path.Value);
+        var path = context.Request.Path.Value;
+        var parsed = PlaybackPath.Parse(path);
+        if (parsed.Kind == PlaybackKind.Refused)
+        {
+            // Never reached (UsePlaybackPaths refuses such a path before routing); if it were, no cache keeps it.
+            return "no-store";
+        }
+
+        var token = parsed.IsTokenised ? path.AsSpan()[parsed.Token] : default;
         return token.IsEmpty || PlaybackTokens.ExpiresAt(token) is not { } expires
             ? cacheControl
             : Bound(cacheControl, Math.Max(0, expires - time.GetUtcNow().ToUnixTimeSeconds()));

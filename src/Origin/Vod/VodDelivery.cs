@@ -40,9 +40,9 @@ internal static partial class VodDelivery
     public static IEndpointRouteBuilder MapVodDelivery(this IEndpointRouteBuilder endpoints)
     {
         var handler = endpoints.ServiceProvider.GetRequiredService<Handler>();
-        endpoints.MapMethods("/vod/{id}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
-        // As for live: the token is a path prefix, so every relative URI of the manifests stays under it.
-        endpoints.MapMethods("/vod/t/{token}/{id}/{**path}", ["GET", "HEAD"], handler.HandleAsync);
+        // /vod/{id}/... and /vod/t/{token}/{id}/...: as for live, the token is a path prefix, so every relative URI of the
+        // manifests stays under it. The handler reads the path with PlaybackPath, not with route parameters.
+        endpoints.MapMethods("/vod/{**path}", ["GET", "HEAD"], handler.HandleAsync);
         return endpoints;
     }
 
@@ -63,16 +63,18 @@ internal static partial class VodDelivery
 
         public async Task HandleAsync(HttpContext context)
         {
-            var id = context.Request.RouteValues["id"] as string;
-            var path = context.Request.RouteValues["path"] as string;
-            if (!LiveDelivery.Handler.IsSafeName(id) || string.IsNullOrEmpty(path))
+            var requestPath = context.Request.Path.Value;
+            var parsed = PlaybackPath.Parse(requestPath);
+            if (parsed.Kind != PlaybackKind.Vod)
             {
                 await Problem(context, StatusCodes.Status404NotFound, "no such object").ConfigureAwait(false);
                 return;
             }
 
-            var token = context.Request.RouteValues["token"] as string;
-            if (!authorizer.Allows(id!, token, context.Connection.RemoteIpAddress))
+            var id = requestPath![parsed.Name];
+            var path = requestPath[parsed.Rest];
+            var token = parsed.IsTokenised ? requestPath[parsed.Token] : null;
+            if (!authorizer.Allows(id, token, context.Connection.RemoteIpAddress))
             {
                 DeliveryMetrics.Denied();
                 context.Response.Headers.CacheControl = LiveDelivery.NoCache;
@@ -81,7 +83,7 @@ internal static partial class VodDelivery
                 return;
             }
 
-            var prefix = await catalog.ResolveAsync(id!, context.RequestAborted).ConfigureAwait(false);
+            var prefix = await catalog.ResolveAsync(id, context.RequestAborted).ConfigureAwait(false);
             if (prefix is null)
             {
                 await Problem(context, StatusCodes.Status404NotFound, "this video has nothing to play (yet)").ConfigureAwait(false);
@@ -101,10 +103,8 @@ internal static partial class VodDelivery
                     return;
             }
 
-            // {version}/{file}: exactly two safe segments.
-            var slash = path.IndexOf('/', StringComparison.Ordinal);
-            if (slash <= 0 || path.IndexOf('/', slash + 1) >= 0 || !LiveDelivery.Handler.IsSafeFileName(path.AsSpan(0, slash))
-                || !LiveDelivery.Handler.IsSafeFileName(path.AsSpan(slash + 1)))
+            // {version}/{file}: two segments (PlaybackPath allows no more, each a safe file name).
+            if (!path.Contains('/', StringComparison.Ordinal))
             {
                 await Problem(context, StatusCodes.Status404NotFound, "no such object").ConfigureAwait(false);
                 return;
@@ -112,12 +112,12 @@ internal static partial class VodDelivery
 
             if (path.EndsWith(".m3u8", StringComparison.Ordinal) || path.EndsWith(".vtt", StringComparison.Ordinal))
             {
-                await VersionedTextAsync(context, prefix, id!, path, string.IsNullOrEmpty(token) ? _publicMedia : LiveDelivery.Immutable).ConfigureAwait(false);
+                await VersionedTextAsync(context, prefix, id, path, string.IsNullOrEmpty(token) ? _publicMedia : LiveDelivery.Immutable).ConfigureAwait(false);
                 return;
             }
 
             // The memory cache is keyed by "{id}/{version}/{file}", the tail of the request path: looked up without allocating.
-            var keyLength = id!.Length + 1 + path.Length;
+            var keyLength = id.Length + 1 + path.Length;
             var media = string.IsNullOrEmpty(token) ? _publicMedia : LiveDelivery.Immutable;
             var hot = memory.TryGet(MemoryKey(context, keyLength));
             if (hot is not null)

@@ -60,6 +60,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             "--StreamVerse:ControlPlane:BootstrapAdminEmail", AdminEmail,
             "--StreamVerse:ControlPlane:CorsOrigins:0", "https://app.test.invalid",
             "--StreamVerse:ControlPlane:CacheRefreshInterval", "00:00:00.5",
+
+            // The tests register hundreds of accounts from 127.0.0.1; RegistrationTests checks the limit itself.
+            "--StreamVerse:ControlPlane:RegistrationsPerAddress", "1000000",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:StreamVerse", "Information",
         };

@@ -13,7 +13,7 @@ namespace StreamVerse.Functional.Tests.Edge;
 /// </summary>
 public sealed partial class EdgeInvalidationTests
 {
-    private const string PlaybackKey = "edge-invalidation-tests-share-this-playback-signing-key-0123";
+    private const string PlaybackKey = "ZWRnZS1pbnZhbGlkYXRpb24tdGVzdHMtc2hhcmUtdGhpcy1rZXktMDEyMw=="; // base64 of 43 bytes, the key file's format
     private const string PublicMedia = "public, max-age=300, stale-if-error=86400";
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
 

@@ -12,7 +12,8 @@ namespace StreamVerse.Functional.Tests.Edge;
 public sealed class VodEdgeTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(120);
-    private const string PlaybackKey = "vod-edge-tests-share-this-playback-signing-key-0123456789";
+    /// <summary>Origin and edge share it, written as the key file is: base64 of the key's bytes.</summary>
+    private static readonly string PlaybackKey = Convert.ToBase64String("vod-edge-tests-share-this-playback-signing-key-0123456789"u8);
 
     [Fact]
     public async Task Vod_plays_through_the_edge_one_origin_fetch_per_object_and_survives_the_origin()

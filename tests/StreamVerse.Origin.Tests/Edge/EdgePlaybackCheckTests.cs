@@ -1,6 +1,8 @@
 using System.Net;
-using System.Text;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.Origin.Edge;
 
@@ -8,7 +10,8 @@ namespace StreamVerse.Origin.Tests.Edge;
 
 public sealed class EdgePlaybackCheckTests
 {
-    private const string Key = "edge-and-origin-share-this-playback-key-0123456789";
+    /// <summary>Written as the origin's key file is: base64 of the key's bytes.</summary>
+    private static readonly string Key = Convert.ToBase64String("edge-and-origin-share-this-playback-key-0123456789"u8);
     private static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
 
     private static EdgePlaybackCheck Check(string? key) => new(
@@ -16,7 +19,7 @@ public sealed class EdgePlaybackCheckTests
         new FixedTime(Now));
 
     private static string Issue(string video, TimeSpan validFor, IPAddress? ip = null) =>
-        new PlaybackTokens(Encoding.UTF8.GetBytes(Key)).Issue(video, Now + validFor, viewerId: null, ip);
+        new PlaybackTokens(Convert.FromBase64String(Key)).Issue(video, Now + validFor, viewerId: null, ip);
 
     [Fact]
     public void A_token_issued_by_the_origin_admits_its_video_only_until_it_expires()
@@ -58,6 +61,50 @@ public sealed class EdgePlaybackCheckTests
     {
         Assert.Null(Check(Key).Admits("/live/cam/index.m3u8", null));
         Assert.False(Check(null).Admits($"/live/t/{Issue("vid1", TimeSpan.FromMinutes(5))}/vid1/index.m3u8", null));
+    }
+
+    [Fact]
+    public void The_content_of_the_origins_key_file_verifies_its_tokens_and_another_key_refuses_them()
+    {
+        // The origin's key as it makes it when none is configured, and its tokens.
+        var data = Directory.CreateTempSubdirectory("sv-key-");
+        try
+        {
+            var file = Path.Combine(data.FullName, "keys", "playback.key");
+            var origin = new PlaybackTokens(KeyMaterial.LoadOrCreate(null, "StreamVerse:ControlPlane:Playback:SigningKey", file));
+            var token = origin.Issue("vid1", Now + TimeSpan.FromMinutes(5), viewerId: null, clientIp: null);
+
+            // Copied into the edge's configuration as it is (a trailing newline included).
+            Assert.True(Check(File.ReadAllText(file) + "\n").Admits($"/vod/t/{token}/vid1/index.m3u8", null));
+            Assert.False(Check(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Admits($"/vod/t/{token}/vid1/index.m3u8", null));
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("edge-and-origin-share-this-playback-key-0123456789")]
+    [InlineData("c2hvcnQ=")]
+    public void A_key_that_is_not_the_base64_of_32_bytes_is_refused_naming_the_key(string key)
+    {
+        var e = Assert.Throws<OptionsValidationException>(() => Check(key));
+        Assert.Contains("StreamVerse:ControlPlane:Playback:SigningKey", string.Join(" ", e.Failures), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/vod/T/{0}/vid1/index.m3u8")]
+    [InlineData("/VOD/t/{0}/vid1/index.m3u8")]
+    [InlineData("/live/T/{0}/vid1/index.m3u8")]
+    [InlineData("/vod/t/{0}/vid1//index.m3u8")]
+    [InlineData("/vod/t/{0}/vid1/v1/../index.m3u8")]
+    [InlineData("/vod/t/{0}/vid1/index.m3u8/")]
+    public void Another_spelling_of_a_tokenised_path_is_refused_not_left_to_the_origin(string format)
+    {
+        var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, Issue("vid1", TimeSpan.FromMinutes(5)));
+        Assert.False(Check(Key).Admits(path, null));
+        Assert.False(Check(null).Admits(path, null));
     }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider

@@ -16,8 +16,8 @@ namespace StreamVerse.Origin.Http.FastLane;
 /// </summary>
 internal sealed class EdgeFastLaneRouter : IFastLaneRouter
 {
-    /// <summary>The handler's limit on a path (<see cref="EdgeDelivery.Handler.CacheKey"/>), plus room for the three LL-HLS directives.</summary>
-    private const int MaxKeyBytes = 512 + 100;
+    /// <summary>The longest playback path (<see cref="PlaybackPath.MaxLength"/>), plus room for the three LL-HLS directives.</summary>
+    private const int MaxKeyBytes = PlaybackPath.MaxLength + 100;
 
     private static readonly byte[] NoStore = "Cache-Control: no-store\r\n"u8.ToArray();
 
@@ -48,8 +48,7 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
     {
         answer = default;
         var path = request.Path;
-        if (!(path.StartsWith("/live/"u8) || path.StartsWith("/vod/"u8)) || path.StartsWith("/live/t/"u8) || path.StartsWith("/vod/t/"u8)
-            || path.Length > 512 || !IsKeyPath(path))
+        if (!Takes(path))
         {
             return false;
         }
@@ -170,18 +169,15 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
         _ => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
     };
 
-    /// <summary>The alphabet of <see cref="EdgeDelivery.Handler.CacheKey"/>: letters, digits, '/', '-', '_', '.' and no "..".</summary>
-    private static bool IsKeyPath(ReadOnlySpan<byte> path)
+    /// <summary>
+    /// What the lane answers: a canonical playback path (<see cref="PlaybackPath"/>, the parser of the routed handler's cache
+    /// key and token check) without a token. Any other spelling and every tokenised path go to the routed pipeline, which
+    /// refuses the one and checks the other's token.
+    /// </summary>
+    internal static bool Takes(ReadOnlySpan<byte> path)
     {
-        foreach (var b in path)
-        {
-            if (!EdgeDelivery.Handler.IsKeyChar((char)b))
-            {
-                return false;
-            }
-        }
-
-        return path.IndexOf(".."u8) < 0 && path.IndexOf("//"u8) < 0;
+        var parsed = PlaybackPath.Parse(path);
+        return parsed.IsPlayback && !parsed.IsTokenised;
     }
 
     /// <summary>

@@ -58,35 +58,20 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
     {
         answer = default;
         var path = request.Path;
-        if (!path.StartsWith("/live/"u8))
+        if (!Takes(path, out var parsed))
         {
             return false;
         }
 
-        var rest = path[6..];
+        // NAME/FILE or NAME/SESSION/FILE, each segment in the routed handler's alphabet (PlaybackPath checked it).
+        var nameBytes = path[parsed.Name];
+        var rest = path[parsed.Rest];
         var slash = rest.IndexOf((byte)'/');
-        if (slash <= 0 || !IsName(rest[..slash]) || rest[..slash].SequenceEqual("t"u8))
-        {
-            return false;
-        }
-
-        var nameBytes = rest[..slash];
-        rest = rest[(slash + 1)..];
-        slash = rest.IndexOf((byte)'/');
         ReadOnlySpan<byte> session = default;
         if (slash >= 0)
         {
             session = rest[..slash];
             rest = rest[(slash + 1)..];
-            if (!IsFileName(session) || rest.IndexOf((byte)'/') >= 0)
-            {
-                return false;
-            }
-        }
-
-        if (!IsFileName(rest))
-        {
-            return false;
         }
 
         var name = _names.Get(nameBytes);
@@ -363,13 +348,14 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         return true;
     }
 
-    /// <summary>The routed handler's alphabets (<see cref="LiveDelivery.Handler.IsSafeName"/>, <see cref="LiveDelivery.Handler.IsSafeFileName"/>) on the path's bytes.</summary>
-    private static bool IsName(ReadOnlySpan<byte> name) =>
-        name.Length <= AsciiStringPool.MaxLength && LiveDelivery.Handler.IsSafeName(Chars(name, stackalloc char[AsciiStringPool.MaxLength]));
-
-    private static bool IsFileName(ReadOnlySpan<byte> segment) =>
-        segment.Length <= AsciiStringPool.MaxLength && LiveDelivery.Handler.IsSafeFileName(Chars(segment, stackalloc char[AsciiStringPool.MaxLength]));
-
-    private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> ascii, Span<char> destination) =>
-        destination[..Encoding.ASCII.GetChars(ascii, destination)];
+    /// <summary>
+    /// What the lane may answer: a canonical <c>/live</c> path without a token (<see cref="PlaybackPath"/>, the parser the
+    /// routed handler reads the path with). Any other spelling and every tokenised path go to the routed pipeline, which
+    /// refuses the one and checks the other's token.
+    /// </summary>
+    internal static bool Takes(ReadOnlySpan<byte> path, out PlaybackPath parsed)
+    {
+        parsed = PlaybackPath.Parse(path);
+        return parsed.Kind == PlaybackKind.Live && !parsed.IsTokenised;
+    }
 }
