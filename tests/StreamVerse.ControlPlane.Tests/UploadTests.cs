@@ -652,7 +652,7 @@ public abstract class UploadExpiryTests(ExpiringUploadsApp app)
     }
 
     [Fact]
-    public async Task Part_files_left_by_a_deleted_video_are_removed_by_the_cleaner()
+    public async Task Part_files_whose_video_row_is_gone_are_removed_by_the_cleaner()
     {
         var owner = await app.NewUserAsync("creator");
         var videoId = (await app.NewVideoAsync(owner, await app.NewChannelAsync(owner))).GetProperty("id").GetString()!;
@@ -662,7 +662,13 @@ public abstract class UploadExpiryTests(ExpiringUploadsApp app)
             Assert.Equal(HttpStatusCode.NoContent, r.StatusCode);
         }
 
-        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{videoId}", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        // A deletion removes its uploads' files after its commit (VideoMedia); a daemon that died in between leaves them
+        // with no row: what the cleaner's orphan pass is for. The row goes here as it would have, by cascade.
+        await using (var db = await app.Get<StreamVerse.ControlPlane.Data.Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", videoId)], default);
+        }
+
         var part = Path.Combine(app.UploadsDir, upload[(upload.LastIndexOf('/') + 1)..] + ".part");
         Assert.True(File.Exists(part), "the rows cascade, the file does not");
         for (var i = 0; i < 100 && File.Exists(part); i++)

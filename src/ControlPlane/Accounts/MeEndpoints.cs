@@ -70,7 +70,7 @@ internal static class MeEndpoints
         var max = options.Value.AvatarMaxBytes;
         if (context.Request.ContentLength > max)
         {
-            return TooLarge(max);
+            return TooLarge(context, max);
         }
 
         // Read at most max + 1 bytes whatever Content-Length said (chunked bodies have none).
@@ -86,7 +86,7 @@ internal static class MeEndpoints
 
             if (length > max)
             {
-                return TooLarge(max);
+                return TooLarge(context, max);
             }
 
             var type = ImageSniffer.ContentType(buffer.AsSpan(0, length));
@@ -115,7 +115,15 @@ internal static class MeEndpoints
         }
     }
 
-    private static IResult TooLarge(int max) => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
+    /// <summary>413, and the connection closes after it: the rest of the body is not read (Kestrel drains no more than the
+    /// endpoint's cap), so the client must not send its next request on this connection.</summary>
+    private static IResult TooLarge(HttpContext context, int max)
+    {
+        context.Response.Headers.Connection = "close";
+        return TooLargeProblem(max);
+    }
+
+    private static IResult TooLargeProblem(int max) => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
         title: "Too large", detail: $"The avatar must be at most {max} bytes.");
 
     private static async Task<IResult> DeleteAvatarAsync(HttpContext context, Database database, IBlobStorage storage, CancellationToken cancellationToken)

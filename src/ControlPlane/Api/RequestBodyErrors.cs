@@ -29,6 +29,10 @@ internal sealed class RequestBodyErrors(IOptions<JsonOptions> json) : IException
             return false;
         }
 
+        // The body may be left partly unread (an unknown field refused mid-stream, a body over its limit): Kestrel then
+        // drains or drops the connection after answering. Saying so lets the client open a new one rather than send its
+        // next request on a connection about to close (seen as "response ended prematurely" on the next call).
+        httpContext.Response.Headers.Connection = "close";
         if (bad.StatusCode != StatusCodes.Status400BadRequest)
         {
             // 413 (a body over the endpoint's limit) and the like: nothing in the body is to blame but its size.
