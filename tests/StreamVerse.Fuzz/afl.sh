@@ -39,8 +39,10 @@ fuzz() {
   # The target is `dotnet`, which carries no afl instrumentation of its own (SKIP_BIN_CHECK); cores are shared with
   # the rest of the machine (NO_AFFINITY); the core_pattern is left as the system has it (MISSING_CRASHES: SharpFuzz
   # reports a crash through the fork server, not as a core dump).
+  local dict=()
+  [ -f "$here/dictionaries/$target.dict" ] && dict=(-x "$here/dictionaries/$target.dict")
   AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
-    afl-fuzz -i "$here/corpus/$target" -o "$out" -V "$seconds" -m none -t "$exec_timeout_ms" "$@" \
+    afl-fuzz -i "$here/corpus/$target" -o "$out" -V "$seconds" -m none -t "$exec_timeout_ms" "${dict[@]}" "$@" \
       -- "$(command -v dotnet)" "$bin/StreamVerse.Fuzz.dll" "$target" >"$out/afl.log" 2>&1
 }
 
@@ -55,15 +57,20 @@ verdict() {
     return 1
   fi
   echo "  $(stat_of "$out" execs_done) execs ($(stat_of "$out" execs_per_sec)/s), $(stat_of "$out" corpus_count) paths, edges $(stat_of "$out" edges_found)"
+  local crashes=0 hangs=0
   for f in "$out"/default/crashes/id:*; do
     [ -e "$f" ] || continue
     bad=1
+    crashes=$((crashes + 1))
+    if [ "$crashes" -gt 5 ]; then echo "  (more crashes in $out/default/crashes)"; break; fi
     echo "  CRASH $target $(basename "$f")"
     echo "    input (base64): $(base64 -w0 "$f")"
     dotnet "$build/StreamVerse.Fuzz.dll" "$target" "$f" 2>&1 | sed 's/^/    /' | head -n 40 || true
   done
   for f in "$out"/default/hangs/id:*; do
     [ -e "$f" ] || continue
+    hangs=$((hangs + 1))
+    if [ "$hangs" -gt 5 ]; then echo "  (more hangs in $out/default/hangs)"; break; fi
     # afl's clock includes a loaded machine and a GC; the input alone decides whether it is a hang.
     rc=0
     timeout "$hang_replay_seconds" dotnet "$build/StreamVerse.Fuzz.dll" "$target" "$f" >"$out/hang-replay.log" 2>&1 || rc=$?
@@ -71,6 +78,7 @@ verdict() {
       bad=1
       echo "  HANG $target $(basename "$f"): still running after ${hang_replay_seconds}s on its own"
       echo "    input (base64): $(base64 -w0 "$f")"
+      break   # one is enough: each replay of a real hang costs the full minute
     elif [ "$rc" -ne 0 ]; then
       bad=1
       echo "  CRASH $target $(basename "$f") (reported by afl as a hang)"
