@@ -35,6 +35,15 @@ public sealed class CorpusReplayTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    /// <summary>The session seed reaches what the target is for: a publish with media, ended once.</summary>
+    [Fact]
+    public void The_session_seed_publishes()
+    {
+        var sinks = StreamVerse.Fuzz.Targets.RtmpSessionTarget.Session(File.ReadAllBytes(Path.Combine(Root, "corpus", "rtmp-session", "publish-and-unpublish")));
+        var sink = Assert.Single(sinks);
+        Assert.Equal((3, 3, 1), (sink.VideoSamples, sink.AudioSamples, sink.Ends));
+    }
+
     [Fact]
     public void Every_corpus_folder_names_a_target()
     {

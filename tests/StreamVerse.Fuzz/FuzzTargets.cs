@@ -11,6 +11,7 @@ internal static class FuzzTargets
     public static IReadOnlyList<FuzzTarget> All { get; } =
     [
         new("rtmp-chunks", "RTMP chunk stream (src/Origin/Rtmp/Chunks/RtmpChunkReader.cs)", RtmpChunksTarget.Run),
+        new("rtmp-session", "a whole RTMP connection after the handshake (src/Origin/Rtmp/RtmpSession.cs)", RtmpSessionTarget.Run),
         new("amf0", "AMF0 values (src/Origin/Rtmp/Amf/Amf0Reader.cs)", Amf0Target.Run),
         new("flv", "FLV audio/video tags, AVC and AAC configs (src/Origin/Rtmp/Flv, src/Segmenter/Media)", FlvTarget.Run),
         new("http-head", "fast lane HTTP/1.1 request head (src/Origin/Http/FastLane/Http1RequestHead.cs)", HttpHeadTarget.Run),

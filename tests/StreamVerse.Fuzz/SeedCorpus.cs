@@ -62,6 +62,53 @@ internal static class SeedCorpus
         })]);
         Seed("rtmp-chunks", "type-3-without-previous-header", [0x00, 0xC3, 0x00]);
 
+        // rtmp-session: the chunk stream after the handshake the harness sends.
+        static void Command(ChunkStream w, uint streamId, params object?[] values) =>
+            w.Message(3, RtmpMessageType.CommandAmf0, streamId, 0, Amf(values));
+
+        Seed("rtmp-session", "publish-and-unpublish", Chunks(w =>
+        {
+            Command(w, 0, ConnectArguments());
+            w.Message(2, RtmpMessageType.SetChunkSize, 0, 0, UInt32(4096));
+            w.ChunkSize = 4096;
+            Command(w, 0, "releaseStream", 2.0, null, Targets.RtmpSessionTarget.Key);
+            Command(w, 0, "FCPublish", 3.0, null, Targets.RtmpSessionTarget.Key);
+            Command(w, 0, "createStream", 4.0, null);
+            Command(w, 1, "publish", 5.0, null, Targets.RtmpSessionTarget.Key + "?token=x", "live");
+            w.Message(4, RtmpMessageType.DataAmf0, 1, 0, Amf("@setDataFrame", "onMetaData", Metadata()));
+            w.Message(6, RtmpMessageType.Video, 1, 0, [0x17, 0x00, 0, 0, 0, .. AvcC]);
+            w.Message(4, RtmpMessageType.Audio, 1, 0, [0xAF, 0x00, .. Asc]);
+            for (uint i = 0; i < 3; i++)
+            {
+                w.Message(6, RtmpMessageType.Video, 1, i * 40, [(byte)(i == 0 ? 0x17 : 0x27), 0x01, 0, 0, 0, 0, 0, 0, 2, 0x65, 0x88]);
+                w.Message(4, RtmpMessageType.Audio, 1, i * 40, [0xAF, 0x01, 0x21, 0x10, 0x04]);
+            }
+
+            Command(w, 0, "FCUnpublish", 6.0, null, Targets.RtmpSessionTarget.Key);
+            Command(w, 0, "deleteStream", 7.0, null, 1.0);
+        }));
+        Seed("rtmp-session", "bad-key", Chunks(w =>
+        {
+            Command(w, 0, ConnectArguments());
+            Command(w, 0, "createStream", 2.0, null);
+            Command(w, 1, "publish", 3.0, null, "not-the-key", "live");
+        }));
+        Seed("rtmp-session", "play", Chunks(w =>
+        {
+            Command(w, 0, ConnectArguments());
+            Command(w, 0, "createStream", 2.0, null);
+            Command(w, 1, "play", 3.0, null, "cam1");
+        }));
+        Seed("rtmp-session", "command-before-connect", Chunks(w => Command(w, 0, "createStream", 1.0, null)));
+        Seed("rtmp-session", "ping-ack-unknown-amf3", Chunks(w =>
+        {
+            Command(w, 0, ConnectArguments());
+            w.Message(2, RtmpMessageType.WindowAcknowledgementSize, 0, 0, UInt32(64));
+            w.Message(2, RtmpMessageType.UserControl, 0, 0, [0, 6, 0, 0, 0, 42]);
+            w.Message(3, RtmpMessageType.CommandAmf3, 0, 0, [0, .. Amf("getStreamLength", 9.0, null, "x")]);
+            w.Message(3, RtmpMessageType.CommandAmf0, 0, 0, Amf("connect", 10.0, new Amf0Object()));
+        }));
+
         // amf0: a message body.
         Seed("amf0", "connect", Amf(ConnectArguments()));
         Seed("amf0", "onmetadata-every-type", Amf("@setDataFrame", "onMetaData", Metadata()));

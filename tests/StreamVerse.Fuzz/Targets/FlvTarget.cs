@@ -24,7 +24,7 @@ internal static class FlvTarget
     public static void Run(byte[] input)
     {
         var mark = Check.AllocationMark();
-        var sink = new CheckingSink();
+        var sink = new CheckingMediaSink();
         var demuxer = new FlvMediaDemuxer(sink, NullLogger.Instance, "fuzz");
         var position = input.AsSpan().StartsWith("FLV"u8) && input.Length >= 13 ? 13 : 0; // file header + PreviousTagSize0
         try
@@ -110,68 +110,5 @@ internal static class FlvTarget
         {
             // Unreadable metadata is logged and ignored by the session.
         }
-    }
-
-    private sealed class CheckingSink : IMediaSink
-    {
-        private bool _videoConfig;
-        private bool _audioConfig;
-
-        public long VideoSamples { get; private set; }
-
-        public long AudioSamples { get; private set; }
-
-        public int Ends { get; private set; }
-
-        public void OnVideoConfig(ReadOnlySpan<byte> avcDecoderConfigurationRecord)
-        {
-            Check.That(!avcDecoderConfigurationRecord.IsEmpty, "an empty AVC configuration reached the sink");
-            _videoConfig = true;
-            try
-            {
-                var config = AvcConfig.Parse(avcDecoderConfigurationRecord);
-                Check.That(config.Width is >= AvcConfig.MinSize and <= AvcConfig.MaxSize && config.Height is >= AvcConfig.MinSize and <= AvcConfig.MaxSize,
-                    $"an AVC configuration of {config.Width}x{config.Height}");
-                Check.That(config.FrameRate is null || (double.IsFinite(config.FrameRate.Value) && config.FrameRate > 0), $"a frame rate of {config.FrameRate}");
-                Check.That(config.Record.AsSpan().SequenceEqual(avcDecoderConfigurationRecord), "the AVC record was not kept as received");
-                Check.That(config.Codec.Length == "avc1.PPCCLL".Length, $"codec string '{config.Codec}'");
-            }
-            catch (InvalidDataException)
-            {
-            }
-        }
-
-        public void OnAudioConfig(ReadOnlySpan<byte> audioSpecificConfig)
-        {
-            Check.That(!audioSpecificConfig.IsEmpty, "an empty AAC configuration reached the sink");
-            _audioConfig = true;
-            try
-            {
-                var config = AacConfig.Parse(audioSpecificConfig);
-                Check.That(config.SampleRate > 0 && config.Channels is >= 1 and <= 8 && config.FrameLength is 960 or 1024,
-                    $"an AAC configuration of {config.SampleRate} Hz, {config.Channels} channels, {config.FrameLength} samples per frame");
-            }
-            catch (InvalidDataException)
-            {
-            }
-        }
-
-        public void OnSample(TrackKind track, long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data)
-        {
-            Check.That(!data.IsEmpty, "an empty sample reached the sink");
-            if (track == TrackKind.Video)
-            {
-                Check.That(_videoConfig, "a video sample before the video configuration");
-                VideoSamples++;
-            }
-            else
-            {
-                Check.That(_audioConfig, "an audio sample before the audio configuration");
-                Check.That(pts == dts && isKeyframe, "an audio sample with a composition offset or not a sync sample");
-                AudioSamples++;
-            }
-        }
-
-        public void OnEnd() => Ends++;
     }
 }
