@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Reflection;
 using System.Text;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Http.FastLane;
@@ -9,7 +10,8 @@ namespace StreamVerse.Fuzz.Targets;
 /// The fast lane's request-head parser over arbitrary bytes, then the header values it passes on (Range,
 /// If-None-Match, Accept-Encoding) through the parsers the lane hands them to. Invariants: no exception at all (what
 /// the lane does not understand is Kestrel's); the same result whether the bytes are one segment or two (split where
-/// byte 0 says); a parsed head ends at its CRLF CRLF within <see cref="Http1RequestHead.MaxHeadBytes"/>; its path is
+/// byte 0 says); a parsed head ends at its CRLF CRLF within <see cref="Http1RequestHead.MaxHeadBytes"/> and has a Host
+/// Kestrel takes (the lane must not answer what the routed path refuses); its path is
 /// origin-form, visible ASCII without '%', '#', dot or empty segments; values are within
 /// <see cref="Http1RequestHead.MaxValueBytes"/>; the parse allocates (almost) nothing.
 /// </summary>
@@ -45,6 +47,7 @@ internal static class HttpHeadTarget
             && path.IndexOf("/."u8) < 0 && path.IndexOf("//"u8) < 0, $"path '{Encoding.Latin1.GetString(path)}'");
         Check.That(!head.Query.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E), "a query with bytes outside visible ASCII");
         CheckValue(head.Host);
+        Check.That(KestrelTakesHost(Latin1(head.Host)), $"Host '{Latin1(head.Host)}' taken by the lane; Kestrel answers 400 Invalid Host header");
         CheckValue(head.Range);
         CheckValue(head.IfRange);
         CheckValue(head.IfNoneMatch);
@@ -60,6 +63,15 @@ internal static class HttpHeadTarget
         _ = StoredObjectWriter.IfNoneMatchHits(Encoding.Latin1.GetString(head.IfNoneMatch), "\"0123abcd\"");
         _ = PlaylistCompression.Negotiate(Encoding.Latin1.GetString(head.AcceptEncoding));
     }
+
+    /// <summary>
+    /// Kestrel's own Host check (internal to Kestrel, so reached by reflection): a head the lane parses must be one the
+    /// routed path would have answered too, not refused with a 400.
+    /// </summary>
+    private static readonly Func<string, bool> KestrelTakesHost = typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly
+        .GetType("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Infrastructure.HttpUtilities", throwOnError: true)!
+        .GetMethod("IsHostHeaderValid", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)!
+        .CreateDelegate<Func<string, bool>>();
 
     private static void CheckValue(ReadOnlySpan<byte> value) =>
         Check.That(value.Length <= Http1RequestHead.MaxValueBytes && !value.ContainsAnyExcept(VisibleOrTab), $"a header value '{Latin1(value)}'");
