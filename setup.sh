@@ -17,6 +17,7 @@ APT_PACKAGES=(
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev pkg-config gcc
                               # MediaCore: headers for the struct-offset probe test (runtime .so come with ffmpeg)
   postgresql                  # control-plane database for deployments; the tests run against it too
+  afl++                       # afl-fuzz for the SharpFuzz targets (tests/StreamVerse.Fuzz)
   procps curl ca-certificates
 )
 
@@ -128,6 +129,16 @@ start_s3rver() {
   return 1
 }
 
+# The SharpFuzz targets under afl-fuzz, STREAMVERSE_FUZZ_SECONDS (default 20) each from their committed corpora, after
+# `dotnet test` rather than during it: a fuzzer keeps a core busy, which the timing-sensitive functional tests need.
+# The corpora's deterministic replay is an xunit test and runs with the others. 0 seconds skips this step.
+# See tests/StreamVerse.Fuzz/README.md.
+run_fuzz_targets() {
+  local seconds="${STREAMVERSE_FUZZ_SECONDS:-20}"
+  if [ "$seconds" = 0 ]; then echo "fuzz: skipped (STREAMVERSE_FUZZ_SECONDS=0)"; return 0; fi
+  tests/StreamVerse.Fuzz/afl.sh ci "$seconds"
+}
+
 mode="${1:-deps}"
 case "$mode" in
   deps)
@@ -153,6 +164,7 @@ case "$mode" in
     test_log="$(mktemp /tmp/streamverse-test.XXXXXX.log)"
     rc=0
     dotnet test StreamVerse.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "${@:2}" 2>&1 | tee "$test_log" || rc=$?
+    run_fuzz_targets || rc=$?
     if [ "$rc" -ne 0 ]; then
       echo "=== setup.sh test: failed tests (from $test_log) ==="
       grep -E -A40 '^[[:space:]]+Failed [A-Za-z]' "$test_log" | grep -v -E 'libav: |^\[(libx264|aac|swscaler)' | head -n 300 || true

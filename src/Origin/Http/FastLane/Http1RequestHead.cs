@@ -32,6 +32,12 @@ internal ref struct Http1RequestHead
 
     private const int MaxHeaders = 64;
 
+    /// <summary>What Kestrel takes in a Host name or IPv4 address (RFC 3986 unreserved and some sub-delims), see <see cref="IsHost"/>.</summary>
+    private static readonly SearchValues<byte> RegNameBytes = SearchValues.Create("!$&'()-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"u8);
+
+    /// <summary>What Kestrel takes between the brackets of an IP literal Host.</summary>
+    private static readonly SearchValues<byte> IpLiteralBytes = SearchValues.Create("0123456789ABCDEFabcdef:."u8);
+
     public bool IsHead;
 
     /// <summary>The origin-form path, without the query: starts with '/', visible ASCII, no '%', no empty or dot segment.</summary>
@@ -137,7 +143,7 @@ internal ref struct Http1RequestHead
             switch (name.Length)
             {
                 case 4 when Ascii.EqualsIgnoreCase(name, "host"u8):
-                    if (!TakeOnce(ref host, value, out head.Host))
+                    if (!TakeOnce(ref host, value, out head.Host) || !IsHost(value))
                     {
                         return false;
                     }
@@ -258,6 +264,47 @@ internal ref struct Http1RequestHead
 
         seen = true;
         return true;
+    }
+
+    /// <summary>
+    /// A Host value Kestrel takes (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3): empty; or a name or IPv4 address of unreserved
+    /// characters and <c>!$&amp;'()</c>, or an IP literal in brackets of hex digits, ':' and '.', either with an optional
+    /// ':' and port digits. Kestrel answers any other with 400 Invalid Host header, so the lane hands it over.
+    /// </summary>
+    private static bool IsHost(ReadOnlySpan<byte> value)
+    {
+        if (value.IsEmpty)
+        {
+            return true;
+        }
+
+        int end;
+        if (value[0] == '[')
+        {
+            var close = value.IndexOf((byte)']');
+            if (close < 2 || value[1..close].ContainsAnyExcept(IpLiteralBytes))
+            {
+                return false;
+            }
+
+            end = close + 1;
+        }
+        else
+        {
+            end = value.IndexOfAnyExcept(RegNameBytes);
+            if (end < 0)
+            {
+                return true;
+            }
+
+            if (end == 0)
+            {
+                return false;
+            }
+        }
+
+        var port = value[end..];
+        return port.IsEmpty || (port.Length > 1 && port[0] == ':' && !port[1..].ContainsAnyExceptInRange((byte)'0', (byte)'9'));
     }
 
     /// <summary><c>close</c> and <c>keep-alive</c> are understood; any other option (an upgrade, TE) is Kestrel's.</summary>

@@ -510,6 +510,11 @@ public sealed class FastLaneConnectionTests
         using var second = new RawClient(host.Port);
         second.Send("GET /obj HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n");
         Assert.Equal(400, (await second.ReadAsync()).Status);
+
+        // A Host Kestrel refuses is Kestrel's 400, not the lane's 200 (the http-head fuzz target's finding).
+        using var third = new RawClient(host.Port);
+        third.Send("GET /obj HTTP/1.1\r\nHost: a b\r\n\r\n");
+        Assert.Equal(400, (await third.ReadAsync()).Status);
     }
 
     [Theory]

@@ -107,6 +107,45 @@ public sealed class RequestHeadTests
         Assert.Equal(HeadStatus.HandOver, Parse(new ReadOnlySequence<byte>(bytes)).Status);
     }
 
+    /// <summary>
+    /// Kestrel answers these with 400 Invalid Host header (RFC 9112 §3.2, RFC 3986 §3.2.2), so the lane must not answer
+    /// them itself. Found by the http-head fuzz target (tests/StreamVerse.Fuzz), which checks every Host the lane
+    /// takes against Kestrel's own check.
+    /// </summary>
+    [Theory]
+    [InlineData("a b")]
+    [InlineData("\"80")]
+    [InlineData(">080")]
+    [InlineData("zip, br;q=0")]
+    [InlineData("a/b")]
+    [InlineData("user@a")]
+    [InlineData("a%41")]
+    [InlineData("a:")]
+    [InlineData("a:8x")]
+    [InlineData("a:80:80")]
+    [InlineData(":80")]
+    [InlineData("[::1")]
+    [InlineData("[::1]x")]
+    [InlineData("[]")]
+    [InlineData("[::g]")]
+    public void A_host_kestrel_refuses_is_handed_over(string host) =>
+        Assert.Equal(HeadStatus.HandOver, Parse($"GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n").Status);
+
+    [Theory]
+    [InlineData("x")]
+    [InlineData("")]
+    [InlineData("127.0.0.1:8080")]
+    [InlineData("origin-1.example:443")]
+    [InlineData("a_b~c")]
+    [InlineData("[::1]")]
+    [InlineData("[::ffff:10.0.0.1]:8080")]
+    public void A_host_kestrel_takes_stays_in_the_lane(string host)
+    {
+        var parsed = Parse($"GET /a HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        Assert.Equal(HeadStatus.Parsed, parsed.Status);
+        Assert.Equal(host, parsed.Host);
+    }
+
     [Fact]
     public void Heads_over_the_limit_and_long_values_go_to_kestrel()
     {
