@@ -102,6 +102,11 @@ internal readonly struct PlaybackPath
         if (segment.Length == 1 && (segment[0] | 0x20) == 't')
         {
             tokenStart = at + 2;
+            if (tokenStart > path.Length)
+            {
+                return refused; // "/live/t" with nothing after the marker (found by the playback-path fuzz target)
+            }
+
             tokenLength = Segment(path, tokenStart).Length;
             if (segment[0] != 't' || !IsName(path.Slice(tokenStart, tokenLength), PlaybackTokens.MaxTokenChars))
             {

@@ -9,8 +9,8 @@ namespace StreamVerse.Fuzz.Targets;
 /// token for video <c>vid1</c> (bit 1: live or VOD prefix; bit 2: premium) in front of the rest; bits 3-4 pick the
 /// client (none, 127.0.0.1, ::1, 10.0.0.1) and bit 5 binds the token to 127.0.0.1. The rest is the path (UTF-8, as
 /// Kestrel hands a decoded path over). Invariants: no exception; every reading follows the canonical parse
-/// (<see cref="StreamVerse.Origin.Http.PlaybackPath"/>): an untokenised canonical path or a non-playback path is the
-/// origin's (null), a non-canonical spelling of a playback path is refused (false), never taken as untokenised; a token
+/// (<see cref="StreamVerse.Origin.Http.PlaybackPath"/>): an untokenised canonical path is the origin's (null), anything
+/// else without a canonical token (a non-canonical spelling, a path that is no playback path) is refused (false); a token
 /// is read only from a canonical tokenised path; a valid token admits exactly its own video from its own client, and
 /// its header reads back (expiry, premium flag).
 /// </summary>
@@ -57,7 +57,9 @@ internal static class PlaybackPathTarget
     {
         var view = PlaybackPaths.Parse(path, client);
         var parsed = view.Path;
-        var theOrigins = parsed.Kind == StreamVerse.Origin.Http.PlaybackKind.None || (parsed.IsPlayback && !parsed.IsTokenised);
+        // The edge asks only about its /live and /vod routes: a canonical untokenised path is the origin's to decide
+        // (null), anything else that is not a canonical tokenised path is refused.
+        var theOrigins = parsed.IsPlayback && !parsed.IsTokenised;
         Check.That((view.Admitted is null) == theOrigins, $"'{path}': admitted {view.Admitted}, parsed {parsed.Kind} tokenised {parsed.IsTokenised}");
         Check.That(view.Token == (parsed.IsPlayback && parsed.IsTokenised ? path[parsed.Token] : ""), $"'{path}': token '{view.Token}'");
         if (view.Token.Length > 0)

@@ -32,6 +32,9 @@ public sealed class PlaybackPathTests
     [InlineData("/Vod/v_1/index.m3u8", "Refused", "", "", "")]
     [InlineData("/live/T/cam/index.m3u8", "Refused", "", "", "")]
     [InlineData("/live/t/tok/t/index.m3u8", "Refused", "", "", "")]
+    [InlineData("/live/t", "Refused", "", "", "")] // the token marker with nothing after it: found by the playback-path fuzz target
+    [InlineData("/vod/t", "Refused", "", "", "")]
+    [InlineData("/live/t/", "Refused", "", "", "")]
     [InlineData("/live/t/cam/index.m3u8", "Refused", "", "", "")]
     [InlineData("/live/%74/tok/cam/index.m3u8", "Refused", "", "", "")]
     [InlineData("/live%2Ft/tok/cam/index.m3u8", "Refused", "", "", "")]
