@@ -36,7 +36,8 @@ internal sealed class JobOptions
     /// <summary>How often a running job writes its progress to the video record (and checks its lease).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Publish the lowest rung first so viewers can start before the full ladder is done.</summary>
+    /// <summary>Publish the lowest rung first so viewers can start before the full ladder is done; only on a video's
+    /// first publication (a replacement keeps the previous full presentation until its own ladder is ready).</summary>
     public bool FastStart { get; set; } = true;
 
     public LadderSettings Ladder { get; set; } = new();
