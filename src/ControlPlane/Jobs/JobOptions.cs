@@ -55,6 +55,10 @@ internal sealed class JobOptions
 
         public int AudioBitrate { get; set; } = 128_000;
 
+        /// <summary>Cap of the output frame rate (1-240). A source is encoded at constant rate at its nominal rate (that of
+        /// its fastest part, for a variable-rate source), or at this cap when it is faster.</summary>
+        public int MaxFrameRate { get; set; } = 60;
+
         /// <summary>
         /// Nice value (0-19) of the threads libavcodec and libx264 start for a job (most of its CPU): an upload being
         /// transcoded takes the CPU the viewers' event loops leave (PeerTube runs VOD transcodes at 15). 0 = the
@@ -131,6 +135,11 @@ internal sealed class JobOptionsValidator : IValidateOptions<JobOptions>
         if (o.Ladder.Nice is < 0 or > 19)
         {
             errors.Add(S + "Ladder:Nice must be between 0 and 19");
+        }
+
+        if (o.Ladder.MaxFrameRate is < 1 or > 240)
+        {
+            errors.Add(S + "Ladder:MaxFrameRate must be between 1 and 240");
         }
 
         if (o.Ladder.AudioBitrate is < 16_000 or > 512_000)
