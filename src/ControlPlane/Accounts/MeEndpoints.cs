@@ -189,8 +189,8 @@ internal static class MeEndpoints
     /// foreign keys and audit stay consistent; e-mail and handle are freed), and revokes every session.
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
-        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos, TimeProvider time,
-        CancellationToken cancellationToken)
+        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos,
+        PlaybackRevocations playbackRevocations, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
@@ -214,6 +214,7 @@ internal static class MeEndpoints
 
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await playbackRevocations.VoidViewerInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
