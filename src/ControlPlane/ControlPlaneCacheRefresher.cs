@@ -7,13 +7,14 @@ namespace StreamVerse.ControlPlane;
 
 /// <summary>
 /// At start, before the server accepts requests: applies the schema migrations and fills the in-memory
-/// revocation set and protected-video set. Then re-reads both periodically, so revocations and visibility changes
+/// revocation set, protected-video set and playback-token revocations. Then re-reads them periodically, so revocations and visibility changes
 /// made by other processes on a shared PostgreSQL reach this one within <see cref="ControlPlaneOptions.CacheRefreshInterval"/>.
 /// </summary>
 internal sealed partial class ControlPlaneCacheRefresher(
     Database database,
     SessionRevocations revocations,
     ProtectedVideos protectedVideos,
+    PlaybackRevocations playbackRevocations,
     EdgeInvalidations edgeInvalidations,
     AccessTokens accessTokens,
     IOptions<ControlPlaneOptions> options,
@@ -71,6 +72,7 @@ internal sealed partial class ControlPlaneCacheRefresher(
 
         revocations.Prune();
         await protectedVideos.ReloadAsync(cancellationToken).ConfigureAwait(false);
+        await playbackRevocations.ReloadAsync(cancellationToken).ConfigureAwait(false);
         await edgeInvalidations.PruneAsync(cancellationToken).ConfigureAwait(false);
     }
 

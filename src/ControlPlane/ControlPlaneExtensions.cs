@@ -59,6 +59,8 @@ internal static class ControlPlaneExtensions
         services.AddOptions<PlaybackOptions>()
             .Bind(configuration.GetSection(PlaybackOptions.Section))
             .Validate(o => o.TokenLifetime >= TimeSpan.FromSeconds(10), "StreamVerse:ControlPlane:Playback:TokenLifetime must be at least 00:00:10")
+            .Validate(o => o.MaxTokenLifetime >= o.TokenLifetime && o.MaxTokenLifetime <= TimeSpan.FromDays(7),
+                "StreamVerse:ControlPlane:Playback:MaxTokenLifetime must be between TokenLifetime and 7.00:00:00")
             .Validate(o => o.SigningKey is null || KeyMaterial.TryDecode(o.SigningKey, out _),
                 "StreamVerse:ControlPlane:Playback:SigningKey must be " + KeyMaterial.Format)
             .ValidateOnStart();
@@ -83,6 +85,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<RoleStore>();
         services.AddBlobStorage(configuration);
         services.AddSingleton<ProtectedVideos>();
+        services.AddSingleton<PlaybackRevocations>();
         services.AddSingleton<EdgeInvalidations>();
         services.AddSingleton<PlaybackTokens>();
         services.AddSingleton<OwnerThumbnails>();

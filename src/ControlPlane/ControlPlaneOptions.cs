@@ -102,5 +102,22 @@ internal sealed class PlaybackOptions
     /// </summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>Lifetime of a token for a video with no known duration (live), and the least any token gets.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Cap of a VOD token's lifetime, which otherwise covers the presentation (<see cref="LifetimeFor"/>); also how
+    /// long a revocation is kept (<see cref="Playback.PlaybackRevocations"/>).</summary>
+    public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// A token for a video of <paramref name="durationSeconds"/> lives <see cref="TokenLifetime"/> plus twice the
+    /// duration (pauses, seeks back, a slow start), at most <see cref="MaxTokenLifetime"/>: a viewer who is still
+    /// entitled plays to the end however long the video is, while one who loses access is cut off by a revocation,
+    /// not by the expiry.
+    /// </summary>
+    public TimeSpan LifetimeFor(double? durationSeconds)
+    {
+        var cover = TokenLifetime + TimeSpan.FromSeconds(2 * Math.Clamp(durationSeconds ?? 0, 0, MaxTokenLifetime.TotalSeconds));
+        return cover < MaxTokenLifetime ? cover : MaxTokenLifetime; // (validated: MaxTokenLifetime >= TokenLifetime)
+    }
 }

@@ -31,6 +31,10 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration", "00:01:00", "StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Nice", "20", "StreamVerse:ControlPlane:Jobs:Ladder:Nice")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Nice", "-1", "StreamVerse:ControlPlane:Jobs:Ladder:Nice")]
+    [InlineData("StreamVerse:ControlPlane:Playback:MaxTokenLifetime", "8.00:00:00", "StreamVerse:ControlPlane:Playback:MaxTokenLifetime")]
+    [InlineData("StreamVerse:ControlPlane:Playback:MaxTokenLifetime", "00:00:30", "StreamVerse:ControlPlane:Playback:MaxTokenLifetime")]
+    [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "0", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
+    [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "241", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "4", "StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0")]
     [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
     public async Task Refused_at_start(string key, string value, string named)

@@ -90,6 +90,31 @@ public sealed class PlaybackTokenUnitTests
     }
 
     [Fact]
+    public void The_issue_time_and_viewer_come_back_from_verification_and_version_1_tokens_still_verify()
+    {
+        var issued = DateTimeOffset.UtcNow.AddSeconds(-3);
+        var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer-9", null, issued: issued);
+        Span<char> viewer = stackalloc char[PlaybackTokens.MaxViewerBytes];
+        Assert.True(Tokens.Verify(token, "vid_1", Now, default, out var at, viewer, out var n));
+        Assert.Equal(issued.ToUnixTimeMilliseconds(), at);
+        Assert.Equal("viewer-9", viewer[..n].ToString());
+
+        // Version 1 (before the issue time was added): version | flags | expiry | viewer length | viewer | MAC. It still
+        // plays until it expires, as issued at 0, so that any withdrawal voids it.
+        var key = RandomNumberGenerator.GetBytes(32);
+        byte[] body = [1, 0, .. BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(Now + 300)), 2, (byte)'v', (byte)'w'];
+        byte[] input = [.. "streamverse-playback-v1\0"u8, .. body, .. "vid_1"u8, 0];
+        var mac = HMACSHA256.HashData(key, input);
+        var v1 = Base64Url.EncodeToString([.. body, .. mac]);
+        var tokens = new PlaybackTokens(key);
+        Assert.True(tokens.Verify(v1, "vid_1", Now, default, out at, viewer, out n));
+        Assert.Equal(0, at);
+        Assert.Equal("vw", viewer[..n].ToString());
+        Assert.Equal(Now + 300, PlaybackTokens.ExpiresAt(v1));
+        Assert.False(tokens.Verify(v1, "vid_2", Now, default));
+    }
+
+    [Fact]
     public void Verification_allocates_nothing()
     {
         var token = Tokens.Issue("vid_1", DateTimeOffset.UtcNow.AddMinutes(5), "viewer-123", IPAddress.Loopback);

@@ -222,7 +222,7 @@ internal static class MeEndpoints
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
         PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos, VideoMedia media,
-        TimeProvider time, CancellationToken cancellationToken)
+        PlaybackRevocations playbackRevocations, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
@@ -272,6 +272,7 @@ internal static class MeEndpoints
         }
 
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await playbackRevocations.VoidViewerInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);

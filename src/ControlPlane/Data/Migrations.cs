@@ -164,6 +164,15 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_edge_invalidations_at ON edge_invalidations (created_at);
             """),
+        (8, "playback revocations: playback tokens issued before not_before (unix ms) are void, per video or per viewer", d => """
+            CREATE TABLE playback_revocations (
+                kind VARCHAR(8) NOT NULL,
+                subject_id VARCHAR(64) NOT NULL,
+                not_before BIGINT NOT NULL,
+                PRIMARY KEY (kind, subject_id)
+            );
+            CREATE INDEX ix_playback_revocations_at ON playback_revocations (not_before);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

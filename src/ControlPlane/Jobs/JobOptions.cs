@@ -36,7 +36,8 @@ internal sealed class JobOptions
     /// <summary>How often a running job writes its progress to the video record (and checks its lease).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Publish the lowest rung first so viewers can start before the full ladder is done.</summary>
+    /// <summary>Publish the lowest rung first so viewers can start before the full ladder is done; only on a video's
+    /// first publication (a replacement keeps the previous full presentation until its own ladder is ready).</summary>
     public bool FastStart { get; set; } = true;
 
     public LadderSettings Ladder { get; set; } = new();
@@ -53,6 +54,10 @@ internal sealed class JobOptions
         public TimeSpan SegmentDuration { get; set; } = TimeSpan.FromSeconds(4);
 
         public int AudioBitrate { get; set; } = 128_000;
+
+        /// <summary>Cap of the output frame rate (1-240). A source is encoded at constant rate at its nominal rate (that of
+        /// its fastest part, for a variable-rate source), or at this cap when it is faster.</summary>
+        public int MaxFrameRate { get; set; } = 60;
 
         /// <summary>
         /// Nice value (0-19) of the threads libavcodec and libx264 start for a job (most of its CPU): an upload being
@@ -130,6 +135,11 @@ internal sealed class JobOptionsValidator : IValidateOptions<JobOptions>
         if (o.Ladder.Nice is < 0 or > 19)
         {
             errors.Add(S + "Ladder:Nice must be between 0 and 19");
+        }
+
+        if (o.Ladder.MaxFrameRate is < 1 or > 240)
+        {
+            errors.Add(S + "Ladder:MaxFrameRate must be between 1 and 240");
         }
 
         if (o.Ladder.AudioBitrate is < 16_000 or > 512_000)

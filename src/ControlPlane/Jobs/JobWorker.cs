@@ -9,8 +9,9 @@ namespace StreamVerse.ControlPlane.Jobs;
 
 /// <summary>
 /// Runs transcode jobs from the <c>jobs</c> table, <see cref="JobOptions.Concurrency"/> at a time. Per job:
-/// (1) fast start: the lowest rung and the audio, stored under <c>vod/{video}/{job}-p/</c> and published (the video
-/// plays while still "processing"); (2) the full ladder under <c>vod/{video}/{job}/</c>, published with the video
+/// (1) fast start, when the video has no presentation yet: the lowest rung and the audio, stored under
+/// <c>vod/{video}/{job}-p/</c> and published (the video plays while still "processing"; a replaced source skips it and
+/// the previous presentation plays on); (2) the full ladder under <c>vod/{video}/{job}/</c>, published with the video
 /// "ready" in one update; (3) the presentations it replaced, the work directory and the source are deleted.
 /// A job leased by a process that died goes back to the queue; a restarted job resumes after the last step it
 /// published (the preview, or everything but the clean-up). <c>vod_prefix</c> changes only after every file of
@@ -257,7 +258,10 @@ internal sealed partial class JobWorker : BackgroundService
         {
             var plan = await _transcoder.PlanAsync(job.SourcePath, ct).ConfigureAwait(false);
             var previewPublished = current == preview;
-            var fastStart = _options.FastStart && plan.VideoRenditions > 1 && !previewPublished;
+            // Fast start is for a first publication only. A replacement keeps serving the previous full presentation
+            // until the new full ladder is stored (then PublishFullAsync switches in one update): publishing the
+            // lowest rung over it would drop every viewer to that one rung while the new source is processed.
+            var fastStart = _options.FastStart && plan.VideoRenditions > 1 && current is null;
             var share = fastStart || previewPublished ? plan.PreviewShare : 0;
             if (fastStart)
             {

@@ -18,6 +18,9 @@ internal sealed record PlaybackTokenResponse(string Token, DateTimeOffset Expire
 /// unchanged. Who gets one: the owner and admins always; for a premium video, any account with the premium flag;
 /// for public and unlisted videos anyone signed in (they play without one too, at the default bandwidth tier; a
 /// premium account's token plays them at the premium tier).
+/// A token lives as long as its video needs (<see cref="PlaybackOptions.LifetimeFor"/>; <see cref="PlaybackOptions.TokenLifetime"/>
+/// for a live stream, whose player asks again before <c>expiresAt</c> and continues under the new prefix); a viewer
+/// who loses access before then is cut off by <see cref="PlaybackRevocations"/>.
 /// </summary>
 internal static class PlaybackEndpoints
 {
@@ -32,6 +35,11 @@ internal static class PlaybackEndpoints
         IOptions<PlaybackOptions> options, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
+
+        // Issued as of now, before anything is read: a revocation written after this instant voids the token even if
+        // this request read the video or account before the revocation's commit. (What is left: a request that starts
+        // between a revocation's statement and its commit, a few milliseconds of one transaction.)
+        var issued = time.GetUtcNow();
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var video = await VideoEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false);
         if (video is null || (video.Visibility == Visibility.Private && !caller.OwnsOrAdmin(video.OwnerId)))
@@ -47,8 +55,8 @@ internal static class PlaybackEndpoints
             return Problems.Forbidden("This video needs a premium account.");
         }
 
-        var expires = time.GetUtcNow() + options.Value.TokenLifetime;
-        var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null, premium);
+        var expires = issued + options.Value.LifetimeFor(video.DurationSeconds);
+        var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null, premium, issued);
         return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd",
             $"/vod/t/{token}/{video.Id}/index.m3u8", $"/vod/t/{token}/{video.Id}/index.mpd",
             video.ThumbnailUrl == OwnerThumbnails.PosterPath(video.Id) ? $"/vod/t/{token}/{video.Id}/poster.jpg" : null));

@@ -9,7 +9,10 @@ namespace StreamVerse.ControlPlane.Playback;
 
 /// <summary>
 /// Signed, expiring playback tokens, verified by the origin without a database:
-/// <c>base64url(version | flags | expiry (int64 BE unix seconds) | viewerLength | viewer | HMAC-SHA256)</c>.
+/// <c>base64url(version 2 | flags | expiry (int64 BE unix seconds) | issued (int64 BE unix milliseconds) | viewerLength | viewer | HMAC-SHA256)</c>.
+/// The issue time lets <see cref="PlaybackRevocations"/> void a video's or a viewer's earlier tokens before they
+/// expire. Version 1 tokens (no issue time, from before it was added) still verify and count as issued at 0, so any
+/// revocation voids them.
 /// The MAC covers a domain label, every byte before it, the video id, and, when flag bit 0 is set, the client
 /// address (IPv4 as IPv4-mapped IPv6), so a token is good for one video, until its expiry, optionally from one
 /// address. The video id is not in the token: it is the stream name in the URL the token rides on. Flag bit 1 says
@@ -19,12 +22,16 @@ namespace StreamVerse.ControlPlane.Playback;
 internal sealed class PlaybackTokens
 {
     public const int MaxTokenChars = 128;
-    private const byte Version = 1;
+
+    /// <summary>Room for the viewer id <see cref="Verify(ReadOnlySpan{char}, ReadOnlySpan{char}, long, ReadOnlySpan{byte}, out long, Span{char}, out int)"/> returns.</summary>
+    public const int MaxViewerBytes = 32;
+    private const byte Version = 2;
+    private const byte Version1 = 1;
     private const byte FlagIpBound = 1;
     private const byte FlagPremium = 2;
-    private const int HeaderBytes = 11;
+    private const int HeaderBytes = 19;
+    private const int Version1HeaderBytes = 11;
     private const int MacBytes = 32;
-    private const int MaxViewerBytes = 32;
     private const int MaxVideoIdBytes = 64;
     private static ReadOnlySpan<byte> Label => "streamverse-playback-v1\0"u8;
 
@@ -49,7 +56,9 @@ internal sealed class PlaybackTokens
     /// <summary>The credential edges present to the invalidation feed, derived from this key (<see cref="EdgeInvalidations.Credential"/>).</summary>
     internal string EdgeFeedCredential() => EdgeInvalidations.Credential(_key);
 
-    public string Issue(string videoId, DateTimeOffset expires, string? viewerId, IPAddress? clientIp, bool premium = false)
+    /// <param name="issued">When it is issued (the time revocations compare with); null: unknown, so any revocation of the
+    /// video or viewer voids it.</param>
+    public string Issue(string videoId, DateTimeOffset expires, string? viewerId, IPAddress? clientIp, bool premium = false, DateTimeOffset? issued = null)
     {
         var viewer = Encoding.ASCII.GetBytes(viewerId ?? "");
         if (viewer.Length > MaxViewerBytes || Encoding.ASCII.GetByteCount(videoId) > MaxVideoIdBytes)
@@ -61,7 +70,8 @@ internal sealed class PlaybackTokens
         token[0] = Version;
         token[1] = (byte)((clientIp is null ? 0 : FlagIpBound) | (premium ? FlagPremium : 0));
         BinaryPrimitives.WriteInt64BigEndian(token[2..], expires.ToUnixTimeSeconds());
-        token[10] = (byte)viewer.Length;
+        BinaryPrimitives.WriteInt64BigEndian(token[10..], issued?.ToUnixTimeMilliseconds() ?? 0);
+        token[18] = (byte)viewer.Length;
         viewer.CopyTo(token[HeaderBytes..]);
         var body = HeaderBytes + viewer.Length;
         Span<byte> ip = stackalloc byte[16];
@@ -79,8 +89,19 @@ internal sealed class PlaybackTokens
     /// <paramref name="nowUnixSeconds"/>, and (if bound) names <paramref name="clientIp"/> (16 bytes, IPv6 or
     /// IPv4-mapped). Allocates nothing.
     /// </summary>
-    public bool Verify(ReadOnlySpan<char> token, ReadOnlySpan<char> videoId, long nowUnixSeconds, ReadOnlySpan<byte> clientIp)
+    public bool Verify(ReadOnlySpan<char> token, ReadOnlySpan<char> videoId, long nowUnixSeconds, ReadOnlySpan<byte> clientIp) =>
+        Verify(token, videoId, nowUnixSeconds, clientIp, out _, stackalloc char[MaxViewerBytes], out _);
+
+    /// <summary>
+    /// <see cref="Verify(ReadOnlySpan{char}, ReadOnlySpan{char}, long, ReadOnlySpan{byte})"/>, also giving what a
+    /// revocation is checked against: the issue time (unix milliseconds; 0 for a version 1 token) and the viewer id,
+    /// written to <paramref name="viewer"/> (at least <see cref="MaxViewerBytes"/> long). Allocates nothing.
+    /// </summary>
+    public bool Verify(ReadOnlySpan<char> token, ReadOnlySpan<char> videoId, long nowUnixSeconds, ReadOnlySpan<byte> clientIp,
+        out long issuedUnixMilliseconds, Span<char> viewer, out int viewerChars)
     {
+        issuedUnixMilliseconds = 0;
+        viewerChars = 0;
         if (token.Length is 0 or > MaxTokenChars || videoId.Length is 0 or > MaxVideoIdBytes)
         {
             return false;
@@ -88,13 +109,19 @@ internal sealed class PlaybackTokens
 
         Span<byte> bytes = stackalloc byte[96];
         if (Base64Url.DecodeFromChars(token, bytes, out var consumed, out var length) != System.Buffers.OperationStatus.Done
-            || consumed != token.Length || length < HeaderBytes + MacBytes || bytes[0] != Version)
+            || consumed != token.Length || bytes[0] is not (Version or Version1))
         {
             return false;
         }
 
-        var viewerLength = bytes[10];
-        var body = HeaderBytes + viewerLength;
+        var header = bytes[0] == Version ? HeaderBytes : Version1HeaderBytes;
+        if (length < header + MacBytes)
+        {
+            return false;
+        }
+
+        var viewerLength = bytes[header - 1];
+        var body = header + viewerLength;
         if (viewerLength > MaxViewerBytes || length != body + MacBytes || (bytes[1] & ~(FlagIpBound | FlagPremium)) != 0)
         {
             return false;
@@ -113,8 +140,24 @@ internal sealed class PlaybackTokens
         }
 
         // Compare the MAC before looking at the expiry, so nothing about a forged token's content leaks by timing.
-        return CryptographicOperations.FixedTimeEquals(expected, bytes.Slice(body, MacBytes))
-            && BinaryPrimitives.ReadInt64BigEndian(bytes[2..]) > nowUnixSeconds;
+        if (!CryptographicOperations.FixedTimeEquals(expected, bytes.Slice(body, MacBytes))
+            || BinaryPrimitives.ReadInt64BigEndian(bytes[2..]) <= nowUnixSeconds)
+        {
+            return false;
+        }
+
+        issuedUnixMilliseconds = header == HeaderBytes ? BinaryPrimitives.ReadInt64BigEndian(bytes[10..]) : 0;
+        if (viewer.Length >= viewerLength)
+        {
+            for (var i = 0; i < viewerLength; i++)
+            {
+                viewer[i] = (char)bytes[header + i];
+            }
+
+            viewerChars = viewerLength;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -136,7 +179,7 @@ internal sealed class PlaybackTokens
         Span<byte> head = stackalloc byte[12];
         var ok = token.Length >= 16
             && Base64Url.DecodeFromChars(token[..16], head, out _, out var written) == System.Buffers.OperationStatus.Done
-            && written == 12 && head[0] == Version;
+            && written == 12 && head[0] is Version or Version1;
         flags = ok ? head[1] : (byte)0;
         expires = ok ? BinaryPrimitives.ReadInt64BigEndian(head[2..]) : 0;
         return ok;

@@ -29,7 +29,7 @@ internal enum RoleChange
 /// in every process, whatever a cache still holds. Admin requests are few; they pay one indexed read.</item>
 /// </list>
 /// </summary>
-internal sealed class RoleStore(Database database, Sessions sessions)
+internal sealed class RoleStore(Database database, Sessions sessions, Playback.PlaybackRevocations playbackRevocations)
 {
     /// <summary>The advisory lock of transactions that can remove an admin ("Admins").</summary>
     public const long AdminLock = 0x4164_6D69_6E73;
@@ -54,6 +54,9 @@ internal sealed class RoleStore(Database database, Sessions sessions)
         }
 
         await sessions.RevokeAllInAsync(db, userId, cancellationToken).ConfigureAwait(false);
+
+        // Playback tokens the account got under its old role (an admin's for others' private videos) end with it too.
+        await playbackRevocations.VoidViewerInAsync(db, userId, cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RoleChange.Changed;
     }

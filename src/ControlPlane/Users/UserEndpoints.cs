@@ -2,6 +2,7 @@ using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 
 namespace StreamVerse.ControlPlane.Users;
@@ -71,7 +72,8 @@ internal static class UserEndpoints
     private static async Task<IResult> RevokeSessionsAsync(string id, RoleStore roles, CancellationToken cancellationToken) =>
         await roles.RevokeSessionsAsync(id, cancellationToken).ConfigureAwait(false) ? TypedResults.NoContent() : Problems.NotFound("user");
 
-    private static async Task<IResult> SetPremiumAsync(string id, PremiumRequest request, Database database, CancellationToken cancellationToken)
+    private static async Task<IResult> SetPremiumAsync(string id, PremiumRequest request, Database database, PlaybackRevocations playbackRevocations,
+        CancellationToken cancellationToken)
     {
         if (request.Premium is null)
         {
@@ -79,7 +81,15 @@ internal static class UserEndpoints
         }
 
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var n = await db.ExecAsync("UPDATE users SET premium = @p WHERE id = @id AND deleted_at IS NULL", [("p", request.Premium.Value), ("id", id)], cancellationToken).ConfigureAwait(false);
+        if (n > 0 && !request.Premium.Value)
+        {
+            // Tokens carry the premium flag (premium videos, the bandwidth tier) for their lifetime: withdraw the earlier ones.
+            await playbackRevocations.VoidViewerInAsync(db, id, cancellationToken).ConfigureAwait(false);
+        }
+
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         return n == 0 ? Problems.NotFound("user") : TypedResults.Ok((await MeEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false))!.ToProfile());
     }
 }

@@ -366,7 +366,7 @@ internal static class VideoEndpoints
     }
 
     private static async Task<IResult> UpdateAsync(string id, UpdateVideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
-        EdgeInvalidations edgeInvalidations, TimeProvider time, CancellationToken cancellationToken)
+        EdgeInvalidations edgeInvalidations, PlaybackRevocations playbackRevocations, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var f = ValidateFields(request.Title, request.Description, request.Tags, request.CategoryId, request.Language, request.Visibility,
@@ -398,6 +398,9 @@ internal static class VideoEndpoints
         {
             // Its untokenised answers (public and unlisted play without a token) must leave the edges, with this commit.
             await edgeInvalidations.RecordInAsync(db, id, cancellationToken).ConfigureAwait(false);
+
+            // Viewers who may no longer watch it lose their earlier tokens (made private or premium from another visibility).
+            await playbackRevocations.VisibilityChangingInAsync(db, id, f.Visibility, cancellationToken).ConfigureAwait(false);
         }
 
         await db.ExecAsync(

@@ -35,4 +35,10 @@ internal static unsafe partial class LibAvFormat
 
     [LibraryImport(Name)]
     public static partial byte* av_stream_get_side_data(AVStream* stream, int type, nuint* size);
+
+    /// <summary>The stream's nominal frame rate as the ffmpeg CLI picks it (r_frame_rate, the lowest rate that
+    /// represents every timestamp; avg_frame_rate when r_frame_rate is a timestamp tick rate rather than a
+    /// picture rate; the codec's rate for field-coded video). <paramref name="frame"/> may be null.</summary>
+    [LibraryImport(Name)]
+    public static partial AVRational av_guess_frame_rate(AVFormatContext* format, AVStream* stream, AVFrame* frame);
 }

@@ -35,6 +35,17 @@ public sealed record MediaStreamInfo
 
     public int FrameRateDen { get; init; }
 
+    /// <summary>
+    /// The nominal rate (av_guess_frame_rate: r_frame_rate in effect), the rate of the fastest part of a
+    /// variable-rate source; 0 when unknown. The average undercounts such a source (a 60/15/30 fps file averages
+    /// 35 fps; a 30 fps phone clip with dropped frames 26-27 fps).
+    /// </summary>
+    public double NominalFrameRate => NominalFrameRateDen > 0 ? (double)NominalFrameRateNum / NominalFrameRateDen : 0;
+
+    public int NominalFrameRateNum { get; init; }
+
+    public int NominalFrameRateDen { get; init; }
+
     /// <summary>A still picture attached to the file (cover art), not a video track.</summary>
     public bool IsAttachedPicture { get; init; }
 

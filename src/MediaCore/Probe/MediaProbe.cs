@@ -182,7 +182,7 @@ public static class MediaProbe
         var streams = new List<MediaStreamInfo>();
         for (var i = 0; i < ctx->NbStreams; i++)
         {
-            streams.Add(DescribeStream(ctx->Streams[i]));
+            streams.Add(DescribeStream(ctx, ctx->Streams[i]));
         }
 
         var videoIndex = LibAvFormat.av_find_best_stream(ctx, AVMediaType.Video, -1, -1, null, 0);
@@ -231,7 +231,7 @@ public static class MediaProbe
 
     private static unsafe int CodecId(AVFormatContext* ctx, int index) => ctx->Streams[index]->CodecPar->CodecId;
 
-    private static unsafe MediaStreamInfo DescribeStream(AVStream* stream)
+    private static unsafe MediaStreamInfo DescribeStream(AVFormatContext* ctx, AVStream* stream)
     {
         // stream and its codecpar belong to the format context, alive while the caller holds its handle.
         var par = stream->CodecPar;
@@ -256,6 +256,12 @@ public static class MediaProbe
         if (kind == MediaStreamKind.Video)
         {
             var rate = stream->AvgFrameRate.Num > 0 && stream->AvgFrameRate.Den > 0 ? stream->AvgFrameRate : stream->RFrameRate;
+            var nominal = LibAvFormat.av_guess_frame_rate(ctx, stream, null);
+            if (nominal.Num <= 0 || nominal.Den <= 0)
+            {
+                nominal = rate.Num > 0 && rate.Den > 0 ? rate : default;
+            }
+
             info = info with
             {
                 Width = par->Width,
@@ -264,6 +270,8 @@ public static class MediaProbe
                 FrameRate = rate.Den > 0 ? rate.ToDouble() : 0,
                 FrameRateNum = rate.Num,
                 FrameRateDen = rate.Den,
+                NominalFrameRateNum = nominal.Num,
+                NominalFrameRateDen = nominal.Den,
                 Rotation = Rotation(stream),
                 IsAttachedPicture = (stream->Disposition & LibAvFormat.DispositionAttachedPic) != 0,
             };

@@ -35,7 +35,9 @@ public sealed class LadderOptions
     /// <summary>libx264 preset.</summary>
     public string Preset { get; init; } = "veryfast";
 
-    /// <summary>Sources faster than this are made constant-rate at this rate (frames dropped).</summary>
+    /// <summary>Cap of the output rate. The output is constant-rate at the source's nominal rate (its fastest part's,
+    /// for a variable-rate source: pictures are repeated through the slower parts, none is dropped), or at this cap
+    /// for a faster source (pictures dropped).</summary>
     public int MaxFrameRate { get; init; } = 60;
 
     public int AudioBitrate { get; init; } = 128_000;

@@ -208,9 +208,12 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         _videoDecoder = Codecs.CreateDecoder(stream);
         _rotation = video.Rotation;
 
-        // Output rate: the source's average rate, capped; unknown or absurd rates (VFR containers) fall back to 30.
-        _rate = video.FrameRateNum > 0 && video.FrameRateDen > 0 && video.FrameRate is >= 1 and <= 1000
-            ? new AVRational(video.FrameRateNum, video.FrameRateDen)
+        // Output rate: the source's nominal rate (that of its fastest part; see MediaStreamInfo.NominalFrameRate),
+        // capped by MaxFrameRate; then every picture of a variable-rate source finds a slot of its own, where the
+        // average rate would drop the frames of its fast parts. The average serves only when there is no nominal
+        // rate; unknown or absurd rates fall back to 30.
+        _rate = video.NominalFrameRate is >= 1 and <= 1000 ? new AVRational(video.NominalFrameRateNum, video.NominalFrameRateDen)
+            : video.FrameRateNum > 0 && video.FrameRateDen > 0 && video.FrameRate is >= 1 and <= 1000 ? new AVRational(video.FrameRateNum, video.FrameRateDen)
             : new AVRational(30, 1);
         if (_rate.ToDouble() > _options.MaxFrameRate)
         {
@@ -218,7 +221,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         }
 
         _fps = _rate.ToDouble();
-        _inputFrameDuration = video.FrameRate is >= 1 and <= 1000 ? 1 / video.FrameRate : 1 / _fps;
+        _inputFrameDuration = 1 / (video.NominalFrameRate is >= 1 and <= 1000 ? video.NominalFrameRate : _fps);
 
         // A GOP of exactly one segment: IDR on the same output frame in every rung, so segments align.
         var gop = Math.Max(1, (int)Math.Round(_options.SegmentDuration.TotalSeconds * _fps));
@@ -387,6 +390,13 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             PlaneRotation.Rotate(source, rotated.Ptr, _rotation);
             _current.Dispose();
             _current = rotated;
+        }
+
+        // The last picture is shown for the interval before it (the tail of a 30 fps part of a 60 fps source is
+        // two output frames, not one); a gap of a second or more is a gap, not a frame interval.
+        if (_hasCurrent && time - _currentTime is > 0 and < 1)
+        {
+            _inputFrameDuration = time - _currentTime;
         }
 
         _hasCurrent = true;

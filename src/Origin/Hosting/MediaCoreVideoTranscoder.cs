@@ -61,6 +61,7 @@ internal sealed class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<J
             Preset = ladder.Preset,
             SegmentDuration = ladder.SegmentDuration,
             AudioBitrate = ladder.AudioBitrate,
+            MaxFrameRate = ladder.MaxFrameRate,
             Nice = ladder.Nice,
         };
         try

@@ -156,7 +156,13 @@ internal sealed class FaultyBlobStorage(IBlobStorage inner) : IBlobStorage
     /// <summary>The next <paramref name="count"/> stores of files under <c>vod/{videoId}/</c> fail with an IOException.</summary>
     public void FailPuts(string videoId, int count) => _failures[videoId] = count;
 
-    public Task PutFileAsync(string key, string localPath, string contentType, CancellationToken cancellationToken)
+    private readonly ConcurrentDictionary<string, PutHold> _holds = new(StringComparer.Ordinal);
+
+    /// <summary>Stores of full-ladder files (<c>vod/{videoId}/{version}/</c>, not a <c>-p</c> preview) wait until the
+    /// returned hold is released: the test sees what is served between a job's transcode and its publication.</summary>
+    public PutHold HoldFullLadderPuts(string videoId) => _holds[videoId] = new PutHold();
+
+    public async Task PutFileAsync(string key, string localPath, string contentType, CancellationToken cancellationToken)
     {
         var parts = key.Split('/');
         if (parts.Length > 2 && parts[0] == "vod" && _failures.TryGetValue(parts[1], out var left) && left > 0 && _failures.TryUpdate(parts[1], left - 1, left))
@@ -164,7 +170,12 @@ internal sealed class FaultyBlobStorage(IBlobStorage inner) : IBlobStorage
             throw new IOException($"injected storage failure writing {localPath}");
         }
 
-        return inner.PutFileAsync(key, localPath, contentType, cancellationToken);
+        if (parts.Length > 3 && parts[0] == "vod" && !parts[2].EndsWith("-p", StringComparison.Ordinal) && _holds.TryGetValue(parts[1], out var hold))
+        {
+            await hold.WaitAsync(cancellationToken);
+        }
+
+        await inner.PutFileAsync(key, localPath, contentType, cancellationToken);
     }
 
     public Task PutAsync(string key, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken) => inner.PutAsync(key, content, contentType, cancellationToken);
@@ -278,3 +289,21 @@ internal static class Clips
 
 [CollectionDefinition("jobs-retention", DisableParallelization = true)]
 public sealed class JobsRetentionCollection;
+
+/// <summary>See <see cref="FaultyBlobStorage.HoldFullLadderPuts"/>.</summary>
+internal sealed class PutHold
+{
+    private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the first store is being held.</summary>
+    public Task Reached => _reached.Task;
+
+    public void Release() => _released.TrySetResult();
+
+    public Task WaitAsync(CancellationToken cancellationToken)
+    {
+        _reached.TrySetResult();
+        return _released.Task.WaitAsync(cancellationToken);
+    }
+}
