@@ -18,7 +18,10 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
             return video;
         }
 
-        var token = tokens.Issue(video.Id, time.GetUtcNow() + options.Value.TokenLifetime, callerId, clientIp: null);
+        // Issued now, like every token (an issue time of 0 would be void under any withdrawal the account ever had,
+        // e.g. the role change that made it a creator).
+        var now = time.GetUtcNow();
+        var token = tokens.Issue(video.Id, now + options.Value.TokenLifetime, callerId, clientIp: null, issued: now);
         return video with { ThumbnailUrl = $"/vod/t/{token}/{video.Id}/poster.jpg" };
     }
 
