@@ -87,6 +87,17 @@ public sealed class JobTranscodeTests(JobsSqliteApp app)
         Assert.Equal(100, v.GetProperty("processingProgress").GetDouble());
         Assert.Equal(JsonValueKind.Null, v.GetProperty("failureReason").ValueKind);
         Assert.Equal($"/vod/{video}/poster.jpg", v.GetProperty("thumbnailUrl").GetString());
+        Assert.Equal($"/vod/{video}/{version}/storyboard.vtt", v.GetProperty("storyboardUrl").GetString());
+        using (var storyboard = await app.Http.GetAsync(v.GetProperty("storyboardUrl").GetString()!.TrimStart('/')))
+        {
+            Assert.Equal(HttpStatusCode.OK, storyboard.StatusCode);
+            Assert.Contains("storyboard.jpg#xywh=", await storyboard.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var sprite = await app.Http.GetAsync($"vod/{video}/{version}/storyboard.jpg"))
+        {
+            Assert.Equal(HttpStatusCode.OK, sprite.StatusCode);
+        }
         Assert.InRange(v.GetProperty("durationSeconds").GetDouble(), 9.5, 10.5);
 
         // Upright (90° tag: 241x321 on display) on both rungs, 5.1 downmixed to stereo, and it plays.

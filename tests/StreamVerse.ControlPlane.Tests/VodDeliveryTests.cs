@@ -208,6 +208,27 @@ public abstract class VodDeliveryTests(ControlPlaneApp app)
 
         using var plain = await app.Http.GetAsync($"vod/{id}/poster.jpg");
         Assert.Equal(HttpStatusCode.Forbidden, plain.StatusCode);
+
+        // The storyboard (seek previews) likewise: a WebVTT track under the owner's token whose cues name the sprite
+        // relative to it, so the sprite resolves under the same token.
+        var storyboard = (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", owner.AccessToken)).GetProperty("storyboardUrl").GetString()!;
+        Assert.StartsWith("/vod/t/", storyboard, StringComparison.Ordinal);
+        Assert.EndsWith($"/{id}/v1/storyboard.vtt", storyboard, StringComparison.Ordinal);
+        using (var vtt = await app.Http.GetAsync(storyboard.TrimStart('/')))
+        {
+            Assert.Equal(HttpStatusCode.OK, vtt.StatusCode);
+            Assert.Equal("text/vtt", vtt.Content.Headers.ContentType!.MediaType);
+            var text = await vtt.Content.ReadAsStringAsync();
+            Assert.StartsWith("WEBVTT", text, StringComparison.Ordinal);
+            var sprite = text.Split('\n').First(l => l.Contains("#xywh=", StringComparison.Ordinal));
+            var spriteUrl = new Uri(new Uri(app.BaseUrl + storyboard), sprite[..sprite.IndexOf('#', StringComparison.Ordinal)]);
+            using var jpg = await app.Http.GetAsync(spriteUrl);
+            Assert.Equal(HttpStatusCode.OK, jpg.StatusCode);
+            Assert.Equal([0xFF, 0xD8], (await jpg.Content.ReadAsByteArrayAsync())[..2]);
+        }
+
+        using var plainStoryboard = await app.Http.GetAsync($"vod/{id}/v1/storyboard.vtt");
+        Assert.Equal(HttpStatusCode.Forbidden, plainStoryboard.StatusCode);
     }
 
     [Fact]

@@ -4,9 +4,9 @@ using StreamVerse.ControlPlane.Videos;
 namespace StreamVerse.ControlPlane.Playback;
 
 /// <summary>
-/// A private or premium video's poster plays only under a playback token, like its segments; its owner (or an admin)
-/// reading the video gets the poster's path under a token issued to them, so the studio shows the picture instead of a
-/// 403. Other viewers never read such a video's resource without an entitlement (private is 404), and get the poster
+/// A private or premium video's poster and storyboard play only under a playback token, like its segments; its owner
+/// (or an admin) reading the video gets their paths under a token issued to them, so the studio shows the pictures
+/// instead of a 403. Other viewers never read such a video's resource without an entitlement (private is 404), and get the poster
 /// under the token <c>POST /videos/{id}/playback-token</c> gives them (<c>posterUrl</c>).
 /// </summary>
 internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOptions> options, TimeProvider time)
@@ -22,7 +22,11 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
         // e.g. the role change that made it a creator).
         var now = time.GetUtcNow();
         var token = tokens.Issue(video.Id, now + options.Value.TokenLifetime, callerId, clientIp: null, issued: now);
-        return video with { ThumbnailUrl = $"/vod/t/{token}/{video.Id}/poster.jpg" };
+        return video with
+        {
+            ThumbnailUrl = $"/vod/t/{token}/{video.Id}/poster.jpg",
+            StoryboardUrl = video.StoryboardUrl is { } storyboard ? $"/vod/t/{token}/{storyboard["/vod/".Length..]}" : null,
+        };
     }
 
     public static string PosterPath(string videoId) => $"/vod/{videoId}/poster.jpg";

@@ -61,7 +61,14 @@ internal static class VideoEndpoints
             Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
-            Progress, FailureReason);
+            Progress, FailureReason, StoryboardPath);
+
+        /// <summary>
+        /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
+        /// means the current version has a storyboard: <c>/vod/{id}/{version}/storyboard.vtt</c>, immutable per version.
+        /// </summary>
+        private string? StoryboardPath => Thumbnail == Playback.OwnerThumbnails.PosterPath(Id) && VodPrefix is { } prefix
+            ? $"/vod/{Id}/{prefix[(prefix.LastIndexOf('/') + 1)..]}/storyboard.vtt" : null;
 
         /// <summary>The resource as a viewer who does not own it sees it: why a transcode failed is the owner's to read.</summary>
         public Video ToPublicVideo(string[] tags) => ToVideo(tags) with { FailureReason = null, ProcessingProgress = null };

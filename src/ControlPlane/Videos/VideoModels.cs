@@ -40,10 +40,14 @@ internal sealed record UpdateVideoRequest(
 /// <param name="DashPath">The same for DASH (<c>index.mpd</c>).</param>
 /// <param name="ProcessingProgress">Percent of the current transcode (0..100), null when none ran.</param>
 /// <param name="FailureReason">Why processing failed (readable), "cancelled", or null.</param>
+/// <param name="StoryboardUrl">The seek-preview track of the current presentation (WebVTT whose cues point into a JPEG
+/// sprite with <c>#xywh=</c>, as hls.js/Video.js/Vidstack thumbnails read it), or null while there is none (no full
+/// ladder yet, audio only).</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
+    string? StoryboardUrl);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 
