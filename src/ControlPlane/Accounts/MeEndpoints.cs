@@ -247,10 +247,9 @@ internal static class MeEndpoints
         // The last admin cannot leave (RoleStore's invariant): the condition is in the statement, under the lock that
         // every transaction that can remove an admin takes. Asked once before as well, so that a refused deletion has
         // not stopped the account's transcodes.
-        if (user.Role == Roles.Admin && await db.ScalarAsync<long?>(
-                "SELECT 1 FROM users WHERE role = 'admin' AND deleted_at IS NULL AND id <> @id LIMIT 1", [("id", caller.Id)], cancellationToken).ConfigureAwait(false) is null)
+        if (await Users.RoleStore.IsLastAdminAsync(db, caller.Id, cancellationToken).ConfigureAwait(false))
         {
-            return Problems.Conflict("This is the last admin: make another account an admin before deleting this one.");
+            return Problems.Conflict(Users.RoleStore.LastAdminDetail);
         }
 
         // Everything the account owns goes: transcodes stopped now, stored media and unfinished uploads after the commit.
@@ -268,7 +267,7 @@ internal static class MeEndpoints
             cancellationToken).ConfigureAwait(false);
         if (anonymised == 0)
         {
-            return Problems.Conflict("This is the last admin: make another account an admin before deleting this one.");
+            return Problems.Conflict(Users.RoleStore.LastAdminDetail);
         }
 
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);

@@ -132,12 +132,9 @@ internal sealed partial class UploadStore(
         await db.ExecAsync("DELETE FROM uploads WHERE id = @id", [("id", row.Id)], cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The video's uploads, finished or not (for <see cref="DeleteFiles"/> once the video is gone).</summary>
-    public async Task<List<string>> IdsOfVideoAsync(string videoId, CancellationToken cancellationToken)
-    {
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await db.QueryAsync("SELECT id FROM uploads WHERE video_id = @v", [("v", videoId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>The video's uploads, finished or not (for <see cref="DeleteFiles"/> once the video is gone), read in the caller's session.</summary>
+    public static Task<List<string>> IdsOfVideoAsync(DbSession db, string videoId, CancellationToken cancellationToken) =>
+        db.QueryAsync("SELECT id FROM uploads WHERE video_id = @v", [("v", videoId)], (r, _) => r.GetString(0), cancellationToken);
 
     /// <summary>
     /// The files of uploads whose rows are gone (their video was deleted): an unfinished <c>.part</c>, and a finished

@@ -61,6 +61,22 @@ internal sealed class RoleStore(Database database, Sessions sessions, Playback.P
         return RoleChange.Changed;
     }
 
+    /// <summary>What refusing to remove the last admin says.</summary>
+    public const string LastAdminDetail = "This is the last admin: make another account an admin before deleting this one.";
+
+    /// <summary>
+    /// Whether <paramref name="userId"/> is an admin and no other live account is: a question asked ahead of work that
+    /// must not start for a removal the invariant will refuse (the statement that removes an admin still decides, under
+    /// <see cref="AdminLock"/>).
+    /// </summary>
+    public static async Task<bool> IsLastAdminAsync(DbSession db, string userId, CancellationToken cancellationToken) =>
+        await db.ScalarAsync<long?>(
+            """
+            SELECT 1 FROM users u WHERE u.id = @id AND u.role = 'admin' AND u.deleted_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.deleted_at IS NULL AND o.id <> @id)
+            """,
+            [("id", userId)], cancellationToken).ConfigureAwait(false) is not null;
+
     /// <summary>Whether the account is an admin now (false for a deleted or unknown one).</summary>
     public async Task<bool> IsAdminAsync(string userId, CancellationToken cancellationToken)
     {

@@ -76,14 +76,21 @@ internal static class VideoEndpoints
 
     internal static async Task<Video?> FindAsync(DbSession db, string id, CancellationToken cancellationToken)
     {
+        var (row, tags) = await FindRowAsync(db, id, cancellationToken).ConfigureAwait(false);
+        return row?.ToVideo(tags);
+    }
+
+    /// <summary>The video's row and its tags (the row null when there is no such video).</summary>
+    private static async Task<(Row? Row, string[] Tags)> FindRowAsync(DbSession db, string id, CancellationToken cancellationToken)
+    {
         var row = await db.SingleAsync(Select + " WHERE v.id = @id", [("id", id)], Row.Read, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
-            return null;
+            return (null, []);
         }
 
         var tags = await TagsOfAsync(db, [row.Id], cancellationToken).ConfigureAwait(false);
-        return row.ToVideo(tags.TryGetValue(row.Id, out var t) ? [.. t] : []);
+        return (row, tags.TryGetValue(row.Id, out var t) ? [.. t] : []);
     }
 
     private static async Task<Dictionary<string, List<string>>> TagsOfAsync(DbSession db, List<string> ids, CancellationToken cancellationToken)
@@ -244,14 +251,12 @@ internal static class VideoEndpoints
     private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, OwnerThumbnails thumbnails, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var row = await db.SingleAsync(Select + " WHERE v.id = @id", [("id", id)], Row.Read, cancellationToken).ConfigureAwait(false);
+        var (row, rowTags) = await FindRowAsync(db, id, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             return Problems.NotFound("video");
         }
 
-        var tags = await TagsOfAsync(db, [row.Id], cancellationToken).ConfigureAwait(false);
-        string[] rowTags = tags.TryGetValue(row.Id, out var t) ? [.. t] : [];
         var caller = Caller.From(context.User);
         if (caller is not null && caller.OwnsOrAdmin(row.OwnerId))
         {
@@ -446,7 +451,7 @@ internal static class VideoEndpoints
         }
 
         // Stop its transcode first (the job row goes with the video, by cascade), then its stored media.
-        var removal = await media.PrepareVideoAsync(id, cancellationToken).ConfigureAwait(false);
+        var removal = await media.PrepareVideoAsync(db, id, cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await protectedVideos.RecordDeletedAsync(db, "id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM videos WHERE id = @id", [("id", id)], cancellationToken).ConfigureAwait(false);

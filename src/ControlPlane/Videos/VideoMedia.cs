@@ -24,25 +24,25 @@ internal sealed partial class VideoMedia(VideoJobQueue jobs, UploadStore uploads
 
     private const string OfOwner = "SELECT v.id FROM videos v JOIN channels c ON c.id = v.channel_id WHERE c.owner_id = @id";
 
-    public Task<MediaRemoval> PrepareVideoAsync(string videoId, CancellationToken cancellationToken) =>
-        PrepareAsync([videoId], cancellationToken);
+    public Task<MediaRemoval> PrepareVideoAsync(DbSession db, string videoId, CancellationToken cancellationToken) =>
+        PrepareAsync(db, [videoId], cancellationToken);
 
     public async Task<MediaRemoval> PrepareChannelAsync(DbSession db, string channelId, CancellationToken cancellationToken) =>
-        await PrepareAsync(await db.QueryAsync(OfChannel, [("id", channelId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false),
+        await PrepareAsync(db, await db.QueryAsync(OfChannel, [("id", channelId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
 
     public async Task<MediaRemoval> PrepareOwnerAsync(DbSession db, string ownerId, CancellationToken cancellationToken) =>
-        await PrepareAsync(await db.QueryAsync(OfOwner, [("id", ownerId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false),
+        await PrepareAsync(db, await db.QueryAsync(OfOwner, [("id", ownerId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
 
-    private async Task<MediaRemoval> PrepareAsync(List<string> videoIds, CancellationToken cancellationToken)
+    private async Task<MediaRemoval> PrepareAsync(DbSession db, List<string> videoIds, CancellationToken cancellationToken)
     {
         var uploadIds = new List<string>();
         foreach (var id in videoIds)
         {
             // The job row goes with the video, by cascade: cancel first, so its source file and output go too.
             await jobs.CancelAsync(id, cancellationToken).ConfigureAwait(false);
-            uploadIds.AddRange(await uploads.IdsOfVideoAsync(id, cancellationToken).ConfigureAwait(false));
+            uploadIds.AddRange(await UploadStore.IdsOfVideoAsync(db, id, cancellationToken).ConfigureAwait(false));
         }
 
         return new MediaRemoval(videoIds, uploadIds);
