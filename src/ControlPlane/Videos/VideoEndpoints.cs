@@ -1,6 +1,4 @@
-using System.Buffers.Text;
 using System.Globalization;
-using System.Text;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Channels;
@@ -129,17 +127,8 @@ internal static class VideoEndpoints
             v.Add("sort", "must be newest, views or title");
         }
 
-        var take = limit ?? 20;
-        if (take is < 1 or > 100)
-        {
-            v.Add("limit", "must be between 1 and 100");
-        }
-
-        Cursor? after = null;
-        if (cursor is not null && (after = Cursor.Parse(cursor, sort)) is null)
-        {
-            v.Add("cursor", "is not a cursor of this listing");
-        }
+        var take = Paging.Limit(limit, v);
+        var after = ParseCursor(cursor, sort, v);
 
         if (!v.IsValid)
         {
@@ -203,7 +192,7 @@ internal static class VideoEndpoints
         {
             rows.RemoveAt(take);
             var last = rows[^1];
-            next = Cursor.Encode(sort, sort switch
+            next = Paging.Encode(sort, sort switch
             {
                 "views" => last.Views.ToString(CultureInfo.InvariantCulture),
                 "title" => last.Title,
@@ -219,33 +208,33 @@ internal static class VideoEndpoints
         }), next));
     }
 
-    /// <summary>Opaque to clients: base64url of "sort|id|key". Not a secret and not signed: a forged cursor only moves a public listing.</summary>
-    private sealed record Cursor(object Key, string Id)
+    /// <summary>A cursor of <see cref="Paging"/> whose key is typed for the sort's column.</summary>
+    private sealed record Cursor(object Key, string Id);
+
+    private static Cursor? ParseCursor(string? text, string sort, Validation v)
     {
-        public static string Encode(string sort, string key, string id) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{sort}|{id}|{key}"));
-
-        public static Cursor? Parse(string text, string sort)
+        if (text is null)
         {
-            try
-            {
-                var parts = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(text)).Split('|', 3);
-                if (parts.Length != 3 || parts[0] != sort)
-                {
-                    return null;
-                }
-
-                return sort switch
-                {
-                    "views" => long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? new Cursor(n, parts[1]) : null,
-                    "title" => new Cursor(parts[2], parts[1]),
-                    _ => DateTimeOffset.TryParse(parts[2], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? new Cursor(t, parts[1]) : null,
-                };
-            }
-            catch (FormatException)
-            {
-                return null;
-            }
+            return null;
         }
+
+        Cursor? cursor = null;
+        if (Paging.TryDecode(text, sort, out var key, out var id))
+        {
+            cursor = sort switch
+            {
+                "views" => long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? new Cursor(n, id) : null,
+                "title" => new Cursor(key, id),
+                _ => DateTimeOffset.TryParse(key, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? new Cursor(t, id) : null,
+            };
+        }
+
+        if (cursor is null)
+        {
+            v.Add("cursor", "is not a cursor of this listing");
+        }
+
+        return cursor;
     }
 
     private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, OwnerThumbnails thumbnails, CancellationToken cancellationToken)
