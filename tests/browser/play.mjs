@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Plays a live (or VOD) stream in headless Chromium with a real browser player and reports what happened.
 //
-//   node play.mjs <hls|dash> <url> <seconds>
+//   node play.mjs <hls|dash> <url> <seconds> [<start>]
 //
 // hls.js (lowLatencyMode) or dash.js is loaded from node_modules into a tiny page served on 127.0.0.1:0
 // (a different origin from the daemon: the daemon's CORS headers must allow it). The video is muted and
@@ -29,10 +29,13 @@ const SWITCH_LEVELS = process.env.PLAY_SWITCH_LEVELS === '1';
 const SWITCH_EVERY = Number(process.env.PLAY_SWITCH_EVERY ?? 2);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const [kind, url, secondsArg] = process.argv.slice(2);
+const [kind, url, secondsArg, startArg] = process.argv.slice(2);
 const seconds = Number(secondsArg);
-if (!['hls', 'dash'].includes(kind) || !url || !(seconds > 0)) {
-  console.error('usage: node play.mjs <hls|dash> <url> <seconds>');
+// <start> (dash.js only): the start time handed to initialize(); for a live MPD, seconds from the period start
+// (dash.js still keeps it inside the DVR window and behind the live delay). Default: the player's own choice.
+const START_AT = startArg === undefined ? NaN : Number(startArg);
+if (!['hls', 'dash'].includes(kind) || !url || !(seconds > 0) || (startArg !== undefined && !(START_AT >= 0))) {
+  console.error('usage: node play.mjs <hls|dash> <url> <seconds> [<start>]');
   process.exit(2);
 }
 
@@ -116,7 +119,7 @@ try {
       } catch (e) { state.levels = -1; }
       note({ t: Date.now(), ev: 'streamInitialized', levels: state.levels });
     });
-    player.initialize(video, src, true);
+    player.initialize(video, src, true, ${JSON.stringify(START_AT)});
   }
 } catch (e) {
   state.errors.push({ source: 'page', fatal: true, message: String(e && e.stack || e) });
@@ -143,7 +146,7 @@ const pageUrl = `http://127.0.0.1:${server.address().port}/`;
 
 const result = {
   ok: false, player: kind, url, errors: [], fatal: 0, startTime: null, endTime: null, advanced: 0,
-  nonFatal: 0, latency: null, levels: 0, started: false, startDelay: null, waiting: 0, version: null, console: [],
+  nonFatal: 0, latency: null, levels: 0, started: false, startDelay: null, waiting: 0, version: null, console: [], gapSeeks: 0,
 };
 let browser;
 const deadline = setTimeout(() => {
@@ -212,7 +215,12 @@ try {
       keep([r.url(), 'failed: ' + (r.failure()?.errorText ?? '?')]);
     } catch { /* diagnostics only */ }
   });
-  tab.on('console', (m) => { if (m.type() === 'error' && result.console.length < 20) result.console.push(m.text().slice(0, 300)); });
+  tab.on('console', (m) => {
+    if (m.type() === 'error' && result.console.length < 20) result.console.push(m.text().slice(0, 300));
+    // dash.js's warning when a track has no segment at the time it must buffer from (a hole at the start of one
+    // AdaptationSet's timeline) and it seeks over it; whether it recovers depends on timing (see MpdWriter.CommonStart).
+    if (m.text().includes('because of gap in the manifest')) result.gapSeeks++;
+  });
   tab.on('pageerror', (e) => { pageErrors.push({ source: 'pageerror', fatal: true, message: String(e).slice(0, 500) }); });
   await tab.goto(pageUrl);
 

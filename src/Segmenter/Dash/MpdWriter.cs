@@ -79,6 +79,8 @@ internal static class MpdWriter
         AppendDuration(sb, p.TargetDuration.TotalSeconds);
         sb.Append("\">\n  <Period id=\"0\" start=\"PT0S\">\n");
 
+        var commonStart = CommonStart(tracks);
+
         // Consecutive tracks of one kind form one AdaptationSet (a VOD ladder's rungs); a set of one keeps the
         // per-track paths, a set of several shares a SegmentTemplate through $RepresentationID$ (§5.3.9.4.4),
         // which requires their segment timelines to be identical (aligned keyframes).
@@ -97,10 +99,10 @@ internal static class MpdWriter
             sb.Append(Inv, $"    <AdaptationSet id=\"{set}\" contentType=\"{contentType}\" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
             if (count == 1 || SameTimeline(tracks, i, count))
             {
-                AppendTemplate(sb, t, basePath, count == 1 ? t.Prefix : "$RepresentationID$", "      ");
+                AppendTemplate(sb, t, basePath, count == 1 ? t.Prefix : "$RepresentationID$", "      ", commonStart);
                 for (var r = i; r < i + count; r++)
                 {
-                    AppendRepresentation(sb, tracks[r], basePath: null);
+                    AppendRepresentation(sb, tracks[r], basePath: null, commonStart);
                 }
             }
             else
@@ -111,7 +113,7 @@ internal static class MpdWriter
                 // same presentation times, so segmentAlignment holds.
                 for (var r = i; r < i + count; r++)
                 {
-                    AppendRepresentation(sb, tracks[r], basePath);
+                    AppendRepresentation(sb, tracks[r], basePath, commonStart);
                 }
             }
 
@@ -123,12 +125,51 @@ internal static class MpdWriter
         return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    private static void AppendTemplate(StringBuilder sb, MpdTrack t, string basePath, string name, string indent)
+    /// <summary>
+    /// The earliest first-segment start of all tracks, in seconds. Every timeline is made to begin there (see
+    /// <see cref="FirstStart"/>): a track whose first listed segment starts a little later (audio whose first frame
+    /// follows the first video frame by the encoder's priming, ~60 ms from an RTMP publisher) would otherwise leave a
+    /// gap at the period's start, where dash.js starts buffering a young live stream. dash.js repairs such a gap only
+    /// if the media element's time is still 0 when that track first looks for a segment; once the video buffer's own
+    /// internal seek (to its first frame) has moved the time, the track waits for a segment at 0 forever and playback
+    /// never starts (seen in CI: audio never requested while video fetched 15 segments).
+    /// </summary>
+    private static double CommonStart(IReadOnlyList<MpdTrack> tracks)
+    {
+        var start = double.PositiveInfinity;
+        foreach (var t in tracks)
+        {
+            if (t.Segments.Count > 0)
+            {
+                start = Math.Min(start, (double)t.Segments[0].StartTime / t.Timescale);
+            }
+        }
+
+        return start;
+    }
+
+    /// <summary>The largest lead-in a first segment is stretched over to begin at the common start.</summary>
+    private const double MaxStartAlignment = 0.5;
+
+    /// <summary>
+    /// The S@t written for the track's first listed segment: the common start when the segment begins at most
+    /// <see cref="MaxStartAlignment"/> later (its duration grows by as much, so every later segment keeps its time);
+    /// otherwise its own start. Players place the media by its own decode times, so the listed lead-in only says
+    /// that this segment is the one to fetch for those first milliseconds.
+    /// </summary>
+    private static long FirstStart(MpdTrack t, double commonStart)
+    {
+        var own = t.Segments[0].StartTime;
+        var aligned = (long)Math.Floor(commonStart * t.Timescale);
+        return aligned < own && (double)(own - aligned) / t.Timescale <= MaxStartAlignment ? aligned : own;
+    }
+
+    private static void AppendTemplate(StringBuilder sb, MpdTrack t, string basePath, string name, string indent, double commonStart)
     {
         var startNumber = t.Segments.Count > 0 ? t.Segments[0].Msn : 0;
         sb.Append(Inv, $"{indent}<SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{basePath}{name}_init.mp4\" media=\"{basePath}{name}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
         sb.Append(indent).Append("  <SegmentTimeline>\n");
-        AppendTimeline(sb, t.Segments);
+        AppendTimeline(sb, t.Segments, t.Segments.Count > 0 ? FirstStart(t, commonStart) : 0);
         sb.Append(indent).Append("  </SegmentTimeline>\n").Append(indent).Append("</SegmentTemplate>\n");
     }
 
@@ -156,7 +197,7 @@ internal static class MpdWriter
     }
 
     /// <param name="basePath">Non-null: the Representation carries its own SegmentTemplate under this path.</param>
-    private static void AppendRepresentation(StringBuilder sb, MpdTrack t, string? basePath)
+    private static void AppendRepresentation(StringBuilder sb, MpdTrack t, string? basePath, double commonStart)
     {
         sb.Append(Inv, $"      <Representation id=\"{t.Prefix}\" bandwidth=\"{Math.Max(1, t.Bandwidth)}\" codecs=\"{t.Codec}\"");
         if (t.IsVideo)
@@ -174,7 +215,7 @@ internal static class MpdWriter
             else
             {
                 sb.Append(">\n");
-                AppendTemplate(sb, t, basePath, t.Prefix, "        ");
+                AppendTemplate(sb, t, basePath, t.Prefix, "        ", commonStart);
                 sb.Append("      </Representation>\n");
             }
         }
@@ -187,14 +228,15 @@ internal static class MpdWriter
     }
 
     /// <summary>Run-length S elements; t is repeated only where the timeline is not contiguous.</summary>
-    private static void AppendTimeline(StringBuilder sb, IReadOnlyList<SegmentInfo> segments)
+    /// <param name="firstStart">The S@t of the first segment (see <see cref="FirstStart"/>); its d reaches the second.</param>
+    private static void AppendTimeline(StringBuilder sb, IReadOnlyList<SegmentInfo> segments, long firstStart)
     {
         var i = 0;
         long expected = -1;
         while (i < segments.Count)
         {
-            var start = segments[i].StartTime;
-            var d = segments[i].Ticks;
+            var start = i == 0 ? firstStart : segments[i].StartTime;
+            var d = i == 0 ? segments[0].Ticks + (segments[0].StartTime - firstStart) : segments[i].Ticks;
             var repeat = 0;
             while (i + repeat + 1 < segments.Count
                 && segments[i + repeat + 1].Ticks == d
