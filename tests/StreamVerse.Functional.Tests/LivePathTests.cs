@@ -276,7 +276,7 @@ public sealed class LivePathTests
     }
 
     [Fact]
-    public async Task Tls_endpoint_serves_http2_with_alpn()
+    public async Task Tls_endpoints_serve_http2_with_alpn_and_take_rtmps_publishes()
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
         var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
@@ -287,8 +287,11 @@ public sealed class LivePathTests
         await File.WriteAllTextAsync(certPath, cert.ExportCertificatePem());
         await File.WriteAllTextAsync(keyPath, rsa.ExportPkcs8PrivateKeyPem());
         var httpsPort = Daemon.FreePort();
+        var rtmpsPort = Daemon.FreePort();
+        var key = NewKey();
 
-        await using var daemon = await Daemon.StartAsync(["--https", $"127.0.0.1:{httpsPort}", "--StreamVerse:CertificatePath", certPath, "--StreamVerse:CertificateKeyPath", keyPath]);
+        await using var daemon = await Daemon.StartAsync(["--https", $"127.0.0.1:{httpsPort}", "--rtmps", $"127.0.0.1:{rtmpsPort}",
+            "--StreamVerse:CertificatePath", certPath, "--StreamVerse:CertificateKeyPath", keyPath, "--stream", $"cam={key}"]);
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c!.Thumbprint == cert.Thumbprint };
         using var h2 = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{httpsPort}/"), DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         using var response = await h2.GetAsync("healthz").WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : throw new InvalidOperationException(daemon.Output, t.Exception));
@@ -296,6 +299,19 @@ public sealed class LivePathTests
         Assert.Equal(HttpVersion.Version20, response.Version);
         using var missing = await h2.GetAsync("live/none/index.m3u8");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        // RTMPS: ffmpeg (its own TLS and RTMP stacks) publishes through TLS with the same stream key; the stream
+        // plays like any RTMP publish. Cleartext RTMP on the RTMPS port is refused: the port only speaks TLS.
+        var cleartext = await Tool.RunAsync("ffmpeg", Long, "-hide_banner", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+            "-t", "1", "-c:v", "libx264", "-preset", "ultrafast", "-f", "flv", $"rtmp://127.0.0.1:{rtmpsPort}/live/{key}");
+        Assert.NotEqual(0, cleartext.ExitCode);
+
+        using var publisher = Publishers.Ffmpeg($"rtmps://127.0.0.1:{rtmpsPort}/live/{key}", seconds: 6);
+        await Publishers.WaitForAsync(daemon.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
+        var probe = await Tool.RunAsync("ffprobe", Long, "-v", "error", "-show_streams", "-of", "json", $"{daemon.BaseUrl}/live/cam/index.m3u8");
+        Assert.True(probe.ExitCode == 0, probe.Stderr + daemon.Output);
+        AssertStreams(probe.Stdout);
+        Assert.Equal(0, await publisher.WaitAsync(Long));
     }
 
     [Fact]
@@ -320,6 +336,14 @@ public sealed class LivePathTests
         var unknown = await Tool.RunAsync("dotnet", Long, Paths.OriginDll, "--bogus", "1");
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("--bogus", unknown.Stderr);
+
+        var rtmps = await Tool.RunAsync("dotnet", Long, Paths.OriginDll, "--rtmps", "not-an-endpoint", "--rtmp", "127.0.0.1:0", "--http", "127.0.0.1:0");
+        Assert.Equal(2, rtmps.ExitCode);
+        Assert.Contains("StreamVerse:Rtmps", rtmps.Stderr);
+
+        var noCertificate = await Tool.RunAsync("dotnet", Long, Paths.OriginDll, "--rtmps", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--http", "127.0.0.1:0");
+        Assert.Equal(2, noCertificate.ExitCode);
+        Assert.Contains("StreamVerse:CertificatePath", noCertificate.Stderr);
     }
 
     private static void AssertStreams(string ffprobeJson)

@@ -13,6 +13,7 @@ internal static class CommandLine
         ["--data"] = "StreamVerse:Data",
         ["--http"] = "StreamVerse:Http",
         ["--rtmp"] = "StreamVerse:Rtmp",
+        ["--rtmps"] = "StreamVerse:Rtmps",
         ["--https"] = "StreamVerse:Https",
         ["--upstream"] = "StreamVerse:Upstream",
     };
@@ -68,7 +69,7 @@ internal static class CommandLine
             }
             else
             {
-                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL, or --Section:Key VALUE)");
+                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --rtmps HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL, or --Section:Key VALUE)");
             }
         }
 

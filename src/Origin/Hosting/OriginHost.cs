@@ -55,7 +55,8 @@ internal static partial class OriginHost
         var httpEndPoint = OriginOptions.ParseEndPoint(origin.Http, "StreamVerse:Http");
         var rtmpEndPoint = edge ? null : OriginOptions.ParseEndPoint(origin.Rtmp, "StreamVerse:Rtmp");
         var httpsEndPoint = string.IsNullOrEmpty(origin.Https) ? null : OriginOptions.ParseEndPoint(origin.Https, "StreamVerse:Https");
-        var certificate = httpsEndPoint is null ? null : LoadCertificate(origin);
+        var rtmpsEndPoint = edge || string.IsNullOrEmpty(origin.Rtmps) ? null : OriginOptions.ParseEndPoint(origin.Rtmps, "StreamVerse:Rtmps");
+        var certificate = httpsEndPoint is null && rtmpsEndPoint is null ? null : LoadCertificate(origin);
         const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
         if (origin.InlineSocketCompletions && Environment.GetEnvironmentVariable(InlineCompletions) is null)
         {
@@ -104,6 +105,22 @@ internal static partial class OriginHost
                         listen.Use(ThreadPoolInput.Middleware);
                     }
 
+                    listen.UseConnectionHandler<RtmpConnectionHandler>();
+                });
+            }
+
+            if (rtmpsEndPoint is not null)
+            {
+                kestrel.Listen(rtmpsEndPoint, listen =>
+                {
+                    if (origin.InlineScheduling)
+                    {
+                        // Outside TLS, as for HTTPS: decryption and the session both run on the pool.
+                        listen.Use(ThreadPoolInput.Middleware);
+                    }
+
+                    // The same RTMP sessions inside TLS; the handshake is bounded by Kestrel's TLS handshake timeout.
+                    listen.UseHttps(certificate!);
                     listen.UseConnectionHandler<RtmpConnectionHandler>();
                 });
             }
@@ -213,7 +230,7 @@ internal static partial class OriginHost
         }
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
-        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint?.ToString() ?? "off", edge ? "edge of " + builder.Configuration[EdgeOptions.UpstreamKey] : "origin", dataPath));
+        app.Lifetime.ApplicationStarted.Register(() => Log.Listening(log, httpEndPoint.ToString(), httpsEndPoint?.ToString() ?? "off", rtmpEndPoint?.ToString() ?? "off", rtmpsEndPoint?.ToString() ?? "off", edge ? "edge of " + builder.Configuration[EdgeOptions.UpstreamKey] : "origin", dataPath));
         return app;
     }
 
@@ -222,7 +239,7 @@ internal static partial class OriginHost
         if (string.IsNullOrEmpty(origin.CertificatePath) || string.IsNullOrEmpty(origin.CertificateKeyPath))
         {
             throw new OptionsValidationException("StreamVerse:CertificatePath", typeof(OriginOptions),
-                ["StreamVerse:Https needs StreamVerse:CertificatePath and StreamVerse:CertificateKeyPath (PEM files)"]);
+                ["StreamVerse:Https and StreamVerse:Rtmps need StreamVerse:CertificatePath and StreamVerse:CertificateKeyPath (PEM files)"]);
         }
 
         try
@@ -238,7 +255,7 @@ internal static partial class OriginHost
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} https={Https} rtmp={Rtmp} mode={Mode} data={Data}")]
-        public static partial void Listening(ILogger logger, string http, string https, string rtmp, string mode, string data);
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "StreamVerse listening http={Http} https={Https} rtmp={Rtmp} rtmps={Rtmps} mode={Mode} data={Data}")]
+        public static partial void Listening(ILogger logger, string http, string https, string rtmp, string rtmps, string mode, string data);
     }
 }

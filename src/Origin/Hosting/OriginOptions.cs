@@ -23,15 +23,22 @@ internal sealed class OriginOptions
     /// </summary>
     public string? Https { get; set; }
 
-    /// <summary>PEM certificate (chain) for <see cref="Https"/>.</summary>
+    /// <summary>PEM certificate (chain) for <see cref="Https"/> and <see cref="Rtmps"/>.</summary>
     public string? CertificatePath { get; set; }
 
-    /// <summary>PEM private key for <see cref="Https"/>.</summary>
+    /// <summary>PEM private key for <see cref="Https"/> and <see cref="Rtmps"/>.</summary>
     public string? CertificateKeyPath { get; set; }
 
     /// <summary>RTMP ingest endpoint, HOST:PORT.</summary>
     [Required(AllowEmptyStrings = false)]
     public string Rtmp { get; set; } = "127.0.0.1:1935";
+
+    /// <summary>
+    /// Optional RTMPS ingest endpoint, HOST:PORT: RTMP inside TLS on a port of its own (OBS's default for the big
+    /// platforms, usually 443 or 1936), the same sessions and stream keys as <see cref="Rtmp"/>. Needs
+    /// <see cref="CertificatePath"/> and <see cref="CertificateKeyPath"/>. Not in edge mode (edges take no ingest).
+    /// </summary>
+    public string? Rtmps { get; set; }
 
     /// <summary>
     /// Socket completions run on the runtime's event threads instead of being queued to the thread pool
