@@ -39,6 +39,9 @@ internal sealed partial class RtmpSession : IDisposable
     private uint _publishStreamId;
     private string? _streamName;
     private FlvMediaDemuxer? _demuxer;
+
+    /// <summary>The publish's last logged metadata: encoders that resend it (GStreamer's flvmux, about once a second) log it once.</summary>
+    private (double Width, double Height, double FrameRate)? _metadata;
     private bool _close;
     private uint _peerWindow;
     private long _received;
@@ -360,7 +363,16 @@ internal sealed partial class RtmpSession : IDisposable
 
             if (value is Amf0Object metadata)
             {
-                Log.Metadata(_logger, _streamName!, metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
+                var announced = (metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
+                if (announced == _metadata)
+                {
+                    Log.MetadataRepeated(_logger, _streamName!);
+                }
+                else
+                {
+                    _metadata = announced;
+                    Log.Metadata(_logger, _streamName!, announced.Item1, announced.Item2, announced.Item3);
+                }
             }
         }
         catch (RtmpProtocolException ex)
@@ -532,6 +544,7 @@ internal sealed partial class RtmpSession : IDisposable
 
         _streamName = streamName;
         _publishStreamId = streamId;
+        _metadata = null;
         _demuxer = new FlvMediaDemuxer(sink, _logger, streamName);
 
         // The key was good: keyframes up to MaxMessageSize from here on. The limits stay loose after an unpublish,
@@ -652,6 +665,9 @@ internal sealed partial class RtmpSession : IDisposable
 
         [LoggerMessage(EventId = 3114, Level = LogLevel.Information, Message = "RTMP stream {StreamName} metadata: {Width}x{Height} at {FrameRate} fps")]
         public static partial void Metadata(ILogger logger, string streamName, double width, double height, double frameRate);
+
+        [LoggerMessage(EventId = 3119, Level = LogLevel.Debug, Message = "RTMP stream {StreamName}: the same metadata again")]
+        public static partial void MetadataRepeated(ILogger logger, string streamName);
 
         [LoggerMessage(EventId = 3117, Level = LogLevel.Error, Message = "RTMP stream {StreamName}: the media sink failed to end")]
         public static partial void SinkEndFailed(ILogger logger, string streamName, Exception exception);

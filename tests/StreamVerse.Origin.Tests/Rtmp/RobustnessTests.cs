@@ -69,6 +69,33 @@ public sealed class RobustnessTests
     }
 
     [Fact]
+    public async Task Metadata_sent_again_is_logged_once_and_a_change_is_logged()
+    {
+        // GStreamer's flvmux resends onMetaData about once a second: each used to be an Information line.
+        await using var server = await RtmpTestServer.StartAsync();
+        await using var publisher = await TestRtmpClient.ConnectAsync(server.Port);
+        await publisher.ConnectAndPublishAsync(RtmpTestServer.Key);
+        await publisher.ReceiveCommandAsync("onStatus");
+        foreach (var (width, height) in new[] { (640d, 360d), (640d, 360d), (640d, 360d), (1280d, 720d), (1280d, 720d) })
+        {
+            await publisher.SendAsync(4, RtmpMessageType.DataAmf0, 1, 0, Amf0Tests.Encode("@setDataFrame", "onMetaData",
+                new Amf0Object(isEcmaArray: true).Add("width", width).Add("height", height).Add("framerate", 30d)));
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (server.Logs.Lines.Count(l => l.Contains(" 3114 ", StringComparison.Ordinal) || l.Contains(" 3119 ", StringComparison.Ordinal)) < 5 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var informed = server.Logs.Lines.Where(l => l.StartsWith("Information 3114 ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, informed.Count);
+        Assert.Contains("640x360 at 30 fps", informed[0], StringComparison.Ordinal);
+        Assert.Contains("1280x720 at 30 fps", informed[1], StringComparison.Ordinal);
+        Assert.Equal(3, server.Logs.Lines.Count(l => l.StartsWith("Debug 3119 ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Oversized_messages_close_only_their_connection()
     {
         await using var server = await RtmpTestServer.StartAsync();
