@@ -9,10 +9,13 @@ using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Events;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Reactions;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
+using StreamVerse.ControlPlane.Subscriptions;
 using StreamVerse.ControlPlane.Tags;
 using StreamVerse.ControlPlane.Uploads;
 using StreamVerse.ControlPlane.Users;
@@ -108,6 +111,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<VideoJobQueue>();
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
+        services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -230,6 +234,7 @@ internal static class ControlPlaneExtensions
         api.MapPlayback();
         api.MapUploads();
         api.MapJobs();
+        api.MapSubscriptions().MapReactions();
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

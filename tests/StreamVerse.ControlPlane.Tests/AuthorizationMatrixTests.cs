@@ -143,6 +143,27 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),
         ["POST /api/v1/channels/{channelId}/stream-keys/{keyId}/rotate"] = new("UFFFOO", async c => { var (ch, k) = await Key(c); return ($"api/v1/channels/{ch}/stream-keys/{k}/rotate", null, null); }),
         ["DELETE /api/v1/channels/{channelId}/stream-keys/{keyId}"] = new("UFFFOO", async c => { var (ch, k) = await Key(c); return ($"api/v1/channels/{ch}/stream-keys/{k}", null, null); }),
+
+        // Subscriptions: any signed-in account follows any channel (its own included); the subscriber list is the owner's.
+        ["GET /api/v1/channels/{id}/subscription"] = new("UOOOOO", async c =>
+        {
+            var ch = await Channel(c);
+            if (c.Caller is not null)
+            {
+                await c.App.JsonAsync(HttpMethod.Put, $"api/v1/channels/{ch}/subscription", c.Caller.AccessToken);
+            }
+
+            return ($"api/v1/channels/{ch}/subscription", null, null);
+        }),
+        ["PUT /api/v1/channels/{id}/subscription"] = new("UOOOOO", async c => ($"api/v1/channels/{await Channel(c)}/subscription", new { bell = "all" }, null)),
+        ["DELETE /api/v1/channels/{id}/subscription"] = new("UOOOOO", async c => ($"api/v1/channels/{await Channel(c)}/subscription", null, null)),
+        ["GET /api/v1/channels/{id}/subscribers"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/subscribers", null, null)),
+        ["GET /api/v1/me/subscriptions"] = new("UOOOOO", _ => P("api/v1/me/subscriptions")),
+
+        // Reactions: who may watch may react; a private video is hidden from everyone else.
+        ["GET /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", null, null)),
+        ["PUT /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", new { reaction = "like" }, null)),
+        ["DELETE /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", null, null)),
     };
 
     private static IEnumerable<(string Key, RouteEndpoint Endpoint)> Endpoints(ControlPlaneApp app) =>

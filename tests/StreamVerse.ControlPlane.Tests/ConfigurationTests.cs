@@ -36,6 +36,12 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "0", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "241", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "4", "StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0")]
+    [InlineData("StreamVerse:ControlPlane:Outbox:BatchSize", "0", "StreamVerse:ControlPlane:Outbox:BatchSize")]
+    [InlineData("StreamVerse:ControlPlane:Outbox:LeaseDuration", "00:00:00.5", "StreamVerse:ControlPlane:Outbox:LeaseDuration")]
+    [InlineData("StreamVerse:ControlPlane:Outbox:PollInterval", "00:00:00.001", "StreamVerse:ControlPlane:Outbox:PollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Outbox:RetryBaseDelay", "00:00:00", "StreamVerse:ControlPlane:Outbox:RetryBaseDelay")]
+    [InlineData("StreamVerse:ControlPlane:Outbox:MaxRetryDelay", "2.00:00:00", "StreamVerse:ControlPlane:Outbox:MaxRetryDelay")]
+    [InlineData("StreamVerse:ControlPlane:Outbox:Retention", "00:01:00", "StreamVerse:ControlPlane:Outbox:Retention")]
     [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
     public async Task Refused_at_start(string key, string value, string named)
     {

@@ -11,7 +11,8 @@ namespace StreamVerse.ControlPlane.Tests;
 /// </summary>
 public abstract class JobQueueTests(JobsApp app)
 {
-    private JobStore FutureStore(TimeSpan shift) => new(app.Db, new ShiftedTime(shift), app.Get<StreamVerse.ControlPlane.Videos.VodCatalog>());
+    private JobStore FutureStore(TimeSpan shift) => new(app.Db, new ShiftedTime(shift), app.Get<StreamVerse.ControlPlane.Videos.VodCatalog>(),
+        app.Get<StreamVerse.ControlPlane.Videos.VideoPublication>());
 
     private async Task<(string Video, Persona Owner)> NewVideoAsync(Persona? owner = null)
     {

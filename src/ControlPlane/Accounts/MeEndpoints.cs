@@ -272,6 +272,10 @@ internal static class MeEndpoints
 
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         await playbackRevocations.VoidViewerInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+
+        // Its subscriptions and reactions go, and the counts they made with them (they would outlive the account otherwise).
+        await Subscriptions.SubscriptionStore.ForgetAccountInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await Reactions.ReactionStore.ForgetAccountInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);

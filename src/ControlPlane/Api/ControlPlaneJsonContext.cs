@@ -5,7 +5,9 @@ using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Reactions;
 using StreamVerse.ControlPlane.StreamKeys;
+using StreamVerse.ControlPlane.Subscriptions;
 using StreamVerse.ControlPlane.Tags;
 using StreamVerse.ControlPlane.Uploads;
 using StreamVerse.ControlPlane.Videos;
@@ -45,4 +47,13 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]
 [JsonSerializable(typeof(JobInfo))]
+[JsonSerializable(typeof(VideoPublished))]
+[JsonSerializable(typeof(ChannelWentLive))]
+[JsonSerializable(typeof(SubscribeRequest))]
+[JsonSerializable(typeof(SubscriptionResponse))]
+[JsonSerializable(typeof(Page<SubscriptionResponse>))]
+[JsonSerializable(typeof(Page<SubscriberResponse>))]
+[JsonSerializable(typeof(ChannelSubscribed))]
+[JsonSerializable(typeof(ReactionRequest))]
+[JsonSerializable(typeof(ReactionResponse))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

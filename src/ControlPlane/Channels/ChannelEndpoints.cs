@@ -8,17 +8,19 @@ namespace StreamVerse.ControlPlane.Channels;
 internal sealed record ChannelRequest(string? Name, string? Description);
 
 /// <param name="LiveVideoId">The channel's public broadcast that is live now (a video id, its recording once it ends), or null.</param>
-internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt, string? LiveVideoId)
+/// <param name="SubscriberCount">Accounts subscribed to the channel (exact: kept in the transaction of every subscribe and unsubscribe).</param>
+internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt, string? LiveVideoId, long SubscriberCount)
 {
     /// <summary>Columns of <c>FROM channels</c> (unaliased: the live-now subquery refers to it).</summary>
     public const string Columns =
         """
         id, owner_id, name, description, created_at,
-        (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS live_video_id
+        (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS live_video_id,
+        subscriber_count
         """;
 
     public static Channel Read(System.Data.Common.DbDataReader r, Dialect d) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6));
 }
 
 /// <summary><c>/api/v1/channels</c>: creators own channels; reading is public; changes are owner-or-admin.</summary>
@@ -66,7 +68,7 @@ internal static class ChannelEndpoints
             return v.Result();
         }
 
-        var channel = new Channel(Ids.New(), caller.Id, name, description, time.GetUtcNow(), LiveVideoId: null);
+        var channel = new Channel(Ids.New(), caller.Id, name, description, time.GetUtcNow(), LiveVideoId: null, SubscriberCount: 0);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("INSERT INTO channels (id, owner_id, name, description, created_at) VALUES (@id, @o, @n, @d, @t)",
             [("id", channel.Id), ("o", channel.OwnerId), ("n", name), ("d", description), ("t", channel.CreatedAt)], cancellationToken).ConfigureAwait(false);

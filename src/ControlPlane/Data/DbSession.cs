@@ -11,8 +11,27 @@ namespace StreamVerse.ControlPlane.Data;
 internal sealed class DbSession(DbConnection connection, Dialect dialect) : IAsyncDisposable
 {
     private DbTransaction? _transaction;
+    private List<Action>? _afterCommit;
 
     public Dialect Dialect { get; } = dialect;
+
+    /// <summary>Inside <see cref="BeginAsync"/> and not yet committed: what a write that must share the caller's
+    /// transaction (the outbox) checks.</summary>
+    public bool InTransaction => _transaction is not null;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once this transaction has committed (for example waking a worker for a row it
+    /// wrote); never when it rolls back or the session is disposed first. Throws outside a transaction.
+    /// </summary>
+    public void AfterCommit(Action action)
+    {
+        if (_transaction is null)
+        {
+            throw new InvalidOperationException("AfterCommit needs a transaction (call BeginAsync first)");
+        }
+
+        (_afterCommit ??= []).Add(action);
+    }
 
     public DbConnection Connection { get; } = connection;
 
@@ -44,6 +63,12 @@ internal sealed class DbSession(DbConnection connection, Dialect dialect) : IAsy
             await _transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             await _transaction.DisposeAsync().ConfigureAwait(false);
             _transaction = null;
+            var after = _afterCommit;
+            _afterCommit = null;
+            foreach (var action in after ?? [])
+            {
+                action();
+            }
         }
     }
 

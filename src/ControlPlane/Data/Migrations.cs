@@ -173,6 +173,58 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_playback_revocations_at ON playback_revocations (not_before);
             """),
+        (9, "outbox: domain events written with the change they describe, and the handlers that have run for each", d => $"""
+            CREATE TABLE outbox (
+                seq {d.IdentityPrimaryKey},
+                event_id VARCHAR(32) NOT NULL UNIQUE,
+                type VARCHAR(100) NOT NULL,
+                subject_id VARCHAR(64) NOT NULL,
+                payload TEXT NOT NULL,
+                occurred_at {d.Timestamp} NOT NULL,
+                run_after {d.Timestamp} NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                lease_owner VARCHAR(64) NULL,
+                lease_expires_at {d.Timestamp} NULL,
+                done_at {d.Timestamp} NULL,
+                error VARCHAR(2000) NULL
+            );
+            CREATE INDEX ix_outbox_due ON outbox (done_at, run_after, seq);
+            CREATE TABLE outbox_handled (
+                event_id VARCHAR(32) NOT NULL REFERENCES outbox(event_id) ON DELETE CASCADE,
+                handler VARCHAR(100) NOT NULL,
+                handled_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (event_id, handler)
+            );
+            ALTER TABLE videos ADD COLUMN published_at {d.Timestamp} NULL;
+            UPDATE videos SET published_at = updated_at
+            WHERE visibility = 'public' AND (vod_prefix IS NOT NULL OR status IN ('ready', 'live', 'ended'));
+            """),
+        (10, "subscriptions: accounts following channels, with a bell level; the channel's subscriber count", d => $"""
+            CREATE TABLE subscriptions (
+                channel_id VARCHAR(32) NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                bell VARCHAR(16) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (channel_id, user_id)
+            );
+            CREATE INDEX ix_subscriptions_channel ON subscriptions (channel_id, created_at, user_id);
+            CREATE INDEX ix_subscriptions_user ON subscriptions (user_id, created_at, channel_id);
+            ALTER TABLE channels ADD COLUMN subscriber_count BIGINT NOT NULL DEFAULT 0;
+            """),
+        (11, "reactions: one like or dislike per account and video; the video's counts and the creator's reaction settings", d => $"""
+            CREATE TABLE video_reactions (
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                kind VARCHAR(8) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (video_id, user_id)
+            );
+            CREATE INDEX ix_video_reactions_user ON video_reactions (user_id);
+            ALTER TABLE videos ADD COLUMN like_count BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE videos ADD COLUMN dislike_count BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE videos ADD COLUMN reactions_enabled BOOLEAN NOT NULL DEFAULT TRUE;
+            ALTER TABLE videos ADD COLUMN dislikes_hidden BOOLEAN NOT NULL DEFAULT FALSE;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

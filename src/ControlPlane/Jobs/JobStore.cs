@@ -34,9 +34,11 @@ internal sealed record EndedJob(string Id, string VideoId, string SourcePath, bo
 /// re-asserts "running and leased to me" with a conditional update of the job row. A cancel takes the same row lock
 /// first, so a cancelled (or re-leased, or deleted) job can never publish or change its video afterwards.</item>
 /// <item><c>videos.vod_prefix</c> changes only in those transactions, after the presentation is fully stored.</item>
+/// <item>A public video's first full publication writes <see cref="VideoPublished"/> to the outbox in the same
+/// transaction (<see cref="VideoPublication"/>): the event exists if and only if the video became ready.</item>
 /// </list>
 /// </summary>
-internal sealed class JobStore(Database database, TimeProvider time, VodCatalog catalog)
+internal sealed class JobStore(Database database, TimeProvider time, VodCatalog catalog, VideoPublication publication)
 {
     private const string Kind = "transcode";
 
@@ -237,6 +239,7 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
             """,
             [("p", VodPrefixes.Full(job.VideoId, job.Id)), ("s", VideoStatus.Ready), ("d", output.DurationSeconds),
              ("th", output.HasPoster ? Playback.OwnerThumbnails.PosterPath(job.VideoId) : null), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
+        await publication.PublishIfFirstInAsync(db, job.VideoId, now, cancellationToken).ConfigureAwait(false);
         if (retention > TimeSpan.Zero)
         {
             // A player that loaded a VOD media playlist keeps fetching that version's segments for the whole video;

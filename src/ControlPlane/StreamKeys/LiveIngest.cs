@@ -12,9 +12,10 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// previous broadcast (public for the first). The key remembers its latest broadcast (<c>liveVideoId</c>); the channel
 /// shows its public broadcast that is live now. A publish while the key's previous broadcast is still marked live (a
 /// reconnect, or a process that died while publishing) ends that one. Unpublish marks the broadcast ended with the
-/// media time it published. The key itself is never logged.
+/// media time it published. A public broadcast's start writes <see cref="VideoPublished"/> and
+/// <see cref="Channels.ChannelWentLive"/> to the outbox in the transaction that creates it. The key itself is never logged.
 /// </summary>
-internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, TimeProvider time, ILogger<LiveIngest> logger)
+internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, VideoPublication publication, TimeProvider time, ILogger<LiveIngest> logger)
 {
     /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked.</summary>
     public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken)
@@ -49,6 +50,9 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
             "INSERT INTO videos (id, channel_id, title, visibility, status, created_at, updated_at) VALUES (@id, @c, @t, @vis, 'live', @now, @now)",
             [("id", videoId), ("c", row.ChannelId), ("t", row.ChannelName + " live"), ("vis", visibility), ("now", now)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("UPDATE stream_keys SET live_video_id = @v WHERE id = @k", [("v", videoId), ("k", row.KeyId)], cancellationToken).ConfigureAwait(false);
+
+        // A public broadcast is a publication and the channel going live: both events commit with the broadcast's row.
+        await publication.PublishIfFirstInAsync(db, videoId, now, cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         protectedVideos.Set(videoId, visibility);
         Log.Live(logger, videoId, row.KeyId);

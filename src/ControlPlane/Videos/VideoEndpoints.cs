@@ -18,7 +18,8 @@ internal static class VideoEndpoints
     private const string Select =
         """
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
-               v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason
+               v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
+               v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -42,13 +43,14 @@ internal static class VideoEndpoints
 
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-        string? VodPrefix, double? Progress, string? FailureReason)
+        string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
             r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetDouble(9),
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
-            r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16));
+            r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
+            r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
         public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
@@ -59,7 +61,7 @@ internal static class VideoEndpoints
             Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
-            Progress, FailureReason, StoryboardPath);
+            Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden);
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
@@ -68,8 +70,14 @@ internal static class VideoEndpoints
         private string? StoryboardPath => Thumbnail == Playback.OwnerThumbnails.PosterPath(Id) && VodPrefix is { } prefix
             ? $"/vod/{Id}/{prefix[(prefix.LastIndexOf('/') + 1)..]}/storyboard.vtt" : null;
 
-        /// <summary>The resource as a viewer who does not own it sees it: why a transcode failed is the owner's to read.</summary>
-        public Video ToPublicVideo(string[] tags) => ToVideo(tags) with { FailureReason = null, ProcessingProgress = null };
+        /// <summary>The resource as a viewer who does not own it sees it: why a transcode failed is the owner's to read, and
+        /// so are the counts the creator hides.</summary>
+        public Video ToPublicVideo(string[] tags) => ToVideo(tags) with
+        {
+            FailureReason = null, ProcessingProgress = null,
+            LikeCount = ReactionsEnabled ? Likes : null,
+            DislikeCount = ReactionsEnabled && !DislikesHidden ? Dislikes : null,
+        };
     }
 
     internal static async Task<Video?> FindAsync(DbSession db, string id, CancellationToken cancellationToken)
@@ -367,7 +375,7 @@ internal static class VideoEndpoints
     }
 
     private static async Task<IResult> UpdateAsync(string id, UpdateVideoRequest request, HttpContext context, Database database, ProtectedVideos protectedVideos,
-        EdgeInvalidations edgeInvalidations, PlaybackRevocations playbackRevocations, TimeProvider time, CancellationToken cancellationToken)
+        EdgeInvalidations edgeInvalidations, PlaybackRevocations playbackRevocations, VideoPublication publication, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var f = ValidateFields(request.Title, request.Description, request.Tags, request.CategoryId, request.Language, request.Visibility,
@@ -407,11 +415,15 @@ internal static class VideoEndpoints
         await db.ExecAsync(
             """
             UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),
-                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility), updated_at = @now
+                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility),
+                reactions_enabled = COALESCE(@re, reactions_enabled), dislikes_hidden = COALESCE(@dh, dislikes_hidden), updated_at = @now
             WHERE id = @id
             """,
             [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility),
-             ("now", time.GetUtcNow()), ("id", id)], cancellationToken).ConfigureAwait(false);
+             ("re", request.ReactionsEnabled), ("dh", request.DislikeCountHidden), ("now", time.GetUtcNow()), ("id", id)], cancellationToken).ConfigureAwait(false);
+
+        // Made public once ready (or live): its first publication, with this commit.
+        await publication.PublishIfFirstInAsync(db, id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (f.Tags is not null)
         {
             await SetTagsAsync(db, id, f.Tags, cancellationToken).ConfigureAwait(false);

@@ -32,8 +32,11 @@ internal sealed record CreateVideoRequest(
     string? ChannelId, string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language, string? Visibility);
 
 /// <summary>What a creator may change on a video: a field left out keeps its value.</summary>
+/// <param name="ReactionsEnabled">False: viewers can no longer like or dislike it, and its counts are shown to its owner only.</param>
+/// <param name="DislikeCountHidden">True: its dislike count is shown to its owner only.</param>
 internal sealed record UpdateVideoRequest(
-    string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language, string? Visibility);
+    string? Title, string? Description, string[]? Tags, long? CategoryId, string? Language, string? Visibility,
+    bool? ReactionsEnabled = null, bool? DislikeCountHidden = null);
 
 /// <param name="PlaybackPath">HLS: <c>/vod/{id}/index.m3u8</c> once a presentation is published (the fast-start
 /// preview counts), otherwise the live path <c>/live/{id}/index.m3u8</c>.</param>
@@ -43,11 +46,15 @@ internal sealed record UpdateVideoRequest(
 /// <param name="StoryboardUrl">The seek-preview track of the current presentation (WebVTT whose cues point into a JPEG
 /// sprite with <c>#xywh=</c>, as hls.js/Video.js/Vidstack thumbnails read it), or null while there is none (no full
 /// ladder yet, audio only).</param>
+/// <param name="LikeCount">Likes (exact); null to viewers when the creator disabled reactions.</param>
+/// <param name="DislikeCount">Dislikes (exact); null to viewers when the creator hides it or disabled reactions.</param>
+/// <param name="ReactionsEnabled">Whether viewers may like or dislike it (<c>PUT /api/v1/videos/{id}/reaction</c>).</param>
+/// <param name="DislikeCountHidden">Whether the creator hides the dislike count from viewers.</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
-    string? StoryboardUrl);
+    string? StoryboardUrl, long? LikeCount, long? DislikeCount, bool ReactionsEnabled, bool DislikeCountHidden);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 

@@ -76,7 +76,10 @@ public abstract class ControlPlaneApp : IAsyncLifetime
                 await cmd.ExecuteNonQueryAsync();
             }
 
-            ConnectionString = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = Schema }.ToString();
+            // A bounded pool, as a deployment sizes it within the server's max_connections: the test server is shared by
+            // every fixture (and every concurrent test run), and a burst of 200 requests must queue on the pool rather
+            // than open connections the server refuses (53300).
+            ConnectionString = new NpgsqlConnectionStringBuilder(TestPostgres.ConnectionString) { SearchPath = Schema, MaxPoolSize = 20 }.ToString();
             args.AddRange(["--StreamVerse:ControlPlane:Database:Provider", "postgres", "--StreamVerse:ControlPlane:Database:ConnectionString", ConnectionString]);
         }
 
