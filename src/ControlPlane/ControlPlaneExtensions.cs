@@ -8,6 +8,7 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
@@ -108,6 +109,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<VideoJobQueue>();
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
+        services.AddComments(configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -230,6 +232,7 @@ internal static class ControlPlaneExtensions
         api.MapPlayback();
         api.MapUploads();
         api.MapJobs();
+        api.MapComments();
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -43,11 +43,13 @@ internal sealed record UpdateVideoRequest(
 /// <param name="StoryboardUrl">The seek-preview track of the current presentation (WebVTT whose cues point into a JPEG
 /// sprite with <c>#xywh=</c>, as hls.js/Video.js/Vidstack thumbnails read it), or null while there is none (no full
 /// ladder yet, audio only).</param>
+/// <param name="CommentPolicy">enabled, disabled or held (comments wait for the owner's approval); new videos take their channel's.</param>
+/// <param name="CommentCount">Published, undeleted comments and replies; null for a caller who may not read them (a premium video, to an account without premium).</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
-    string? StoryboardUrl);
+    string? StoryboardUrl, string CommentPolicy, long? CommentCount);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 
