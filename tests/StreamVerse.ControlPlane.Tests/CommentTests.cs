@@ -485,6 +485,34 @@ public abstract class CommentTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task Deleting_an_account_erases_its_comments_and_their_counts()
+    {
+        var (owner, _, video) = await VideoAsync();
+        var leaver = await app.NewUserAsync();
+        var stayer = await app.NewUserAsync();
+        var leaverHandle = (await app.JsonAsync(HttpMethod.Get, "api/v1/me", leaver.AccessToken)).GetProperty("handle").GetString()!;
+        var thread = await IdOfPostAsync(leaver, video, "my words");
+        var answer = await IdOfPostAsync(stayer, video, $"thanks @{leaverHandle}", thread);
+        var other = await IdOfPostAsync(stayer, video, "another thread");
+        await IdOfPostAsync(leaver, video, "my reply", other);
+        await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{video}/comments/{thread}/pin", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        Assert.Equal(4, await CommentCountAsync(video, null));
+
+        await app.JsonAsync(HttpMethod.Delete, "api/v1/me", leaver.AccessToken, new { password = ControlPlaneApp.Password }, HttpStatusCode.NoContent);
+
+        Assert.Equal(2, await CommentCountAsync(video, null));
+        var threads = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/comments?sort=newest", null);
+        Assert.Equal([other, thread], Ids(threads)); // the erased thread stays for its reply, no longer pinned
+        Assert.True(threads.GetProperty("items")[1].GetProperty("deleted").GetBoolean());
+        Assert.False(threads.GetProperty("items")[1].GetProperty("pinned").GetBoolean());
+        Assert.Equal(0, threads.GetProperty("items")[0].GetProperty("replyCount").GetInt64());
+        Assert.DoesNotContain("my words", threads.GetRawText(), StringComparison.Ordinal);
+        Assert.Empty((await CommentAsync(video, answer)).GetProperty("mentions").EnumerateArray());
+        await using var db = await app.Get<Database>().OpenAsync(default);
+        Assert.Equal(0, await db.ScalarAsync<long>("SELECT COUNT(*) FROM comments WHERE author_id = @a AND text <> ''", [("a", leaver.Id)], default));
+    }
+
+    [Fact]
     public async Task Mentions_of_existing_handles_are_recorded()
     {
         var (_, _, video) = await VideoAsync();

@@ -217,7 +217,7 @@ internal static class MeEndpoints
     }
 
     /// <summary>
-    /// Deletes the account's content (channels, videos, stream keys, avatar) and anonymises the user row (kept so
+    /// Deletes the account's content (channels, videos, stream keys, avatar, the text of its comments) and anonymises the user row (kept so
     /// foreign keys and audit stay consistent; e-mail and handle are freed), and revokes every session.
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
@@ -272,6 +272,7 @@ internal static class MeEndpoints
 
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         await playbackRevocations.VoidViewerInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await Comments.CommentStore.EraseAuthorInAsync(db, caller.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);

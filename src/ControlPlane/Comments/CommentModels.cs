@@ -99,8 +99,9 @@ internal static partial class CommentRules
             return "";
         }
 
-        // Length in Unicode scalar values (an emoji is one, not two UTF-16 units). A lone surrogate is not text:
-        // PostgreSQL would refuse it as UTF-8 at the insert, so it is refused here with the field named.
+        // Length in Unicode scalar values (an emoji is one, not two UTF-16 units). A lone surrogate is not text and
+        // PostgreSQL would refuse it as UTF-8 at the insert: System.Text.Json already refuses one as it reads the body
+        // (a 400 naming the field, CommentTests), and this keeps the rule for any other caller.
         var length = 0;
         for (var i = 0; i < text.Length; i++)
         {

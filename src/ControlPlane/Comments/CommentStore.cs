@@ -246,6 +246,41 @@ internal sealed partial class CommentStore(Database database, TimeProvider time,
         return CommentOutcome.Done;
     }
 
+    /// <summary>
+    /// Account deletion, in its transaction: every comment the account wrote is soft-deleted as its author would delete it
+    /// (text and mentions erased, counts and pins updated), and mentions of it are dropped. The counts move by what this
+    /// statement changed (its <c>RETURNING</c>), so a moderator deleting one of them at the same time is not counted twice.
+    /// </summary>
+    public static async Task EraseAuthorInAsync(DbSession db, string userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var erased = await db.QueryAsync(
+            "UPDATE comments SET deleted_at = @now, text = '' WHERE author_id = @id AND deleted_at IS NULL RETURNING id, video_id, thread_id, parent_id, status",
+            [("now", now), ("id", userId)],
+            (r, _) => (Id: r.GetString(0), Video: r.GetString(1), Thread: r.GetString(2), IsReply: !r.IsDBNull(3), Published: r.GetString(4) == CommentStatus.Published),
+            cancellationToken).ConfigureAwait(false);
+        var published = erased.Where(e => e.Published).ToList();
+        foreach (var video in published.GroupBy(e => e.Video, StringComparer.Ordinal))
+        {
+            await db.ExecAsync("UPDATE videos SET comment_count = comment_count - @n WHERE id = @v", [("n", video.Count()), ("v", video.Key)], cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        foreach (var thread in published.Where(e => e.IsReply).GroupBy(e => e.Thread, StringComparer.Ordinal))
+        {
+            await db.ExecAsync("UPDATE comments SET reply_count = reply_count - @n WHERE id = @t", [("n", thread.Count()), ("t", thread.Key)], cancellationToken)
+                .ConfigureAwait(false);
+        }
+
+        await db.ExecAsync(
+            "DELETE FROM comment_mentions WHERE user_id = @id OR comment_id IN (SELECT id FROM comments WHERE author_id = @id)", [("id", userId)], cancellationToken)
+            .ConfigureAwait(false);
+        if (erased.Count > 0)
+        {
+            await db.ExecAsync($"UPDATE videos SET pinned_comment_id = NULL WHERE pinned_comment_id {db.Dialect.InList("ids")}",
+                [("ids", db.Dialect.ListValue(erased.ConvertAll(e => e.Id)))], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Sets (<paramref name="on"/>) or clears the caller's upvote; idempotent both ways. Only on a published, undeleted comment.</summary>
     public async Task<CommentOutcome> VoteAsync(VideoAccess a, string commentId, bool on, CancellationToken cancellationToken)
     {
