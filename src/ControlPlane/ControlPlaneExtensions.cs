@@ -8,6 +8,7 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Events;
 using StreamVerse.ControlPlane.Jobs;
@@ -112,6 +113,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
         services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
+        services.AddComments(configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -235,6 +237,7 @@ internal static class ControlPlaneExtensions
         api.MapUploads();
         api.MapJobs();
         api.MapSubscriptions().MapReactions();
+        api.MapComments();
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -38,6 +38,27 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         return video;
     }
 
+    /// <summary>A playable video of the owner's with one comment: the owner's, or (held) a held one of another account.</summary>
+    private static async Task<(string Video, string Comment)> Comment(Cell c, string visibility, bool held = false)
+    {
+        var video = (await c.App.NewVideoAsync(c.Owner, await Channel(c), visibility, playable: true)).GetProperty("id").GetString()!;
+        var author = c.Owner;
+        if (held)
+        {
+            await c.App.JsonAsync(HttpMethod.Put, $"api/v1/videos/{video}/comment-policy", c.Owner.AccessToken, new { policy = "held" });
+            author = await c.App.NewUserAsync();
+        }
+
+        var comment = await c.App.JsonAsync(HttpMethod.Post, $"api/v1/videos/{video}/comments", author.AccessToken, new { text = "matrix" }, HttpStatusCode.Created);
+        return (video, comment.GetProperty("id").GetString()!);
+    }
+
+    private static async Task<(string, object?, HttpContent?)> OnComment(Cell c, string visibility, string suffix, object? body = null, bool held = false)
+    {
+        var (video, comment) = await Comment(c, visibility, held);
+        return ($"api/v1/videos/{video}/comments/{comment}{suffix}", body, null);
+    }
+
     private static async Task<(string Channel, string Key)> Key(Cell c)
     {
         var ch = await Channel(c);
@@ -129,6 +150,25 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["DELETE /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
 
         ["GET /api/v1/tags"] = new("OOOOOO", _ => P("api/v1/tags")),
+
+        // Comments: whoever may not watch the video (here: private) gets 404 on every route under it. Editing is the
+        // author's (the owner wrote these), a heart the owner's own; pin, approval and policy the owner's or an admin's.
+        ["GET /api/v1/videos/{id}/comments"] = new("NNNNOO", async c => ($"api/v1/videos/{(await Comment(c, "private")).Video}/comments", null, null)),
+        ["POST /api/v1/videos/{id}/comments"] = new("UNNNOO", async c => ($"api/v1/videos/{(await Comment(c, "private")).Video}/comments", new { text = "matrix" }, null)),
+        ["GET /api/v1/videos/{id}/comments/{commentId}"] = new("NNNNOO", c => OnComment(c, "private", "")),
+        ["PATCH /api/v1/videos/{id}/comments/{commentId}"] = new("UNNNOF", c => OnComment(c, "private", "", new { text = "edited" })),
+        ["DELETE /api/v1/videos/{id}/comments/{commentId}"] = new("UFFFOO", c => OnComment(c, "public", "")),
+        ["GET /api/v1/videos/{id}/comments/{commentId}/replies"] = new("NNNNOO", c => OnComment(c, "private", "/replies")),
+        ["PUT /api/v1/videos/{id}/comments/{commentId}/vote"] = new("UNNNOO", c => OnComment(c, "private", "/vote")),
+        ["DELETE /api/v1/videos/{id}/comments/{commentId}/vote"] = new("UNNNOO", c => OnComment(c, "private", "/vote")),
+        ["PUT /api/v1/videos/{id}/comments/{commentId}/heart"] = new("UFFFOF", c => OnComment(c, "public", "/heart")),
+        ["DELETE /api/v1/videos/{id}/comments/{commentId}/heart"] = new("UNNNOF", c => OnComment(c, "private", "/heart")),
+        ["PUT /api/v1/videos/{id}/comments/{commentId}/pin"] = new("UFFFOO", c => OnComment(c, "public", "/pin")),
+        ["DELETE /api/v1/videos/{id}/comments/{commentId}/pin"] = new("UNNNOO", c => OnComment(c, "private", "/pin")),
+        ["POST /api/v1/videos/{id}/comments/{commentId}/approve"] = new("UFFFOO", c => OnComment(c, "public", "/approve", held: true)),
+        ["POST /api/v1/videos/{id}/comments/{commentId}/reject"] = new("UFFFOO", c => OnComment(c, "public", "/reject", held: true)),
+        ["PUT /api/v1/videos/{id}/comment-policy"] = new("UFFFOO", async c => ($"api/v1/videos/{(await Comment(c, "public")).Video}/comment-policy", new { policy = "held" }, null)),
+        ["PUT /api/v1/channels/{id}/comment-policy"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/comment-policy", new { policy = "held" }, null)),
 
         // tus: discovery is anonymous; an upload exists only for its uploader and admins (404 for everyone else).
         ["OPTIONS /api/v1/uploads"] = new("OOOOOO", _ => P("api/v1/uploads")),

@@ -217,7 +217,7 @@ internal static class MeEndpoints
     }
 
     /// <summary>
-    /// Deletes the account's content (channels, videos, stream keys, avatar) and anonymises the user row (kept so
+    /// Deletes the account's content (channels, videos, stream keys, avatar, the text of its comments) and anonymises the user row (kept so
     /// foreign keys and audit stay consistent; e-mail and handle are freed), and revokes every session.
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
@@ -276,6 +276,7 @@ internal static class MeEndpoints
         // Its subscriptions and reactions go, and the counts they made with them (they would outlive the account otherwise).
         await Subscriptions.SubscriptionStore.ForgetAccountInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
         await Reactions.ReactionStore.ForgetAccountInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await Comments.CommentStore.EraseAuthorInAsync(db, caller.Id, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);

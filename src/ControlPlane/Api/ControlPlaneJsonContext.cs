@@ -3,6 +3,7 @@ using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Reactions;
@@ -56,4 +57,10 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(ChannelSubscribed))]
 [JsonSerializable(typeof(ReactionRequest))]
 [JsonSerializable(typeof(ReactionResponse))]
+[JsonSerializable(typeof(CreateCommentRequest))]
+[JsonSerializable(typeof(UpdateCommentRequest))]
+[JsonSerializable(typeof(CommentResponse))]
+[JsonSerializable(typeof(Page<CommentResponse>))]
+[JsonSerializable(typeof(CommentPolicyRequest))]
+[JsonSerializable(typeof(CommentPolicyResponse))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

@@ -9,18 +9,21 @@ internal sealed record ChannelRequest(string? Name, string? Description);
 
 /// <param name="LiveVideoId">The channel's public broadcast that is live now (a video id, its recording once it ends), or null.</param>
 /// <param name="SubscriberCount">Accounts subscribed to the channel (exact: kept in the transaction of every subscribe and unsubscribe).</param>
-internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt, string? LiveVideoId, long SubscriberCount)
+/// <param name="CommentPolicy">The comment policy the channel's new videos start with (enabled, disabled, held); set with
+/// <c>PUT /api/v1/channels/{id}/comment-policy</c>.</param>
+internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt, string? LiveVideoId, long SubscriberCount,
+    string CommentPolicy = Comments.CommentPolicy.Enabled)
 {
     /// <summary>Columns of <c>FROM channels</c> (unaliased: the live-now subquery refers to it).</summary>
     public const string Columns =
         """
         id, owner_id, name, description, created_at,
         (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS live_video_id,
-        subscriber_count
+        subscriber_count, comment_policy
         """;
 
     public static Channel Read(System.Data.Common.DbDataReader r, Dialect d) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5), r.GetInt64(6), r.GetString(7));
 }
 
 /// <summary><c>/api/v1/channels</c>: creators own channels; reading is public; changes are owner-or-admin.</summary>

@@ -25,6 +25,16 @@ internal abstract class Dialect
     /// <summary>The value to bind for an instant.</summary>
     public abstract object ToDb(DateTimeOffset value);
 
+    /// <summary>
+    /// Membership in a list bound as one parameter (<see cref="ListValue"/>): <c>col {InList("ids")}</c>. One SQL text
+    /// whatever the list's length (no <c>IN (@v0, @v1, ...)</c>). PostgreSQL: <c>= ANY(@ids)</c> over a text array;
+    /// SQLite: the elements of a JSON array through <c>json_each</c>.
+    /// </summary>
+    public abstract string InList(string parameter);
+
+    /// <summary>The value to bind for an <see cref="InList"/> parameter.</summary>
+    public abstract object ListValue(IReadOnlyCollection<string> values);
+
     public DateTimeOffset ReadTimestamp(DbDataReader reader, int ordinal) => reader.GetValue(ordinal) switch
     {
         DateTimeOffset d => d.ToUniversalTime(),
@@ -42,6 +52,8 @@ internal abstract class Dialect
         public override string Timestamp => "TIMESTAMPTZ";
         public override string ILike => "ILIKE";
         public override object ToDb(DateTimeOffset value) => value.ToUniversalTime();
+        public override string InList(string parameter) => $"= ANY(@{parameter})";
+        public override object ListValue(IReadOnlyCollection<string> values) => values.ToArray();
     }
 
     private sealed class SqliteDialect : Dialect
@@ -53,5 +65,24 @@ internal abstract class Dialect
         public override string ILike => "LIKE";
         public override object ToDb(DateTimeOffset value) =>
             value.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff'Z'", CultureInfo.InvariantCulture);
+
+        public override string InList(string parameter) => $"IN (SELECT value FROM json_each(@{parameter}))";
+
+        public override object ListValue(IReadOnlyCollection<string> values)
+        {
+            using var buffer = new MemoryStream();
+            using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                json.WriteStartArray();
+                foreach (var value in values)
+                {
+                    json.WriteStringValue(value);
+                }
+
+                json.WriteEndArray();
+            }
+
+            return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+        }
     }
 }

@@ -225,6 +225,45 @@ internal static partial class Migrations
             ALTER TABLE videos ADD COLUMN reactions_enabled BOOLEAN NOT NULL DEFAULT TRUE;
             ALTER TABLE videos ADD COLUMN dislikes_hidden BOOLEAN NOT NULL DEFAULT FALSE;
             """),
+        (12, "comments: threads, replies, upvotes, mentions; per-video comment policy (channel default), count and pin", d => $"""
+            ALTER TABLE channels ADD COLUMN comment_policy VARCHAR(16) NOT NULL DEFAULT 'enabled';
+            ALTER TABLE videos ADD COLUMN comment_policy VARCHAR(16) NOT NULL DEFAULT 'enabled';
+            ALTER TABLE videos ADD COLUMN comment_count BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE videos ADD COLUMN pinned_comment_id VARCHAR(32) NULL;
+            CREATE TABLE comments (
+                id VARCHAR(32) PRIMARY KEY,
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                thread_id VARCHAR(32) NOT NULL,
+                parent_id VARCHAR(32) NULL,
+                author_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                text TEXT NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                upvotes BIGINT NOT NULL DEFAULT 0,
+                reply_count BIGINT NOT NULL DEFAULT 0,
+                hearted BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at {d.Timestamp} NOT NULL,
+                edited_at {d.Timestamp} NULL,
+                deleted_at {d.Timestamp} NULL
+            );
+            CREATE INDEX ix_comments_newest ON comments (video_id, created_at, id);
+            CREATE INDEX ix_comments_top ON comments (video_id, upvotes, created_at, id);
+            CREATE INDEX ix_comments_thread ON comments (thread_id, created_at, id);
+            CREATE INDEX ix_comments_parent ON comments (parent_id);
+            CREATE INDEX ix_comments_author ON comments (author_id);
+            CREATE TABLE comment_votes (
+                comment_id VARCHAR(32) NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (comment_id, user_id)
+            );
+            CREATE INDEX ix_comment_votes_user ON comment_votes (user_id);
+            CREATE TABLE comment_mentions (
+                comment_id VARCHAR(32) NOT NULL REFERENCES comments(id) ON DELETE CASCADE,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                PRIMARY KEY (comment_id, user_id)
+            );
+            CREATE INDEX ix_comment_mentions_user ON comment_mentions (user_id);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -19,7 +19,8 @@ internal static class VideoEndpoints
         """
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
                v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
-               v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden
+               v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden,
+               v.comment_policy, v.comment_count
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -43,14 +44,15 @@ internal static class VideoEndpoints
 
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-        string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden)
+        string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden,
+        string CommentPolicy, long CommentCount)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
             r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetDouble(9),
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
-            r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20));
+            r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20), r.GetString(21), r.GetInt64(22));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
         public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
@@ -61,7 +63,7 @@ internal static class VideoEndpoints
             Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
-            Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden);
+            Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden, CommentPolicy, CommentCount);
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
@@ -71,12 +73,15 @@ internal static class VideoEndpoints
             ? $"/vod/{Id}/{prefix[(prefix.LastIndexOf('/') + 1)..]}/storyboard.vtt" : null;
 
         /// <summary>The resource as a viewer who does not own it sees it: why a transcode failed is the owner's to read, and
-        /// so are the counts the creator hides.</summary>
-        public Video ToPublicVideo(string[] tags) => ToVideo(tags) with
+        /// so are the counts the creator hides. A premium video's comment count is for those who may read its comments
+        /// (<see cref="VideoAccess"/>): premium accounts.</summary>
+        public Video ToPublicVideo(string[] tags, bool premiumCaller) => ToVideo(tags) with
         {
-            FailureReason = null, ProcessingProgress = null,
+            FailureReason = null,
+            ProcessingProgress = null,
             LikeCount = ReactionsEnabled ? Likes : null,
             DislikeCount = ReactionsEnabled && !DislikesHidden ? Dislikes : null,
+            CommentCount = Visibility == Videos.Visibility.Premium && !premiumCaller ? null : CommentCount,
         };
     }
 
@@ -209,10 +214,11 @@ internal static class VideoEndpoints
         }
 
         var tags = await TagsOfAsync(db, rows.ConvertAll(r => r.Id), cancellationToken).ConfigureAwait(false);
+        var premium = !seeAll && rows.Exists(r => r.Visibility == Visibility.Premium) && await IsPremiumAsync(db, caller, cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new VideoPage(rows.ConvertAll(r =>
         {
             string[] rowTags = tags.TryGetValue(r.Id, out var t) ? [.. t] : [];
-            return seeAll ? thumbnails.ForOwner(r.ToVideo(rowTags), caller!.Id) : r.ToPublicVideo(rowTags);
+            return seeAll ? thumbnails.ForOwner(r.ToVideo(rowTags), caller!.Id) : r.ToPublicVideo(rowTags, premium || caller?.OwnsOrAdmin(r.OwnerId) == true);
         }), next));
     }
 
@@ -262,8 +268,18 @@ internal static class VideoEndpoints
 
         // A private video, or one with nothing to play yet (a draft, a first transcode running or failed), does not
         // exist for anyone but its owner and admins.
-        return row.Visibility == Visibility.Private || !row.IsPlayable ? Problems.NotFound("video") : TypedResults.Ok(row.ToPublicVideo(rowTags));
+        if (row.Visibility == Visibility.Private || !row.IsPlayable)
+        {
+            return Problems.NotFound("video");
+        }
+
+        var premium = row.Visibility == Visibility.Premium && await IsPremiumAsync(db, caller, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(row.ToPublicVideo(rowTags, premium));
     }
+
+    /// <summary>Whether the caller's account has the premium flag now (false when anonymous).</summary>
+    private static async Task<bool> IsPremiumAsync(DbSession db, Caller? caller, CancellationToken cancellationToken) =>
+        caller is not null && (await Accounts.MeEndpoints.FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false))?.Premium == true;
 
     private sealed record Fields(string? Title, string? Description, List<string>? Tags, long? CategoryId, string? Language, string? Visibility);
 
@@ -349,8 +365,8 @@ internal static class VideoEndpoints
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync(
             """
-            INSERT INTO videos (id, channel_id, title, description, category_id, language, visibility, status, created_at, updated_at)
-            VALUES (@id, @c, @t, @d, @cat, @l, @vis, @s, @now, @now)
+            INSERT INTO videos (id, channel_id, title, description, category_id, language, visibility, status, created_at, updated_at, comment_policy)
+            VALUES (@id, @c, @t, @d, @cat, @l, @vis, @s, @now, @now, (SELECT comment_policy FROM channels WHERE id = @c))
             """,
             [("id", id), ("c", channel.Id), ("t", f.Title), ("d", f.Description ?? ""), ("cat", f.CategoryId), ("l", f.Language),
              ("vis", f.Visibility), ("s", VideoStatus.Draft), ("now", now)], cancellationToken).ConfigureAwait(false);

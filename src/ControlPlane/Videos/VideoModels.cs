@@ -50,11 +50,14 @@ internal sealed record UpdateVideoRequest(
 /// <param name="DislikeCount">Dislikes (exact); null to viewers when the creator hides it or disabled reactions.</param>
 /// <param name="ReactionsEnabled">Whether viewers may like or dislike it (<c>PUT /api/v1/videos/{id}/reaction</c>).</param>
 /// <param name="DislikeCountHidden">Whether the creator hides the dislike count from viewers.</param>
+/// <param name="CommentPolicy">enabled, disabled or held (comments wait for the owner's approval); new videos take their channel's.</param>
+/// <param name="CommentCount">Published, undeleted comments and replies; null for a caller who may not read them (a premium video, to an account without premium).</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
-    string? StoryboardUrl, long? LikeCount, long? DislikeCount, bool ReactionsEnabled, bool DislikeCountHidden);
+    string? StoryboardUrl, long? LikeCount, long? DislikeCount, bool ReactionsEnabled, bool DislikeCountHidden,
+    string CommentPolicy, long? CommentCount);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 
