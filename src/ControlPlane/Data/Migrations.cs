@@ -173,6 +173,9 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_playback_revocations_at ON playback_revocations (not_before);
             """),
+        (9, "videos.audio_tracks: the current presentation's audio renditions (JSON [{language, name, default}])", d => """
+            ALTER TABLE videos ADD COLUMN audio_tracks TEXT NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
