@@ -95,19 +95,34 @@ public sealed class AudioTracksTests
         }
     }
 
+    // The second stream is the default one. (Matroska: the mp4 muxer writes no track title.)
+    private static string SecondIsDefault() => Tools.Clip("two-languages-second-default.mkv",
+    [
+        "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-map", "0:v", "-map", "1:a", "-map", "2:a",
+        "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+        "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", "-metadata:s:a:1", "title=Version \"française\"",
+        "-disposition:a:0", "0", "-disposition:a:1", "default",
+    ]);
+
+    [Fact]
+    public async Task The_default_track_is_the_stream_the_source_marks_default()
+    {
+        var options = new LadderOptions { SegmentDuration = TimeSpan.FromSeconds(1), Thumbnails = false };
+        var result = await new Transcoder().TranscodeAsync(SecondIsDefault(), Path.Combine(Tools.TempRoot, "second-default-all-out"), options, null, CancellationToken.None);
+        Assert.Equal([("en", false), ("fr", true)], result.AudioTracks.Select(a => (a.Language, a.IsDefault)));
+        var master = File.ReadAllText(Path.Combine(result.OutputDirectory, result.MasterPlaylist));
+        Assert.Contains("LANGUAGE=\"fr\",NAME=\"Version 'française'\",DEFAULT=YES", master, StringComparison.Ordinal);
+        Assert.Contains("LANGUAGE=\"en\",NAME=\"English\",DEFAULT=NO", master, StringComparison.Ordinal);
+        var mpd = File.ReadAllText(Path.Combine(result.OutputDirectory, result.DashManifest));
+        Assert.Matches("lang=\"fr\"[^>]*>\\s*<Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"main\"/>", mpd);
+    }
+
     [Fact]
     public async Task MaxAudioTracks_keeps_the_default_stream_and_one_track_is_written_as_before()
     {
-        // The second stream is the default one: with room for one track, it is the one kept. (Matroska: the mp4
-        // muxer writes no track title.)
-        var source = Tools.Clip("two-languages-second-default.mkv",
-        [
-            "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-            "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-map", "0:v", "-map", "1:a", "-map", "2:a",
-            "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
-            "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", "-metadata:s:a:1", "title=Version \"française\"",
-            "-disposition:a:0", "0", "-disposition:a:1", "default",
-        ]);
+        // With room for one track, the default stream is the one kept.
+        var source = SecondIsDefault();
         var options = new LadderOptions { SegmentDuration = TimeSpan.FromSeconds(1), Thumbnails = false, MaxAudioTracks = 1 };
         var result = await new Transcoder().TranscodeAsync(source, Path.Combine(Tools.TempRoot, "second-default-out"), options, null, CancellationToken.None);
 
