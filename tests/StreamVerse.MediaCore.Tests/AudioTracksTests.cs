@@ -119,6 +119,34 @@ public sealed class AudioTracksTests
     }
 
     [Fact]
+    public async Task An_audio_only_source_with_two_languages_plays_in_hls_js_and_switches()
+    {
+        var source = Tools.Clip("two-languages-audio-only.m4a",
+        [
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000",
+            "-map", "0:a", "-map", "1:a", "-t", "3", "-c:a", "aac", "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra",
+        ]);
+        var options = new LadderOptions { SegmentDuration = TimeSpan.FromSeconds(1), Thumbnails = false };
+        var result = await new Transcoder().TranscodeAsync(source, Path.Combine(Tools.TempRoot, "audio-only-two-out"), options, null, CancellationToken.None);
+        var master = File.ReadAllText(Path.Combine(result.OutputDirectory, result.MasterPlaylist));
+        Assert.Contains("LANGUAGE=\"fr\"", master, StringComparison.Ordinal);
+
+        using var server = BrowserPlaybackTests.StartServer(result.OutputDirectory, out var baseUrl);
+        try
+        {
+            var lint = BrowserPlaybackTests.Node("lint-hls.mjs", baseUrl + result.MasterPlaylist);
+            Assert.True(lint.ExitCode == 0, lint.StdOut + lint.StdErr);
+            var run = BrowserPlaybackTests.NodeWith(["PLAY_AUDIO_TRACK=1"], "play.mjs", "hls", baseUrl + result.MasterPlaylist, "2");
+            Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
+            Assert.Contains("\"audioLangs\":[\"en\",\"fr\"]", run.StdOut, StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.Kill();
+        }
+    }
+
+    [Fact]
     public async Task MaxAudioTracks_keeps_the_default_stream_and_one_track_is_written_as_before()
     {
         // With room for one track, the default stream is the one kept.

@@ -264,9 +264,10 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             return;
         }
 
-        if (kept.Count < info.Streams.Count(s => s.Kind == MediaStreamKind.Audio))
+        // Never silent: a stream not kept (over the cap, or one we cannot decode or that has no sound) is logged.
+        foreach (var left in info.Streams.Where(s => s.Kind == MediaStreamKind.Audio && !kept.Contains(s)))
         {
-            Log.AudioStreamsLeftOut(_logger, _input, info.Streams.Count(s => s.Kind == MediaStreamKind.Audio) - kept.Count, _options.MaxAudioTracks);
+            Log.AudioStreamLeftOut(_logger, _input, left.Index, left.Codec, left.Language ?? "und", _options.MaxAudioTracks);
         }
 
         _audioLaneOf = new AudioLane?[ctx->NbStreams];
@@ -685,8 +686,9 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(5100, LogLevel.Information, "Ladder for {Input}: {Count} audio streams left out (at most {Max} are kept: Jobs:Ladder:MaxAudioTracks)")]
-        public static partial void AudioStreamsLeftOut(ILogger logger, string input, int count, int max);
+        [LoggerMessage(5100, LogLevel.Information,
+            "Ladder for {Input}: audio stream {Index} ({Codec}, {Language}) left out: over the cap of {Max} (Jobs:Ladder:MaxAudioTracks), or no decoder, sample rate or channels")]
+        public static partial void AudioStreamLeftOut(ILogger logger, string input, int index, string codec, string language, int max);
 
         [LoggerMessage(4100, LogLevel.Information, "Ladder for {Input}: video {Video}, audio {Audio}, rungs {Rungs}")]
         public static partial void Started(ILogger logger, string input, string video, string audio, string rungs);
