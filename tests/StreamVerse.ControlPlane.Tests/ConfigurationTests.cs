@@ -37,6 +37,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Playback:MaxTokenLifetime", "00:00:30", "StreamVerse:ControlPlane:Playback:MaxTokenLifetime")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "0", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "241", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
+    [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxAudioTracks", "0", "StreamVerse:ControlPlane:Jobs:Ladder:MaxAudioTracks")]
+    [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxAudioTracks", "33", "StreamVerse:ControlPlane:Jobs:Ladder:MaxAudioTracks")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "4", "StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0")]
     [InlineData("StreamVerse:ControlPlane:Outbox:BatchSize", "0", "StreamVerse:ControlPlane:Outbox:BatchSize")]
     [InlineData("StreamVerse:ControlPlane:Outbox:LeaseDuration", "00:00:00.5", "StreamVerse:ControlPlane:Outbox:LeaseDuration")]

@@ -173,6 +173,38 @@ public sealed class JobTranscodeTests(JobsSqliteApp app)
         Assert.Contains("mp4a.40.2", text, StringComparison.Ordinal);
         Assert.DoesNotContain("RESOLUTION", text, StringComparison.Ordinal);
         Plays(master);
+        var track = Assert.Single(v.GetProperty("audioTracks").EnumerateArray());
+        Assert.Equal(("und", "Audio", true), (track.GetProperty("language").GetString(), track.GetProperty("name").GetString(), track.GetProperty("default").GetBoolean()));
+        await NothingLeftBehind(job, source);
+    }
+
+    [Fact]
+    public async Task A_source_with_two_languages_keeps_both_as_audio_tracks_of_the_video()
+    {
+        // Matroska: the mp4 muxer writes no track title.
+        var clip = Clips.Make("two-languages.mkv",
+            "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+            "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-map", "0:v", "-map", "1:a", "-map", "2:a",
+            "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+            "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra", "-metadata:s:a:1", "title=Fran\u00e7ais");
+        var (video, job, source, owner) = await app.EnqueueAsync(clip);
+        var v = await app.WaitForAsync(video, owner, ["ready"]);
+
+        Assert.Equal([("en", "English", true), ("fr", "Fran\u00e7ais", false)],
+            v.GetProperty("audioTracks").EnumerateArray().Select(t => (t.GetProperty("language").GetString(), t.GetProperty("name").GetString(), t.GetProperty("default").GetBoolean())));
+
+        // What the origin serves has both renditions.
+        var index = await app.Http.GetStringAsync($"vod/{video}/index.m3u8");
+        Assert.Contains("LANGUAGE=\"en\",NAME=\"English\",DEFAULT=YES", index, StringComparison.Ordinal);
+        Assert.Contains("LANGUAGE=\"fr\",NAME=\"Fran\u00e7ais\",DEFAULT=NO", index, StringComparison.Ordinal);
+        var mpd = await app.Http.GetStringAsync($"vod/{video}/index.mpd");
+        Assert.Contains("lang=\"fr\"", mpd, StringComparison.Ordinal);
+        Plays($"{app.BaseUrl}/vod/{video}/index.m3u8");
+
+        // Anonymous viewers get the same list (the video is public).
+        using var anonymous = await app.Http.GetAsync($"api/v1/videos/{video}");
+        using var doc = JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync());
+        Assert.Equal(2, doc.RootElement.GetProperty("audioTracks").GetArrayLength());
         await NothingLeftBehind(job, source);
     }
 
@@ -195,6 +227,7 @@ public sealed class JobTranscodeTests(JobsSqliteApp app)
         Assert.False(Directory.Exists(app.LocalBlob(VodPrefixes.Preview(video, job))));
         var master = File.ReadAllText(app.LocalBlob(VodPrefixes.Full(video, job) + "/master.m3u8"));
         Assert.Single(master.Split('\n'), l => l.StartsWith("#EXT-X-STREAM-INF", StringComparison.Ordinal));
+        Assert.Empty((await app.VideoAsync(video, owner)).GetProperty("audioTracks").EnumerateArray()); // no sound, no track
         await NothingLeftBehind(job, source);
     }
 

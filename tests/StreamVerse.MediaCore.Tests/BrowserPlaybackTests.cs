@@ -12,7 +12,7 @@ namespace StreamVerse.MediaCore.Tests;
 /// </summary>
 public sealed class BrowserPlaybackTests
 {
-    private static readonly string BrowserDir = FindBrowserDir();
+    internal static readonly string BrowserDir = FindBrowserDir();
 
     [Fact]
     public async Task Hls_js_dash_js_play_the_ladder_and_the_playlists_lint_clean()
@@ -47,9 +47,13 @@ public sealed class BrowserPlaybackTests
         }
     }
 
-    private static ToolResult Node(string script, params string[] args) => Tools.Run("node", [Path.Combine(BrowserDir, script), .. args]);
+    internal static ToolResult Node(string script, params string[] args) => Tools.Run("node", [Path.Combine(BrowserDir, script), .. args]);
 
-    private static Process StartServer(string directory, out string baseUrl)
+    /// <summary>node with environment variables (NAME=value) set for the script.</summary>
+    internal static ToolResult NodeWith(string[] environment, string script, params string[] args) =>
+        Tools.Run("env", [.. environment, "node", Path.Combine(BrowserDir, script), .. args]);
+
+    internal static Process StartServer(string directory, out string baseUrl)
     {
         var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(BrowserDir, "dev", "serve-static.mjs"));

@@ -27,6 +27,7 @@ public sealed class StructLayoutProbeTests
         ("AVSEEK_FLAG_ANY", LibAvFormat.SeekFlagAny),
         ("AV_PKT_DATA_DISPLAYMATRIX", LibAvFormat.PacketSideDataDisplayMatrix),
         ("AV_DISPOSITION_ATTACHED_PIC", LibAvFormat.DispositionAttachedPic),
+        ("AV_DISPOSITION_DEFAULT", LibAvFormat.DispositionDefault),
         ("SWS_BICUBIC", LibSwScale.Bicubic),
         ("SWS_AREA", LibSwScale.Area),
         ("AVERROR(EAGAIN)", AvError.EAgain),

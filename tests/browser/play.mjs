@@ -16,6 +16,11 @@
 // default 2, have passed) and records hls.js's LEVEL_SWITCHED
 // events and the decoded picture heights; the run then also needs every level switched to and decoded at its
 // own height (result.switchedLevels, result.heightsSeen, result.levelHeights).
+//
+// PLAY_AUDIO_TRACK=N: once playing, the page switches to audio track N (hls.js: hls.audioTrack = N; dash.js:
+// setCurrentTrack(getTracksFor('audio')[N])) and samples currentTime from then on; the run then also needs the
+// player to report that track as current (result.audioTrackNow) and sound decoded after the switch
+// (result.audioBytesAfterSwitch > 0). result.audioLangs lists every audio track's language in the player's order.
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -27,6 +32,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const START_TIMEOUT = Number(process.env.PLAY_START_TIMEOUT ?? 20); // seconds to wait for playback to start
 const SWITCH_LEVELS = process.env.PLAY_SWITCH_LEVELS === '1';
 const SWITCH_EVERY = Number(process.env.PLAY_SWITCH_EVERY ?? 2);
+const AUDIO_TRACK = process.env.PLAY_AUDIO_TRACK === undefined ? null : Number(process.env.PLAY_AUDIO_TRACK);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const [kind, url, secondsArg, startArg] = process.argv.slice(2);
@@ -235,13 +241,27 @@ try {
     }
     const q = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality() : {};
     let audioTracks = null;
-    if (window.__hls) audioTracks = window.__hls.audioTracks ? window.__hls.audioTracks.length : null;
-    if (window.__dash) { try { audioTracks = (window.__dash.getTracksFor('audio') || []).length; } catch (e) { audioTracks = null; } }
+    let audioLangs = null;
+    let audioTrackNow = null;
+    if (window.__hls && window.__hls.audioTracks) {
+      audioTracks = window.__hls.audioTracks.length;
+      audioLangs = window.__hls.audioTracks.map((t) => t.lang ?? null);
+      audioTrackNow = window.__hls.audioTrack;
+    }
+    if (window.__dash) {
+      try {
+        const tracks = window.__dash.getTracksFor('audio') || [];
+        audioTracks = tracks.length;
+        audioLangs = tracks.map((t) => t.lang ?? null);
+        const now = window.__dash.getCurrentTrackFor('audio');
+        audioTrackNow = now ? tracks.findIndex((t) => t.id === now.id && t.lang === now.lang) : null;
+      } catch (e) { audioTracks = null; }
+    }
     const target = window.__hls ? window.__hls.targetLatency : (window.__dash && window.__dash.getTargetLiveDelay ? window.__dash.getTargetLiveDelay() : null);
     return { ct: v.currentTime, targetLatency: typeof target === 'number' && Number.isFinite(target) ? target : null,
       partsLoaded: s.partsLoaded, fragsLoaded: s.fragsLoaded, paused: v.paused, readyState: v.readyState, playing: s.playing, fatal: s.fatal,
       videoFrames: q.totalVideoFrames ?? null, droppedFrames: q.droppedVideoFrames ?? null,
-      audioBytes: typeof v.webkitAudioDecodedByteCount === 'number' ? v.webkitAudioDecodedByteCount : null, audioTracks,
+      audioBytes: typeof v.webkitAudioDecodedByteCount === 'number' ? v.webkitAudioDecodedByteCount : null, audioTracks, audioLangs, audioTrackNow,
       width: v.videoWidth, height: v.videoHeight, switched: s.switched, levelHeights: s.levelHeights, heights: s.heights,
       errors: s.errors, waiting: s.waiting, levels: s.levels, version: s.version, latency, events: s.events };
   });
@@ -259,6 +279,15 @@ try {
 
   // Sample currentTime for the requested duration (unless a fatal error already ended it).
   const samples = [];
+  if (st.fatal === 0 && pageErrors.length === 0 && AUDIO_TRACK !== null && result.started) {
+    // Switch the audio track, then measure playback from the switch on.
+    await tab.evaluate((n) => {
+      if (window.__hls) window.__hls.audioTrack = n;
+      else window.__dash.setCurrentTrack(window.__dash.getTracksFor('audio')[n]);
+    }, AUDIO_TRACK);
+    st = await read();
+    result.audioBytesAtSwitch = st.audioBytes;
+  }
   if (st.fatal === 0 && pageErrors.length === 0) {
     result.startTime = st.ct;
     const t1 = Date.now();
@@ -303,12 +332,19 @@ try {
   result.droppedFrames = st.droppedFrames;
   result.audioBytes = st.audioBytes; // decoded audio bytes (webkitAudioDecodedByteCount): the audio track plays
   result.audioTracks = st.audioTracks;
+  result.audioLangs = st.audioLangs;
+  result.audioTrackNow = st.audioTrackNow;
   result.videoSize = `${st.width}x${st.height}`;
   result.events = st.events;
   result.switchedLevels = [...new Set(st.switched)].sort((a, b) => a - b);
   result.levelHeights = st.levelHeights;
   result.heightsSeen = [...st.heights].sort((a, b) => a - b);
   result.ok = result.fatal === 0 && result.started && result.advanced >= seconds / 2;
+  if (AUDIO_TRACK !== null) {
+    result.audioBytesAfterSwitch = (st.audioBytes ?? 0) - (result.audioBytesAtSwitch ?? 0);
+    result.audioSwitchOk = result.audioTrackNow === AUDIO_TRACK && result.audioBytesAfterSwitch > 0;
+    result.ok = result.ok && result.audioSwitchOk;
+  }
   if (SWITCH_LEVELS) {
     const allSwitched = st.levelHeights.every((_, i) => result.switchedLevels.includes(i));
     const allDecoded = st.levelHeights.every((h) => result.heightsSeen.includes(h));

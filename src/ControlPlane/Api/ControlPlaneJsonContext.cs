@@ -39,6 +39,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(CreateVideoRequest))]
 [JsonSerializable(typeof(UpdateVideoRequest))]
 [JsonSerializable(typeof(Video))]
+[JsonSerializable(typeof(List<AudioTrack>))]
 [JsonSerializable(typeof(VideoPage))]
 [JsonSerializable(typeof(List<TagInfo>))]
 [JsonSerializable(typeof(List<StreamKeyInfo>))]

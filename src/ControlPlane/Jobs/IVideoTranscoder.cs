@@ -34,7 +34,8 @@ internal enum TranscodePass
 internal sealed record TranscodePlan(int VideoRenditions, double PreviewShare);
 
 /// <param name="HasPoster">Whether <c>poster.jpg</c> was written (not for audio-only sources).</param>
-internal sealed record TranscodeOutput(double DurationSeconds, bool HasPoster);
+/// <param name="AudioTracks">The presentation's audio renditions in source order (empty without audio).</param>
+internal sealed record TranscodeOutput(double DurationSeconds, bool HasPoster, IReadOnlyList<Videos.AudioTrack> AudioTracks);
 
 /// <summary>The source can never become a presentation (empty, truncated, not media, unsupported codec, absurd
 /// size, ...). The message is for the uploader: readable, no stack, no server paths.</summary>

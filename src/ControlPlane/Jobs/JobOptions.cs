@@ -55,6 +55,10 @@ internal sealed class JobOptions
 
         public int AudioBitrate { get; set; } = 128_000;
 
+        /// <summary>How many of the source's audio streams (languages) are kept as alternative renditions (1-32); the
+        /// source's default stream is always one of them.</summary>
+        public int MaxAudioTracks { get; set; } = 8;
+
         /// <summary>Cap of the output frame rate (1-240). A source is encoded at constant rate at its nominal rate (that of
         /// its fastest part, for a variable-rate source), or at this cap when it is faster.</summary>
         public int MaxFrameRate { get; set; } = 60;
@@ -140,6 +144,11 @@ internal sealed class JobOptionsValidator : IValidateOptions<JobOptions>
         if (o.Ladder.MaxFrameRate is < 1 or > 240)
         {
             errors.Add(S + "Ladder:MaxFrameRate must be between 1 and 240");
+        }
+
+        if (o.Ladder.MaxAudioTracks is < 1 or > 32)
+        {
+            errors.Add(S + "Ladder:MaxAudioTracks must be between 1 and 32");
         }
 
         if (o.Ladder.AudioBitrate is < 16_000 or > 512_000)

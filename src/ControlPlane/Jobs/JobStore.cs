@@ -187,7 +187,7 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
     }
 
     /// <summary>Points the video at this job's preview; the video stays "processing". False when the job is no longer ours.</summary>
-    public async Task<bool> PublishPreviewAsync(JobRow job, string owner, CancellationToken cancellationToken)
+    public async Task<bool> PublishPreviewAsync(JobRow job, string owner, TranscodeOutput output, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
@@ -200,8 +200,9 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
         var current = await db.ScalarAsync<string>("SELECT vod_prefix FROM videos WHERE id = @v", [("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("UPDATE jobs SET replaced_prefix = @r, playable_at = COALESCE(playable_at, @now) WHERE id = @id",
             [("r", current), ("now", now), ("id", job.Id)], cancellationToken).ConfigureAwait(false);
-        await db.ExecAsync("UPDATE videos SET vod_prefix = @p, updated_at = @now WHERE id = @v",
-            [("p", VodPrefixes.Preview(job.VideoId, job.Id)), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("UPDATE videos SET vod_prefix = @p, audio_tracks = @a, updated_at = @now WHERE id = @v",
+            [("p", VodPrefixes.Preview(job.VideoId, job.Id)), ("a", Videos.AudioTrackColumn.Write(output.AudioTracks)), ("now", now), ("v", job.VideoId)],
+            cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         catalog.Invalidate(job.VideoId);
         return true;
@@ -234,11 +235,12 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
         await db.ExecAsync(
             """
             UPDATE videos SET vod_prefix = @p, status = @s, duration_seconds = @d, thumbnail_url = @th, processing_progress = 100,
-                failure_reason = NULL, updated_at = @now
+                failure_reason = NULL, audio_tracks = @a, updated_at = @now
             WHERE id = @v
             """,
             [("p", VodPrefixes.Full(job.VideoId, job.Id)), ("s", VideoStatus.Ready), ("d", output.DurationSeconds),
-             ("th", output.HasPoster ? Playback.OwnerThumbnails.PosterPath(job.VideoId) : null), ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
+             ("th", output.HasPoster ? Playback.OwnerThumbnails.PosterPath(job.VideoId) : null), ("a", Videos.AudioTrackColumn.Write(output.AudioTracks)),
+             ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
         await publication.PublishIfFirstInAsync(db, job.VideoId, now, cancellationToken).ConfigureAwait(false);
         if (retention > TimeSpan.Zero)
         {

@@ -266,10 +266,10 @@ internal sealed partial class JobWorker : BackgroundService
             if (fastStart)
             {
                 var dir = Path.Combine(work, "preview");
-                await _transcoder.TranscodeAsync(job.SourcePath, dir, TranscodePass.Preview, new Sink(p => progress.Set(share * p)), ct).ConfigureAwait(false);
+                var previewOutput = await _transcoder.TranscodeAsync(job.SourcePath, dir, TranscodePass.Preview, new Sink(p => progress.Set(share * p)), ct).ConfigureAwait(false);
                 state.Uploading = preview;
                 await UploadAsync(dir, preview, ct).ConfigureAwait(false);
-                if (!await _store.PublishPreviewAsync(job, Owner, ct).ConfigureAwait(false))
+                if (!await _store.PublishPreviewAsync(job, Owner, previewOutput, ct).ConfigureAwait(false))
                 {
                     await LostAsync(cancellation).ConfigureAwait(false);
                 }

@@ -20,7 +20,7 @@ internal static class VideoEndpoints
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
                v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
                v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden,
-               v.comment_policy, v.comment_count
+               v.comment_policy, v.comment_count, v.audio_tracks
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -45,14 +45,15 @@ internal static class VideoEndpoints
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
         string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden,
-        string CommentPolicy, long CommentCount)
+        string CommentPolicy, long CommentCount, string? AudioTracks)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
             r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetDouble(9),
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
-            r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20), r.GetString(21), r.GetInt64(22));
+            r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20), r.GetString(21), r.GetInt64(22),
+            r.IsDBNull(23) ? null : r.GetString(23));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
         public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
@@ -63,7 +64,8 @@ internal static class VideoEndpoints
             Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
-            Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden, CommentPolicy, CommentCount);
+            Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden, CommentPolicy, CommentCount,
+            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks));
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster

@@ -52,12 +52,20 @@ internal sealed record UpdateVideoRequest(
 /// <param name="DislikeCountHidden">Whether the creator hides the dislike count from viewers.</param>
 /// <param name="CommentPolicy">enabled, disabled or held (comments wait for the owner's approval); new videos take their channel's.</param>
 /// <param name="CommentCount">Published, undeleted comments and replies; null for a caller who may not read them (a premium video, to an account without premium).</param>
+/// <param name="AudioTracks">The audio renditions of the current presentation, in the source's order (empty for live
+/// videos and before a presentation exists).</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
     string? StoryboardUrl, long? LikeCount, long? DislikeCount, bool ReactionsEnabled, bool DislikeCountHidden,
-    string CommentPolicy, long? CommentCount);
+    string CommentPolicy, long? CommentCount, IReadOnlyList<AudioTrack> AudioTracks);
+
+/// <summary>One audio rendition a player can switch to.</summary>
+/// <param name="Language">RFC 5646 tag from the source stream's language tag ("en", "fr"), "und" when it has none.</param>
+/// <param name="Name">The stream's title tag, else the language's English name ("Audio" when undetermined).</param>
+/// <param name="Default">The rendition players start with: the source's default stream, else its first.</param>
+internal sealed record AudioTrack(string Language, string Name, bool Default);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 

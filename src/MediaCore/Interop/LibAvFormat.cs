@@ -11,6 +11,7 @@ internal static unsafe partial class LibAvFormat
     public const int SeekFlagAny = 4; // AVSEEK_FLAG_ANY
     public const int PacketSideDataDisplayMatrix = 5; // AV_PKT_DATA_DISPLAYMATRIX
     public const int DispositionAttachedPic = 0x400; // AV_DISPOSITION_ATTACHED_PIC
+    public const int DispositionDefault = 0x1; // AV_DISPOSITION_DEFAULT
 
     [LibraryImport(Name)]
     public static partial uint avformat_version();

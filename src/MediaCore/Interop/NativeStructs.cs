@@ -132,6 +132,11 @@ internal unsafe struct AVStream
     [FieldOffset(48)]
     public int Disposition;
 
+    /// <summary>The stream's tags (language, title, ...): read with av_dict_get, owned by the format context.</summary>
+    [NativeField("metadata")]
+    [FieldOffset(64)]
+    public AVDictionary* Metadata;
+
     [NativeField("avg_frame_rate")]
     [FieldOffset(72)]
     public AVRational AvgFrameRate;
@@ -342,6 +347,20 @@ internal unsafe struct AVCodecContext
 internal struct AVCodec;
 
 internal struct AVDictionary;
+
+/// <summary>One entry of an <see cref="AVDictionary"/>: both strings belong to the dictionary.</summary>
+[NativeStruct("AVDictionaryEntry")]
+[StructLayout(LayoutKind.Explicit)]
+internal unsafe struct AVDictionaryEntry
+{
+    [NativeField("key")]
+    [FieldOffset(0)]
+    public byte* Key;
+
+    [NativeField("value")]
+    [FieldOffset(8)]
+    public byte* Value;
+}
 
 internal struct SwsContext;
 

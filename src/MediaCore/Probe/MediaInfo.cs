@@ -21,6 +21,15 @@ public sealed record MediaStreamInfo
 
     public TimeSpan? Duration { get; init; }
 
+    /// <summary>The stream's <c>language</c> tag as the container wrote it (see <see cref="LanguageTag.From"/>); null without one.</summary>
+    public string? Language { get; init; }
+
+    /// <summary>The stream's <c>title</c> tag ("Director's commentary"); null without one.</summary>
+    public string? Title { get; init; }
+
+    /// <summary>AV_DISPOSITION_DEFAULT: the container marks it as the track to play when the viewer chose none.</summary>
+    public bool IsDefault { get; init; }
+
     // Video
     public int Width { get; init; }
 

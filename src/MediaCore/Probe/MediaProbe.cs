@@ -251,6 +251,9 @@ public static class MediaProbe
             Codec = Utf8Z.Read(LibAvCodec.avcodec_get_name(par->CodecId)) ?? "unknown",
             BitRate = par->BitRate,
             Duration = duration,
+            Language = Tag(stream, "language\0"u8),
+            Title = Tag(stream, "title\0"u8),
+            IsDefault = (stream->Disposition & LibAvFormat.DispositionDefault) != 0,
         };
 
         if (kind == MediaStreamKind.Video)
@@ -291,6 +294,19 @@ public static class MediaProbe
         }
 
         return info;
+    }
+
+    /// <summary>A tag of the stream (case-insensitive key), trimmed; null when absent or blank.</summary>
+    /// <param name="key">NUL-terminated UTF-8.</param>
+    private static unsafe string? Tag(AVStream* stream, ReadOnlySpan<byte> key)
+    {
+        // The entry and its strings belong to the stream's dictionary, alive with the format context: copied out here.
+        fixed (byte* k = key)
+        {
+            var entry = LibAvUtil.av_dict_get(stream->Metadata, k, null, 0);
+            var value = entry == null ? null : Utf8Z.Read(entry->Value)?.Trim();
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
     }
 
     /// <summary>

@@ -25,7 +25,8 @@ internal sealed unsafe class AudioEncoder : IDisposable
     private long _startOffset;
     private long _samplesSent;
 
-    public AudioEncoder(int bitrate, VodTrackWriter track)
+    /// <param name="language">ISO 639-2/T code for the track header.</param>
+    public AudioEncoder(int bitrate, VodTrackWriter track, string language = "und")
     {
         Track = track;
         var fltp = Codecs.SampleFormat("fltp");
@@ -43,7 +44,7 @@ internal sealed unsafe class AudioEncoder : IDisposable
         _frameSize = frameSize > 0 ? frameSize : 1024;
 
         // The first packet's DTS is -priming; the track shifts it to 0 and the edit list hides the priming.
-        track.SetAudioConfig(AacConfig.Parse(asc), priming);
+        track.SetAudioConfig(AacConfig.Parse(asc), priming, language);
 
         _frame = AVFrameHandle.Alloc();
         _frame.Ptr->Format = fltp;

@@ -42,6 +42,14 @@ public sealed class LadderOptions
 
     public int AudioBitrate { get; init; } = 128_000;
 
+    /// <summary>
+    /// How many of the source's audio streams are kept, each encoded once (stereo AAC at <see cref="AudioBitrate"/>)
+    /// into an alternative rendition; the stream the container marks default (else the first) is always among them.
+    /// </summary>
+    public int MaxAudioTracks { get; init; } = 8;
+
+    public const int MaxAudioTracksLimit = 32;
+
     /// <summary>Write poster.jpg and the storyboard sprite + WebVTT track.</summary>
     public bool Thumbnails { get; init; } = true;
 
@@ -81,6 +89,11 @@ public sealed class LadderOptions
         if (Nice is < 0 or > Interop.ThreadNice.Max)
         {
             throw new ArgumentException("Nice must be between 0 and 19.");
+        }
+
+        if (MaxAudioTracks is < 1 or > MaxAudioTracksLimit)
+        {
+            throw new ArgumentException("MaxAudioTracks must be between 1 and 32.");
         }
 
         if (MaxFrameRate is < 1 or > 240)

@@ -11,7 +11,8 @@ namespace StreamVerse.MediaCore.Transcode;
 
 /// <summary>
 /// The ladder: demux once, decode once, make the video constant-rate (duplicate or drop by output time), turn it
-/// upright, then scale + encode per rung; audio to stereo 48 kHz AAC; all into VOD CMAF tracks.
+/// upright, then scale + encode per rung; every kept audio stream (up to <see cref="LadderOptions.MaxAudioTracks"/>)
+/// decoded and encoded once to stereo 48 kHz AAC, an alternative rendition each; all into VOD CMAF tracks.
 /// Two dedicated threads (libav calls block): the caller's runs demux, decode, CFR and audio; an encode thread
 /// runs swscale + libx264 for every rung and the thumbnails. Between them a bounded channel of picture references
 /// (av_frame_clone: refcounted, read-only) keeps decoding one step ahead without unbounded memory.
@@ -40,10 +41,10 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
     private AVFormatContextHandle? _format;
     private AVCodecContextHandle? _videoDecoder;
-    private AVCodecContextHandle? _audioDecoder;
     private AVPacketHandle? _packet;
     private AVFrameHandle? _decoded;
-    private AudioEncoder? _audio;
+    private readonly List<AudioLane> _audios = [];
+    private AudioLane?[] _audioLaneOf = []; // by source stream index
     private Thumbnails? _thumbnails;
     private Channel<(AVFrameHandle Picture, long Slot)>? _pictures;
     private Thread? _encodeThread;
@@ -63,9 +64,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     private double _fps;
     private int _rotation;
     private int _videoIndex = -1;
-    private int _audioIndex = -1;
     private AVRational _videoTimeBase;
-    private AVRational _audioTimeBase;
     private double _origin;
     private double _duration;
     private long _framesDecoded;
@@ -94,7 +93,6 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         _packet = AVPacketHandle.Alloc();
         _decoded = AVFrameHandle.Alloc();
 
-        var target = _options.SegmentDuration;
         var renditions = new List<VodVideoRendition>();
 
         // Every codec opens below, on this thread: the threads libav and x264 start meanwhile are the ones to lower.
@@ -104,16 +102,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             SetUpVideo(video, renditions);
         }
 
-        VodAudioRendition? audioRendition = null;
-        if (info.Audio is { } audio)
-        {
-            _audioIndex = audio.Index;
-            _audioTimeBase = ctx->Streams[_audioIndex]->TimeBase;
-            _audioDecoder = Codecs.CreateDecoder(ctx->Streams[_audioIndex]);
-            var track = new VodTrackWriter(_directory, "audio", TrackKind.Audio, AudioEncoder.SampleRate, target);
-            _audio = new AudioEncoder(_options.AudioBitrate, track);
-            audioRendition = new VodAudioRendition(track, AudioEncoder.SampleRate, AudioEncoder.Channels);
-        }
+        SetUpAudio(info);
 
         if (siblings is not null)
         {
@@ -127,7 +116,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         }
 
         Log.Started(_logger, _input, info.Video is null ? "none" : $"{info.Video.Codec} {info.Video.Width}x{info.Video.Height} rot {_rotation}",
-            info.Audio is null ? "none" : $"{info.Audio.Codec} {info.Audio.ChannelLayout} {info.Audio.SampleRate} Hz",
+            _audios.Count == 0 ? "none" : string.Join(", ", _audios.Select(a => $"{a.Source.Codec} {a.Source.ChannelLayout} {a.Source.SampleRate} Hz {a.Rendition.Language}{(a.Rendition.IsDefault ? " (default)" : "")}")),
             string.Join(", ", _rungs.Select(r => $"{r.Rung.Width}x{r.Rung.Height}@{r.Rung.Bitrate / 1000}k")));
 
         if (_rungs.Count > 0)
@@ -145,9 +134,9 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             EmitUntil(end);
         }
 
-        if (_audioDecoder is not null)
+        foreach (var lane in _audios)
         {
-            DecodeAudio(null);
+            Decode(lane.Decoder.Ptr, null, lane);
         }
 
         StopEncodeThread();
@@ -157,7 +146,10 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             rung.Finish();
         }
 
-        _audio?.Finish();
+        foreach (var lane in _audios)
+        {
+            lane.Encoder.Finish();
+        }
         if (_rungs.Count > 0 && _rungs[0].Frames == 0)
         {
             throw new MediaProbeException(MediaProbeError.Truncated, $"'{Path.GetFileName(_input)}': no video frame could be decoded.");
@@ -165,18 +157,27 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         // An index that promises more than the file holds (truncated faststart MP4) ends the demux early and quietly.
         // (Longest track: a video that stops before its audio is a real, if odd, upload.)
-        var produced = Math.Max(renditions.Count > 0 ? renditions[0].Track.Duration : 0, audioRendition?.Track.Duration ?? 0);
+        var audioDuration = _audios.Count == 0 ? 0 : _audios.Max(a => a.Rendition.Track.Duration);
+        var produced = Math.Max(renditions.Count > 0 ? renditions[0].Track.Duration : 0, audioDuration);
         if (_duration >= 1 && produced < _duration * 0.9)
         {
             throw new MediaProbeException(MediaProbeError.Truncated,
                 $"'{Path.GetFileName(_input)}' declares {_duration:0.0} s but only {produced:0.0} s could be decoded: the file is truncated.");
         }
 
-        VodPresentationWriter.Write(_directory, renditions, audioRendition);
+        VodPresentationWriter.Write(_directory, renditions, [.. _audios.Select(a => a.Rendition)]);
         var thumbs = _thumbnails?.Finish(_hasCurrent ? _current!.Ptr : null, _nextSlot / Math.Max(_fps, 1));
         progress?.Report(1.0);
 
-        var outputDuration = renditions.Count > 0 ? renditions[0].Track.Duration : audioRendition?.Track.Duration ?? 0;
+        var outputDuration = renditions.Count > 0 ? renditions[0].Track.Duration : audioDuration;
+        var audioTracks = _audios.Select(a => new AudioResult(a.Rendition.Track.Codec!, AudioEncoder.SampleRate, AudioEncoder.Channels,
+            a.Rendition.Track.PeakBitrate, a.Rendition.Track.AverageBitrate, a.Rendition.Track.Prefix + ".m3u8", a.Rendition.Track.Segments.Count)
+        {
+            Language = a.Rendition.Language,
+            Name = a.Rendition.Name,
+            IsDefault = a.Rendition.IsDefault,
+            SourceIndex = a.Source.Index,
+        }).ToList();
         return new LadderResult
         {
             OutputDirectory = _directory,
@@ -184,8 +185,8 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             DashManifest = VodPresentationWriter.Manifest,
             Rungs = _rungs.Select(r => new RungResult(r.Rung.Name, r.Rung.Width, r.Rung.Height, r.Rung.Bitrate, r.Track.PeakBitrate,
                 r.Track.AverageBitrate, r.Track.Codec!, r.Track.Prefix + ".m3u8", r.Track.Segments.Count, r.Frames)).ToList(),
-            Audio = audioRendition is null ? null : new AudioResult(audioRendition.Track.Codec!, AudioEncoder.SampleRate, AudioEncoder.Channels,
-                audioRendition.Track.PeakBitrate, audioRendition.Track.AverageBitrate, "audio.m3u8", audioRendition.Track.Segments.Count),
+            Audio = audioTracks.FirstOrDefault(a => a.IsDefault),
+            AudioTracks = audioTracks,
             Duration = TimeSpan.FromSeconds(outputDuration),
             FrameRate = _fps,
             Rotation = _rotation,
@@ -249,6 +250,101 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         }
     }
 
+    /// <summary>
+    /// One rendition per kept audio stream, in the source's stream order: a decoder, an AAC encoder and a track each,
+    /// whatever the number of video rungs (the sound is encoded once, not per rung). The first is <c>audio</c> (what a
+    /// single-audio source always had), the others <c>audio2</c>, <c>audio3</c>, ...
+    /// </summary>
+    private void SetUpAudio(MediaInfo info)
+    {
+        var ctx = _format!.Ptr;
+        var kept = SelectAudio(info, _options.MaxAudioTracks, s => LibAvCodec.avcodec_find_decoder(ctx->Streams[s.Index]->CodecPar->CodecId) != null);
+        if (kept.Count == 0)
+        {
+            return;
+        }
+
+        // Never silent: a stream not kept (over the cap, or one we cannot decode or that has no sound) is logged.
+        foreach (var left in info.Streams.Where(s => s.Kind == MediaStreamKind.Audio && !kept.Contains(s)))
+        {
+            Log.AudioStreamLeftOut(_logger, _input, left.Index, left.Codec, left.Language ?? "und", _options.MaxAudioTracks);
+        }
+
+        _audioLaneOf = new AudioLane?[ctx->NbStreams];
+        var names = NameAudio(kept);
+        var defaultIndex = (kept.FirstOrDefault(s => s.IsDefault) ?? kept[0]).Index;
+        for (var i = 0; i < kept.Count; i++)
+        {
+            var source = kept[i];
+            var language = LanguageTag.From(source.Language);
+            var track = new VodTrackWriter(_directory, i == 0 ? "audio" : "audio" + (i + 1).ToString(CultureInfo.InvariantCulture), TrackKind.Audio,
+                AudioEncoder.SampleRate, _options.SegmentDuration);
+            var decoder = Codecs.CreateDecoder(ctx->Streams[source.Index]);
+            AudioEncoder encoder;
+            try
+            {
+                encoder = new AudioEncoder(_options.AudioBitrate, track, language.Iso639);
+            }
+            catch
+            {
+                decoder.Dispose();
+                throw;
+            }
+
+            var lane = new AudioLane(source, ctx->Streams[source.Index]->TimeBase, decoder, encoder,
+                new VodAudioRendition(track, AudioEncoder.SampleRate, AudioEncoder.Channels, language.Tag, names[i], source.Index == defaultIndex));
+            _audios.Add(lane);
+            _audioLaneOf[source.Index] = lane;
+        }
+    }
+
+    /// <summary>
+    /// The audio streams to keep, in stream order: every decodable one, at most <paramref name="max"/>. The stream
+    /// the container marks default (else av_find_best_stream's choice) is always kept; the others by stream order.
+    /// </summary>
+    internal static List<MediaStreamInfo> SelectAudio(MediaInfo info, int max, Func<MediaStreamInfo, bool> decodable)
+    {
+        var all = info.Streams.Where(s => s.Kind == MediaStreamKind.Audio && s.Channels > 0 && s.SampleRate > 0 && decodable(s)).ToList();
+        var first = all.FirstOrDefault(s => s.IsDefault) ?? all.FirstOrDefault(s => s.Index == info.Audio?.Index) ?? all.FirstOrDefault();
+        if (first is null)
+        {
+            return [];
+        }
+
+        var kept = new List<MediaStreamInfo> { first };
+        kept.AddRange(all.Where(s => s != first).Take(max - 1));
+        kept.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return kept;
+    }
+
+    /// <summary>
+    /// What a player shows for each: the title tag, else the language's name; made fit for an HLS quoted-string
+    /// (no '"', CR, LF; RFC 8216bis §4.2) and unique (§4.4.6.1.1: every NAME in a group differs) with " 2", " 3".
+    /// </summary>
+    internal static List<string> NameAudio(IReadOnlyList<MediaStreamInfo> streams)
+    {
+        var names = new List<string>();
+        foreach (var s in streams)
+        {
+            var title = s.Title is null ? null : new string([.. s.Title.Where(c => !char.IsControl(c)).Select(c => c == '"' ? '\'' : c)]).Trim();
+            if (title is { Length: > 100 })
+            {
+                title = title[..100].TrimEnd();
+            }
+
+            var name = string.IsNullOrEmpty(title) ? LanguageTag.From(s.Language).Name : title;
+            var unique = name;
+            for (var n = 2; names.Contains(unique, StringComparer.OrdinalIgnoreCase); n++)
+            {
+                unique = string.Create(CultureInfo.InvariantCulture, $"{name} {n}");
+            }
+
+            names.Add(unique);
+        }
+
+        return names;
+    }
+
     private void Demux(IProgress<double>? progress, CancellationToken ct)
     {
         var packet = _packet!.Ptr;
@@ -268,9 +364,9 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
                 {
                     DecodeVideo(packet);
                 }
-                else if (packet->StreamIndex == _audioIndex)
+                else if (packet->StreamIndex < _audioLaneOf.Length && _audioLaneOf[packet->StreamIndex] is { } lane)
                 {
-                    DecodeAudio(packet);
+                    Decode(lane.Decoder.Ptr, packet, lane);
                 }
             }
             finally
@@ -280,7 +376,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
             if (progress is not null && _duration > 0)
             {
-                var done = Math.Clamp(Math.Max(_nextSlot / Math.Max(_fps, 1), (_audio?.SamplesOut ?? 0) / (double)AudioEncoder.SampleRate) / _duration, 0, 0.99);
+                var done = Math.Clamp(Math.Max(_nextSlot / Math.Max(_fps, 1), AudioSamplesOut / (double)AudioEncoder.SampleRate) / _duration, 0, 0.99);
                 if (done - _lastProgress >= 0.01)
                 {
                     _lastProgress = done;
@@ -291,15 +387,13 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
     }
 
     /// <param name="packet">Owned by the caller; null drains the decoder.</param>
-    private void DecodeVideo(AVPacket* packet) => Decode(_videoDecoder!.Ptr, packet, video: true);
-
-    /// <param name="packet">Owned by the caller; null drains the decoder.</param>
-    private void DecodeAudio(AVPacket* packet) => Decode(_audioDecoder!.Ptr, packet, video: false);
+    private void DecodeVideo(AVPacket* packet) => Decode(_videoDecoder!.Ptr, packet, audio: null);
 
     /// <summary>Sends one packet (null: drain) and hands every frame it yields to the track's consumer.</summary>
-    private void Decode(AVCodecContext* decoder, AVPacket* packet, bool video)
+    /// <param name="audio">The audio stream the decoder belongs to; null for the video.</param>
+    private void Decode(AVCodecContext* decoder, AVPacket* packet, AudioLane? audio)
     {
-        var kind = video ? "video" : "audio";
+        var kind = audio is null ? "video" : "audio";
         var r = LibAvCodec.avcodec_send_packet(decoder, packet);
         if (r < 0 && !AvError.IsAgainOrEof(r))
         {
@@ -324,13 +418,13 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
             try
             {
-                if (video)
+                if (audio is null)
                 {
                     OnVideoFrame(frame);
                 }
                 else
                 {
-                    OnAudioFrame(frame);
+                    OnAudioFrame(audio, frame);
                 }
             }
             finally
@@ -413,7 +507,7 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         while ((_nextSlot + 0.5) / _fps < time)
         {
-            if (_currentEmits > 0 && ++_repeats / _fps > _framesDecoded + ((_audio?.SamplesOut ?? 0) / (double)AudioEncoder.SampleRate) + MaxUnexplainedRepeatSeconds)
+            if (_currentEmits > 0 && ++_repeats / _fps > _framesDecoded + (AudioSamplesOut / (double)AudioEncoder.SampleRate) + MaxUnexplainedRepeatSeconds)
             {
                 throw new MediaProbeException(MediaProbeError.BrokenTimestamps, string.Create(CultureInfo.InvariantCulture,
                     $"'{Path.GetFileName(_input)}': the video's timestamps jump from {_currentTime:0.0} s to {time:0.0} s with nothing in between: the file is damaged."));
@@ -505,11 +599,26 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         _encodeError?.Throw();
     }
 
-    private void OnAudioFrame(AVFrame* frame)
+    private void OnAudioFrame(AudioLane lane, AVFrame* frame)
     {
         var ts = frame->BestEffortTimestamp != LibAvUtil.NoPtsValue ? frame->BestEffortTimestamp : frame->Pts;
-        var time = ts != LibAvUtil.NoPtsValue ? (ts * _audioTimeBase.ToDouble()) - _origin : double.NaN;
-        _audio!.Add(frame, time);
+        var time = ts != LibAvUtil.NoPtsValue ? (ts * lane.TimeBase.ToDouble()) - _origin : double.NaN;
+        lane.Encoder.Add(frame, time);
+    }
+
+    /// <summary>The sound encoded so far: that of the longest audio rendition.</summary>
+    private long AudioSamplesOut
+    {
+        get
+        {
+            long max = 0;
+            foreach (var lane in _audios)
+            {
+                max = Math.Max(max, lane.Encoder.SamplesOut);
+            }
+
+            return max;
+        }
     }
 
     private void CountDecodeError(string kind, int error)
@@ -541,19 +650,46 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
         }
 
         _thumbnails?.Dispose();
-        _audio?.Dispose();
+        foreach (var lane in _audios)
+        {
+            lane.Dispose();
+        }
         _prepare?.Dispose();
         _prepared?.Dispose();
         _current?.Dispose();
         _decoded?.Dispose();
         _packet?.Dispose();
         _videoDecoder?.Dispose();
-        _audioDecoder?.Dispose();
         _format?.Dispose();
+    }
+
+    /// <summary>One kept audio stream: its decoder, encoder and rendition, owned by the pipeline.</summary>
+    private sealed class AudioLane(MediaStreamInfo source, AVRational timeBase, AVCodecContextHandle decoder, AudioEncoder encoder, VodAudioRendition rendition)
+        : IDisposable
+    {
+        public MediaStreamInfo Source { get; } = source;
+
+        public AVRational TimeBase { get; } = timeBase;
+
+        public AVCodecContextHandle Decoder { get; } = decoder;
+
+        public AudioEncoder Encoder { get; } = encoder;
+
+        public VodAudioRendition Rendition { get; } = rendition;
+
+        public void Dispose()
+        {
+            Encoder.Dispose();
+            Decoder.Dispose();
+        }
     }
 
     private static partial class Log
     {
+        [LoggerMessage(5100, LogLevel.Information,
+            "Ladder for {Input}: audio stream {Index} ({Codec}, {Language}) left out: over the cap of {Max} (Jobs:Ladder:MaxAudioTracks), or no decoder, sample rate or channels")]
+        public static partial void AudioStreamLeftOut(ILogger logger, string input, int index, string codec, string language, int max);
+
         [LoggerMessage(4100, LogLevel.Information, "Ladder for {Input}: video {Video}, audio {Audio}, rungs {Rungs}")]
         public static partial void Started(ILogger logger, string input, string video, string audio, string rungs);
 

@@ -13,7 +13,21 @@ public sealed record RungResult(
     int Segments,
     int Frames);
 
-public sealed record AudioResult(string Codec, int SampleRate, int Channels, long PeakBitrate, long AverageBitrate, string Playlist, int Segments);
+/// <summary>One encoded audio rendition.</summary>
+/// <param name="Language">RFC 5646 tag as the manifests state it ("en", "fr", "und").</param>
+/// <param name="Name">The source's title tag, else the language's name.</param>
+/// <param name="IsDefault">The source's default audio stream (else the first kept one).</param>
+/// <param name="SourceIndex">The stream's index in the source file.</param>
+public sealed record AudioResult(string Codec, int SampleRate, int Channels, long PeakBitrate, long AverageBitrate, string Playlist, int Segments)
+{
+    public string Language { get; init; } = "und";
+
+    public string Name { get; init; } = "audio";
+
+    public bool IsDefault { get; init; } = true;
+
+    public int SourceIndex { get; init; }
+}
 
 /// <summary>What <see cref="Transcoder.TranscodeAsync"/> produced; paths are inside <see cref="OutputDirectory"/>.</summary>
 public sealed record LadderResult
@@ -28,7 +42,11 @@ public sealed record LadderResult
 
     public required IReadOnlyList<RungResult> Rungs { get; init; }
 
+    /// <summary>The default audio rendition (null without audio); <see cref="AudioTracks"/> has every one.</summary>
     public AudioResult? Audio { get; init; }
+
+    /// <summary>Every audio rendition in the source's stream order (exactly one is <see cref="AudioResult.IsDefault"/>).</summary>
+    public IReadOnlyList<AudioResult> AudioTracks { get; init; } = [];
 
     public required TimeSpan Duration { get; init; }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.ControlPlane.Videos;
 using StreamVerse.MediaCore.Interop;
 using StreamVerse.MediaCore.Probe;
 using StreamVerse.MediaCore.Transcode;
@@ -62,12 +63,14 @@ internal sealed class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<J
             SegmentDuration = ladder.SegmentDuration,
             AudioBitrate = ladder.AudioBitrate,
             MaxFrameRate = ladder.MaxFrameRate,
+            MaxAudioTracks = ladder.MaxAudioTracks,
             Nice = ladder.Nice,
         };
         try
         {
             var result = await transcoder.TranscodeAsync(sourcePath, outputDir, ladderOptions, progress, cancellationToken).ConfigureAwait(false);
-            return new TranscodeOutput(result.Duration.TotalSeconds, result.Poster is not null);
+            return new TranscodeOutput(result.Duration.TotalSeconds, result.Poster is not null,
+                [.. result.AudioTracks.Select(a => new AudioTrack(a.Language, a.Name, a.IsDefault))]);
         }
         catch (MediaProbeException e)
         {

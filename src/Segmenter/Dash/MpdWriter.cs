@@ -27,6 +27,15 @@ internal sealed class MpdTrack
 
     public int Channels { get; init; }
 
+    /// <summary>
+    /// An audio track's RFC 5646 tag: set, it makes the track an AdaptationSet of its own with <c>@lang</c> and a
+    /// <see cref="Role"/> (alternative audio, ISO/IEC 23009-1 §5.8.5.5); null: no language is stated.
+    /// </summary>
+    public string? Language { get; init; }
+
+    /// <summary>"main" or "alternate" (urn:mpeg:dash:role:2011), written with <see cref="Language"/>.</summary>
+    public string? Role { get; init; }
+
     /// <summary>Segments to list, ascending and contiguous in MSN.</summary>
     public required IReadOnlyList<SegmentInfo> Segments { get; init; }
 }
@@ -88,7 +97,8 @@ internal static class MpdWriter
         for (var i = 0; i < tracks.Count; set++)
         {
             var count = 1;
-            while (i + count < tracks.Count && tracks[i + count].IsVideo == tracks[i].IsVideo)
+            while (i + count < tracks.Count && tracks[i + count].IsVideo == tracks[i].IsVideo
+                && tracks[i].Language is null && tracks[i + count].Language is null)
             {
                 count++;
             }
@@ -96,7 +106,19 @@ internal static class MpdWriter
             var t = tracks[i];
             var contentType = t.IsVideo ? "video" : "audio";
             var basePath = p.SessionId.Length == 0 ? string.Empty : p.SessionId + "/";
-            sb.Append(Inv, $"    <AdaptationSet id=\"{set}\" contentType=\"{contentType}\" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
+            sb.Append(Inv, $"    <AdaptationSet id=\"{set}\" contentType=\"{contentType}\"");
+            if (t.Language is not null)
+            {
+                sb.Append(Inv, $" lang=\"{t.Language}\"");
+            }
+
+            sb.Append(Inv, $" mimeType=\"{contentType}/mp4\" segmentAlignment=\"true\" startWithSAP=\"1\">\n");
+            if (t.Language is not null)
+            {
+                // Role precedes SegmentTemplate and Representation in AdaptationSetType's sequence.
+                sb.Append(Inv, $"      <Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"{t.Role ?? "main"}\"/>\n");
+            }
+
             if (count == 1 || SameTimeline(tracks, i, count))
             {
                 AppendTemplate(sb, t, basePath, count == 1 ? t.Prefix : "$RepresentationID$", "      ", commonStart);

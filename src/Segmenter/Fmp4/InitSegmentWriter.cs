@@ -23,15 +23,28 @@ internal static class InitSegmentWriter
     /// Encoder delay to hide with an edit list (VOD: AAC's 1024 priming samples, so audio starts in sync with video
     /// instead of ~21 ms late); 0 writes no edit list (live).
     /// </param>
-    public static byte[] WriteAudio(AacConfig config, int primingSamples = 0)
+    /// <param name="language">ISO 639-2/T code of the mdhd box (ISO/IEC 14496-12 §8.4.2.3): three letters a-z.</param>
+    public static byte[] WriteAudio(AacConfig config, int primingSamples = 0, string language = "und")
     {
         var buffer = new byte[1024 + config.Record.Length];
         var w = new BoxWriter(buffer);
-        WriteHeader(ref w, config.SampleRate, 0, 0, video: false, null, config, primingSamples);
+        WriteHeader(ref w, config.SampleRate, 0, 0, video: false, null, config, primingSamples, PackLanguage(language));
         return buffer.AsSpan(0, w.Position).ToArray();
     }
 
-    private static void WriteHeader(ref BoxWriter w, int timescale, int width, int height, bool video, byte[]? avcC, AacConfig? aac, int mediaTime = 0)
+    /// <summary>mdhd's language: three 5-bit letters, each its code minus 0x60 (ISO/IEC 14496-12 §8.4.2.3).</summary>
+    internal static ushort PackLanguage(string language)
+    {
+        if (language.Length != 3 || !language.All(c => c is >= 'a' and <= 'z'))
+        {
+            throw new ArgumentException($"'{language}' is not an ISO 639-2/T code (three letters a-z).", nameof(language));
+        }
+
+        return (ushort)(((language[0] - 0x60) << 10) | ((language[1] - 0x60) << 5) | (language[2] - 0x60));
+    }
+
+    private static void WriteHeader(ref BoxWriter w, int timescale, int width, int height, bool video, byte[]? avcC, AacConfig? aac, int mediaTime = 0,
+        ushort language = 0x55C4)
     {
         var ftyp = w.StartBox("ftyp");
         w.FourCC("iso6");
@@ -95,7 +108,7 @@ internal static class InitSegmentWriter
         w.U32(0);
         w.U32((uint)timescale);
         w.U32(0);
-        w.U16(0x55C4); // language "und" (ISO 639-2/T packed)
+        w.U16(language); // "und" (0x55C4) unless the caller named the track's language
         w.U16(0);
         w.EndBox(mdhd);
 

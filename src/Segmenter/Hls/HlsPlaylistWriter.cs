@@ -38,6 +38,11 @@ internal readonly record struct VariantParams(
     int Height,
     double FrameRate);
 
+/// <summary>One EXT-X-MEDIA TYPE=AUDIO of a multivariant playlist (RFC 8216bis §4.4.6.1).</summary>
+/// <param name="Language">RFC 5646 tag (LANGUAGE), or null to write none.</param>
+/// <param name="Name">NAME: a quoted-string, so without '"', CR or LF.</param>
+internal readonly record struct AudioRenditionParams(string Uri, string Name, string? Language, bool IsDefault, int Channels);
+
 /// <summary>
 /// Renders HLS playlists (RFC 8216bis) with the LL-HLS extensions (§4.4.3.7 EXT-X-PART, §4.4.3.8
 /// EXT-X-SERVER-CONTROL, §4.4.5.2 EXT-X-SKIP, §4.4.5.3 EXT-X-PRELOAD-HINT, §4.4.5.4 EXT-X-RENDITION-REPORT).
@@ -222,14 +227,34 @@ internal static class HlsPlaylistWriter
     /// <paramref name="audioUri"/> is set; an audio-only presentation is one variant without RESOLUTION.
     /// </summary>
     /// <param name="version">EXT-X-VERSION: 7 for VOD, 9 for a live ladder whose media playlists use LL-HLS (EXT-X-SKIP needs 9).</param>
-    public static byte[] WriteVodMaster(StringBuilder sb, IReadOnlyList<VariantParams> variants, string? audioUri, int audioChannels, int version = 7)
+    public static byte[] WriteVodMaster(StringBuilder sb, IReadOnlyList<VariantParams> variants, string? audioUri, int audioChannels, int version = 7) =>
+        WriteVodMaster(sb, variants, audioUri is null ? [] : [new AudioRenditionParams(audioUri, "audio", null, IsDefault: true, audioChannels)], version);
+
+    /// <summary>
+    /// The same with any number of audio renditions, all in GROUP-ID "audio", which every variant names (AUDIO=). One
+    /// rendition and video variants: exactly the single-audio form above. An audio-only presentation with several
+    /// renditions gets one variant (the default rendition's playlist) and the group, so players can switch language.
+    /// </summary>
+    public static byte[] WriteVodMaster(StringBuilder sb, IReadOnlyList<VariantParams> variants, IReadOnlyList<AudioRenditionParams> audio, int version = 7)
     {
         sb.Clear();
         sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:{version}\n#EXT-X-INDEPENDENT-SEGMENTS\n");
         var videoVariants = variants.Any(v => v.Width > 0);
-        if (audioUri is not null && videoVariants)
+        var grouped = audio.Count > 1 || (audio.Count == 1 && videoVariants);
+        if (grouped)
         {
-            sb.Append(Inv, $"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{audioChannels}\",URI=\"{audioUri}\"\n");
+            // §4.4.6.1.1: at most one DEFAULT=YES per group; AUTOSELECT=YES on all, so a player may pick by the
+            // viewer's language (AUTOSELECT must be YES where DEFAULT is).
+            foreach (var a in audio)
+            {
+                sb.Append("#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\"");
+                if (a.Language is not null)
+                {
+                    sb.Append(Inv, $",LANGUAGE=\"{a.Language}\"");
+                }
+
+                sb.Append(Inv, $",NAME=\"{a.Name}\",DEFAULT={(a.IsDefault ? "YES" : "NO")},AUTOSELECT=YES,CHANNELS=\"{a.Channels}\",URI=\"{a.Uri}\"\n");
+            }
         }
 
         foreach (var v in variants)
@@ -243,10 +268,14 @@ internal static class HlsPlaylistWriter
                     sb.Append(Inv, $",FRAME-RATE={v.FrameRate:0.000}");
                 }
 
-                if (audioUri is not null)
+                if (grouped)
                 {
                     sb.Append(",AUDIO=\"audio\"");
                 }
+            }
+            else if (grouped)
+            {
+                sb.Append(",AUDIO=\"audio\"");
             }
 
             sb.Append('\n').Append(v.Uri).Append('\n');

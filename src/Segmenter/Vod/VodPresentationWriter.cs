@@ -8,27 +8,37 @@ namespace StreamVerse.Segmenter.Vod;
 /// <summary>A packaged video rendition and what the manifests say about it.</summary>
 internal sealed record VodVideoRendition(VodTrackWriter Track, int Width, int Height, double FrameRate);
 
-/// <summary>The packaged audio rendition.</summary>
-internal sealed record VodAudioRendition(VodTrackWriter Track, int SampleRate, int Channels);
+/// <summary>A packaged audio rendition (one per kept audio stream of the source).</summary>
+/// <param name="Language">RFC 5646 tag for the manifests ("en", "und").</param>
+/// <param name="Name">What a player shows (HLS NAME): no '"', CR or LF.</param>
+/// <param name="IsDefault">The rendition a player starts with: exactly one per presentation.</param>
+internal sealed record VodAudioRendition(VodTrackWriter Track, int SampleRate, int Channels, string Language = "und", string Name = "audio", bool IsDefault = true);
 
 /// <summary>
 /// Writes the manifests of a finished VOD presentation next to its segments: <c>master.m3u8</c> (one variant
 /// per video rung, BANDWIDTH from measured peaks), one media playlist per track (<c>{prefix}.m3u8</c>) and a
 /// static <c>manifest.mpd</c>, all with relative URIs so the folder can be served or uploaded as it is.
+/// One audio rendition is written as it always was (one unnamed EXT-X-MEDIA, one audio AdaptationSet without a
+/// language). Several are alternative renditions: an EXT-X-MEDIA each with LANGUAGE and NAME in one group, and one
+/// AdaptationSet each with <c>@lang</c> and Role main (the default) or alternate.
 /// </summary>
 internal static class VodPresentationWriter
 {
     public const string MasterPlaylist = "master.m3u8";
     public const string Manifest = "manifest.mpd";
 
-    public static void Write(string directory, IReadOnlyList<VodVideoRendition> video, VodAudioRendition? audio)
+    public static void Write(string directory, IReadOnlyList<VodVideoRendition> video, IReadOnlyList<VodAudioRendition> audios)
     {
         var sb = new StringBuilder();
         var tracks = video.Select(v => v.Track).ToList();
-        if (audio is not null)
-        {
-            tracks.Add(audio.Track);
-        }
+        tracks.AddRange(audios.Select(a => a.Track));
+        var alternatives = audios.Count > 1;
+
+        // The variant's audio: the default rendition, whose codec the CODECS attribute names. With alternatives, the
+        // peak is the largest of the group's (RFC 8216bis §4.4.6.2: BANDWIDTH covers every rendition it may be played with).
+        var audio = audios.FirstOrDefault(a => a.IsDefault) ?? audios.FirstOrDefault();
+        var audioPeak = audios.Count == 0 ? 0 : audios.Max(a => a.Track.PeakBitrate);
+        var audioAverage = audios.Count == 0 ? 0 : audios.Max(a => a.Track.AverageBitrate);
 
         foreach (var t in tracks)
         {
@@ -43,8 +53,8 @@ internal static class VodPresentationWriter
             var codecs = audio is null ? v.Track.Codec! : string.Create(CultureInfo.InvariantCulture, $"{v.Track.Codec},{audio.Track.Codec}");
             variants.Add(new VariantParams(
                 v.Track.Prefix + ".m3u8",
-                v.Track.PeakBitrate + (audio?.Track.PeakBitrate ?? 0),
-                v.Track.AverageBitrate + (audio?.Track.AverageBitrate ?? 0),
+                v.Track.PeakBitrate + audioPeak,
+                v.Track.AverageBitrate + audioAverage,
                 codecs,
                 v.Width,
                 v.Height,
@@ -53,13 +63,16 @@ internal static class VodPresentationWriter
 
         if (video.Count == 0 && audio is not null)
         {
-            variants.Add(new VariantParams(audio.Track.Prefix + ".m3u8", audio.Track.PeakBitrate, audio.Track.AverageBitrate, audio.Track.Codec!, 0, 0, 0));
+            variants.Add(new VariantParams(audio.Track.Prefix + ".m3u8", audioPeak, audioAverage, audio.Track.Codec!, 0, 0, 0));
         }
 
         // Highest rung first: some players start with the first listed variant.
         variants.Sort((a, b) => b.Bandwidth.CompareTo(a.Bandwidth));
-        var audioUri = audio is not null && video.Count > 0 ? audio.Track.Prefix + ".m3u8" : null;
-        File.WriteAllBytes(Path.Combine(directory, MasterPlaylist), HlsPlaylistWriter.WriteVodMaster(sb, variants, audioUri, audio?.Channels ?? 0));
+        var master = alternatives
+            ? HlsPlaylistWriter.WriteVodMaster(sb, variants,
+                [.. audios.Select(a => new AudioRenditionParams(a.Track.Prefix + ".m3u8", a.Name, a.Language, a.IsDefault, a.Channels))])
+            : HlsPlaylistWriter.WriteVodMaster(sb, variants, audio is not null && video.Count > 0 ? audio.Track.Prefix + ".m3u8" : null, audio?.Channels ?? 0);
+        File.WriteAllBytes(Path.Combine(directory, MasterPlaylist), master);
 
         var mpdTracks = new List<MpdTrack>();
         foreach (var v in video)
@@ -78,18 +91,20 @@ internal static class VodPresentationWriter
             });
         }
 
-        if (audio is not null)
+        foreach (var a in audios)
         {
             mpdTracks.Add(new MpdTrack
             {
-                Prefix = audio.Track.Prefix,
+                Prefix = a.Track.Prefix,
                 IsVideo = false,
-                Timescale = audio.Track.Timescale,
-                Codec = audio.Track.Codec!,
-                Bandwidth = audio.Track.PeakBitrate,
-                SampleRate = audio.SampleRate,
-                Channels = audio.Channels,
-                Segments = audio.Track.Segments,
+                Timescale = a.Track.Timescale,
+                Codec = a.Track.Codec!,
+                Bandwidth = a.Track.PeakBitrate,
+                SampleRate = a.SampleRate,
+                Channels = a.Channels,
+                Segments = a.Track.Segments,
+                Language = alternatives ? a.Language : null,
+                Role = alternatives ? (a.IsDefault ? "main" : "alternate") : null,
             });
         }
 

@@ -74,10 +74,11 @@ internal sealed class VodTrackWriter
 
     /// <param name="config">The AudioSpecificConfig.</param>
     /// <param name="primingSamples">Encoder delay (AAC: 1024), hidden by an edit list.</param>
-    public void SetAudioConfig(AacConfig config, int primingSamples = 0)
+    /// <param name="language">ISO 639-2/T code written into the track header (mdhd).</param>
+    public void SetAudioConfig(AacConfig config, int primingSamples = 0, string language = "und")
     {
         Codec = config.Codec;
-        File.WriteAllBytes(Path.Combine(_directory, InitFileName), InitSegmentWriter.WriteAudio(config, primingSamples));
+        File.WriteAllBytes(Path.Combine(_directory, InitFileName), InitSegmentWriter.WriteAudio(config, primingSamples, language));
     }
 
     /// <summary>
