@@ -263,6 +263,7 @@ internal static partial class Migrations
                 PRIMARY KEY (comment_id, user_id)
             );
             CREATE INDEX ix_comment_mentions_user ON comment_mentions (user_id);
+            """),
         (13, "videos.audio_tracks: the current presentation's audio renditions (JSON [{language, name, default}])", d => """
             ALTER TABLE videos ADD COLUMN audio_tracks TEXT NULL;
             """),
