@@ -10,6 +10,7 @@ using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.ControlPlane.Mail;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.StreamKeys;
@@ -108,6 +109,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<VideoJobQueue>();
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
+        services.AddMail(configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -220,6 +222,7 @@ internal static class ControlPlaneExtensions
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
         }).RefuseUnknownQueryParameters();
         api.MapAuth();
+        api.MapAccountMail();
         api.MapMe();
         api.MapUsers();
         api.MapCategories();

@@ -4,6 +4,7 @@ using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.ControlPlane.Mail;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.StreamKeys;
 using StreamVerse.ControlPlane.Tags;
@@ -45,4 +46,9 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]
 [JsonSerializable(typeof(JobInfo))]
+[JsonSerializable(typeof(MailPayload))]
+[JsonSerializable(typeof(VerifyEmailRequest))]
+[JsonSerializable(typeof(PasswordResetRequest))]
+[JsonSerializable(typeof(PasswordResetConfirmRequest))]
+[JsonSerializable(typeof(MailAccepted))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

@@ -14,6 +14,9 @@ internal sealed class DbSession(DbConnection connection, Dialect dialect) : IAsy
 
     public Dialect Dialect { get; } = dialect;
 
+    /// <summary>Whether <see cref="BeginAsync"/> has started a transaction not yet committed (writers that must join one check it).</summary>
+    public bool InTransaction => _transaction is not null;
+
     public DbConnection Connection { get; } = connection;
 
     /// <summary>
