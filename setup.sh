@@ -146,6 +146,8 @@ smtp_answers() {
 start_smtp() {
   install -d -m 0700 "$(dirname "$SMTP_TEST_ENV")"
   install -d -m 0755 "$SMTP_MAIL_DIR"
+  # Every test run registers accounts that are mailed: keep a day of messages, not every run's.
+  find "$SMTP_MAIL_DIR" -maxdepth 1 -name '*.eml' -mmin +1440 -delete 2>/dev/null || true
   (umask 077; printf "STREAMVERSE_TEST_SMTP_HOST='127.0.0.1'\nSTREAMVERSE_TEST_SMTP_PORT='%s'\nSTREAMVERSE_TEST_SMTP_MAIL_DIR='%s'\n" "$SMTP_PORT" "$SMTP_MAIL_DIR" >"$SMTP_TEST_ENV")
   if smtp_answers; then
     return 0
