@@ -18,6 +18,7 @@ APT_PACKAGES=(
                               # MediaCore: headers for the struct-offset probe test (runtime .so come with ffmpeg)
   postgresql                  # control-plane database for deployments; the tests run against it too
   afl++                       # afl-fuzz for the SharpFuzz targets (tests/StreamVerse.Fuzz)
+  python3-aiosmtpd            # the SMTP server on loopback that receives the control plane's mail in the tests
   procps curl ca-certificates
 )
 
@@ -129,6 +130,50 @@ start_s3rver() {
   return 1
 }
 
+# A real SMTP server for the mail tests (tests/smtp/mailsink.py over Debian's python3-aiosmtpd) on 127.0.0.1:2525,
+# storing every received message as a file under SMTP_MAIL_DIR for the tests to parse. Started once and left
+# running, like s3rver: something of ours already answering there is used; our pid that no longer answers is
+# replaced. Debian's interpreter explicitly: a python3 earlier on PATH (pyenv) does not see Debian's packages.
+SMTP_TEST_ENV=/var/lib/streamverse-test/smtp.env
+SMTP_PORT=2525
+SMTP_MAIL_DIR=/var/lib/streamverse-test/mail
+SMTP_PID=/var/lib/streamverse-test/smtp.pid
+SMTP_LOG=/var/lib/streamverse-test/smtp.log
+smtp_answers() {
+  # The greeting of an SMTP server (RFC 5321 4.2: 220 first).
+  /usr/bin/python3 -c "import smtplib,sys; s=smtplib.SMTP('127.0.0.1', $SMTP_PORT, timeout=2); s.noop(); s.quit()" >/dev/null 2>&1
+}
+start_smtp() {
+  install -d -m 0700 "$(dirname "$SMTP_TEST_ENV")"
+  install -d -m 0755 "$SMTP_MAIL_DIR"
+  # Every test run registers accounts that are mailed: keep a day of messages, not every run's.
+  find "$SMTP_MAIL_DIR" -maxdepth 1 -name '*.eml' -mmin +1440 -delete 2>/dev/null || true
+  (umask 077; printf "STREAMVERSE_TEST_SMTP_HOST='127.0.0.1'\nSTREAMVERSE_TEST_SMTP_PORT='%s'\nSTREAMVERSE_TEST_SMTP_MAIL_DIR='%s'\n" "$SMTP_PORT" "$SMTP_MAIL_DIR" >"$SMTP_TEST_ENV")
+  if smtp_answers; then
+    return 0
+  fi
+  local pid
+  pid=$(cat "$SMTP_PID" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa mailsink "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "setup: restarting the test SMTP server (pid $pid does not answer)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  setsid nohup /usr/bin/python3 "$PWD/tests/smtp/mailsink.py" --host 127.0.0.1 --port "$SMTP_PORT" --dir "$SMTP_MAIL_DIR" \
+    >>"$SMTP_LOG" 2>&1 </dev/null &
+  echo $! >"$SMTP_PID"
+  for _ in $(seq 100); do
+    if smtp_answers; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "setup: the test SMTP server did not answer on 127.0.0.1:$SMTP_PORT; last lines of $SMTP_LOG:" >&2
+  tail -n 20 "$SMTP_LOG" >&2
+  return 1
+}
+
 # The SharpFuzz targets under afl-fuzz, STREAMVERSE_FUZZ_SECONDS (default 20) each from their committed corpora, after
 # `dotnet test` rather than during it: a fuzzer keeps a core busy, which the timing-sensitive functional tests need.
 # The corpora's deterministic replay is an xunit test and runs with the others. 0 seconds skips this step.
@@ -145,6 +190,7 @@ case "$mode" in
     install_node_tools
     start_postgres
     start_s3rver
+    start_smtp
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
@@ -159,6 +205,7 @@ case "$mode" in
     install_node_tools
     start_postgres
     start_s3rver
+    start_smtp
     dotnet build StreamVerse.sln -c Release -nologo -v q
     # The run's output is long (daemons log to the console): a failure is repeated at the end, where it is seen.
     test_log="$(mktemp /tmp/streamverse-test.XXXXXX.log)"

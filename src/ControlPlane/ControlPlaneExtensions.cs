@@ -12,6 +12,7 @@ using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Events;
 using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.ControlPlane.Mail;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Reactions;
 using StreamVerse.ControlPlane.Storage;
@@ -114,6 +115,7 @@ internal static class ControlPlaneExtensions
         services.AddHostedService<JobWorker>();
         services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
         services.AddComments(configuration);
+        services.AddMail(configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -226,6 +228,7 @@ internal static class ControlPlaneExtensions
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
         }).RefuseUnknownQueryParameters();
         api.MapAuth();
+        api.MapAccountMail();
         api.MapMe();
         api.MapUsers();
         api.MapCategories();

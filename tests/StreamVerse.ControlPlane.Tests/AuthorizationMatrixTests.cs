@@ -110,6 +110,12 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/auth/login"] = new("OOOOOO", c => P("api/v1/auth/login", new { email = c.Owner.Email, password = ControlPlaneApp.Password })),
         ["POST /api/v1/auth/refresh"] = new("OOOOOO", async c => ("api/v1/auth/refresh", new { refreshToken = (await c.App.LoginAsync(c.Owner.Email)).RefreshToken }, null)),
         ["POST /api/v1/auth/logout"] = new("UOOOOO", _ => P("api/v1/auth/logout"), FreshCaller: true),
+        // Mail (the fixtures send to the test SMTP server): anyone may use a link or ask for a reset (a refused token is a
+        // 400 for everyone); only a signed-in account may ask for its link again.
+        ["POST /api/v1/auth/verify-email"] = new("PPPPPP", _ => P("api/v1/auth/verify-email", new { token = "no.such-token" })),
+        ["POST /api/v1/auth/verify-email/resend"] = new("UOOOOO", _ => P("api/v1/auth/verify-email/resend"), FreshCaller: true),
+        ["POST /api/v1/auth/password-reset"] = new("OOOOOO", c => P("api/v1/auth/password-reset", new { email = c.Owner.Email })),
+        ["POST /api/v1/auth/password-reset/confirm"] = new("PPPPPP", _ => P("api/v1/auth/password-reset/confirm", new { token = "no.such-token", newPassword = "long enough passphrase" })),
 
         ["GET /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me")),
         ["PATCH /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me", new { bio = "matrix" })),

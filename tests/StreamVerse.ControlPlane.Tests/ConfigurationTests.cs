@@ -47,6 +47,17 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Outbox:MaxRetryDelay", "2.00:00:00", "StreamVerse:ControlPlane:Outbox:MaxRetryDelay")]
     [InlineData("StreamVerse:ControlPlane:Outbox:Retention", "00:01:00", "StreamVerse:ControlPlane:Outbox:Retention")]
     [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
+    [InlineData("StreamVerse:ControlPlane:Mail:Port", "0", "StreamVerse:ControlPlane:Mail:Port")]
+    [InlineData("StreamVerse:ControlPlane:Mail:MaxAttempts", "0", "StreamVerse:ControlPlane:Mail:MaxAttempts")]
+    [InlineData("StreamVerse:ControlPlane:Mail:RetryBaseDelay", "02:00:00", "StreamVerse:ControlPlane:Mail:RetryBaseDelay")]
+    [InlineData("StreamVerse:ControlPlane:Mail:PollInterval", "00:00:00", "StreamVerse:ControlPlane:Mail:PollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Mail:LeaseDuration", "00:00:01", "StreamVerse:ControlPlane:Mail:LeaseDuration")]
+    [InlineData("StreamVerse:ControlPlane:Mail:VerificationTokenLifetime", "00:00:01", "StreamVerse:ControlPlane:Mail:VerificationTokenLifetime")]
+    [InlineData("StreamVerse:ControlPlane:Mail:ResetTokenLifetime", "2.00:00:00", "StreamVerse:ControlPlane:Mail:ResetTokenLifetime")]
+    [InlineData("StreamVerse:ControlPlane:Mail:MessagesPerEmail", "-1", "StreamVerse:ControlPlane:Mail:MessagesPerEmail")]
+    [InlineData("StreamVerse:ControlPlane:Mail:RequestsPerAddress", "-1", "StreamVerse:ControlPlane:Mail:RequestsPerAddress")]
+    [InlineData("StreamVerse:ControlPlane:Mail:ThrottleWindow", "00:00:00", "StreamVerse:ControlPlane:Mail:ThrottleWindow")]
+    [InlineData("StreamVerse:ControlPlane:Mail:SigningKey", "too-short", "StreamVerse:ControlPlane:Mail:SigningKey")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
@@ -59,6 +70,43 @@ public sealed class ConfigurationTests
                 await app.StartAsync();
             });
             Assert.Contains(named, string.Join(" ", e.Failures));
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    /// <summary>With an SMTP host the sender and the links' base are required (the password is never echoed).</summary>
+    [Theory]
+    [InlineData("StreamVerse:ControlPlane:Mail:From", "", "StreamVerse:ControlPlane:Mail:From")]
+    [InlineData("StreamVerse:ControlPlane:Mail:From", "not a mailbox", "StreamVerse:ControlPlane:Mail:From")]
+    [InlineData("StreamVerse:ControlPlane:Mail:PublicBaseUrl", "", "StreamVerse:ControlPlane:Mail:PublicBaseUrl")]
+    [InlineData("StreamVerse:ControlPlane:Mail:PublicBaseUrl", "ftp://video.test.invalid", "StreamVerse:ControlPlane:Mail:PublicBaseUrl")]
+    [InlineData("StreamVerse:ControlPlane:Mail:PublicBaseUrl", "https://video.test.invalid/?x=1", "StreamVerse:ControlPlane:Mail:PublicBaseUrl")]
+    [InlineData("StreamVerse:ControlPlane:Mail:Password", null, "StreamVerse:ControlPlane:Mail:Password")]
+    public async Task Refused_at_start_with_mail(string key, string? value, string named)
+    {
+        var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
+        try
+        {
+            var args = new Dictionary<string, string?>
+            {
+                ["StreamVerse:ControlPlane:Mail:Host"] = "127.0.0.1",
+                ["StreamVerse:ControlPlane:Mail:User"] = "u",
+                ["StreamVerse:ControlPlane:Mail:Password"] = "a-secret-password",
+                ["StreamVerse:ControlPlane:Mail:From"] = "no-reply@test.invalid",
+                ["StreamVerse:ControlPlane:Mail:PublicBaseUrl"] = "https://video.test.invalid",
+            };
+            args[key] = value;
+            var e = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+            {
+                await using var app = OriginHost.Build(["--data", data, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0",
+                    .. args.Where(a => a.Value is not null).SelectMany(a => new[] { "--" + a.Key, a.Value! })]);
+                await app.StartAsync();
+            });
+            Assert.Contains(named, string.Join(" ", e.Failures));
+            Assert.DoesNotContain("a-secret-password", string.Join(" ", e.Failures), StringComparison.Ordinal);
         }
         finally
         {

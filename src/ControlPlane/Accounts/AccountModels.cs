@@ -8,7 +8,9 @@ internal sealed record LoginRequest(string? Email, string? Password);
 
 internal sealed record RefreshRequest(string? RefreshToken);
 
-internal sealed record ProfileResponse(string Id, string Email, string Handle, string DisplayName, string Bio, string? AvatarUrl, string Role, bool Premium, DateTimeOffset CreatedAt);
+/// <param name="EmailVerified">Whether the account has followed the link mailed to its e-mail (always false on a deployment without mail).</param>
+internal sealed record ProfileResponse(string Id, string Email, string Handle, string DisplayName, string Bio, string? AvatarUrl, string Role, bool Premium, DateTimeOffset CreatedAt,
+    bool EmailVerified);
 
 internal sealed record PublicProfile(string Id, string Handle, string DisplayName, string Bio, string? AvatarUrl);
 
@@ -24,17 +26,18 @@ internal sealed record RoleRequest(string? Role);
 
 internal sealed record PremiumRequest(bool? Premium);
 
-internal sealed record UserRow(string Id, string Email, string Handle, string PasswordHash, string DisplayName, string Bio, string? AvatarKey, string Role, bool Premium, DateTimeOffset CreatedAt)
+internal sealed record UserRow(string Id, string Email, string Handle, string PasswordHash, string DisplayName, string Bio, string? AvatarKey, string Role, bool Premium, DateTimeOffset CreatedAt,
+    DateTimeOffset? EmailVerifiedAt)
 {
-    public const string Columns = "id, email, handle, password_hash, display_name, bio, avatar_key, role, premium, created_at";
+    public const string Columns = "id, email, handle, password_hash, display_name, bio, avatar_key, role, premium, created_at, email_verified_at";
 
     public static UserRow Read(System.Data.Common.DbDataReader r, Data.Dialect d) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
-        r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetBoolean(8), d.ReadTimestamp(r, 9));
+        r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetBoolean(8), d.ReadTimestamp(r, 9), d.ReadNullableTimestamp(r, 10));
 
     public string? AvatarUrl => AvatarKey is null ? null : $"/api/v1/users/{Id}/avatar?v={AvatarKey[(AvatarKey.LastIndexOf('-') + 1)..]}";
 
-    public ProfileResponse ToProfile() => new(Id, Email, Handle, DisplayName, Bio, AvatarUrl, Role, Premium, CreatedAt);
+    public ProfileResponse ToProfile() => new(Id, Email, Handle, DisplayName, Bio, AvatarUrl, Role, Premium, CreatedAt, EmailVerifiedAt is not null);
 
     public PublicProfile ToPublic() => new(Id, Handle, DisplayName, Bio, AvatarUrl);
 }

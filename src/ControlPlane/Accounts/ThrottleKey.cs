@@ -19,6 +19,9 @@ internal readonly record struct ThrottleKey(UInt128 Value)
     /// <summary>An account, by its normalised e-mail (whether or not it exists).</summary>
     public static ThrottleKey Account(string normalisedEmail) => Of((byte)'a', Encoding.UTF8.GetBytes(normalisedEmail));
 
+    /// <summary>Mail of one kind (<paramref name="purpose"/>) to one normalised e-mail, whether or not an account has it.</summary>
+    public static ThrottleKey MailTo(string purpose, string normalisedEmail) => Of((byte)'m', Encoding.UTF8.GetBytes(purpose + "\n" + normalisedEmail));
+
     /// <summary>
     /// A client address as <see cref="ClientAddress"/> groups it. Its own kind byte: an address and an e-mail with
     /// the same bytes are different keys.

@@ -5,6 +5,7 @@ using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.ControlPlane.Mail;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Reactions;
 using StreamVerse.ControlPlane.StreamKeys;
@@ -64,4 +65,9 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(Page<CommentResponse>))]
 [JsonSerializable(typeof(CommentPolicyRequest))]
 [JsonSerializable(typeof(CommentPolicyResponse))]
+[JsonSerializable(typeof(MailPayload))]
+[JsonSerializable(typeof(VerifyEmailRequest))]
+[JsonSerializable(typeof(PasswordResetRequest))]
+[JsonSerializable(typeof(PasswordResetConfirmRequest))]
+[JsonSerializable(typeof(MailAccepted))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

@@ -3,13 +3,14 @@ using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Mail;
 
 namespace StreamVerse.ControlPlane.Auth;
 
 /// <summary>
 /// <c>/api/v1/auth</c>: registration, login, refresh, logout.
-/// No user enumeration: registration answers 202 with the same body whether or not the e-mail is taken (a
-/// deployment with mail would notify the owner instead); login answers the same 401 for an unknown e-mail and a
+/// No user enumeration: registration answers 202 with the same body whether or not the e-mail is taken (with mail
+/// configured, the new account gets its verification link and the owner of a taken e-mail a notice, both by mail); login answers the same 401 for an unknown e-mail and a
 /// wrong password, and spends the same Argon2 time on both. Handles are public, so a taken handle is a 409, the
 /// same whoever's e-mail comes with it (a 202 for the owner's would tell which e-mail owns a handle).
 /// </summary>
@@ -34,7 +35,7 @@ internal static class AuthEndpoints
     }
 
     private static async Task<IResult> RegisterAsync(RegisterRequest request, HttpContext context, Database database, PasswordHasher hasher,
-        RegistrationThrottle throttle, IOptions<ControlPlaneOptions> options, TimeProvider time, CancellationToken cancellationToken)
+        RegistrationThrottle throttle, IOptions<ControlPlaneOptions> options, RegistrationMail mail, TimeProvider time, CancellationToken cancellationToken)
     {
         var v = new Validation();
         var email = AccountRules.Email(v, request.Email);
@@ -64,10 +65,12 @@ internal static class AuthEndpoints
 
         var bootstrap = string.Equals(email, EmailAddress.Normalise(options.Value.BootstrapAdminEmail, out _), StringComparison.Ordinal);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
 
         // The bootstrap e-mail makes the first admin only: once the e-mail is freed by deleting that account, whoever
         // registers it must not become an admin next to the existing ones. The check is inside the INSERT, so it
         // and the insert are one statement, one transaction.
+        var id = Ids.New();
         var inserted = await db.ExecAsync(
             """
             INSERT INTO users (id, email, handle, password_hash, display_name, role, created_at)
@@ -76,11 +79,20 @@ internal static class AuthEndpoints
                 @now)
             ON CONFLICT DO NOTHING
             """,
-            [("id", Ids.New()), ("e", email), ("h", handle), ("p", hash), ("d", displayName), ("bootstrap", bootstrap), ("now", time.GetUtcNow())],
+            [("id", id), ("e", email), ("h", handle), ("p", hash), ("d", displayName), ("bootstrap", bootstrap), ("now", time.GetUtcNow())],
             cancellationToken).ConfigureAwait(false);
         if (inserted == 0 && await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE handle = @h", [("h", handle)], cancellationToken).ConfigureAwait(false) is not null)
         {
             return Problems.Conflict("That handle is taken.");
+        }
+
+        // With mail: the new account's verification link, or a word to the owner of a taken e-mail; written in this
+        // transaction, sent from the queue after it (the answer is the same either way).
+        var queued = await mail.QueueInAsync(db, inserted == 1 ? id : null, email, cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (queued)
+        {
+            mail.Wake();
         }
 
         return TypedResults.Accepted((string?)null, new RegisterResponse("accepted", "If the e-mail can be registered, the account exists now: log in."));

@@ -267,6 +267,35 @@ internal static partial class Migrations
         (13, "videos.audio_tracks: the current presentation's audio renditions (JSON [{language, name, default}])", d => """
             ALTER TABLE videos ADD COLUMN audio_tracks TEXT NULL;
             """),
+        (14, "mail: e-mail verification, single-use account tokens (stored hashed), the durable mail queue", d => $"""
+            ALTER TABLE users ADD COLUMN email_verified_at {d.Timestamp} NULL;
+            CREATE TABLE account_tokens (
+                hash VARCHAR(64) PRIMARY KEY,
+                purpose VARCHAR(16) NOT NULL,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                email VARCHAR(320) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                expires_at {d.Timestamp} NOT NULL,
+                used_at {d.Timestamp} NULL
+            );
+            CREATE INDEX ix_account_tokens_user ON account_tokens (user_id, purpose);
+            CREATE INDEX ix_account_tokens_expires ON account_tokens (expires_at);
+            CREATE TABLE mail_queue (
+                id {d.IdentityPrimaryKey},
+                template VARCHAR(40) NOT NULL,
+                recipient VARCHAR(320) NOT NULL,
+                payload TEXT NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                run_after {d.Timestamp} NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                lease_owner VARCHAR(64) NULL,
+                lease_expires_at {d.Timestamp} NULL,
+                sent_at {d.Timestamp} NULL,
+                failed_at {d.Timestamp} NULL,
+                error VARCHAR(2000) NULL
+            );
+            CREATE INDEX ix_mail_queue_due ON mail_queue (sent_at, failed_at, run_after);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -2,6 +2,7 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Mail;
 
 namespace StreamVerse.ControlPlane.StreamKeys;
 
@@ -23,7 +24,7 @@ internal static class StreamKeyEndpoints
     {
         var group = api.MapGroup("/channels/{channelId}/stream-keys").WithTags("Stream keys").RequireAuthorization(Policies.Creator);
         group.MapGet("", ListAsync).Produces<List<StreamKeyInfo>>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("", CreateAsync).Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).RequireVerifiedEmail().Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{keyId}/rotate", RotateAsync).Produces<StreamKeyCreated>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{keyId}", RevokeAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;

@@ -65,7 +65,14 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             "--StreamVerse:ControlPlane:RegistrationsPerAddress", "1000000",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:StreamVerse", "Information",
+
+            // Mail to the real SMTP server on loopback (MailTests read what it received). Publishing without a verified
+            // e-mail stays allowed here, as every other test's creators publish unverified; MailGateTests checks the
+            // rule on a daemon of its own. The tests send many requests from 127.0.0.1, so only the per-e-mail limit bites.
+            "--StreamVerse:ControlPlane:Mail:RequireVerifiedEmailToPublish", "false",
+            "--StreamVerse:ControlPlane:Mail:RequestsPerAddress", "0",
         };
+        args.AddRange(TestSmtpServer.DaemonArgs());
         if (Provider == "postgres")
         {
             Schema = "t_" + Guid.NewGuid().ToString("N")[..16];

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Net;
+using MimeKit;
+
+namespace StreamVerse.ControlPlane.Mail;
+
+/// <summary>The stored names of queued messages' templates (<c>mail_queue.template</c>).</summary>
+internal static class MailTemplate
+{
+    public const string VerifyEmail = "verify-email";
+
+    public const string PasswordReset = "password-reset";
+
+    /// <summary>Someone tried to register the address again: its owner hears of it (registration itself says nothing).</summary>
+    public const string AlreadyRegistered = "already-registered";
+}
+
+/// <summary>
+/// Renders a queued message when it is sent: plain text and HTML alternatives (RFC 2046 §5.1.4), with links under
+/// <see cref="MailOptions.PublicBaseUrl"/>. The tokens are derived here from their ids (<see cref="AccountTokens"/>);
+/// every value put into HTML is encoded.
+/// </summary>
+internal sealed class MailTemplates(AccountTokens tokens, Microsoft.Extensions.Options.IOptions<MailOptions> options)
+{
+    public MimeMessage Render(QueuedMail mail)
+    {
+        var (subject, lines, link, linkText) = mail.Template switch
+        {
+            MailTemplate.VerifyEmail => ("Confirm your e-mail address",
+                new[] { "Confirm that this address is yours to finish setting up your StreamVerse account.", Expires(mail.Payload) },
+                Link("verify-email", TokenPurpose.VerifyEmail, mail.Payload), "Confirm my e-mail address"),
+            MailTemplate.PasswordReset => ("Reset your password",
+                new[] { "Someone (we hope you) asked to reset the password of the StreamVerse account with this address.",
+                    "If it was not you, ignore this message: your password stays as it is.", Expires(mail.Payload) },
+                Link("reset-password", TokenPurpose.PasswordReset, mail.Payload), "Choose a new password"),
+            MailTemplate.AlreadyRegistered => ("Your StreamVerse account",
+                new[] { "Someone tried to register a StreamVerse account with this address, which already has one.",
+                    "If it was you, sign in instead, or reset your password if you have forgotten it. Otherwise, ignore this message." },
+                Base() + "/reset-password", "Reset my password"),
+            _ => throw new InvalidOperationException("unknown mail template " + mail.Template),
+        };
+
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(options.Value.From!));
+        message.To.Add(MailboxAddress.Parse(mail.Recipient));
+        message.Subject = subject;
+        var body = new BodyBuilder
+        {
+            TextBody = string.Join("\n\n", lines.Where(l => l.Length > 0)) + "\n\n" + linkText + ":\n" + link + "\n",
+            HtmlBody = "<!DOCTYPE html><html><body>"
+                + string.Concat(lines.Where(l => l.Length > 0).Select(l => "<p>" + WebUtility.HtmlEncode(l) + "</p>"))
+                + "<p><a href=\"" + WebUtility.HtmlEncode(link) + "\">" + WebUtility.HtmlEncode(linkText) + "</a></p></body></html>",
+        };
+        message.Body = body.ToMessageBody();
+        return message;
+    }
+
+    private string Base() => options.Value.PublicBaseUrl!.TrimEnd('/');
+
+    private string Link(string page, string purpose, MailPayload payload) =>
+        Base() + "/" + page + "?token=" + Uri.EscapeDataString(tokens.Token(purpose, payload.TokenId ?? throw new InvalidOperationException("the message has no token")));
+
+    private static string Expires(MailPayload payload) => payload.ExpiresAt is { } at
+        ? "The link works until " + at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC, once."
+        : "";
+}

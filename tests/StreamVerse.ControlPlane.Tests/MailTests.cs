@@ -1,0 +1,214 @@
+using MimeKit;
+using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Playback;
+using StreamVerse.ControlPlane.Tests.Infrastructure;
+
+namespace StreamVerse.ControlPlane.Tests;
+
+/// <summary>
+/// E-mail verification and password reset against the real SMTP server on loopback: what the daemon mails is read
+/// back from the server and parsed with MimeKit, and the link's token is used as a user would.
+/// </summary>
+public abstract class MailTests(ControlPlaneApp app)
+{
+    private async Task<(string Email, string Handle)> RegisterAsync()
+    {
+        var email = ControlPlaneApp.NewEmail();
+        var handle = ControlPlaneApp.NewHandle();
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = ControlPlaneApp.Password, handle }, expect: HttpStatusCode.Accepted);
+        return (email, handle);
+    }
+
+    private static async Task<string> TokenFromMailAsync(string email, string page, int count = 1) =>
+        TestSmtpServer.LinkToken((await TestSmtpServer.WaitForAsync(email, count))[count - 1], page);
+
+    private async Task AssertRefusedTokenAsync(string path, object body)
+    {
+        var problem = await app.JsonAsync(HttpMethod.Post, path, body: body, expect: HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("token", out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task Registration_mails_a_verification_link_that_works_once()
+    {
+        var (email, _) = await RegisterAsync();
+        var message = (await TestSmtpServer.WaitForAsync(email)).Single();
+        Assert.Equal(email, ((MailboxAddress)message.To.Single()).Address);
+        Assert.Equal("no-reply@test.invalid", ((MailboxAddress)message.From.Single()).Address);
+        Assert.False(string.IsNullOrEmpty(message.TextBody));
+        Assert.False(string.IsNullOrEmpty(message.HtmlBody));
+        var token = TestSmtpServer.LinkToken(message, "verify-email");
+
+        var user = await app.LoginAsync(email);
+        Assert.False((await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken)).GetProperty("emailVerified").GetBoolean());
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email", body: new { token }, expect: HttpStatusCode.NoContent);
+        Assert.True((await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken)).GetProperty("emailVerified").GetBoolean());
+
+        await AssertRefusedTokenAsync("api/v1/auth/verify-email", new { token });
+    }
+
+    [Fact]
+    public async Task Wrong_tampered_and_other_purpose_tokens_are_refused()
+    {
+        var (email, _) = await RegisterAsync();
+        var token = await TokenFromMailAsync(email, "verify-email");
+        var dot = token.IndexOf('.', StringComparison.Ordinal);
+
+        await AssertRefusedTokenAsync("api/v1/auth/verify-email", new { token = "nonsense" });
+        await AssertRefusedTokenAsync("api/v1/auth/verify-email", new { token = Ids.New() + token[dot..] });
+        await AssertRefusedTokenAsync("api/v1/auth/verify-email", new { token = token[..^2] + (token[^2] == 'A' ? "BA" : "AA") });
+
+        // A verification token is no reset token (its MAC covers its purpose).
+        await AssertRefusedTokenAsync("api/v1/auth/password-reset/confirm", new { token, newPassword = "an entirely new passphrase" });
+
+        // Still good for what it is for: the refusals used nothing up.
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email", body: new { token }, expect: HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task An_expired_verification_token_is_refused()
+    {
+        var (email, _) = await RegisterAsync();
+        var token = await TokenFromMailAsync(email, "verify-email");
+        await ExpireTokenAsync(token);
+        await AssertRefusedTokenAsync("api/v1/auth/verify-email", new { token });
+        var user = await app.LoginAsync(email);
+        Assert.False((await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken)).GetProperty("emailVerified").GetBoolean());
+    }
+
+    private async Task ExpireTokenAsync(string token)
+    {
+        await using var db = await app.Get<Database>().OpenAsync(default);
+        Assert.Equal(1, await db.ExecAsync("UPDATE account_tokens SET expires_at = @past WHERE hash = @h",
+            [("past", DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1)), ("h", Ids.HashSecret(token))], default));
+    }
+
+    [Fact]
+    public async Task Password_reset_sets_the_password_once_and_ends_every_session_and_playback_token()
+    {
+        var (email, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        var issuedBefore = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 1000;
+        Assert.False(app.Get<PlaybackRevocations>().Voids("any-video", user.Id, issuedBefore));
+
+        var accepted = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email }, expect: HttpStatusCode.Accepted);
+        Assert.Equal("accepted", accepted.GetProperty("status").GetString());
+        var token = await TokenFromMailAsync(email, "reset-password", count: 2); // the first is the verification link
+        const string NewPassword = "a brand new passphrase";
+
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset/confirm", body: new { token, newPassword = NewPassword }, expect: HttpStatusCode.NoContent);
+
+        using (var me = await app.SendAsync(HttpMethod.Get, "api/v1/me", user.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+        }
+
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/refresh", body: new { refreshToken = user.RefreshToken }, expect: HttpStatusCode.Unauthorized);
+        Assert.True(app.Get<PlaybackRevocations>().Voids("any-video", user.Id, issuedBefore));
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email, password = ControlPlaneApp.Password }, expect: HttpStatusCode.Unauthorized);
+        var again = await app.LoginAsync(email, NewPassword);
+
+        // The link proved the mailbox as well.
+        Assert.True((await app.JsonAsync(HttpMethod.Get, "api/v1/me", again.AccessToken)).GetProperty("emailVerified").GetBoolean());
+
+        await AssertRefusedTokenAsync("api/v1/auth/password-reset/confirm", new { token, newPassword = "yet another passphrase" });
+        await app.LoginAsync(email, NewPassword);
+    }
+
+    [Fact]
+    public async Task A_used_reset_voids_the_accounts_other_reset_links_and_an_expired_one_is_refused()
+    {
+        var (email, _) = await RegisterAsync();
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email }, expect: HttpStatusCode.Accepted);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email }, expect: HttpStatusCode.Accepted);
+        var received = await TestSmtpServer.WaitForAsync(email, 3);
+        var first = TestSmtpServer.LinkToken(received[1], "reset-password");
+        var second = TestSmtpServer.LinkToken(received[2], "reset-password");
+        Assert.NotEqual(first, second);
+
+        await ExpireTokenAsync(first);
+        await AssertRefusedTokenAsync("api/v1/auth/password-reset/confirm", new { token = first, newPassword = "expired link passphrase" });
+
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset/confirm", body: new { token = second, newPassword = "the second link's passphrase" },
+            expect: HttpStatusCode.NoContent);
+        await app.LoginAsync(email, "the second link's passphrase");
+    }
+
+    [Fact]
+    public async Task Password_reset_for_an_unknown_email_answers_the_same_and_queues_nothing()
+    {
+        var (known, _) = await RegisterAsync();
+        var unknown = ControlPlaneApp.NewEmail();
+        var forKnown = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email = known }, expect: HttpStatusCode.Accepted);
+        var forUnknown = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email = unknown }, expect: HttpStatusCode.Accepted);
+        Assert.Equal(forKnown.ToString(), forUnknown.ToString());
+
+        await using var db = await app.Get<Database>().OpenAsync(default);
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM mail_queue WHERE recipient = @e", [("e", unknown)], default));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM account_tokens WHERE email = @e", [("e", unknown)], default));
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM account_tokens WHERE email = @e AND purpose = 'password-reset'", [("e", known)], default));
+    }
+
+    [Fact]
+    public async Task Tokens_are_stored_hashed_and_the_queue_holds_no_token()
+    {
+        var (email, _) = await RegisterAsync();
+        var token = await TokenFromMailAsync(email, "verify-email");
+        await using var db = await app.Get<Database>().OpenAsync(default);
+        var payload = await db.ScalarAsync<string>("SELECT payload FROM mail_queue WHERE recipient = @e", [("e", email)], default);
+        Assert.DoesNotContain(token, payload!, StringComparison.Ordinal);
+        Assert.DoesNotContain(token[(token.IndexOf('.', StringComparison.Ordinal) + 1)..], payload!, StringComparison.Ordinal);
+        Assert.Equal(1L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM account_tokens WHERE hash = @h", [("h", Ids.HashSecret(token))], default));
+        Assert.Equal(0L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM account_tokens WHERE hash = @t", [("t", token)], default));
+    }
+
+    [Fact]
+    public async Task Resend_is_limited_per_email_and_refused_once_verified()
+    {
+        var (email, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+
+        // MessagesPerEmail is 3: the registration's and two more.
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email/resend", user.AccessToken, expect: HttpStatusCode.Accepted);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email/resend", user.AccessToken, expect: HttpStatusCode.Accepted);
+        using (var limited = await app.SendAsync(HttpMethod.Post, "api/v1/auth/verify-email/resend", user.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+            Assert.NotNull(limited.Headers.RetryAfter);
+        }
+
+        // Every link sent works until one is used.
+        var token = await TokenFromMailAsync(email, "verify-email", count: 3);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email", body: new { token }, expect: HttpStatusCode.NoContent);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email/resend", user.AccessToken, expect: HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Registering_a_taken_email_tells_its_owner_by_mail_and_the_caller_nothing()
+    {
+        var (email, _) = await RegisterAsync();
+        var first = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() },
+            expect: HttpStatusCode.Accepted);
+        var again = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email, password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() },
+            expect: HttpStatusCode.Accepted);
+        Assert.Equal(first.ToString(), again.ToString());
+        var notice = (await TestSmtpServer.WaitForAsync(email, 2))[1];
+        Assert.Contains("already has one", notice.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_a_problem_naming_the_field()
+    {
+        var problem = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email = "not an e-mail" }, expect: HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("email", out _));
+        problem = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset/confirm", body: new { token = "x.y", newPassword = "short" }, expect: HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("newPassword", out _));
+        Assert.True(problem.GetProperty("errors").TryGetProperty("token", out _));
+    }
+}
+
+[Collection("sqlite")]
+public sealed class MailTestsSqlite(SqliteApp app) : MailTests(app);
+
+[Collection("postgres")]
+public sealed class MailTestsPostgres(PostgresApp app) : MailTests(app);
