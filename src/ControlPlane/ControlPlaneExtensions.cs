@@ -84,6 +84,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<Sessions>();
         services.AddSingleton<RoleStore>();
         services.AddBlobStorage(configuration);
+        services.AddChannels(configuration);
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<PlaybackRevocations>();
         services.AddSingleton<EdgeInvalidations>();

@@ -114,7 +114,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
 
         ["GET /api/v1/channels"] = new("OOOOOO", _ => P("api/v1/channels")),
         ["GET /api/v1/channels/{id}"] = new("OOOOOO", async c => ($"api/v1/channels/{await Channel(c)}", null, null)),
-        ["POST /api/v1/channels"] = new("UFFOOO", _ => P("api/v1/channels", new { name = "matrix" })),
+        // Every account may own channels (a plain one up to Channels:MaxPerAccount; the shared callers stay under it).
+        ["POST /api/v1/channels"] = new("UOOOOO", _ => P("api/v1/channels", new { name = "matrix" })),
         ["PATCH /api/v1/channels/{id}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}", new { name = "renamed" }, null)),
         ["DELETE /api/v1/channels/{id}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}", null, null)),
 

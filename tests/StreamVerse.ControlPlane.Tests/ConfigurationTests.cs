@@ -26,6 +26,7 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Uploads:Expiry", "00:00:00", "StreamVerse:ControlPlane:Uploads:Expiry")]
     [InlineData("StreamVerse:ControlPlane:Uploads:CleanupInterval", "00:00:00.001", "StreamVerse:ControlPlane:Uploads:CleanupInterval")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Concurrency", "0", "StreamVerse:ControlPlane:Jobs:Concurrency")]
+    [InlineData("StreamVerse:ControlPlane:Channels:MaxPerAccount", "-1", "StreamVerse:ControlPlane:Channels:MaxPerAccount")]
     [InlineData("StreamVerse:ControlPlane:Jobs:LeaseDuration", "00:00:01", "StreamVerse:ControlPlane:Jobs:LeaseDuration")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Preset", "warp", "StreamVerse:ControlPlane:Jobs:Ladder:Preset")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration", "00:01:00", "StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration")]

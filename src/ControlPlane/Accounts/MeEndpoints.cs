@@ -27,7 +27,7 @@ internal static class MeEndpoints
         group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapGet("/sessions", ListSessionsAsync).Produces<List<SessionInfo>>();
+        group.MapGet("/sessions", ListSessionsAsync).Produces<Page<SessionInfo>>().ProducesValidationProblem();
         group.MapDelete("/sessions/{sessionId}", RevokeSessionAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/sessions", RevokeAllSessionsAsync).Produces(StatusCodes.Status204NoContent);
         return group;
@@ -290,10 +290,21 @@ internal static class MeEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    private const string SessionsSort = "sessions";
+
+    private static async Task<IResult> ListSessionsAsync(string? cursor, int? limit, HttpContext context, Sessions sessions, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        return TypedResults.Ok(await sessions.ListAsync(caller.Id, caller.SessionId, cancellationToken).ConfigureAwait(false));
+        var v = new Validation();
+        var take = Paging.Limit(limit, v);
+        var (at, after) = Paging.AfterNewest(cursor, SessionsSort, v);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var rows = await sessions.ListAsync(caller.Id, caller.SessionId, at, after, take, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(Paging.Cut(rows, take, SessionsSort, s => (Paging.Key(s.CreatedAt), s.Id), s => s));
     }
 
     private static async Task<IResult> RevokeSessionAsync(string sessionId, HttpContext context, Sessions sessions, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
@@ -21,31 +22,46 @@ internal sealed record Channel(string Id, string OwnerId, string Name, string De
         new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5));
 }
 
-/// <summary><c>/api/v1/channels</c>: creators own channels; reading is public; changes are owner-or-admin.</summary>
+/// <summary><c>/api/v1/channels</c>: every account may own channels (within <see cref="ChannelOptions"/>); reading is public; changes are owner-or-admin.</summary>
 internal static class ChannelEndpoints
 {
     public static RouteGroupBuilder MapChannels(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/channels").WithTags("Channels");
-        group.MapGet("", ListAsync).AllowAnonymous().Produces<List<Channel>>();
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<Page<Channel>>().ProducesValidationProblem();
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<Channel>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>(StatusCodes.Status201Created).ProducesValidationProblem();
-        group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.Creator).Produces<Channel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.Creator).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.User).Produces<Channel>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
+        group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.User).Produces<Channel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.User).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
     internal static Task<Channel?> FindAsync(DbSession db, string id, CancellationToken cancellationToken) =>
         db.SingleAsync($"SELECT {Channel.Columns} FROM channels WHERE id = @id", [("id", id)], Channel.Read, cancellationToken);
 
-    private static async Task<IResult> ListAsync(string? owner, Database database, CancellationToken cancellationToken)
+    /// <summary>Newest first, keyset-paged; <c>owner</c> narrows it to one account's channels.</summary>
+    private const string ListSql =
+        $"""
+        SELECT {Channel.Columns} FROM channels
+        WHERE (@o = '' OR owner_id = @o) AND (channels.created_at < @ck OR (channels.created_at = @ck AND channels.id < @cid))
+        ORDER BY channels.created_at DESC, channels.id DESC LIMIT @take
+        """;
+
+    private const string ListSort = "channels";
+
+    private static async Task<IResult> ListAsync(string? owner, string? cursor, int? limit, Database database, CancellationToken cancellationToken)
     {
+        var v = new Validation();
+        var take = Paging.Limit(limit, v);
+        var (at, after) = Paging.AfterNewest(cursor, ListSort, v);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var where = owner is null ? "" : "WHERE owner_id = @o";
-        var list = await db.QueryAsync(
-            $"SELECT {Channel.Columns} FROM channels {where} ORDER BY channels.created_at DESC, channels.id DESC LIMIT 100",
-            [("o", owner)], Channel.Read, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(list);
+        var rows = await db.QueryAsync(ListSql, [("o", owner ?? ""), ("ck", at), ("cid", after), ("take", take + 1)], Channel.Read, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(Paging.Cut(rows, take, ListSort, c => (Paging.Key(c.CreatedAt), c.Id), c => c));
     }
 
     private static async Task<IResult> GetAsync(string id, Database database, CancellationToken cancellationToken)
@@ -55,7 +71,19 @@ internal static class ChannelEndpoints
         return channel is null ? Problems.NotFound("channel") : TypedResults.Ok(channel);
     }
 
-    private static async Task<IResult> CreateAsync(ChannelRequest request, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// The insert that keeps a plain account within its limit: the count and the insert are one statement, and the
+    /// owner's advisory lock (<see cref="DbSession.SerialiseAsync"/>) orders two creations of the same account under
+    /// PostgreSQL's READ COMMITTED, where each would otherwise count without the other's row.
+    /// </summary>
+    private const string InsertWithinLimitSql =
+        """
+        INSERT INTO channels (id, owner_id, name, description, created_at)
+        SELECT @id, @o, @n, @d, @t WHERE @max < 0 OR (SELECT COUNT(*) FROM channels WHERE owner_id = @o) < @max
+        """;
+
+    private static async Task<IResult> CreateAsync(ChannelRequest request, HttpContext context, Database database, TimeProvider time,
+        IOptions<ChannelOptions> options, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
@@ -66,11 +94,35 @@ internal static class ChannelEndpoints
             return v.Result();
         }
 
+        // Creators (assigned by an admin) and admins own as many as they like; -1 is "no limit" in the statement.
+        var max = caller.Role is Roles.Creator or Roles.Admin ? -1 : options.Value.MaxPerAccount;
         var channel = new Channel(Ids.New(), caller.Id, name, description, time.GetUtcNow(), LiveVideoId: null);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await db.ExecAsync("INSERT INTO channels (id, owner_id, name, description, created_at) VALUES (@id, @o, @n, @d, @t)",
-            [("id", channel.Id), ("o", channel.OwnerId), ("n", name), ("d", description), ("t", channel.CreatedAt)], cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await db.SerialiseAsync(LockKey(caller.Id), cancellationToken).ConfigureAwait(false);
+        var n = await db.ExecAsync(InsertWithinLimitSql,
+            [("id", channel.Id), ("o", channel.OwnerId), ("n", name), ("d", description), ("t", channel.CreatedAt), ("max", max)], cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (n == 0)
+        {
+            return Problems.Conflict(max == 0
+                ? "Only creators own channels here (StreamVerse:ControlPlane:Channels:MaxPerAccount is 0); an admin assigns the creator role."
+                : $"An account owns at most {max} channels; delete one first, or ask an admin for the creator role, which has no limit.");
+        }
+
         return TypedResults.Created($"/api/v1/channels/{channel.Id}", channel);
+    }
+
+    /// <summary>The advisory-lock key of one account's channel count: a stable 64-bit hash of its id (FNV-1a).</summary>
+    private static long LockKey(string ownerId)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in "channels:" + ownerId)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return unchecked((long)hash);
     }
 
     private static async Task<IResult> UpdateAsync(string id, ChannelRequest request, HttpContext context, Database database, CancellationToken cancellationToken)
