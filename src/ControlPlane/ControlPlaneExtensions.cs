@@ -8,6 +8,7 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
+using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
@@ -85,6 +86,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<RoleStore>();
         services.AddBlobStorage(configuration);
         services.AddChannels(configuration);
+        services.AddImages(configuration);
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<PlaybackRevocations>();
         services.AddSingleton<EdgeInvalidations>();

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Playback;
 
 namespace StreamVerse.ControlPlane.Channels;
@@ -9,17 +10,27 @@ namespace StreamVerse.ControlPlane.Channels;
 internal sealed record ChannelRequest(string? Name, string? Description);
 
 /// <param name="LiveVideoId">The channel's public broadcast that is live now (a video id, its recording once it ends), or null.</param>
-internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt, string? LiveVideoId)
+/// <param name="AvatarUrl">The channel's avatar (a JPEG, at most 512x512), versioned: a new picture is a new URL; null without one.</param>
+/// <param name="BannerUrl">The channel's banner (a JPEG, at most 2560x1440), versioned like the avatar; null without one.</param>
+internal sealed record Channel(string Id, string OwnerId, string Name, string Description, DateTimeOffset CreatedAt, string? LiveVideoId,
+    string? AvatarUrl = null, string? BannerUrl = null)
 {
     /// <summary>Columns of <c>FROM channels</c> (unaliased: the live-now subquery refers to it).</summary>
     public const string Columns =
         """
         id, owner_id, name, description, created_at,
-        (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS live_video_id
+        (SELECT v.id FROM videos v WHERE v.channel_id = channels.id AND v.status = 'live' AND v.visibility = 'public' ORDER BY v.created_at DESC, v.id DESC LIMIT 1) AS live_video_id,
+        avatar_key, banner_key
         """;
 
-    public static Channel Read(System.Data.Common.DbDataReader r, Dialect d) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5));
+    public static Channel Read(System.Data.Common.DbDataReader r, Dialect d)
+    {
+        var id = r.GetString(0);
+        return new(id, r.GetString(1), r.GetString(2), r.GetString(3), d.ReadTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5),
+            r.IsDBNull(6) ? null : PicturePath(id, "avatar", r.GetString(6)), r.IsDBNull(7) ? null : PicturePath(id, "banner", r.GetString(7)));
+    }
+
+    public static string PicturePath(string id, string kind, string key) => $"/api/v1/channels/{id}/{kind}?v={ImageUploads.Version(key)}";
 }
 
 /// <summary><c>/api/v1/channels</c>: every account may own channels (within <see cref="ChannelOptions"/>); reading is public; changes are owner-or-admin.</summary>
@@ -33,6 +44,7 @@ internal static class ChannelEndpoints
         group.MapPost("", CreateAsync).RequireAuthorization(Policies.User).Produces<Channel>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.User).Produces<Channel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.User).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapChannelPictures(api.ServiceProvider);
         return group;
     }
 
@@ -99,7 +111,7 @@ internal static class ChannelEndpoints
         var channel = new Channel(Ids.New(), caller.Id, name, description, time.GetUtcNow(), LiveVideoId: null);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await db.SerialiseAsync(LockKey(caller.Id), cancellationToken).ConfigureAwait(false);
+        await db.SerialiseAsync(DbSession.LockKey("channels:" + caller.Id), cancellationToken).ConfigureAwait(false);
         var n = await db.ExecAsync(InsertWithinLimitSql,
             [("id", channel.Id), ("o", channel.OwnerId), ("n", name), ("d", description), ("t", channel.CreatedAt), ("max", max)], cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -111,18 +123,6 @@ internal static class ChannelEndpoints
         }
 
         return TypedResults.Created($"/api/v1/channels/{channel.Id}", channel);
-    }
-
-    /// <summary>The advisory-lock key of one account's channel count: a stable 64-bit hash of its id (FNV-1a).</summary>
-    private static long LockKey(string ownerId)
-    {
-        var hash = 14695981039346656037UL;
-        foreach (var c in "channels:" + ownerId)
-        {
-            hash = (hash ^ c) * 1099511628211UL;
-        }
-
-        return unchecked((long)hash);
     }
 
     private static async Task<IResult> UpdateAsync(string id, ChannelRequest request, HttpContext context, Database database, CancellationToken cancellationToken)
@@ -154,7 +154,7 @@ internal static class ChannelEndpoints
     }
 
     private static async Task<IResult> DeleteAsync(string id, HttpContext context, Database database, ProtectedVideos protectedVideos, Videos.VideoMedia media,
-        CancellationToken cancellationToken)
+        Storage.IBlobStorage storage, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -182,6 +182,7 @@ internal static class ChannelEndpoints
         }
 
         await media.RemoveAsync(removal).ConfigureAwait(false);
+        await storage.DeletePrefixAsync(ChannelPictureEndpoints.ChannelPrefix(channel.OwnerId, id), CancellationToken.None).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 }

@@ -173,6 +173,10 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_playback_revocations_at ON playback_revocations (not_before);
             """),
+        (9, "channel avatar and banner: blob keys of the re-encoded pictures", _ => """
+            ALTER TABLE channels ADD COLUMN avatar_key VARCHAR(200) NULL;
+            ALTER TABLE channels ADD COLUMN banner_key VARCHAR(200) NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
