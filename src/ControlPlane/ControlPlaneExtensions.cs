@@ -9,6 +9,7 @@ using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Comments;
+using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Events;
 using StreamVerse.ControlPlane.Jobs;
@@ -89,6 +90,8 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<Sessions>();
         services.AddSingleton<RoleStore>();
         services.AddBlobStorage(configuration);
+        services.AddChannels(configuration);
+        services.AddImages(configuration);
         services.AddSingleton<ProtectedVideos>();
         services.AddSingleton<PlaybackRevocations>();
         services.AddSingleton<EdgeInvalidations>();

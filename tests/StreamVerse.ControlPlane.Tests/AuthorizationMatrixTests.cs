@@ -141,9 +141,17 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
 
         ["GET /api/v1/channels"] = new("OOOOOO", _ => P("api/v1/channels")),
         ["GET /api/v1/channels/{id}"] = new("OOOOOO", async c => ($"api/v1/channels/{await Channel(c)}", null, null)),
-        ["POST /api/v1/channels"] = new("UFFOOO", _ => P("api/v1/channels", new { name = "matrix" })),
+        // Every account may own channels (a plain one up to Channels:MaxPerAccount; the shared callers stay under it).
+        ["POST /api/v1/channels"] = new("UOOOOO", _ => P("api/v1/channels", new { name = "matrix" })),
         ["PATCH /api/v1/channels/{id}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}", new { name = "renamed" }, null)),
         ["DELETE /api/v1/channels/{id}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}", null, null)),
+        // Channel pictures: anyone reads them (404 without one); the owner or an admin sets and removes them.
+        ["GET /api/v1/channels/{id}/avatar"] = new("NNNNNN", async c => ($"api/v1/channels/{await Channel(c)}/avatar", null, null)),
+        ["GET /api/v1/channels/{id}/banner"] = new("NNNNNN", async c => ($"api/v1/channels/{await Channel(c)}/banner", null, null)),
+        ["PUT /api/v1/channels/{id}/avatar"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/avatar", null, new ByteArrayContent(Png))),
+        ["PUT /api/v1/channels/{id}/banner"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/banner", null, new ByteArrayContent(Png))),
+        ["DELETE /api/v1/channels/{id}/avatar"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/avatar", null, null)),
+        ["DELETE /api/v1/channels/{id}/banner"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/banner", null, null)),
 
         ["GET /api/v1/videos"] = new("OOOOOO", _ => P("api/v1/videos")),
         ["GET /api/v1/videos/{id}"] = new("NNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}", null, null)),

@@ -213,10 +213,6 @@ public abstract class CatalogueTests(ControlPlaneApp app)
     public async Task A_refused_role_says_which_role_is_needed()
     {
         var user = await app.NewUserAsync();
-        var refused = await app.JsonAsync(HttpMethod.Post, "api/v1/channels", user.AccessToken, new { name = "mine" }, HttpStatusCode.Forbidden);
-        var detail = refused.GetProperty("detail").GetString()!;
-        Assert.Contains("creator", detail, StringComparison.Ordinal);
-        Assert.Contains("your account's role is user", detail, StringComparison.Ordinal);
         var admin = await app.JsonAsync(HttpMethod.Post, "api/v1/categories", user.AccessToken, new { name = "x" }, HttpStatusCode.Forbidden);
         Assert.Contains("admin role", admin.GetProperty("detail").GetString()!, StringComparison.Ordinal);
     }

@@ -97,7 +97,7 @@ public abstract class LivePublishTests(ControlPlaneApp app)
             var key = await WaitForAsync(async () =>
             {
                 var keys = await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}/stream-keys", creator.AccessToken);
-                var k = keys.EnumerateArray().Single(x => x.GetProperty("id").GetString() == keyId);
+                var k = keys.GetProperty("items").EnumerateArray().Single(x => x.GetProperty("id").GetString() == keyId);
                 return k.GetProperty("liveVideoId").ValueKind == JsonValueKind.String ? k : null;
             }, "live video record", TimeSpan.FromSeconds(20));
             var videoId = key.GetProperty("liveVideoId").GetString()!;
@@ -175,7 +175,7 @@ public abstract class LivePublishTests(ControlPlaneApp app)
                 var video = await WaitForAsync(async () =>
                 {
                     var keys = await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}/stream-keys", creator.AccessToken);
-                    var id = keys.EnumerateArray().Single(x => x.GetProperty("id").GetString() == keyId).GetProperty("liveVideoId");
+                    var id = keys.GetProperty("items").EnumerateArray().Single(x => x.GetProperty("id").GetString() == keyId).GetProperty("liveVideoId");
                     return id.ValueKind == JsonValueKind.String && !broadcasts.Contains(id.GetString()!) ? id : null;
                 }, "a new broadcast", TimeSpan.FromSeconds(20));
                 var id = video.GetString()!;

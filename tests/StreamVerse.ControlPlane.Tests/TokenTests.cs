@@ -140,8 +140,8 @@ public abstract class TokenTests(ControlPlaneApp app)
         var b = await app.LoginAsync(a.Email);
         var c = await app.LoginAsync(a.Email);
         var list = await app.JsonAsync(HttpMethod.Get, "api/v1/me/sessions", a.AccessToken);
-        Assert.Equal(3, list.GetArrayLength());
-        Assert.Single(list.EnumerateArray(), s => s.GetProperty("current").GetBoolean() && s.GetProperty("id").GetString() == a.SessionId);
+        Assert.Equal(3, list.GetProperty("items").GetArrayLength());
+        Assert.Single(list.GetProperty("items").EnumerateArray(), s => s.GetProperty("current").GetBoolean() && s.GetProperty("id").GetString() == a.SessionId);
 
         await app.JsonAsync(HttpMethod.Delete, $"api/v1/me/sessions/{b.SessionId}", a.AccessToken, expect: HttpStatusCode.NoContent);
         Assert.Equal(HttpStatusCode.Unauthorized, await MeStatus(b.AccessToken));

@@ -35,7 +35,9 @@ internal sealed record UserRow(string Id, string Email, string Handle, string Pa
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
         r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetBoolean(8), d.ReadTimestamp(r, 9), d.ReadNullableTimestamp(r, 10));
 
-    public string? AvatarUrl => AvatarKey is null ? null : $"/api/v1/users/{Id}/avatar?v={AvatarKey[(AvatarKey.LastIndexOf('-') + 1)..]}";
+    public string? AvatarUrl => AvatarKey is null ? null : AvatarPath(Id, AvatarKey);
+
+    public static string AvatarPath(string id, string key) => $"/api/v1/users/{id}/avatar?v={Images.ImageUploads.Version(key)}";
 
     public ProfileResponse ToProfile() => new(Id, Email, Handle, DisplayName, Bio, AvatarUrl, Role, Premium, CreatedAt, EmailVerifiedAt is not null);
 

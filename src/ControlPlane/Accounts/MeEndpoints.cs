@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Storage;
 using StreamVerse.ControlPlane.Videos;
@@ -20,14 +21,15 @@ internal static class MeEndpoints
         // The avatar's own cap instead of the group's; one byte over it, which the handler reads to tell "too large".
         var avatarMax = api.ServiceProvider.GetRequiredService<IOptions<ControlPlaneOptions>>().Value.AvatarMaxBytes;
         group.MapPut("/avatar", PutAvatarAsync).WithBodyLimit(avatarMax + 1L).Accepts<byte[]>("image/png", "image/jpeg", "image/webp")
-            .Produces<AvatarResponse>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .Produces<AvatarResponse>().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
         group.MapDelete("/avatar", DeleteAvatarAsync).Produces(StatusCodes.Status204NoContent);
         group.MapPost("/password", ChangePasswordAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapDelete("", DeleteAccountAsync).Produces(StatusCodes.Status204NoContent).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        group.MapGet("/sessions", ListSessionsAsync).Produces<List<SessionInfo>>();
+        group.MapGet("/sessions", ListSessionsAsync).Produces<Page<SessionInfo>>().ProducesValidationProblem();
         group.MapDelete("/sessions/{sessionId}", RevokeSessionAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/sessions", RevokeAllSessionsAsync).Produces(StatusCodes.Status204NoContent);
         return group;
@@ -63,80 +65,28 @@ internal static class MeEndpoints
         return user is null ? Problems.NotFound("account") : TypedResults.Ok(user.ToProfile());
     }
 
-    private static async Task<IResult> PutAvatarAsync(HttpContext context, Database database, IBlobStorage storage,
-        IOptions<ControlPlaneOptions> options, CancellationToken cancellationToken)
+    private const string SelectAvatarSql = "SELECT avatar_key FROM users WHERE id = @id";
+    private const string UpdateAvatarSql = "UPDATE users SET avatar_key = @k WHERE id = @id AND deleted_at IS NULL";
+
+    /// <summary>The account's avatar: decoded and re-encoded as a JPEG by MediaCore (<see cref="ImageUploads"/>).</summary>
+    private static async Task<IResult> PutAvatarAsync(HttpContext context, ImageUploads images, IOptions<ControlPlaneOptions> options, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        var max = options.Value.AvatarMaxBytes;
-        if (context.Request.ContentLength > max)
+        var (jpeg, problem) = await images.ReadAsync(context, "avatar", options.Value.AvatarMaxBytes, images.Options.Avatar, cancellationToken).ConfigureAwait(false);
+        if (problem is not null)
         {
-            return TooLarge(context, max);
+            return problem;
         }
 
-        // Read at most max + 1 bytes whatever Content-Length said (chunked bodies have none).
-        var buffer = ArrayPool<byte>.Shared.Rent(max + 1);
-        try
-        {
-            var length = 0;
-            int read;
-            while (length <= max && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(length, max + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                length += read;
-            }
-
-            if (length > max)
-            {
-                return TooLarge(context, max);
-            }
-
-            var type = ImageSniffer.ContentType(buffer.AsSpan(0, length));
-            if (type is null)
-            {
-                return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported image",
-                    detail: "The avatar must be a PNG, JPEG or WebP image.");
-            }
-
-            var key = $"avatars/{caller.Id}-{Ids.New()}";
-            await storage.PutAsync(key, buffer.AsMemory(0, length), type, cancellationToken).ConfigureAwait(false);
-            await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-            var old = await db.ScalarAsync<string>("SELECT avatar_key FROM users WHERE id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
-            await db.ExecAsync("UPDATE users SET avatar_key = @k WHERE id = @id", [("k", key), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
-            if (old is not null)
-            {
-                await storage.DeleteAsync(old, cancellationToken).ConfigureAwait(false);
-            }
-
-            var user = await FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
-            return TypedResults.Ok(new AvatarResponse(user!.AvatarUrl!));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var (found, key) = await images.ReplaceAsync($"avatars/{caller.Id}", jpeg, "avatar:" + caller.Id, SelectAvatarSql, UpdateAvatarSql, [("id", caller.Id)],
+            cancellationToken).ConfigureAwait(false);
+        return found ? TypedResults.Ok(new AvatarResponse(UserRow.AvatarPath(caller.Id, key!))) : Problems.NotFound("account");
     }
 
-    /// <summary>413, and the connection closes after it: the rest of the body is not read (Kestrel drains no more than the
-    /// endpoint's cap), so the client must not send its next request on this connection.</summary>
-    private static IResult TooLarge(HttpContext context, int max)
-    {
-        context.Response.Headers.Connection = "close";
-        return TooLargeProblem(max);
-    }
-
-    private static IResult TooLargeProblem(int max) => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
-        title: "Too large", detail: $"The avatar must be at most {max} bytes.");
-
-    private static async Task<IResult> DeleteAvatarAsync(HttpContext context, Database database, IBlobStorage storage, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAvatarAsync(HttpContext context, ImageUploads images, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var old = await db.ScalarAsync<string>("SELECT avatar_key FROM users WHERE id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
-        await db.ExecAsync("UPDATE users SET avatar_key = NULL WHERE id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
-        if (old is not null)
-        {
-            await storage.DeleteAsync(old, cancellationToken).ConfigureAwait(false);
-        }
-
+        await images.ReplaceAsync($"avatars/{caller.Id}", null, "avatar:" + caller.Id, SelectAvatarSql, UpdateAvatarSql, [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 
@@ -291,14 +241,26 @@ internal static class MeEndpoints
             protectedVideos.Deleted(video);
         }
 
+        await storage.DeletePrefixAsync(Channels.ChannelPictureEndpoints.OwnerPrefix(caller.Id), CancellationToken.None).ConfigureAwait(false);
         await media.RemoveAsync(removal).ConfigureAwait(false);
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> ListSessionsAsync(HttpContext context, Sessions sessions, CancellationToken cancellationToken)
+    private const string SessionsSort = "sessions";
+
+    private static async Task<IResult> ListSessionsAsync(string? cursor, int? limit, HttpContext context, Sessions sessions, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
-        return TypedResults.Ok(await sessions.ListAsync(caller.Id, caller.SessionId, cancellationToken).ConfigureAwait(false));
+        var v = new Validation();
+        var take = Paging.Limit(limit, v);
+        var (at, after) = Paging.AfterNewest(cursor, SessionsSort, v);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var rows = await sessions.ListAsync(caller.Id, caller.SessionId, at, after, take, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(Paging.Cut(rows, take, SessionsSort, s => (Paging.Key(s.CreatedAt), s.Id), s => s));
     }
 
     private static async Task<IResult> RevokeSessionAsync(string sessionId, HttpContext context, Sessions sessions, CancellationToken cancellationToken)

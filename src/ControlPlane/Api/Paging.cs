@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Text;
 
 namespace StreamVerse.ControlPlane.Api;
@@ -51,6 +52,31 @@ internal static class Paging
         v.Add("cursor", "is not a cursor of this listing");
         return (null, null);
     }
+
+    /// <summary>
+    /// The keyset position of a newest-first list (<c>ORDER BY created_at DESC, id DESC</c>) from <paramref name="cursor"/>;
+    /// without one, a position before every row (the end of time, an empty id), so each such list is one constant
+    /// statement <c>WHERE (created_at &lt; @ck OR (created_at = @ck AND id &lt; @cid))</c> with no optional parameter.
+    /// </summary>
+    public static (DateTimeOffset At, string Id) AfterNewest(string? cursor, string sort, Validation v)
+    {
+        var (key, id) = After(cursor, sort, v);
+        if (key is null || id is null)
+        {
+            return (DateTimeOffset.MaxValue.AddYears(-1), "");
+        }
+
+        if (DateTimeOffset.TryParseExact(key, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            return (at, id);
+        }
+
+        v.Add("cursor", "is not a cursor of this listing");
+        return (default, "");
+    }
+
+    /// <summary>The cursor key of an instant (round-trip "O" format, what <see cref="AfterNewest"/> reads).</summary>
+    public static string Key(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     public static string Encode(string sort, string key, string id) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{sort}|{id}|{key}"));
 

@@ -17,7 +17,10 @@ internal static class Policies
     /// <summary>Any signed-in account.</summary>
     public const string User = "user";
 
-    /// <summary>Creators and admins: may own channels, videos and stream keys.</summary>
+    /// <summary>
+    /// Creators and admins. Owning channels, videos and stream keys no longer needs it (every account may own channels,
+    /// <c>Channels:MaxPerAccount</c>; writes are the owner's or an admin's); the creator role lifts that channel limit.
+    /// </summary>
     public const string Creator = "creator";
 
     public const string Admin = "admin";

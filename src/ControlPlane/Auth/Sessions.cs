@@ -73,12 +73,17 @@ internal sealed partial class Sessions(Database database, AccessTokens accessTok
         return Pair(row.UserId, row.Role, row.SessionId, next);
     }
 
-    public async Task<List<SessionInfo>> ListAsync(string userId, string currentSessionId, CancellationToken cancellationToken)
+    /// <summary>The user's live sessions, newest first, from the keyset position (<paramref name="at"/>, <paramref name="afterId"/>); <paramref name="take"/> + 1 rows.</summary>
+    public async Task<List<SessionInfo>> ListAsync(string userId, string currentSessionId, DateTimeOffset at, string afterId, int take, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await db.QueryAsync(
-            "SELECT id, created_at, last_used_at, expires_at, user_agent, ip FROM sessions WHERE user_id = @u AND revoked_at IS NULL AND expires_at > @now ORDER BY created_at DESC",
-            [("u", userId), ("now", time.GetUtcNow())],
+            """
+            SELECT id, created_at, last_used_at, expires_at, user_agent, ip FROM sessions
+            WHERE user_id = @u AND revoked_at IS NULL AND expires_at > @now AND (created_at < @ck OR (created_at = @ck AND id < @cid))
+            ORDER BY created_at DESC, id DESC LIMIT @take
+            """,
+            [("u", userId), ("now", time.GetUtcNow()), ("ck", at), ("cid", afterId), ("take", take + 1)],
             (r, d) => new SessionInfo(r.GetString(0), d.ReadTimestamp(r, 1), d.ReadTimestamp(r, 2), d.ReadTimestamp(r, 3),
                 r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetString(5), r.GetString(0) == currentSessionId),
             cancellationToken).ConfigureAwait(false);

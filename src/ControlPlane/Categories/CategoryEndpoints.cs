@@ -1,3 +1,4 @@
+using System.Globalization;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
@@ -14,7 +15,7 @@ internal static class CategoryEndpoints
     public static RouteGroupBuilder MapCategories(this IEndpointRouteBuilder api)
     {
         var group = api.MapGroup("/categories").WithTags("Categories");
-        group.MapGet("", ListAsync).AllowAnonymous().Produces<List<Category>>();
+        group.MapGet("", ListAsync).AllowAnonymous().Produces<Page<Category>>().ProducesValidationProblem();
         group.MapGet("/{id:long}", GetAsync).AllowAnonymous().Produces<Category>().ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("", CreateAsync).RequireAuthorization(Policies.Admin).Produces<Category>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPut("/{id:long}", UpdateAsync).RequireAuthorization(Policies.Admin).Produces<Category>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -24,10 +25,30 @@ internal static class CategoryEndpoints
 
     private static Category Read(System.Data.Common.DbDataReader r, Dialect _) => new(r.GetInt64(0), r.GetString(1), r.GetString(2));
 
-    private static async Task<IResult> ListAsync(Database database, CancellationToken cancellationToken)
+    private const string ListSort = "categories";
+
+    /// <summary>By name (then id), keyset-paged; without a cursor the position is before every name (names are never empty).</summary>
+    private static async Task<IResult> ListAsync(string? cursor, int? limit, Database database, CancellationToken cancellationToken)
     {
+        var v = new Validation();
+        var take = Paging.Limit(limit, v);
+        var (name, id) = Paging.After(cursor, ListSort, v);
+        long afterId = 0;
+        if (id is not null && !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out afterId))
+        {
+            v.Add("cursor", "is not a cursor of this listing");
+        }
+
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(await db.QueryAsync("SELECT id, name, description FROM categories ORDER BY name", [], Read, cancellationToken).ConfigureAwait(false));
+        var rows = await db.QueryAsync(
+            "SELECT id, name, description FROM categories WHERE name > @ck OR (name = @ck AND id > @cid) ORDER BY name, id LIMIT @take",
+            [("ck", name ?? ""), ("cid", afterId), ("take", take + 1)], Read, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(Paging.Cut(rows, take, ListSort, c => (c.Name, c.Id.ToString(CultureInfo.InvariantCulture)), c => c));
     }
 
     private static async Task<IResult> GetAsync(long id, Database database, CancellationToken cancellationToken)

@@ -56,6 +56,18 @@ internal sealed class DbSession(DbConnection connection, Dialect dialect) : IAsy
     public Task SerialiseAsync(long key, CancellationToken cancellationToken) =>
         Connection is SqliteConnection ? Task.CompletedTask : ExecAsync("SELECT pg_advisory_xact_lock(@k)", [("k", key)], cancellationToken);
 
+    /// <summary>A stable 64-bit <see cref="SerialiseAsync"/> key for a name, such as one row's rule (FNV-1a of its UTF-16 units).</summary>
+    public static long LockKey(string name)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in name)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return unchecked((long)hash);
+    }
+
     public async Task CommitAsync(CancellationToken cancellationToken)
     {
         if (_transaction is not null)

@@ -296,6 +296,10 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_mail_queue_due ON mail_queue (sent_at, failed_at, run_after);
             """),
+        (15, "channel avatar and banner: blob keys of the re-encoded pictures", _ => """
+            ALTER TABLE channels ADD COLUMN avatar_key VARCHAR(200) NULL;
+            ALTER TABLE channels ADD COLUMN banner_key VARCHAR(200) NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -13,7 +13,7 @@ internal static class JobEndpoints
         var group = api.MapGroup("/videos/{id}/job").WithTags("Jobs");
         group.MapGet("", GetAsync).RequireAuthorization(Policies.User)
             .Produces<JobInfo>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("", CancelAsync).RequireAuthorization(Policies.Creator)
+        group.MapDelete("", CancelAsync).RequireAuthorization(Policies.User)
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }

@@ -22,8 +22,8 @@ internal static class StreamKeyEndpoints
 
     public static RouteGroupBuilder MapStreamKeys(this IEndpointRouteBuilder api)
     {
-        var group = api.MapGroup("/channels/{channelId}/stream-keys").WithTags("Stream keys").RequireAuthorization(Policies.Creator);
-        group.MapGet("", ListAsync).Produces<List<StreamKeyInfo>>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        var group = api.MapGroup("/channels/{channelId}/stream-keys").WithTags("Stream keys").RequireAuthorization(Policies.User);
+        group.MapGet("", ListAsync).Produces<Page<StreamKeyInfo>>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("", CreateAsync).RequireVerifiedEmail().Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{keyId}/rotate", RotateAsync).Produces<StreamKeyCreated>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{keyId}", RevokeAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
@@ -47,8 +47,19 @@ internal static class StreamKeyEndpoints
         return caller.OwnsOrAdmin(channel.OwnerId) ? (channel, null) : (null, Problems.Forbidden("Only the channel's owner or an admin may manage its stream keys."));
     }
 
-    private static async Task<IResult> ListAsync(string channelId, HttpContext context, Database database, CancellationToken cancellationToken)
+    private const string ListSort = "stream-keys";
+
+    /// <summary>Newest first, keyset-paged (revoked keys included: they say when they stopped working).</summary>
+    private static async Task<IResult> ListAsync(string channelId, string? cursor, int? limit, HttpContext context, Database database, CancellationToken cancellationToken)
     {
+        var v = new Validation();
+        var take = Paging.Limit(limit, v);
+        var (at, after) = Paging.AfterNewest(cursor, ListSort, v);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
         if (problem is not null)
@@ -56,7 +67,10 @@ internal static class StreamKeyEndpoints
             return problem;
         }
 
-        return TypedResults.Ok(await db.QueryAsync($"SELECT {Columns} FROM stream_keys WHERE channel_id = @c ORDER BY created_at DESC", [("c", channelId)], Read, cancellationToken).ConfigureAwait(false));
+        var rows = await db.QueryAsync(
+            $"SELECT {Columns} FROM stream_keys WHERE channel_id = @c AND (created_at < @ck OR (created_at = @ck AND id < @cid)) ORDER BY created_at DESC, id DESC LIMIT @take",
+            [("c", channelId), ("ck", at), ("cid", after), ("take", take + 1)], Read, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(Paging.Cut(rows, take, ListSort, k => (Paging.Key(k.CreatedAt), k.Id), k => k));
     }
 
     private static async Task<IResult> CreateAsync(string channelId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)

@@ -28,7 +28,7 @@ internal static class UploadEndpoints
     {
         var group = api.MapGroup("/uploads").WithTags("Uploads").AddEndpointFilter(TusResumableFilter);
         group.MapMethods("", [HttpMethods.Options], Options).AllowAnonymous().Produces(StatusCodes.Status204NoContent);
-        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).RequireVerifiedEmail()
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.User).RequireVerifiedEmail()
             .Produces(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         group.MapMethods("/{id}", [HttpMethods.Head], HeadAsync).RequireAuthorization(Policies.User)
@@ -40,7 +40,7 @@ internal static class UploadEndpoints
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.User)
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
-        api.MapPut("/videos/{id}/source", PutSourceAsync).WithTags("Uploads").RequireAuthorization(Policies.Creator).RequireVerifiedEmail()
+        api.MapPut("/videos/{id}/source", PutSourceAsync).WithTags("Uploads").RequireAuthorization(Policies.User).RequireVerifiedEmail()
             .Produces<SourceAccepted>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status411LengthRequired)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);

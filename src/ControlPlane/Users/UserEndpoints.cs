@@ -2,8 +2,8 @@ using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Playback;
-using StreamVerse.ControlPlane.Storage;
 
 namespace StreamVerse.ControlPlane.Users;
 
@@ -14,7 +14,7 @@ internal static class UserEndpoints
     {
         var group = api.MapGroup("/users").WithTags("Users").WithBodyLimit(BodyLimit.Account);
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<PublicProfile>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapGet("/{id}/avatar", AvatarAsync).AllowAnonymous().WithMetadata(new AcceptsQuery("v")).Produces(StatusCodes.Status200OK, contentType: "image/png").ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/{id}/avatar", AvatarAsync).AllowAnonymous().WithMetadata(new AcceptsQuery("v")).Produces(StatusCodes.Status200OK, contentType: "image/jpeg").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPut("/{id}/role", SetRoleAsync).RequireAuthorization(Policies.Admin).Produces<ProfileResponse>().ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapDelete("/{id}/sessions", RevokeSessionsAsync).RequireAuthorization(Policies.Admin)
@@ -30,18 +30,11 @@ internal static class UserEndpoints
         return user is null ? Problems.NotFound("user") : TypedResults.Ok(user.ToPublic());
     }
 
-    private static async Task<IResult> AvatarAsync(string id, HttpContext context, Database database, IBlobStorage storage, CancellationToken cancellationToken)
+    private static async Task<IResult> AvatarAsync(string id, HttpContext context, Database database, ImageUploads images, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var user = await MeEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false);
-        if (user?.AvatarKey is null || await storage.GetAsync(user.AvatarKey, cancellationToken).ConfigureAwait(false) is not { } blob)
-        {
-            return Problems.NotFound("avatar");
-        }
-
-        context.Response.Headers.XContentTypeOptions = "nosniff";
-        context.Response.Headers.CacheControl = "public, max-age=300";
-        return TypedResults.Stream(blob.Content, blob.ContentType);
+        return await images.ServeAsync(context, user?.AvatarKey, context.Request.Query["v"], "avatar", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -37,9 +37,9 @@ internal static class VideoEndpoints
         var group = api.MapGroup("/videos").WithTags("Videos");
         group.MapGet("", ListAsync).AllowAnonymous().Produces<VideoPage>().ProducesValidationProblem();
         group.MapGet("/{id}", GetAsync).AllowAnonymous().Produces<Video>().ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapPost("", CreateAsync).RequireAuthorization(Policies.Creator).RequireVerifiedEmail().Produces<Video>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
-        group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.Creator).Produces<Video>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
-        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.Creator).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("", CreateAsync).RequireAuthorization(Policies.User).RequireVerifiedEmail().Produces<Video>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
+        group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.User).Produces<Video>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.User).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 

@@ -68,7 +68,10 @@ public static class MediaProbe
         "mov,matroska,webm,avi,flv,live_flv,mpegts,mpeg,mpegvideo,m4v,h264,hevc,ogg,asf,mxf,dv,nut,ivf,obu,yuv4mpegpipe,wav,w64,aiff,caf,mp3,aac,ac3,eac3,flac,truehd,mlp\0"u8;
 
     /// <summary>Opens and reads stream info; the caller owns the returned handle.</summary>
-    internal static unsafe AVFormatContextHandle Open(string path)
+    internal static AVFormatContextHandle Open(string path) => Open(path, AcceptedFormats);
+
+    /// <summary>Opens with the demuxers named in <paramref name="formats"/> (a NUL-terminated <c>format_whitelist</c>) only.</summary>
+    internal static unsafe AVFormatContextHandle Open(string path, ReadOnlySpan<byte> formats)
     {
         ArgumentNullException.ThrowIfNull(path);
         LibAv.EnsureInitialized();
@@ -87,11 +90,11 @@ public static class MediaProbe
         AVDictionary* options = null;
         var url = Utf8Z.Get(path);
         int result;
-        fixed (byte* u = url, formats = AcceptedFormats, protocols = "file\0"u8, formatKey = "format_whitelist\0"u8, protocolKey = "protocol_whitelist\0"u8)
+        fixed (byte* u = url, accepted = formats, protocols = "file\0"u8, formatKey = "format_whitelist\0"u8, protocolKey = "protocol_whitelist\0"u8)
         {
             try
             {
-                LibAvUtil.av_dict_set(&options, formatKey, formats, 0);
+                LibAvUtil.av_dict_set(&options, formatKey, accepted, 0);
                 LibAvUtil.av_dict_set(&options, protocolKey, protocols, 0);
 
                 // On failure avformat_open_input frees the context and leaves ctx null.

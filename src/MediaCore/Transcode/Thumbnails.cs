@@ -80,7 +80,7 @@ internal sealed unsafe class Thumbnails : IDisposable
             WritePoster(last);
         }
 
-        File.WriteAllBytes(Path.Combine(_directory, StoryboardFile), JpegEncode(_sprite.Ptr));
+        File.WriteAllBytes(Path.Combine(_directory, StoryboardFile), Stills.JpegEncode(_sprite.Ptr));
 
         var vtt = new StringBuilder("WEBVTT\n\n");
         for (var i = 0; i < _tilesDrawn; i++)
@@ -110,7 +110,7 @@ internal sealed unsafe class Thumbnails : IDisposable
             scaler.Scale(picture, frame.Ptr);
         }
 
-        File.WriteAllBytes(Path.Combine(_directory, PosterFile), JpegEncode(frame.Ptr));
+        File.WriteAllBytes(Path.Combine(_directory, PosterFile), Stills.JpegEncode(frame.Ptr));
         _posterWritten = true;
     }
 
@@ -143,28 +143,6 @@ internal sealed unsafe class Thumbnails : IDisposable
         var chromaRows = (frame->Height + 1) / 2;
         new Span<byte>((void*)frame->Data[1], frame->Linesize[1] * chromaRows).Fill(128);
         new Span<byte>((void*)frame->Data[2], frame->Linesize[2] * chromaRows).Fill(128);
-    }
-
-    /// <summary>One picture through the mjpeg encoder (quality q:v 3); the frame is owned by the caller.</summary>
-    private byte[] JpegEncode(AVFrame* frame)
-    {
-        using var encoder = Codecs.CreateEncoder("mjpeg");
-        var ctx = encoder.Ptr;
-        Codecs.Set(ctx, "video_size", string.Create(CultureInfo.InvariantCulture, $"{frame->Width}x{frame->Height}"));
-        Codecs.SetInt(ctx, "pixel_format", _yuvj420p);
-        Codecs.Set(ctx, "flags", "+qscale");
-        Codecs.SetInt(ctx, "global_quality", 3 * 118); // FF_QP2LAMBDA * 3
-        ctx->TimeBase = new AVRational(1, 25);
-        Codecs.Open(encoder, "mjpeg");
-
-        using var packet = AVPacketHandle.Alloc();
-        frame->Pts = 0;
-        AvError.Check(LibAvCodec.avcodec_send_frame(ctx, frame), "avcodec_send_frame (mjpeg)");
-        AvError.Check(LibAvCodec.avcodec_send_frame(ctx, null), "avcodec_send_frame (mjpeg flush)");
-        AvError.Check(LibAvCodec.avcodec_receive_packet(ctx, packet.Ptr), "avcodec_receive_packet (mjpeg)");
-
-        // The packet's data belongs to the packet handle, freed at the end of this method.
-        return new ReadOnlySpan<byte>(packet.Ptr->Data, packet.Ptr->Size).ToArray();
     }
 
     public void Dispose()

@@ -168,6 +168,7 @@ internal static partial class OriginHost
             // Uploaded videos: the control plane's job queue transcodes through MediaCore.
             builder.Services.AddMediaCore();
             builder.Services.AddSingleton<IVideoTranscoder, MediaCoreVideoTranscoder>();
+            builder.Services.AddSingleton<StreamVerse.ControlPlane.Images.IStillImages, MediaCoreStillImages>();
         }
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish

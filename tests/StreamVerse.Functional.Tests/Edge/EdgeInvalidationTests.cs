@@ -141,7 +141,7 @@ public sealed partial class EdgeInvalidationTests
         }
 
         var keys = await VodPresentations.JsonAsync(origin, HttpMethod.Get, $"api/v1/channels/{channel}/stream-keys", admin, null);
-        var id = keys.EnumerateArray().Single().GetProperty("liveVideoId").GetString()!;
+        var id = keys.GetProperty("items").EnumerateArray().Single().GetProperty("liveVideoId").GetString()!;
         var playlist = await Publishers.WaitForAsync(edge.Http, $"live/{id}/video.m3u8", TimeSpan.FromSeconds(20));
         for (var i = 0; i < 50 && !playlist.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal); i++)
         {
