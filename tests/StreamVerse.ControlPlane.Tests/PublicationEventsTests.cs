@@ -25,7 +25,7 @@ public abstract class PublicationEventsTests(ControlPlaneApp app)
     {
         var job = (await store.EnqueueAsync(video, Path.Combine(app.DataDir, "none.mp4"), 3, default)).JobId;
         var claimed = (await store.ClaimAsync("test:" + Guid.NewGuid().ToString("N")[..8], 100, TimeSpan.FromMinutes(5), default)).Single(j => j.Id == job);
-        var (published, _) = await store.PublishFullAsync(claimed, claimed.LeaseOwner!, new TranscodeOutput(2, HasPoster: false), TimeSpan.Zero, default);
+        var (published, _) = await store.PublishFullAsync(claimed, claimed.LeaseOwner!, new TranscodeOutput(2, HasPoster: false, AudioTracks: []), TimeSpan.Zero, default);
         Assert.True(published);
     }
 
