@@ -48,6 +48,19 @@ public abstract class OutboxTests(OutboxApp app)
     }
 
     [Fact]
+    public async Task When_one_handler_fails_only_that_one_runs_again()
+    {
+        var probe = "second-" + Guid.NewGuid().ToString("N");
+        app.Control.SecondFailsOnce[probe] = true;
+        await app.EmitAsync(probe);
+        await app.WaitForProbesDoneAsync();
+
+        Assert.Equal(2, app.Control.SecondRuns[probe]);
+        Assert.Equal(1, app.Control.Runs[probe]);
+        Assert.Equal(1L, (await app.EffectsAsync())[probe]);
+    }
+
+    [Fact]
     public async Task Every_event_of_a_batch_is_handled_once()
     {
         var probes = Enumerable.Range(0, 23).Select(i => $"batch{i}-" + Guid.NewGuid().ToString("N")).ToArray();

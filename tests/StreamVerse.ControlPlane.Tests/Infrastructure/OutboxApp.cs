@@ -31,6 +31,12 @@ internal sealed class ProbeControl
     /// <summary>Runs of the handler per probe id, whatever their outcome.</summary>
     public ConcurrentDictionary<string, int> Runs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Runs of <see cref="ProbeSecondHandler"/> per probe id.</summary>
+    public ConcurrentDictionary<string, int> SecondRuns { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Probe ids whose second handler fails its first run.</summary>
+    public ConcurrentDictionary<string, bool> SecondFailsOnce { get; } = new(StringComparer.Ordinal);
+
     /// <summary>How long every run takes (so that two dispatchers overlap).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -71,6 +77,20 @@ internal sealed class RecordProbe(ProbeControl control, DaemonTag daemon) : IEve
     }
 }
 
+/// <summary>A second handler of the probe, registered after <see cref="RecordProbe"/>: it can fail while the first succeeded.</summary>
+internal sealed class ProbeSecondHandler(ProbeControl control) : IEventHandler<Probe>
+{
+    public const string Name = "test.second-probe-handler";
+
+    public Task HandleAsync(DbSession db, Probe @event, EventEnvelope envelope, CancellationToken cancellationToken)
+    {
+        control.SecondRuns.AddOrUpdate(@event.Id, 1, (_, n) => n + 1);
+        return control.SecondFailsOnce.TryRemove(@event.Id, out _)
+            ? throw new IOException($"injected failure in the second handler of {@event.Id}")
+            : Task.CompletedTask;
+    }
+}
+
 /// <summary>
 /// The daemon with a probe event and its handler registered, a fast-polling outbox (small batches, short backoff) and a
 /// <c>probe_effects</c> table. For PostgreSQL it can start a second daemon on the same schema.
@@ -100,6 +120,7 @@ public abstract class OutboxApp : ControlPlaneApp, IAsyncLifetime
         services.AddSingleton(new DaemonTag(daemon));
         services.AddEvent(ProbeType, ProbeJson.Default.Probe);
         services.AddEventHandler<Probe, RecordProbe>(RecordProbe.Name);
+        services.AddEventHandler<Probe, ProbeSecondHandler>(ProbeSecondHandler.Name);
     }
 
     public new async Task InitializeAsync()
