@@ -8,7 +8,6 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
-using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Playback;
@@ -109,7 +108,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<VideoJobQueue>();
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
-        services.AddComments(configuration);
+        Comments.CommentServices.AddComments(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -232,7 +231,7 @@ internal static class ControlPlaneExtensions
         api.MapPlayback();
         api.MapUploads();
         api.MapJobs();
-        api.MapComments();
+        Comments.CommentEndpoints.MapComments(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
