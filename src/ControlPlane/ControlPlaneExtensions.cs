@@ -8,7 +8,6 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
-using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Events;
@@ -117,7 +116,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<IVideoJobQueue>(sp => sp.GetRequiredService<VideoJobQueue>());
         services.AddHostedService<JobWorker>();
         services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
-        services.AddComments(configuration);
+        Comments.CommentServices.AddComments(services, configuration);
         services.AddMail(configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
@@ -243,7 +242,7 @@ internal static class ControlPlaneExtensions
         api.MapUploads();
         api.MapJobs();
         api.MapSubscriptions().MapReactions();
-        api.MapComments();
+        Comments.CommentEndpoints.MapComments(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

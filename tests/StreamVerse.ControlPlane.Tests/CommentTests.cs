@@ -135,6 +135,19 @@ public abstract class CommentTests(ControlPlaneApp app)
         Assert.Empty(Ids(await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/comments", null)));
         Assert.Equal(0, await CommentCountAsync(video, null));
 
+        // A deleted reply stays in its thread while a published reply answers it; the answer's "replying to" goes.
+        var t2 = await IdOfPostAsync(alice, video, "thread two");
+        var r1 = await IdOfPostAsync(bob, video, "r1", t2);
+        var r2 = await IdOfPostAsync(alice, video, "r2", r1);
+        var r3 = await IdOfPostAsync(alice, video, "r3", t2);
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{video}/comments/{r1}", bob.AccessToken, expect: HttpStatusCode.NoContent);
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{video}/comments/{r3}", alice.AccessToken, expect: HttpStatusCode.NoContent);
+        var rs = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/comments/{t2}/replies", null);
+        Assert.Equal([r1, r2], Ids(rs));
+        Assert.True(rs.GetProperty("items")[0].GetProperty("deleted").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, rs.GetProperty("items")[1].GetProperty("replyingTo").ValueKind);
+        Assert.Equal(1, (await CommentAsync(video, t2)).GetProperty("replyCount").GetInt64());
+
         // A deleted comment takes no replies, edits or votes.
         await PostAsync(bob, video, "late", withReplies, HttpStatusCode.Conflict);
         await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{video}/comments/{withReplies}", alice.AccessToken, new { text = "back" }, HttpStatusCode.Conflict);
@@ -182,6 +195,18 @@ public abstract class CommentTests(ControlPlaneApp app)
         await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{video}/comments/{third}/pin", owner.AccessToken, expect: HttpStatusCode.NoContent);
         await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{video}/comments/{third}", alice.AccessToken, expect: HttpStatusCode.NoContent);
         Assert.Equal([second, first], Ids(await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/comments?sort=newest", null)));
+
+        // A pin that raced a delete on PostgreSQL (its check read the comment just before the delete committed) can leave
+        // pinned_comment_id on a deleted comment; made here directly: it is no pin (first has a reply, so it stays listed).
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{video}/comments/{first}", alice.AccessToken, expect: HttpStatusCode.NoContent);
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET pinned_comment_id = @c WHERE id = @v", [("c", first), ("v", video)], default);
+        }
+
+        var raced = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/comments?sort=newest", null);
+        Assert.Equal([second, first], Ids(raced));
+        Assert.All(raced.GetProperty("items").EnumerateArray(), c => Assert.False(c.GetProperty("pinned").GetBoolean()));
     }
 
     [Fact]
@@ -332,6 +357,15 @@ public abstract class CommentTests(ControlPlaneApp app)
         Assert.Equal(1 + (4 * voters.Length), await CommentCountAsync(video, null));
         await using var db = await app.Get<Database>().OpenAsync(default);
         Assert.Equal(voters.Length, await db.ScalarAsync<long>("SELECT COUNT(*) FROM comment_votes WHERE comment_id = @c", [("c", target)], default));
+        Assert.Equal(await db.ScalarAsync<long>("SELECT COUNT(*) FROM comments WHERE video_id = @v AND deleted_at IS NULL AND status = 'published'", [("v", video)], default),
+            await db.ScalarAsync<long>("SELECT comment_count FROM videos WHERE id = @v", [("v", video)], default));
+
+        // Approval racing the author's delete: each held comment is counted once if it was published before its deletion, never otherwise.
+        await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{video}/comment-policy", owner.AccessToken, new { policy = "held" });
+        var held = await Task.WhenAll(voters.Take(6).Select(v => IdOfPostAsync(v, video, "held")));
+        await Task.WhenAll(held.Select((id, i) => (Task)app.SendAsync(HttpMethod.Post, $"api/v1/videos/{video}/comments/{id}/approve", owner.AccessToken))
+            .Concat(held.Select((id, i) => Send(HttpMethod.Delete, $"comments/{id}", voters[i]))));
+        Assert.Equal(1 + (4 * voters.Length), await CommentCountAsync(video, null));
         Assert.Equal(await db.ScalarAsync<long>("SELECT COUNT(*) FROM comments WHERE video_id = @v AND deleted_at IS NULL AND status = 'published'", [("v", video)], default),
             await db.ScalarAsync<long>("SELECT comment_count FROM videos WHERE id = @v", [("v", video)], default));
 

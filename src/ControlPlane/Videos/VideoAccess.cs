@@ -27,10 +27,13 @@ internal enum VideoNeed
 internal sealed record VideoAccess(string VideoId, string OwnerId, string Visibility, string CommentPolicy, string? PinnedCommentId,
     string CallerId, bool Manages, bool IsOwner)
 {
-    // One row: the video, its owner, whether anything plays, and the caller's premium flag ("" matches no account).
+    // One row: the video, its owner, whether anything plays, its pinned comment and the caller's premium flag ("" matches
+    // no account). The pin counts only while its comment is published and undeleted: a pin that raced a delete (the pin's
+    // check read the comment just before the delete committed) is then no pin, whatever order the two committed in.
     private const string Select =
         $"""
-        SELECT v.id, c.owner_id, v.visibility, CASE WHEN {VideoEndpoints.PlayableSql} THEN 1 ELSE 0 END, v.comment_policy, v.pinned_comment_id,
+        SELECT v.id, c.owner_id, v.visibility, CASE WHEN {VideoEndpoints.PlayableSql} THEN 1 ELSE 0 END, v.comment_policy,
+               (SELECT pc.id FROM comments pc WHERE pc.id = v.pinned_comment_id AND pc.status = 'published' AND pc.deleted_at IS NULL),
                (SELECT CASE WHEN u.premium THEN 1 ELSE 0 END FROM users u WHERE u.id = @me AND u.deleted_at IS NULL)
         FROM videos v JOIN channels c ON c.id = v.channel_id
         WHERE v.id = @id
