@@ -564,6 +564,31 @@ public abstract class CommentTests(ControlPlaneApp app)
         var edited = await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{video}/comments/{id}", alice.AccessToken, new { text = "never mind" });
         Assert.Empty(edited.GetProperty("mentions").EnumerateArray());
     }
+
+    [Fact]
+    public async Task A_posted_comment_writes_one_CommentPosted_event_with_its_mentions_and_a_refused_one_writes_none()
+    {
+        var (_, _, video) = await VideoAsync();
+        var alice = await app.NewUserAsync();
+        var bob = await app.NewUserAsync();
+        var bobHandle = (await app.JsonAsync(HttpMethod.Get, "api/v1/me", bob.AccessToken)).GetProperty("handle").GetString()!;
+        var thread = await IdOfPostAsync(alice, video, "a thread");
+        var reply = await IdOfPostAsync(alice, video, $"thanks @{bobHandle}", thread);
+        await PostAsync(alice, video, "bad \u0007 text", expect: HttpStatusCode.BadRequest);
+
+        await using var db = await app.Get<Database>().OpenAsync(default);
+        var events = await db.QueryAsync("SELECT type, payload FROM outbox WHERE subject_id = @v ORDER BY seq", [("v", video)],
+            (r, _) => (Type: r.GetString(0), Payload: JsonDocument.Parse(r.GetString(1)).RootElement.Clone()), default);
+        var posted = events.Where(e => e.Type == "comments.comment-posted.v1").Select(e => e.Payload).ToList();
+        Assert.Equal([thread, reply], posted.Select(p => p.GetProperty("commentId").GetString()));
+        var r = posted[1];
+        Assert.Equal(video, r.GetProperty("videoId").GetString());
+        Assert.Equal(thread, r.GetProperty("threadId").GetString());
+        Assert.Equal(thread, r.GetProperty("parentId").GetString());
+        Assert.Equal(alice.Id, r.GetProperty("authorId").GetString());
+        Assert.Equal("published", r.GetProperty("status").GetString());
+        Assert.Equal([bob.Id], r.GetProperty("mentionedUserIds").EnumerateArray().Select(m => m.GetString()));
+    }
 }
 
 [Collection("sqlite")]

@@ -57,6 +57,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(Page<SubscriptionResponse>))]
 [JsonSerializable(typeof(Page<SubscriberResponse>))]
 [JsonSerializable(typeof(ChannelSubscribed))]
+[JsonSerializable(typeof(CommentPosted))]
 [JsonSerializable(typeof(ReactionRequest))]
 [JsonSerializable(typeof(ReactionResponse))]
 [JsonSerializable(typeof(CreateCommentRequest))]

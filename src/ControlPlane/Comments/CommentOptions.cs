@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Events;
 
 namespace StreamVerse.ControlPlane.Comments;
 
@@ -35,6 +36,7 @@ internal static class CommentServices
         services.AddOptions<CommentOptions>().Bind(configuration.GetSection(CommentOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CommentOptions>, CommentOptionsValidator>();
         services.AddSingleton<CommentStore>();
+        services.AddEvent<CommentPosted>("comments.comment-posted.v1");
         return services;
     }
 }

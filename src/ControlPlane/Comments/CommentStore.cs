@@ -78,7 +78,7 @@ internal enum CommentOutcome
 /// Callers have already checked the caller may watch the video (<see cref="VideoAccess"/>); every statement here is also
 /// confined to <c>video_id = @v</c>, so a comment id of another video is "not found".
 /// </summary>
-internal sealed partial class CommentStore(Database database, TimeProvider time, ILogger<CommentStore> logger)
+internal sealed partial class CommentStore(Database database, Events.Outbox outbox, TimeProvider time, ILogger<CommentStore> logger)
 {
     private const string ThreadsTop =
         $"""
@@ -159,12 +159,13 @@ internal sealed partial class CommentStore(Database database, TimeProvider time,
         }
 
         var status = a.CommentPolicy == CommentPolicy.Held && !a.Manages ? CommentStatus.Held : CommentStatus.Published;
+        var now = time.GetUtcNow();
         await db.ExecAsync(
             """
             INSERT INTO comments (id, video_id, thread_id, parent_id, author_id, text, status, created_at)
             VALUES (@id, @v, @t, @p, @me, @text, @s, @now)
             """,
-            [("id", id), ("v", a.VideoId), ("t", thread), ("p", c.ParentId), ("me", a.CallerId), ("text", c.Text), ("s", status), ("now", time.GetUtcNow())],
+            [("id", id), ("v", a.VideoId), ("t", thread), ("p", c.ParentId), ("me", a.CallerId), ("text", c.Text), ("s", status), ("now", now)],
             cancellationToken).ConfigureAwait(false);
         await AddMentionsInAsync(db, id, c.MentionedHandles, cancellationToken).ConfigureAwait(false);
         if (status == CommentStatus.Published)
@@ -172,8 +173,10 @@ internal sealed partial class CommentStore(Database database, TimeProvider time,
             await CountInAsync(db, a.VideoId, thread, c.ParentId, +1, cancellationToken).ConfigureAwait(false);
         }
 
-        // Seam for the outbox: a CommentPosted event (with its mentions) is added here, in this transaction, so it is
-        // written if and only if the comment is.
+        // In this transaction: the event exists if and only if the comment does.
+        var mentioned = await db.QueryAsync("SELECT user_id FROM comment_mentions WHERE comment_id = @c ORDER BY user_id", [("c", id)],
+            (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        await outbox.AddAsync(db, new CommentPosted(id, a.VideoId, thread, c.ParentId, a.CallerId, status, [.. mentioned], now), cancellationToken).ConfigureAwait(false);
         var row = await FindInAsync(db, a, id, cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         Log.Posted(logger, id, a.VideoId, status);
