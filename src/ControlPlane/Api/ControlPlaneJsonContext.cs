@@ -37,6 +37,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(UpdateVideoRequest))]
 [JsonSerializable(typeof(Video))]
 [JsonSerializable(typeof(VideoPage))]
+[JsonSerializable(typeof(StreamVerse.ControlPlane.Captions.CaptionInfo))]
 [JsonSerializable(typeof(List<TagInfo>))]
 [JsonSerializable(typeof(List<StreamKeyInfo>))]
 [JsonSerializable(typeof(EdgeInvalidationPage))]

@@ -173,6 +173,18 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_playback_revocations_at ON playback_revocations (not_before);
             """),
+        (9, "video captions", d => $"""
+            CREATE TABLE video_captions (
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                language VARCHAR(35) NOT NULL,
+                label VARCHAR(100) NOT NULL,
+                source VARCHAR(16) NOT NULL,
+                blob_key VARCHAR(300) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                updated_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (video_id, language)
+            );
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

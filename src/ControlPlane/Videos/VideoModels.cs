@@ -43,11 +43,13 @@ internal sealed record UpdateVideoRequest(
 /// <param name="StoryboardUrl">The seek-preview track of the current presentation (WebVTT whose cues point into a JPEG
 /// sprite with <c>#xywh=</c>, as hls.js/Video.js/Vidstack thumbnails read it), or null while there is none (no full
 /// ladder yet, audio only).</param>
+/// <param name="Captions">The caption tracks, by language (uploaded, or taken from the source's text subtitles); the
+/// manifests list them as HLS subtitle renditions and DASH text adaptation sets.</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
-    string? StoryboardUrl);
+    string? StoryboardUrl, Captions.CaptionInfo[] Captions);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 
