@@ -36,6 +36,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "0", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate", "241", "StreamVerse:ControlPlane:Jobs:Ladder:MaxFrameRate")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "4", "StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0")]
+    [InlineData("StreamVerse:ControlPlane:Captions:MaxBytes", "100", "StreamVerse:ControlPlane:Captions:MaxBytes")]
+    [InlineData("StreamVerse:ControlPlane:Captions:MaxPerVideo", "0", "StreamVerse:ControlPlane:Captions:MaxPerVideo")]
     [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
     public async Task Refused_at_start(string key, string value, string named)
     {
