@@ -9,6 +9,7 @@ internal static class CaptionServices
     {
         services.AddOptions<CaptionOptions>().Bind(configuration.GetSection(CaptionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CaptionOptions>, CaptionOptionsValidator>();
+        services.AddSingleton<SourceCaptions>();
         return services;
     }
 }

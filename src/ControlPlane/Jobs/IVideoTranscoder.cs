@@ -34,7 +34,12 @@ internal enum TranscodePass
 internal sealed record TranscodePlan(int VideoRenditions, double PreviewShare);
 
 /// <param name="HasPoster">Whether <c>poster.jpg</c> was written (not for audio-only sources).</param>
-internal sealed record TranscodeOutput(double DurationSeconds, bool HasPoster);
+/// <param name="Subtitles">The source's text subtitle tracks (full pass only), as SubRip files outside the presentation's
+/// folder (they become caption tracks, not files of the version).</param>
+internal sealed record TranscodeOutput(double DurationSeconds, bool HasPoster, IReadOnlyList<SourceSubtitle>? Subtitles = null);
+
+/// <summary>A text subtitle track of the source: its container language and title tags (either may be null) and a local SubRip file.</summary>
+internal sealed record SourceSubtitle(string? Language, string? Title, string Path);
 
 /// <summary>The source can never become a presentation (empty, truncated, not media, unsupported codec, absurd
 /// size, ...). The message is for the uploader: readable, no stack, no server paths.</summary>

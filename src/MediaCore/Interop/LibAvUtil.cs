@@ -59,6 +59,10 @@ internal static unsafe partial class LibAvUtil
     [LibraryImport(Name)]
     public static partial void av_dict_free(AVDictionary** m);
 
+    /// <summary>The entry for <paramref name="key"/> (case-insensitive unless AV_DICT_MATCH_CASE), or null; owned by the dictionary.</summary>
+    [LibraryImport(Name)]
+    public static partial AVDictionaryEntry* av_dict_get(AVDictionary* m, byte* key, AVDictionaryEntry* prev, int flags);
+
     [LibraryImport(Name)]
     public static partial double av_display_rotation_get(int* matrix);
 

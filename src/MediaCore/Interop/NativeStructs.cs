@@ -132,6 +132,15 @@ internal unsafe struct AVStream
     [FieldOffset(48)]
     public int Disposition;
 
+    /// <summary>enum AVDiscard: what the demuxer may drop for this stream (AVDISCARD_ALL = 48: every packet).</summary>
+    [NativeField("discard")]
+    [FieldOffset(52)]
+    public int Discard;
+
+    [NativeField("metadata")]
+    [FieldOffset(64)]
+    public AVDictionary* Metadata;
+
     [NativeField("avg_frame_rate")]
     [FieldOffset(72)]
     public AVRational AvgFrameRate;
@@ -342,6 +351,20 @@ internal unsafe struct AVCodecContext
 internal struct AVCodec;
 
 internal struct AVDictionary;
+
+/// <summary>One entry of an AVDictionary; both strings stay the dictionary's.</summary>
+[NativeStruct("AVDictionaryEntry")]
+[StructLayout(LayoutKind.Explicit, Size = 16)]
+internal unsafe struct AVDictionaryEntry
+{
+    [NativeField("key")]
+    [FieldOffset(0)]
+    public byte* Key;
+
+    [NativeField("value")]
+    [FieldOffset(8)]
+    public byte* Value;
+}
 
 internal struct SwsContext;
 
