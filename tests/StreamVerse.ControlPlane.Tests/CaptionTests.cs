@@ -43,7 +43,7 @@ public abstract class CaptionTests(ControlPlaneApp app)
         return output;
     });
 
-    private async Task<(string Id, Persona Owner)> PublishedVideoAsync(string visibility)
+    private protected async Task<(string Id, Persona Owner)> PublishedVideoAsync(string visibility)
     {
         var owner = await app.NewUserAsync("creator");
         var id = (await app.NewVideoAsync(owner, await app.NewChannelAsync(owner), visibility)).GetProperty("id").GetString()!;
@@ -64,7 +64,7 @@ public abstract class CaptionTests(ControlPlaneApp app)
         return (id, owner);
     }
 
-    private Task<HttpResponseMessage> PutAsync(string id, string language, string body, string? token, string? label = null, string type = "text/plain") =>
+    private protected Task<HttpResponseMessage> PutAsync(string id, string language, string body, string? token, string? label = null, string type = "text/plain") =>
         PutBytesAsync(id, language, Encoding.UTF8.GetBytes(body), token, label, type);
 
     private Task<HttpResponseMessage> PutBytesAsync(string id, string language, byte[] body, string? token, string? label = null, string type = "text/plain")
@@ -349,8 +349,34 @@ public abstract class CaptionTests(ControlPlaneApp app)
     }
 }
 
+/// <summary>On SQLite only, the browser checks (the database plays no part in them, and Chromium is the suite's dearest tool).</summary>
 [Collection("sqlite")]
-public sealed class CaptionTestsSqlite(SqliteApp app) : CaptionTests(app);
+public sealed class CaptionTestsSqlite(SqliteApp app) : CaptionTests(app)
+{
+    [Theory]
+    [InlineData("hls", "index.m3u8")]
+    [InlineData("dash", "index.mpd")]
+    public async Task Players_in_Chromium_list_the_tracks_with_their_languages_and_show_cues(string player, string index)
+    {
+        var (id, owner) = await PublishedVideoAsync("public");
+        using (var r = await PutAsync(id, "en", Srt, owner.AccessToken, label: "English"))
+        {
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        using (var r = await PutAsync(id, "fr", Vtt, owner.AccessToken, label: "Français"))
+        {
+            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        }
+
+        var run = TestProcesses.Run(TimeSpan.FromMinutes(2), "node", Path.Combine(TestProcesses.RepoRoot, "tests", "browser", "captions.mjs"), player, $"{app.BaseUrl}/vod/{id}/{index}");
+        Assert.True(run.ExitCode == 0, run.StdOut + run.StdErr);
+        using var result = JsonDocument.Parse(run.StdOut.Trim().Split('\n')[^1]);
+        var tracks = result.RootElement.GetProperty("tracks").EnumerateArray().Select(t => t.GetProperty("lang").GetString()).Order().ToList();
+        Assert.Equal(["en", "fr"], tracks);
+        Assert.Contains(result.RootElement.GetProperty("textTracks").EnumerateArray(), t => t.GetProperty("cues").GetInt32() > 0);
+    }
+}
 
 [Collection("postgres")]
 public sealed class CaptionTestsPostgres(PostgresApp app) : CaptionTests(app);
