@@ -6,6 +6,7 @@ using Scalar.AspNetCore;
 using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Captions;
 using StreamVerse.ControlPlane.Categories;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Images;
@@ -99,6 +100,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<VideoMedia>();
         services.AddSingleton<PlaybackGate>();
         services.AddSingleton<VodCatalog>();
+        services.AddCaptions(configuration);
         services.AddSingleton<LiveIngest>();
         services.AddHostedService<ControlPlaneCacheRefresher>();
 
@@ -236,6 +238,7 @@ internal static class ControlPlaneExtensions
         api.MapCategories();
         api.MapChannels();
         api.MapVideos();
+        api.MapCaptions();
         api.MapTags();
         api.MapStreamKeys();
         api.MapPlayback();

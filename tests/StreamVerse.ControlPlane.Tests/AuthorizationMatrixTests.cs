@@ -160,6 +160,10 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["DELETE /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", null, null)),
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
 
+        ["PUT /api/v1/videos/{id}/captions/{language}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/captions/en", null,
+            new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(CaptionTests.Vtt)))),
+        ["DELETE /api/v1/videos/{id}/captions/{language}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/captions/en", null, null)),
+
         ["GET /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
         ["DELETE /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),
 

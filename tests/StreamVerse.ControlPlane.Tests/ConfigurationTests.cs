@@ -51,6 +51,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Outbox:RetryBaseDelay", "00:00:00", "StreamVerse:ControlPlane:Outbox:RetryBaseDelay")]
     [InlineData("StreamVerse:ControlPlane:Outbox:MaxRetryDelay", "2.00:00:00", "StreamVerse:ControlPlane:Outbox:MaxRetryDelay")]
     [InlineData("StreamVerse:ControlPlane:Outbox:Retention", "00:01:00", "StreamVerse:ControlPlane:Outbox:Retention")]
+    [InlineData("StreamVerse:ControlPlane:Captions:MaxBytes", "100", "StreamVerse:ControlPlane:Captions:MaxBytes")]
+    [InlineData("StreamVerse:ControlPlane:Captions:MaxPerVideo", "0", "StreamVerse:ControlPlane:Captions:MaxPerVideo")]
     [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
     [InlineData("StreamVerse:ControlPlane:Mail:Port", "0", "StreamVerse:ControlPlane:Mail:Port")]
     [InlineData("StreamVerse:ControlPlane:Mail:MaxAttempts", "0", "StreamVerse:ControlPlane:Mail:MaxAttempts")]

@@ -18,6 +18,7 @@ internal static class FuzzTargets
         new("http-range", "Range header (StoredObjectWriter.TryParseRange)", HttpRangeTarget.Run),
         new("cache-policy", "upstream Cache-Control and Age (src/Origin/Edge/CachePolicy.cs)", CachePolicyTarget.Run),
         new("tus-headers", "tus Upload-Length/-Offset/-Metadata/-Checksum (src/ControlPlane/Uploads/TusProtocol.cs)", TusHeadersTarget.Run),
+        new("caption-text", "uploaded captions, WebVTT or SubRip (src/ControlPlane/Captions/CaptionText.cs)", CaptionTextTarget.Run),
         new("playback-path", "tokenised playback paths (PlaybackPaths adapter)", PlaybackPathTarget.Run),
     ];
 

@@ -151,6 +151,12 @@ internal static class SeedCorpus
         Seed("cache-policy", "huge-and-age-over", [0x7F, 0xFF, 0xFF, 0xFF, .. "max-age=99999999999999999999999"u8]);
         Seed("cache-policy", "long-rewritten", [0, 0, 0, 1, .. Encoding.ASCII.GetBytes("max-age=3600, stale-if-error=10, x-" + new string('a', 300))]);
 
+        // caption-text: a whole caption file.
+        Seed("caption-text", "webvtt", "WEBVTT\n\nNOTE x\n\nid\n00:01.000 --> 00:02.500 align:start\n<v A>Hi</v> &amp;\n"u8.ToArray());
+        Seed("caption-text", "subrip-crlf-bom", [0xEF, 0xBB, 0xBF, .. "1\r\n00:00:01,000 --> 00:00:02,000\r\n<font color=\"red\">a</font> & <i>b</i>\r\n\r\n"u8]);
+        Seed("caption-text", "subrip-no-counter-ass-override", "00:00:01,000 --> 00:00:02,000 X1:1\n{\\an8}top a<b\n"u8.ToArray());
+        Seed("caption-text", "webvtt-end-before-start", "WEBVTT\n\n00:00:02.000 --> 00:00:01.000\nx\n"u8.ToArray());
+
         // tus-headers: one header value, given to every tus header parser.
         Seed("tus-headers", "length", "1048576"u8.ToArray());
         Seed("tus-headers", "metadata", "videoId dmlkMQ==,filename bXkgdmlkZW8ubXA0,is_public"u8.ToArray());

@@ -42,6 +42,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(Video))]
 [JsonSerializable(typeof(List<AudioTrack>))]
 [JsonSerializable(typeof(VideoPage))]
+[JsonSerializable(typeof(StreamVerse.ControlPlane.Captions.CaptionInfo))]
 [JsonSerializable(typeof(List<TagInfo>))]
 [JsonSerializable(typeof(Page<StreamKeyInfo>))]
 [JsonSerializable(typeof(EdgeInvalidationPage))]

@@ -300,6 +300,18 @@ internal static partial class Migrations
             ALTER TABLE channels ADD COLUMN avatar_key VARCHAR(200) NULL;
             ALTER TABLE channels ADD COLUMN banner_key VARCHAR(200) NULL;
             """),
+        (16, "video captions", d => $"""
+            CREATE TABLE video_captions (
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                language VARCHAR(35) NOT NULL,
+                label VARCHAR(100) NOT NULL,
+                source VARCHAR(16) NOT NULL,
+                blob_key VARCHAR(300) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                updated_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (video_id, language)
+            );
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -35,7 +35,12 @@ internal sealed record TranscodePlan(int VideoRenditions, double PreviewShare);
 
 /// <param name="HasPoster">Whether <c>poster.jpg</c> was written (not for audio-only sources).</param>
 /// <param name="AudioTracks">The presentation's audio renditions in source order (empty without audio).</param>
-internal sealed record TranscodeOutput(double DurationSeconds, bool HasPoster, IReadOnlyList<Videos.AudioTrack> AudioTracks);
+/// <param name="Subtitles">The source's text subtitle tracks (full pass only), as SubRip files outside the presentation's
+/// folder (they become caption tracks, not files of the version).</param>
+internal sealed record TranscodeOutput(double DurationSeconds, bool HasPoster, IReadOnlyList<Videos.AudioTrack> AudioTracks, IReadOnlyList<SourceSubtitle>? Subtitles = null);
+
+/// <summary>A text subtitle track of the source: its container language and title tags (either may be null) and a local SubRip file.</summary>
+internal sealed record SourceSubtitle(string? Language, string? Title, string Path);
 
 /// <summary>The source can never become a presentation (empty, truncated, not media, unsupported codec, absurd
 /// size, ...). The message is for the uploader: readable, no stack, no server paths.</summary>

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using StreamVerse.ControlPlane.Captions;
 using StreamVerse.ControlPlane.Storage;
 
 namespace StreamVerse.ControlPlane.Jobs;
@@ -24,18 +25,20 @@ internal sealed partial class JobWorker : BackgroundService
     private readonly LocalJobs _local;
     private readonly IVideoTranscoder _transcoder;
     private readonly IBlobStorage _blobs;
+    private readonly SourceCaptions _captions;
     private readonly JobOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _workPath;
 
-    public JobWorker(JobStore store, LocalJobs local, IVideoTranscoder transcoder, IBlobStorage blobs, IOptions<JobOptions> options,
+    public JobWorker(JobStore store, LocalJobs local, IVideoTranscoder transcoder, IBlobStorage blobs, SourceCaptions captions, IOptions<JobOptions> options,
         IOptions<ControlPlaneOptions> controlPlane, TimeProvider time, ILogger<JobWorker> logger)
     {
         _store = store;
         _local = local;
         _transcoder = transcoder;
         _blobs = blobs;
+        _captions = captions;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -284,6 +287,9 @@ internal sealed partial class JobWorker : BackgroundService
             var output = await _transcoder.TranscodeAsync(job.SourcePath, fullDir, TranscodePass.Full, new Sink(p => progress.Set(share + ((1 - share) * p))), ct).ConfigureAwait(false);
             state.Uploading = full;
             await UploadAsync(fullDir, full, ct).ConfigureAwait(false);
+
+            // The source's subtitle tracks replace those of an earlier source, just ahead of the ladder they belong to.
+            await _captions.ReplaceAsync(job.VideoId, output.Subtitles ?? [], ct).ConfigureAwait(false);
             var (published, previous) = await _store.PublishFullAsync(job, Owner, output, _options.RetiredRetention, ct).ConfigureAwait(false);
             if (!published)
             {

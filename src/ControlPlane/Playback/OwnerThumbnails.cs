@@ -4,7 +4,7 @@ using StreamVerse.ControlPlane.Videos;
 namespace StreamVerse.ControlPlane.Playback;
 
 /// <summary>
-/// A private or premium video's poster and storyboard play only under a playback token, like its segments; its owner
+/// A private or premium video's poster, storyboard and captions play only under a playback token, like its segments; its owner
 /// (or an admin) reading the video gets their paths under a token issued to them, so the studio shows the pictures
 /// instead of a 403. Other viewers never read such a video's resource without an entitlement (private is 404), and get the poster
 /// under the token <c>POST /videos/{id}/playback-token</c> gives them (<c>posterUrl</c>).
@@ -13,7 +13,8 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
 {
     public Video ForOwner(Video video, string callerId)
     {
-        if (video.ThumbnailUrl != PosterPath(video.Id) || !Visibility.NeedsToken(video.Visibility))
+        var poster = video.ThumbnailUrl == PosterPath(video.Id);
+        if ((!poster && video.Captions.Length == 0) || !Visibility.NeedsToken(video.Visibility))
         {
             return video;
         }
@@ -24,8 +25,9 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
         var token = tokens.Issue(video.Id, now + options.Value.TokenLifetime, callerId, clientIp: null, issued: now);
         return video with
         {
-            ThumbnailUrl = $"/vod/t/{token}/{video.Id}/poster.jpg",
+            ThumbnailUrl = poster ? $"/vod/t/{token}/{video.Id}/poster.jpg" : video.ThumbnailUrl,
             StoryboardUrl = video.StoryboardUrl is { } storyboard ? $"/vod/t/{token}/{storyboard["/vod/".Length..]}" : null,
+            Captions = [.. video.Captions.Select(c => c with { Url = $"/vod/t/{token}/{c.Url["/vod/".Length..]}" })],
         };
     }
 

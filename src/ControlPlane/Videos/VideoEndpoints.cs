@@ -1,6 +1,7 @@
 using System.Globalization;
 using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
+using StreamVerse.ControlPlane.Captions;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Jobs;
@@ -61,12 +62,12 @@ internal static class VideoEndpoints
 
         // Uploaded videos play from their published presentation (the delivery maps /vod/{id}/ to vod_prefix);
         // live ones from the segmenter.
-        public Video ToVideo(string[] tags) => new(Id, ChannelId, OwnerId, Title, Description, tags, CategoryId, Language, Visibility, Status,
+        public Video ToVideo(string[] tags, CaptionInfo[] captions) => new(Id, ChannelId, OwnerId, Title, Description, tags, CategoryId, Language, Visibility, Status,
             Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
             Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden, CommentPolicy, CommentCount,
-            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks));
+            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks), captions);
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
@@ -78,7 +79,7 @@ internal static class VideoEndpoints
         /// <summary>The resource as a viewer who does not own it sees it: why a transcode failed is the owner's to read, and
         /// so are the counts the creator hides. A premium video's comment count is for those who may read its comments
         /// (<see cref="VideoAccess"/>): premium accounts.</summary>
-        public Video ToPublicVideo(string[] tags, bool premiumCaller) => ToVideo(tags) with
+        public Video ToPublicVideo(string[] tags, CaptionInfo[] captions, bool premiumCaller) => ToVideo(tags, captions) with
         {
             FailureReason = null,
             ProcessingProgress = null,
@@ -90,21 +91,22 @@ internal static class VideoEndpoints
 
     internal static async Task<Video?> FindAsync(DbSession db, string id, CancellationToken cancellationToken)
     {
-        var (row, tags) = await FindRowAsync(db, id, cancellationToken).ConfigureAwait(false);
-        return row?.ToVideo(tags);
+        var (row, tags, captions) = await FindRowAsync(db, id, cancellationToken).ConfigureAwait(false);
+        return row?.ToVideo(tags, captions);
     }
 
-    /// <summary>The video's row and its tags (the row null when there is no such video).</summary>
-    private static async Task<(Row? Row, string[] Tags)> FindRowAsync(DbSession db, string id, CancellationToken cancellationToken)
+    /// <summary>The video's row, its tags and captions (the row null when there is no such video).</summary>
+    private static async Task<(Row? Row, string[] Tags, CaptionInfo[] Captions)> FindRowAsync(DbSession db, string id, CancellationToken cancellationToken)
     {
         var row = await db.SingleAsync(Select + " WHERE v.id = @id", [("id", id)], Row.Read, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
-            return (null, []);
+            return (null, [], []);
         }
 
         var tags = await TagsOfAsync(db, [row.Id], cancellationToken).ConfigureAwait(false);
-        return (row, tags.TryGetValue(row.Id, out var t) ? [.. t] : []);
+        var captions = await CaptionStore.ListAsync(db, row.Id, cancellationToken).ConfigureAwait(false);
+        return (row, tags.TryGetValue(row.Id, out var t) ? [.. t] : [], [.. captions.Select(c => c.ToInfo())]);
     }
 
     private static async Task<Dictionary<string, List<string>>> TagsOfAsync(DbSession db, List<string> ids, CancellationToken cancellationToken)
@@ -218,10 +220,12 @@ internal static class VideoEndpoints
 
         var tags = await TagsOfAsync(db, rows.ConvertAll(r => r.Id), cancellationToken).ConfigureAwait(false);
         var premium = !seeAll && rows.Exists(r => r.Visibility == Visibility.Premium) && await IsPremiumAsync(db, caller, cancellationToken).ConfigureAwait(false);
+        var captions = await CaptionStore.OfVideosAsync(db, rows.ConvertAll(r => r.Id), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(new VideoPage(rows.ConvertAll(r =>
         {
             string[] rowTags = tags.TryGetValue(r.Id, out var t) ? [.. t] : [];
-            return seeAll ? thumbnails.ForOwner(r.ToVideo(rowTags), caller!.Id) : r.ToPublicVideo(rowTags, premium || caller?.OwnsOrAdmin(r.OwnerId) == true);
+            CaptionInfo[] rowCaptions = captions.TryGetValue(r.Id, out var c) ? [.. c.Select(x => x.ToInfo())] : [];
+            return seeAll ? thumbnails.ForOwner(r.ToVideo(rowTags, rowCaptions), caller!.Id) : r.ToPublicVideo(rowTags, rowCaptions, premium || caller?.OwnsOrAdmin(r.OwnerId) == true);
         }), next));
     }
 
@@ -257,7 +261,7 @@ internal static class VideoEndpoints
     private static async Task<IResult> GetAsync(string id, HttpContext context, Database database, OwnerThumbnails thumbnails, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var (row, rowTags) = await FindRowAsync(db, id, cancellationToken).ConfigureAwait(false);
+        var (row, rowTags, rowCaptions) = await FindRowAsync(db, id, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             return Problems.NotFound("video");
@@ -266,7 +270,7 @@ internal static class VideoEndpoints
         var caller = Caller.From(context.User);
         if (caller is not null && caller.OwnsOrAdmin(row.OwnerId))
         {
-            return TypedResults.Ok(thumbnails.ForOwner(row.ToVideo(rowTags), caller.Id));
+            return TypedResults.Ok(thumbnails.ForOwner(row.ToVideo(rowTags, rowCaptions), caller.Id));
         }
 
         // A private video, or one with nothing to play yet (a draft, a first transcode running or failed), does not
@@ -277,7 +281,7 @@ internal static class VideoEndpoints
         }
 
         var premium = row.Visibility == Visibility.Premium && await IsPremiumAsync(db, caller, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(row.ToPublicVideo(rowTags, premium));
+        return TypedResults.Ok(row.ToPublicVideo(rowTags, rowCaptions, premium));
     }
 
     /// <summary>Whether the caller's account has the premium flag now (false when anonymous).</summary>

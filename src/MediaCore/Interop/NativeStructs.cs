@@ -132,6 +132,11 @@ internal unsafe struct AVStream
     [FieldOffset(48)]
     public int Disposition;
 
+    /// <summary>enum AVDiscard: what the demuxer may drop for this stream (AVDISCARD_ALL = 48: every packet).</summary>
+    [NativeField("discard")]
+    [FieldOffset(52)]
+    public int Discard;
+
     /// <summary>The stream's tags (language, title, ...): read with av_dict_get, owned by the format context.</summary>
     [NativeField("metadata")]
     [FieldOffset(64)]
@@ -350,7 +355,7 @@ internal struct AVDictionary;
 
 /// <summary>One entry of an <see cref="AVDictionary"/>: both strings belong to the dictionary.</summary>
 [NativeStruct("AVDictionaryEntry")]
-[StructLayout(LayoutKind.Explicit)]
+[StructLayout(LayoutKind.Explicit, Size = 16)]
 internal unsafe struct AVDictionaryEntry
 {
     [NativeField("key")]

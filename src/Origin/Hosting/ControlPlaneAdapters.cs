@@ -153,7 +153,13 @@ internal sealed class ControlPlanePlaybackAuthorizer(PlaybackGate gate) : IPlayb
 /// <summary>VOD delivery's catalog: the control plane's cached <c>vod_prefix</c> lookup and its blob storage.</summary>
 internal sealed class ControlPlaneVodCatalog(VodCatalog catalog, IBlobStorage storage) : IVodCatalog
 {
-    public Task<string?> ResolveAsync(string videoId, CancellationToken cancellationToken) => catalog.ResolveAsync(videoId, cancellationToken);
+    /// <summary>One origin-side view per cached control-plane entry: mapped once, not per request.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<VodEntry, VodPresentation> _views = new();
+
+    public async Task<VodPresentation?> ResolveAsync(string videoId, CancellationToken cancellationToken) =>
+        await catalog.ResolveAsync(videoId, cancellationToken).ConfigureAwait(false) is { } entry
+            ? _views.GetValue(entry, e => new VodPresentation(e.Prefix, e.DurationSeconds, [.. e.Captions.Select(c => new VodCaption(c.Language, c.Label, c.File))], e.CaptionsTag))
+            : null;
 
     public async Task<VodFileInfo?> StatAsync(string key, CancellationToken cancellationToken) =>
         await storage.StatAsync(key, cancellationToken).ConfigureAwait(false) is { } info ? Map(info) : null;

@@ -3,6 +3,7 @@ using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Videos;
 using StreamVerse.MediaCore.Interop;
 using StreamVerse.MediaCore.Probe;
+using StreamVerse.MediaCore.Subtitles;
 using StreamVerse.MediaCore.Transcode;
 
 namespace StreamVerse.Origin.Hosting;
@@ -12,7 +13,7 @@ namespace StreamVerse.Origin.Hosting;
 /// onto <see cref="LadderOptions"/> and MediaCore's refusals onto <see cref="MediaRejectedException"/> with a message
 /// for the uploader (the server's file name replaced by "the file").
 /// </summary>
-internal sealed class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<JobOptions> options) : IVideoTranscoder
+internal sealed partial class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<JobOptions> options, ILogger<MediaCoreVideoTranscoder> logger) : IVideoTranscoder
 {
     // Relative cost of decoding the source once against encoding one rung of the same size (x264 dominates).
     private const double DecodeWeight = 0.3;
@@ -69,8 +70,9 @@ internal sealed class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<J
         try
         {
             var result = await transcoder.TranscodeAsync(sourcePath, outputDir, ladderOptions, progress, cancellationToken).ConfigureAwait(false);
+            var subtitles = pass == TranscodePass.Full ? await SubtitlesAsync(sourcePath, outputDir, cancellationToken).ConfigureAwait(false) : null;
             return new TranscodeOutput(result.Duration.TotalSeconds, result.Poster is not null,
-                [.. result.AudioTracks.Select(a => new AudioTrack(a.Language, a.Name, a.IsDefault))]);
+                [.. result.AudioTracks.Select(a => new AudioTrack(a.Language, a.Name, a.IsDefault))], subtitles);
         }
         catch (MediaProbeException e)
         {
@@ -84,6 +86,40 @@ internal sealed class MediaCoreVideoTranscoder(Transcoder transcoder, IOptions<J
         {
             throw new MediaRejectedException("The file could not be decoded: its data is damaged or not what its format promises.", e);
         }
+    }
+
+    /// <summary>
+    /// The source's text subtitle tracks, as SubRip files in <c>{outputDir}-captions</c> (beside the presentation, which
+    /// is uploaded as a whole). Captions are an extra: a track that cannot be read is logged and left out, never a
+    /// reason to fail a transcode that succeeded.
+    /// </summary>
+    private async Task<IReadOnlyList<SourceSubtitle>> SubtitlesAsync(string sourcePath, string outputDir, CancellationToken cancellationToken)
+    {
+        var dir = Path.TrimEndingDirectorySeparator(outputDir) + "-captions";
+        try
+        {
+            var found = await Task.Run(() => SubtitleExtractor.Extract(sourcePath, dir, cancellationToken), cancellationToken).ConfigureAwait(false);
+            foreach (var s in found.Skipped)
+            {
+                Log.SubtitleSkipped(logger, s.StreamIndex, s.Codec, s.Language ?? "und", s.Reason);
+            }
+
+            return [.. found.Tracks.Select(t => new SourceSubtitle(t.Language, t.Title, t.Path))];
+        }
+        catch (Exception e) when (e is AvException or MediaProbeException or IOException)
+        {
+            Log.SubtitlesFailed(logger, e.Message);
+            return [];
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Source subtitle stream {Stream} ({Codec}, {Language}) not taken as captions: {Reason}")]
+        public static partial void SubtitleSkipped(ILogger logger, int stream, string codec, string language, string reason);
+
+        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Source subtitles could not be read, the video has none from its source: {Error}")]
+        public static partial void SubtitlesFailed(ILogger logger, string error);
     }
 
     private static MediaRejectedException Rejected(MediaProbeException e, string sourcePath)

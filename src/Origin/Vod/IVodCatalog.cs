@@ -7,9 +7,9 @@ namespace StreamVerse.Origin.Vod;
 /// </summary>
 internal interface IVodCatalog
 {
-    /// <summary>The storage prefix of the video's current presentation (<c>vod/{id}/{version}</c>), or null when the
-    /// video does not exist or has nothing playable yet. Answered from memory almost always (called per request).</summary>
-    Task<string?> ResolveAsync(string videoId, CancellationToken cancellationToken);
+    /// <summary>The video's current presentation (its storage prefix <c>vod/{id}/{version}</c> and caption tracks), or null
+    /// when the video does not exist or has nothing playable yet. Answered from memory almost always (called per request).</summary>
+    Task<VodPresentation?> ResolveAsync(string videoId, CancellationToken cancellationToken);
 
     /// <summary>Length, type and strong validator of a stored file, or null.</summary>
     Task<VodFileInfo?> StatAsync(string key, CancellationToken cancellationToken);
@@ -23,3 +23,15 @@ internal interface IVodCatalog
 
 /// <summary>What <see cref="IVodCatalog.StatAsync"/> reports; <paramref name="ETag"/> is quoted.</summary>
 internal sealed record VodFileInfo(long Length, string ContentType, string ETag, DateTimeOffset LastModified);
+
+/// <summary>What a video plays now: the stored presentation's prefix, its duration (null when not known) and the caption
+/// tracks the entry manifests add to it. <paramref name="CaptionsTag"/> changes whenever the tracks do.</summary>
+internal sealed record VodPresentation(string Prefix, double? DurationSeconds, IReadOnlyList<VodCaption> Captions, string CaptionsTag);
+
+/// <summary>A caption track: the WebVTT file <c>captions/{File}</c> beside the video's versions (the name changes with
+/// every upload), its BCP 47 language and its label.</summary>
+internal sealed record VodCaption(string Language, string Label, string File)
+{
+    /// <summary>The HLS subtitle media playlist of the track: the file's name with <c>.m3u8</c> for <c>.vtt</c>.</summary>
+    public string Playlist => System.IO.Path.ChangeExtension(File, ".m3u8");
+}

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Limits;
+using StreamVerse.Segmenter.Hls;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Vod;
@@ -83,20 +84,21 @@ internal static partial class VodDelivery
                 return;
             }
 
-            var prefix = await catalog.ResolveAsync(id, context.RequestAborted).ConfigureAwait(false);
-            if (prefix is null)
+            var presentation = await catalog.ResolveAsync(id, context.RequestAborted).ConfigureAwait(false);
+            if (presentation is null)
             {
                 await Problem(context, StatusCodes.Status404NotFound, "this video has nothing to play (yet)").ConfigureAwait(false);
                 return;
             }
 
+            var prefix = presentation.Prefix;
             switch (path)
             {
                 case "index.m3u8":
-                    await IndexAsync(context, prefix, path, "master.m3u8", DeliveryMetrics.Kind.Playlist).ConfigureAwait(false);
+                    await IndexAsync(context, presentation, path, "master.m3u8", DeliveryMetrics.Kind.Playlist).ConfigureAwait(false);
                     return;
                 case "index.mpd":
-                    await IndexAsync(context, prefix, path, "manifest.mpd", DeliveryMetrics.Kind.Mpd).ConfigureAwait(false);
+                    await IndexAsync(context, presentation, path, "manifest.mpd", DeliveryMetrics.Kind.Mpd).ConfigureAwait(false);
                     return;
                 case "poster.jpg":
                     await FileAsync(context, prefix + "/poster.jpg", _indexCache, memoryKeyLength: 0).ConfigureAwait(false);
@@ -107,6 +109,12 @@ internal static partial class VodDelivery
             if (!path.Contains('/', StringComparison.Ordinal))
             {
                 await Problem(context, StatusCodes.Status404NotFound, "no such object").ConfigureAwait(false);
+                return;
+            }
+
+            if (path.StartsWith(VodManifests.CaptionFolder + "/", StringComparison.Ordinal))
+            {
+                await CaptionAsync(context, presentation, id, path, string.IsNullOrEmpty(token) ? _publicMedia : LiveDelivery.Immutable).ConfigureAwait(false);
                 return;
             }
 
@@ -146,9 +154,12 @@ internal static partial class VodDelivery
         private static DeliveryMetrics.Kind KindOf(string path) =>
             path.EndsWith("_init.mp4", StringComparison.Ordinal) ? DeliveryMetrics.Kind.Init : DeliveryMetrics.Kind.Segment;
 
-        private async Task IndexAsync(HttpContext context, string prefix, string path, string file, DeliveryMetrics.Kind kind)
+        private async Task IndexAsync(HttpContext context, VodPresentation presentation, string path, string file, DeliveryMetrics.Kind kind)
         {
-            if (!_texts.TryGetValue((prefix, path), out var obj))
+            var prefix = presentation.Prefix;
+            // Keyed by the caption tracks too: adding or removing one changes the index, not the version's stored manifests.
+            var textKey = presentation.CaptionsTag.Length == 0 ? prefix : prefix + "\n" + presentation.CaptionsTag;
+            if (!_texts.TryGetValue((textKey, path), out var obj))
             {
                 var bytes = await ReadTextAsync(prefix + "/" + file, context.RequestAborted).ConfigureAwait(false);
                 if (bytes is null)
@@ -162,7 +173,9 @@ internal static partial class VodDelivery
                 string rewritten;
                 try
                 {
-                    rewritten = kind == DeliveryMetrics.Kind.Mpd ? VodManifests.RewriteMpd(text, version) : VodManifests.RewriteMaster(text, version);
+                    rewritten = kind == DeliveryMetrics.Kind.Mpd
+                        ? VodManifests.AddCaptionsToMpd(VodManifests.RewriteMpd(text, version), presentation.Captions)
+                        : VodManifests.AddCaptionsToMaster(VodManifests.RewriteMaster(text, version), HlsCaptions(presentation));
                 }
                 catch (FormatException e)
                 {
@@ -174,11 +187,45 @@ internal static partial class VodDelivery
                 var body = Encoding.UTF8.GetBytes(rewritten);
                 // A content hash: every origin process gives one index the same validator, so edges revalidate with 304.
                 var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 12)) + "\"";
-                obj = Remember((prefix, path), new StoredObject(body, etag, MediaContentTypeOf(file)));
+                obj = Remember((textKey, path), new StoredObject(body, etag, MediaContentTypeOf(file)));
             }
 
             VodMetrics.Served(VodMetrics.Source.Manifest, obj.Length);
             await StoredObjectWriter.WriteAsync(context, obj, _indexCache, kind, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
+        }
+
+        /// <summary>HLS subtitle playlists state the presentation's duration: without it known, the HLS index lists no captions.</summary>
+        private static IReadOnlyList<VodCaption> HlsCaptions(VodPresentation presentation) =>
+            presentation.DurationSeconds is > 0 ? presentation.Captions : [];
+
+        /// <summary>
+        /// <c>captions/{language}-{revision}.vtt</c> and its subtitle playlist <c>.m3u8</c>: only the tracks the video has now
+        /// (a removed track is gone at once, even from this process's memory). The WebVTT file never changes under its
+        /// name; the playlist states the current duration, so it is short-lived like the index.
+        /// </summary>
+        private async Task CaptionAsync(HttpContext context, VodPresentation presentation, string id, string path, string cacheControl)
+        {
+            var file = path[(VodManifests.CaptionFolder.Length + 1)..];
+            foreach (var caption in presentation.Captions)
+            {
+                if (file == caption.File)
+                {
+                    await VersionedTextAsync(context, presentation.Prefix, id, path, cacheControl).ConfigureAwait(false);
+                    return;
+                }
+
+                if (file == caption.Playlist && presentation.DurationSeconds is > 0 and var duration)
+                {
+                    var body = HlsPlaylistWriter.WriteSubtitles(new StringBuilder(256), caption.File, duration);
+                    var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 12)) + "\"";
+                    VodMetrics.Served(VodMetrics.Source.Manifest, body.Length);
+                    await StoredObjectWriter.WriteAsync(context, new StoredObject(body, etag, MediaContentTypeOf(file)), _indexCache,
+                        DeliveryMetrics.Kind.Playlist, limits.PacerFor(context), limits.CompressPlaylists).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            await Problem(context, StatusCodes.Status404NotFound, "no such caption track").ConfigureAwait(false);
         }
 
         private async Task VersionedTextAsync(HttpContext context, string prefix, string id, string path, string cacheControl)

@@ -1,4 +1,6 @@
 using System.Text;
+using StreamVerse.Segmenter.Dash;
+using StreamVerse.Segmenter.Hls;
 
 namespace StreamVerse.Origin.Vod;
 
@@ -88,6 +90,84 @@ internal static class VodManifests
         }
 
         return text[..(close + 1)] + "\n  <BaseURL>" + version + "/</BaseURL>" + text[(close + 1)..];
+    }
+
+    /// <summary>The GROUP-ID of the caption renditions the entry playlist adds.</summary>
+    internal const string SubtitleGroup = "subs";
+
+    /// <summary>The folder of caption files beside the versions: <c>/vod/{id}/captions/{file}</c>.</summary>
+    internal const string CaptionFolder = "captions";
+
+    /// <summary>
+    /// Adds the caption tracks to an entry HLS playlist (after <see cref="RewriteMaster"/>): one EXT-X-MEDIA
+    /// TYPE=SUBTITLES per track ahead of the first variant, and SUBTITLES="subs" on every EXT-X-STREAM-INF (RFC 8216bis
+    /// §4.4.6.2: a variant names the group its subtitle renditions form). URIs are relative to the entry playlist, whose
+    /// folder holds <c>captions/</c>.
+    /// </summary>
+    public static string AddCaptionsToMaster(string text, IReadOnlyList<VodCaption> captions)
+    {
+        if (captions.Count == 0)
+        {
+            return text;
+        }
+
+        var media = new StringBuilder();
+        foreach (var c in captions)
+        {
+            HlsPlaylistWriter.AppendSubtitleRendition(media, SubtitleGroup, c.Language, c.Label, CaptionFolder + "/" + c.Playlist);
+        }
+
+        const string Variant = "#EXT-X-STREAM-INF:";
+        var sb = new StringBuilder(text.Length + media.Length + 64);
+        var inserted = false;
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            if (line.StartsWith(Variant, StringComparison.Ordinal))
+            {
+                if (!inserted)
+                {
+                    sb.Append(media);
+                    inserted = true;
+                }
+
+                sb.Append(line).Append(",SUBTITLES=\"").Append(SubtitleGroup).Append("\"\n");
+                continue;
+            }
+
+            sb.Append(line).Append('\n');
+        }
+
+        sb.Length--;
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Adds the caption tracks to an entry MPD (after <see cref="RewriteMpd"/>): one text AdaptationSet per track at the
+    /// end of the Period. Their BaseURL climbs out of the version folder the MPD-level BaseURL points into, to the
+    /// <c>captions/</c> folder beside it, so it works under a token path too. Ids start at 1000, clear of the media sets'.
+    /// </summary>
+    public static string AddCaptionsToMpd(string text, IReadOnlyList<VodCaption> captions)
+    {
+        if (captions.Count == 0)
+        {
+            return text;
+        }
+
+        var end = text.LastIndexOf("</Period>", StringComparison.Ordinal);
+        if (end < 0)
+        {
+            throw new FormatException("not an MPD: no </Period>");
+        }
+
+        var lineStart = text.LastIndexOf('\n', end) + 1;
+        var sets = new StringBuilder();
+        for (var i = 0; i < captions.Count; i++)
+        {
+            MpdWriter.AppendTextAdaptationSet(sets, 1000 + i, captions[i].Language, captions[i].Label, "../" + CaptionFolder + "/" + captions[i].File);
+        }
+
+        return string.Concat(text.AsSpan(0, lineStart), sets.ToString(), text.AsSpan(lineStart));
     }
 
     /// <summary>A relative reference (RFC 3986 §4.2) that is not network- or absolute-path: no scheme, no leading '/'.</summary>

@@ -249,6 +249,22 @@ internal static class MpdWriter
         }
     }
 
+    /// <summary>
+    /// A text AdaptationSet holding one whole-presentation WebVTT file (ISO/IEC 23009-1 §5.3.3: contentType "text", lang
+    /// as a BCP 47 tag; Role "subtitle" from the DASH role scheme, §5.8.5.5), addressed by a BaseURL.
+    /// <paramref name="label"/> and <paramref name="url"/> are XML-escaped here.
+    /// </summary>
+    public static void AppendTextAdaptationSet(StringBuilder sb, int id, string language, string label, string url)
+    {
+        var escapedLabel = System.Security.SecurityElement.Escape(label);
+        sb.Append(Inv, $"    <AdaptationSet id=\"{id}\" contentType=\"text\" mimeType=\"text/vtt\" lang=\"{language}\">\n");
+        sb.Append("      <Role schemeIdUri=\"urn:mpeg:dash:role:2011\" value=\"subtitle\"/>\n");
+        sb.Append(Inv, $"      <Label>{escapedLabel}</Label>\n");
+        sb.Append(Inv, $"      <Representation id=\"text-{language}\" bandwidth=\"256\">\n");
+        sb.Append(Inv, $"        <BaseURL>{System.Security.SecurityElement.Escape(url)}</BaseURL>\n");
+        sb.Append("      </Representation>\n    </AdaptationSet>\n");
+    }
+
     /// <summary>Run-length S elements; t is repeated only where the timeline is not contiguous.</summary>
     /// <param name="firstStart">The S@t of the first segment (see <see cref="FirstStart"/>); its d reaches the second.</param>
     private static void AppendTimeline(StringBuilder sb, IReadOnlyList<SegmentInfo> segments, long firstStart)

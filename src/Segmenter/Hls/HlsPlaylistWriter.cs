@@ -302,6 +302,26 @@ internal static class HlsPlaylistWriter
     }
 
     /// <summary>
+    /// One subtitle rendition of a multivariant playlist (RFC 8216bis §4.4.6.1: TYPE=SUBTITLES, a GROUP-ID that the
+    /// variants name in SUBTITLES=, LANGUAGE as a BCP 47 tag, a NAME unique in the group). Not DEFAULT: captions are
+    /// the viewer's choice; AUTOSELECT lets a player pick the one matching the viewer's language.
+    /// </summary>
+    public static void AppendSubtitleRendition(StringBuilder sb, string groupId, string language, string name, string uri) =>
+        sb.Append(Inv, $"#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"{groupId}\",LANGUAGE=\"{language}\",NAME=\"{name}\",DEFAULT=NO,AUTOSELECT=YES,URI=\"{uri}\"\n");
+
+    /// <summary>
+    /// A subtitle media playlist over one whole-presentation WebVTT file (§3.1.4: a subtitle segment is a WebVTT
+    /// file): a single segment as long as the presentation, so players load the file once.
+    /// </summary>
+    public static byte[] WriteSubtitles(StringBuilder sb, string vttUri, double durationSeconds)
+    {
+        sb.Clear();
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-TARGETDURATION:{TargetDurationFor(durationSeconds, TimeSpan.Zero)}\n");
+        sb.Append(Inv, $"#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:{durationSeconds:0.00000},\n{vttUri}\n#EXT-X-ENDLIST\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>
     /// EXT-X-TARGETDURATION (§4.4.3.1): every EXTINF rounded to the nearest integer must not exceed it; and at least
     /// 1, since players derive reload and buffer timing from it (a one-frame video's 0.04 s segment rounded to 0).
     /// </summary>

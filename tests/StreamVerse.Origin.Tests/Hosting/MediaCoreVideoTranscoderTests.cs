@@ -24,7 +24,7 @@ public sealed class MediaCoreVideoTranscoderTests
 
             var options = new JobOptions();
             options.Ladder.Nice = Nice;
-            var transcoder = new MediaCoreVideoTranscoder(new Transcoder(), Options.Create(options));
+            var transcoder = new MediaCoreVideoTranscoder(new Transcoder(), Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<MediaCoreVideoTranscoder>.Instance);
             var seen = new NicedThreads(Nice);
             var output = await transcoder.TranscodeAsync(source, Path.Combine(dir, "out"), TranscodePass.Preview, seen, CancellationToken.None);
 

@@ -125,8 +125,8 @@ public sealed class RemoteStorageTests : IAsyncLifetime
     {
         public List<(long Offset, long? Length)> Reads { get; } = [];
 
-        public Task<string?> ResolveAsync(string videoId, CancellationToken cancellationToken) =>
-            Task.FromResult<string?>(videoId == "vid1" ? "vod/vid1/v1" : null);
+        public Task<VodPresentation?> ResolveAsync(string videoId, CancellationToken cancellationToken) =>
+            Task.FromResult(videoId == "vid1" ? new VodPresentation("vod/vid1/v1", 5, [], "") : null);
 
         public Task<VodFileInfo?> StatAsync(string key, CancellationToken cancellationToken)
         {
