@@ -197,6 +197,29 @@ public abstract class MailTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task A_message_claimed_by_a_sender_that_died_is_sent_once_its_lease_runs_out()
+    {
+        var (email, _) = await RegisterAsync();
+        await TestSmtpServer.WaitForAsync(email);
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            // As a daemon that claimed the message and died before sending it leaves the row.
+            await db.ExecAsync(
+                """
+                INSERT INTO mail_queue (template, recipient, payload, created_at, run_after, attempts, lease_owner, lease_expires_at)
+                VALUES ('already-registered', @e, '{}', @t, @t, 1, 'mail:dead', @expired)
+                """,
+                [("e", email), ("t", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(3)), ("expired", DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1))], default);
+        }
+
+        var notice = (await TestSmtpServer.WaitForAsync(email, 2))[1];
+        Assert.Contains("already has one", notice.TextBody, StringComparison.Ordinal);
+        await using var check = await app.Get<Database>().OpenAsync(default);
+        Assert.Equal(2L, await check.ScalarAsync<long>("SELECT attempts FROM mail_queue WHERE recipient = @e AND template = 'already-registered' AND sent_at IS NOT NULL",
+            [("e", email)], default));
+    }
+
+    [Fact]
     public async Task Bad_input_is_a_problem_naming_the_field()
     {
         var problem = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email = "not an e-mail" }, expect: HttpStatusCode.BadRequest);
