@@ -220,6 +220,47 @@ public abstract class MailTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task An_unsubscribe_link_works_without_signing_in_for_its_account_and_kind_only()
+    {
+        var (email, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        var other = await app.NewUserAsync();
+        var links = app.Get<StreamVerse.ControlPlane.Mail.Unsubscribes>();
+        var url = new Uri(links.Url(user.Id, "comment-reply"));
+        Assert.StartsWith("https://app.test.invalid/unsubscribe?", url.ToString(), StringComparison.Ordinal);
+        var query = System.Web.HttpUtility.ParseQueryString(url.Query);
+        var sig = query["sig"]!;
+
+        async Task<HttpResponseMessage> Post(string u, string kind, string s) =>
+            await app.SendAsync(HttpMethod.Post, $"api/v1/mail/unsubscribe?user={Uri.EscapeDataString(u)}&kind={Uri.EscapeDataString(kind)}&sig={Uri.EscapeDataString(s)}");
+
+        foreach (var (u, kind, s) in new[] { (other.Id, "comment-reply", sig), (user.Id, "new-video", sig), (user.Id, "comment-reply", sig[..^2] + (sig[^2] == 'A' ? "BA" : "AA")) })
+        {
+            using var refused = await Post(u, kind, s);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("\"sig\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            Assert.False(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, user.Id, "comment-reply", default));
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var ok = await Post(query["user"]!, query["kind"]!, sig);
+            Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+        }
+
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            Assert.True(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, user.Id, "comment-reply", default));
+            Assert.False(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, user.Id, "new-video", default));
+            Assert.False(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, other.Id, "comment-reply", default));
+        }
+    }
+
+    [Fact]
     public async Task Bad_input_is_a_problem_naming_the_field()
     {
         var problem = await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email = "not an e-mail" }, expect: HttpStatusCode.BadRequest);

@@ -173,7 +173,7 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_playback_revocations_at ON playback_revocations (not_before);
             """),
-        (9, "mail: e-mail verification, single-use account tokens (stored hashed), the durable mail queue", d => $"""
+        (9, "mail: e-mail verification, single-use account tokens (stored hashed), the durable mail queue, unsubscribes per kind", d => $"""
             ALTER TABLE users ADD COLUMN email_verified_at {d.Timestamp} NULL;
             CREATE TABLE account_tokens (
                 hash VARCHAR(64) PRIMARY KEY,
@@ -201,6 +201,12 @@ internal static partial class Migrations
                 error VARCHAR(2000) NULL
             );
             CREATE INDEX ix_mail_queue_due ON mail_queue (sent_at, failed_at, run_after);
+            CREATE TABLE mail_unsubscribes (
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                kind VARCHAR(40) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (user_id, kind)
+            );
             """),
     ];
 
