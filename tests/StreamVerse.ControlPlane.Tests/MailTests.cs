@@ -135,6 +135,19 @@ public abstract class MailTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task A_password_change_voids_the_reset_links_mailed_before_it()
+    {
+        var (email, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email }, expect: HttpStatusCode.Accepted);
+        var token = await TokenFromMailAsync(email, "reset-password", count: 2);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/me/password", user.AccessToken, new { currentPassword = ControlPlaneApp.Password, newPassword = "changed by the owner" },
+            HttpStatusCode.NoContent);
+        await AssertRefusedTokenAsync("api/v1/auth/password-reset/confirm", new { token, newPassword = "set through an old link" });
+        await app.LoginAsync(email, "changed by the owner");
+    }
+
+    [Fact]
     public async Task Password_reset_for_an_unknown_email_answers_the_same_and_queues_nothing()
     {
         var (known, _) = await RegisterAsync();
