@@ -115,6 +115,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/auth/verify-email"] = new("PPPPPP", _ => P("api/v1/auth/verify-email", new { token = "no.such-token" })),
         ["POST /api/v1/auth/verify-email/resend"] = new("UOOOOO", _ => P("api/v1/auth/verify-email/resend"), FreshCaller: true),
         ["POST /api/v1/auth/password-reset"] = new("OOOOOO", c => P("api/v1/auth/password-reset", new { email = c.Owner.Email })),
+        ["POST /api/v1/mail/unsubscribe"] = new("OOOOOO", c =>
+            P($"api/v1/mail/unsubscribe?user={c.Owner.Id}&kind=matrix&sig={c.App.Get<StreamVerse.ControlPlane.Mail.Unsubscribes>().Signature(c.Owner.Id, "matrix")}")),
         ["POST /api/v1/auth/password-reset/confirm"] = new("PPPPPP", _ => P("api/v1/auth/password-reset/confirm", new { token = "no.such-token", newPassword = "long enough passphrase" })),
 
         ["GET /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me")),

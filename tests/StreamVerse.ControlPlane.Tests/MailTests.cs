@@ -135,6 +135,19 @@ public abstract class MailTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task A_password_change_voids_the_reset_links_mailed_before_it()
+    {
+        var (email, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/password-reset", body: new { email }, expect: HttpStatusCode.Accepted);
+        var token = await TokenFromMailAsync(email, "reset-password", count: 2);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/me/password", user.AccessToken, new { currentPassword = ControlPlaneApp.Password, newPassword = "changed by the owner" },
+            HttpStatusCode.NoContent);
+        await AssertRefusedTokenAsync("api/v1/auth/password-reset/confirm", new { token, newPassword = "set through an old link" });
+        await app.LoginAsync(email, "changed by the owner");
+    }
+
+    [Fact]
     public async Task Password_reset_for_an_unknown_email_answers_the_same_and_queues_nothing()
     {
         var (known, _) = await RegisterAsync();
@@ -194,6 +207,70 @@ public abstract class MailTests(ControlPlaneApp app)
         Assert.Equal(first.ToString(), again.ToString());
         var notice = (await TestSmtpServer.WaitForAsync(email, 2))[1];
         Assert.Contains("already has one", notice.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_message_claimed_by_a_sender_that_died_is_sent_once_its_lease_runs_out()
+    {
+        var (email, _) = await RegisterAsync();
+        await TestSmtpServer.WaitForAsync(email);
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            // As a daemon that claimed the message and died before sending it leaves the row.
+            await db.ExecAsync(
+                """
+                INSERT INTO mail_queue (template, recipient, payload, created_at, run_after, attempts, lease_owner, lease_expires_at)
+                VALUES ('already-registered', @e, '{}', @t, @t, 1, 'mail:dead', @expired)
+                """,
+                [("e", email), ("t", DateTimeOffset.UtcNow - TimeSpan.FromMinutes(3)), ("expired", DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1))], default);
+        }
+
+        var notice = (await TestSmtpServer.WaitForAsync(email, 2))[1];
+        Assert.Contains("already has one", notice.TextBody, StringComparison.Ordinal);
+        await using var check = await app.Get<Database>().OpenAsync(default);
+        Assert.Equal(2L, await check.ScalarAsync<long>("SELECT attempts FROM mail_queue WHERE recipient = @e AND template = 'already-registered' AND sent_at IS NOT NULL",
+            [("e", email)], default));
+    }
+
+    [Fact]
+    public async Task An_unsubscribe_link_works_without_signing_in_for_its_account_and_kind_only()
+    {
+        var (email, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        var other = await app.NewUserAsync();
+        var links = app.Get<StreamVerse.ControlPlane.Mail.Unsubscribes>();
+        var url = new Uri(links.Url(user.Id, "comment-reply"));
+        Assert.StartsWith("https://app.test.invalid/unsubscribe?", url.ToString(), StringComparison.Ordinal);
+        var query = System.Web.HttpUtility.ParseQueryString(url.Query);
+        var sig = query["sig"]!;
+
+        async Task<HttpResponseMessage> Post(string u, string kind, string s) =>
+            await app.SendAsync(HttpMethod.Post, $"api/v1/mail/unsubscribe?user={Uri.EscapeDataString(u)}&kind={Uri.EscapeDataString(kind)}&sig={Uri.EscapeDataString(s)}");
+
+        foreach (var (u, kind, s) in new[] { (other.Id, "comment-reply", sig), (user.Id, "new-video", sig), (user.Id, "comment-reply", sig[..^2] + (sig[^2] == 'A' ? "BA" : "AA")) })
+        {
+            using var refused = await Post(u, kind, s);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains("\"sig\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            Assert.False(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, user.Id, "comment-reply", default));
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var ok = await Post(query["user"]!, query["kind"]!, sig);
+            Assert.Equal(HttpStatusCode.NoContent, ok.StatusCode);
+        }
+
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            Assert.True(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, user.Id, "comment-reply", default));
+            Assert.False(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, user.Id, "new-video", default));
+            Assert.False(await StreamVerse.ControlPlane.Mail.Unsubscribes.IsUnsubscribedAsync(db, other.Id, "comment-reply", default));
+        }
     }
 
     [Fact]

@@ -91,7 +91,7 @@ internal static class MeEndpoints
     }
 
     private static async Task<IResult> ChangePasswordAsync(ChangePasswordRequest request, HttpContext context, Database database,
-        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, CancellationToken cancellationToken)
+        PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, Mail.AccountTokens accountTokens, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
@@ -127,8 +127,10 @@ internal static class MeEndpoints
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("UPDATE users SET password_hash = @p WHERE id = @id", [("p", hash), ("id", caller.Id)], cancellationToken).ConfigureAwait(false);
 
-        // Whoever knew the old password may hold a session: every session ends, this one too.
+        // Whoever knew the old password may hold a session: every session ends, this one too. A reset link mailed
+        // before the change would undo it: every unused one dies too.
         await sessions.RevokeAllInAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        await accountTokens.VoidInAsync(db, Mail.TokenPurpose.PasswordReset, caller.Id, cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.NoContent();
     }

@@ -31,6 +31,7 @@ internal static class AccountMailEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapPost("/password-reset/confirm", ConfirmResetAsync).AllowAnonymous()
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        Unsubscribes.MapUnsubscribe(api);
         return group;
     }
 

@@ -132,7 +132,8 @@ internal sealed class AccountTokens
         db.ExecAsync("UPDATE account_tokens SET used_at = @now WHERE user_id = @u AND purpose = @p AND used_at IS NULL",
             [("now", _time.GetUtcNow()), ("u", userId), ("p", purpose)], cancellationToken);
 
-    private byte[] Mac(string purpose, string tokenId) => HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(purpose + "\n" + tokenId));
+    /// <summary>HMAC-SHA256 under the mail key of <paramref name="purpose"/> and <paramref name="value"/> (a purpose per use: one MAC never passes for another's).</summary>
+    internal byte[] Mac(string purpose, string value) => HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(purpose + "\n" + value));
 
     private static void RequireTransaction(DbSession db)
     {

@@ -18,6 +18,7 @@ internal static class MailServices
         services.AddSingleton<MailTemplates>();
         services.AddSingleton<MailThrottle>();
         services.AddSingleton<RegistrationMail>();
+        services.AddSingleton<Unsubscribes>();
         services.AddHostedService<MailWorker>();
         return services;
     }
