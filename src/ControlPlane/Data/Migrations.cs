@@ -267,7 +267,7 @@ internal static partial class Migrations
         (13, "videos.audio_tracks: the current presentation's audio renditions (JSON [{language, name, default}])", d => """
             ALTER TABLE videos ADD COLUMN audio_tracks TEXT NULL;
             """),
-        (14, "mail: e-mail verification, single-use account tokens (stored hashed), the durable mail queue", d => $"""
+        (14, "mail: e-mail verification, single-use account tokens (stored hashed), the durable mail queue, unsubscribes per kind", d => $"""
             ALTER TABLE users ADD COLUMN email_verified_at {d.Timestamp} NULL;
             CREATE TABLE account_tokens (
                 hash VARCHAR(64) PRIMARY KEY,
@@ -295,6 +295,12 @@ internal static partial class Migrations
                 error VARCHAR(2000) NULL
             );
             CREATE INDEX ix_mail_queue_due ON mail_queue (sent_at, failed_at, run_after);
+            CREATE TABLE mail_unsubscribes (
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                kind VARCHAR(40) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (user_id, kind)
+            );
             """),
         (15, "channel avatar and banner: blob keys of the re-encoded pictures", _ => """
             ALTER TABLE channels ADD COLUMN avatar_key VARCHAR(200) NULL;
