@@ -16,6 +16,7 @@ using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Origin.Vod;
+using StreamVerse.Origin.Web;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Hosting;
@@ -168,6 +169,7 @@ internal static partial class OriginHost
             // Uploaded videos: the control plane's job queue transcodes through MediaCore.
             builder.Services.AddMediaCore();
             builder.Services.AddSingleton<IVideoTranscoder, MediaCoreVideoTranscoder>();
+            builder.Services.AddWebApp(builder.Configuration);
         }
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish
@@ -227,6 +229,9 @@ internal static partial class OriginHost
             app.MapLiveDelivery();
             app.MapVodDelivery();
             app.MapControlPlane();
+
+            // Last: the web app is the fallback route, behind every endpoint above.
+            app.MapWebApp();
         }
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");
