@@ -84,8 +84,6 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["GET /docs/scalar.aspnetcore.js"] = new("PPPPPP", _ => P("docs/scalar.aspnetcore.js")),
         ["GET /docs/favicon.svg"] = new("PPPPPP", _ => P("docs/favicon.svg")),
         ["GET /docs/{documentName?}"] = new("OOOOOO", _ => P("docs/v1")),
-        // The web app's static export (src/Origin/Web): the fallback route behind every other endpoint, public pages.
-        ["* {**path}"] = new("OOOOOO", _ => P("watch")),
 
         ["POST /api/v1/auth/register"] = new("OOOOOO", _ => P("api/v1/auth/register", new { email = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() })),
         ["POST /api/v1/auth/login"] = new("OOOOOO", c => P("api/v1/auth/login", new { email = c.Owner.Email, password = ControlPlaneApp.Password })),

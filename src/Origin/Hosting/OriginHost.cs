@@ -230,8 +230,8 @@ internal static partial class OriginHost
             app.MapVodDelivery();
             app.MapControlPlane();
 
-            // Last: the web app is the fallback route, behind every endpoint above.
-            app.MapWebApp();
+            // After routing, before the endpoints run: the web app answers the GET/HEAD requests no endpoint matched.
+            app.UseWebApp();
         }
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");

@@ -8,8 +8,8 @@ using Microsoft.Net.Http.Headers;
 namespace StreamVerse.Origin.Web;
 
 /// <summary>
-/// The web app's static export (src/Web), indexed once at start and served at <c>/</c> behind every other endpoint
-/// (a fallback route): the API, media, <c>/healthz</c>, <c>/metrics</c> and the rest keep their own routes, and an
+/// The web app's static export (src/Web), indexed once at start and served at <c>/</c> for the GET and HEAD requests
+/// no endpoint matched: the API, media, <c>/healthz</c>, <c>/metrics</c> and the rest keep their own routes, and an
 /// unknown path under one of their prefixes stays a plain 404 rather than a page. Only files found at start are
 /// served (no path from a request ever reaches the file system). Routing of the app's own paths:
 /// <list type="bullet">
@@ -150,18 +150,13 @@ internal sealed partial class WebApp
         return _notFound;
     }
 
-    public IResult Serve(HttpContext context)
+    /// <summary>The answer to a GET or HEAD no endpoint matched, or null to leave it to the rest of the pipeline.</summary>
+    public IResult? Serve(HttpContext context)
     {
-        var request = context.Request;
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
-        {
-            return TypedResults.NotFound();
-        }
-
-        var file = Find(request.Path.Value ?? "/", out var notFound);
+        var file = Find(context.Request.Path.Value ?? "/", out var notFound);
         if (file is null)
         {
-            return TypedResults.NotFound();
+            return null;
         }
 
         var headers = context.Response.Headers;

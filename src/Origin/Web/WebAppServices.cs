@@ -23,10 +23,10 @@ internal static partial class WebAppServices
     }
 
     /// <summary>
-    /// Maps the app as the fallback route, so every other endpoint wins. Without an export the daemon still starts
+    /// Serves the app for requests no endpoint answers. Without an export the daemon still starts
     /// (API and media only) and says so once.
     /// </summary>
-    public static void MapWebApp(this WebApplication app)
+    public static void UseWebApp(this WebApplication app)
     {
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin.Web");
         var root = app.Services.GetRequiredService<IOptions<WebAppOptions>>().Value.Resolve();
@@ -38,7 +38,19 @@ internal static partial class WebAppServices
         }
 
         Log.Serving(log, root!, site.Count);
-        app.MapFallback("{**path}", site.Serve);
+
+        // A middleware after routing rather than a fallback endpoint: a catch-all endpoint would take part in endpoint
+        // selection (content-type and method policies), and would turn the 404/405/415 answers of the API's own
+        // routes into pages. Here the app sees only GET and HEAD requests no endpoint matched.
+        app.Use((context, next) =>
+        {
+            if (context.GetEndpoint() is not null || !(HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)))
+            {
+                return next(context);
+            }
+
+            return site.Serve(context) is { } result ? result.ExecuteAsync(context) : next(context);
+        });
     }
 
     private static partial class Log
