@@ -56,7 +56,7 @@ test("a creator registers, creates a channel and uploads a clip with tus until i
   const watch = upload.getByRole("link", { name: "Watch" });
   state.videoId = new URL(await watch.getAttribute("href") ?? "", base()).searchParams.get("v")!;
   expect(state.videoId).toBeTruthy();
-  await expect(page.getByRole("table").getByRole("link", { name: "clip" })).toBeVisible();
+  await expect(page.getByRole("table").getByRole("link", { name: "clip", exact: true })).toBeVisible();
   state.channelId = await page.evaluate(async () => (await (await fetch("/api/v1/channels")).json())[0].id);
   await ctx.close();
 });
@@ -106,7 +106,7 @@ const pages = (): { name: string; path: string; signedIn?: boolean }[] => [
   { name: "home", path: "/" },
   { name: "watch", path: `/watch?v=${state.videoId}` },
   { name: "channel", path: `/channel?id=${state.channelId}` },
-  { name: "live", path: "/live?name=nothing-live" },
+  { name: "live", path: "/stream?name=nothing-live" },
   { name: "login", path: "/login" },
   { name: "register", path: "/register" },
   { name: "account", path: "/account", signedIn: true },

@@ -54,7 +54,7 @@ export function ChannelPage() {
           {channel.description ? <p className="mt-1 max-w-2xl whitespace-pre-line text-neutral-300">{channel.description}</p> : null}
         </div>
         {channel.liveVideoId ? (
-          <Link href={`/live?v=${encodeURIComponent(channel.liveVideoId)}`} className="ml-auto rounded bg-red-600 px-3 py-1.5 font-medium">● Live now</Link>
+          <Link href={`/stream?v=${encodeURIComponent(channel.liveVideoId)}`} className="ml-auto rounded bg-red-600 px-3 py-1.5 font-medium">● Live now</Link>
         ) : null}
       </header>
       <h2 className="text-xl font-semibold">Videos</h2>

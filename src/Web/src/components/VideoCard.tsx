@@ -10,7 +10,7 @@ export function duration(seconds: number | null | undefined): string {
 }
 
 export function watchHref(v: Video): string {
-  return v.status === "live" ? `/live?v=${encodeURIComponent(v.id)}` : `/watch?v=${encodeURIComponent(v.id)}`;
+  return v.status === "live" ? `/stream?v=${encodeURIComponent(v.id)}` : `/watch?v=${encodeURIComponent(v.id)}`;
 }
 
 export function VideoCard({ video }: { video: Video }) {

@@ -5,8 +5,8 @@ import { Player } from "@/components/Player";
 import { usePlayable } from "@/components/usePlayable";
 import { ErrorText, Loading } from "@/components/ui";
 
-/** /live?v=VIDEO_ID (a channel's broadcast) or /live?name=NAME (a static stream of the daemon's configuration). */
-export function Live() {
+/** /stream?v=VIDEO_ID (a channel's broadcast) or /stream?name=NAME (a static stream of the daemon's configuration). */
+export function Stream() {
   const params = useSearchParams();
   const name = params.get("name");
   const { video, channel, src, error } = usePlayable(name ? "" : params.get("v") ?? "", true);

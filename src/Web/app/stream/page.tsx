@@ -1,8 +1,8 @@
 import { Suspense } from "react";
-import { Live } from "./Live";
+import { Stream } from "./Stream";
 
 export const metadata = { title: "Live" };
 
 export default function Page() {
-  return <Suspense><Live /></Suspense>;
+  return <Suspense><Stream /></Suspense>;
 }
