@@ -1,6 +1,7 @@
 "use client";
 import Hls, { type Level } from "hls.js";
 import { useCallback, useEffect, useRef, useState } from "react";
+import { Icon } from "./icons";
 import { duration as clock } from "./VideoCard";
 import { cueAt, parseStoryboard, type StoryboardCue } from "./storyboard";
 
@@ -190,7 +191,7 @@ export function Player({ src, live = false, storyboardUrl, poster, title }: Prop
           </>
         )}
         <button type="button" onClick={() => setMuted(!muted)} className="rounded px-2 py-1 hover:bg-neutral-800" aria-label={muted ? "Unmute (m)" : "Mute (m)"}>
-          {muted ? "🔇" : "🔊"}
+          <Icon name={muted ? "muted" : "volume"} />
         </button>
         {!live ? (
           <label className="flex items-center gap-1">
@@ -216,8 +217,8 @@ export function Player({ src, live = false, storyboardUrl, poster, title }: Prop
             </select>
           </label>
         ) : null}
-        <button type="button" onClick={pip} className="rounded px-2 py-1 hover:bg-neutral-800" aria-label="Picture in picture (i)">⧉</button>
-        <button type="button" onClick={fullscreen} className="rounded px-2 py-1 hover:bg-neutral-800" aria-label="Fullscreen (f)">⛶</button>
+        <button type="button" onClick={pip} className="rounded px-2 py-1 hover:bg-neutral-800" aria-label="Picture in picture (i)"><Icon name="pip" /></button>
+        <button type="button" onClick={fullscreen} className="rounded px-2 py-1 hover:bg-neutral-800" aria-label="Fullscreen (f)"><Icon name="fullscreen" /></button>
       </div>
     </div>
   );
