@@ -71,6 +71,15 @@ test("a viewer in another browser context watches it and playback advances", asy
   const video = page.getByTestId("video");
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(1);
   await expect(page.getByLabel("Quality")).toBeVisible();
+  // Storyboard: the video's seek-preview track shows a thumbnail over the seek bar.
+  const meta = await (await fetch(`${base()}/api/v1/videos/${state.videoId}`)).json();
+  expect(meta.storyboardUrl).toBeTruthy();
+  const seek = page.getByLabel("Seek");
+  const box = (await seek.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.move(box.x + box.width / 2 + 5, box.y + box.height / 2);
+  await expect(page.getByTestId("storyboard-thumb")).toBeVisible();
+  expect(await page.getByTestId("storyboard-thumb").evaluate((e) => getComputedStyle(e).backgroundImage)).toContain("storyboard");
   await page.getByLabel("Playback speed").selectOption("1.5");
   expect(await video.evaluate((v: HTMLVideoElement) => v.playbackRate)).toBe(1.5);
   expect(errors).toEqual([]);
@@ -152,5 +161,34 @@ test("the edit page saves title, description and visibility", async ({ browser }
   await expect(page.getByText("Saved")).toBeVisible();
   const video = await (await fetch(`${base()}/api/v1/videos/${state.videoId}`)).json();
   expect([video.title, video.description, video.visibility]).toEqual(["clip, renamed", "A three-second test clip.", "unlisted"]);
+  await ctx.close();
+});
+
+test("an upload paused mid-transfer resumes from the server's offset and still becomes playable", async ({ browser }) => {
+  const ctx = await context(browser, Viewports.desktop, true);
+  const page = await ctx.newPage();
+  // Hold the first PATCH so there is time to pause it; tus-js-client aborts it, then resumes with HEAD + PATCH.
+  const seen: string[] = [];
+  let held = false;
+  await page.route("**/api/v1/uploads/**", async (route) => {
+    const method = route.request().method();
+    seen.push(method);
+    if (method === "PATCH" && !held) {
+      held = true;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    await route.continue().catch(() => undefined);
+  });
+  await page.goto("/studio");
+  await page.getByLabel(/Video files/).setInputFiles(process.env.WEB_CLIP!);
+  const upload = page.getByTestId("upload");
+  await expect(upload).toHaveAttribute("data-state", "uploading");
+  await expect.poll(() => held).toBe(true);
+  await upload.getByRole("button", { name: /Pause/ }).click();
+  await expect(upload).toHaveAttribute("data-state", "paused");
+  await upload.getByRole("button", { name: /Resume/ }).click();
+  await expect(upload).toHaveAttribute("data-state", "playable", { timeout: 90_000 });
+  expect(seen).toContain("HEAD");
+  expect(seen.filter((m) => m === "PATCH").length).toBeGreaterThanOrEqual(2);
   await ctx.close();
 });
