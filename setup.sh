@@ -39,11 +39,35 @@ fi
 
 install_node_tools() {
   local dir
-  for dir in tests/browser tests/controlplane-openapi tests/s3; do
+  for dir in tests/browser tests/controlplane-openapi tests/s3 tests/web; do
     if [ -f "$dir/package.json" ]; then
-      (cd "$dir" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent; })
+      (cd "$dir" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent; })
     fi
   done
+}
+
+# The web app (src/Web): `npm ci` + `npm run build` into src/Web/out, which the daemon serves at /. Skipped when the
+# inputs hash to what the last build recorded (out/.build-stamp): a rebuild costs a minute or two on two cores.
+build_web() {
+  (
+    cd src/Web
+    [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund --silent
+    local stamp
+    stamp="$(find app src scripts openapi.json package.json package-lock.json next.config.ts postcss.config.mjs tsconfig.json \
+      -type f ! -path src/api/schema.ts -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)"
+    if [ -f out/index.html ] && [ "$(cat out/.build-stamp 2>/dev/null)" = "$stamp" ]; then
+      echo "setup: src/Web unchanged since its last build"
+    else
+      echo "setup: building src/Web"
+      npm run build --silent
+      echo "$stamp" > out/.build-stamp
+    fi
+  )
+}
+
+# The web app's end-to-end suite (tests/web): Playwright in Debian's Chromium against a daemon it starts.
+run_web_tests() {
+  (cd tests/web && npx playwright test)
 }
 
 # PostgreSQL for the control-plane tests: the Debian cluster, listening on 127.0.0.1 only, started with
@@ -194,6 +218,7 @@ case "$mode" in
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
+    build_web
     : "${STREAMVERSE_HTTP:=127.0.0.1:8080}" "${STREAMVERSE_RTMP:=127.0.0.1:1935}" "${STREAMVERSE_DATA:=./data}"
     mkdir -p "$STREAMVERSE_DATA"
     # `dotnet run --project` starts the daemon in the project folder: pass --data as an absolute path.
@@ -207,10 +232,12 @@ case "$mode" in
     start_s3rver
     start_smtp
     dotnet build StreamVerse.sln -c Release -nologo -v q
+    build_web
     # The run's output is long (daemons log to the console): a failure is repeated at the end, where it is seen.
     test_log="$(mktemp /tmp/streamverse-test.XXXXXX.log)"
     rc=0
     dotnet test StreamVerse.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "${@:2}" 2>&1 | tee "$test_log" || rc=$?
+    run_web_tests 2>&1 | tee -a "$test_log" || rc=$?
     run_fuzz_targets || rc=$?
     if [ "$rc" -ne 0 ]; then
       echo "=== setup.sh test: failed tests (from $test_log) ==="

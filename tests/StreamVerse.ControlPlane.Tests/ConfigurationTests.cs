@@ -8,6 +8,7 @@ public sealed class ConfigurationTests
 {
     [Theory]
     [InlineData("StreamVerse:ControlPlane:Database:Provider", "mysql", "StreamVerse:ControlPlane:Database:Provider")]
+    [InlineData("StreamVerse:Web:Root", "/etc/passwd", "StreamVerse:Web:Root")]
     [InlineData("StreamVerse:ControlPlane:Database:Provider", "postgres", "StreamVerse:ControlPlane:Database:ConnectionString")]
     [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "too-short", "StreamVerse:ControlPlane:Jwt:SigningKey")]
     [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "too-short", "StreamVerse:ControlPlane:Playback:SigningKey")]

@@ -16,6 +16,7 @@ using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
 using StreamVerse.Origin.Vod;
+using StreamVerse.Origin.Web;
 using StreamVerse.Segmenter.Live;
 
 namespace StreamVerse.Origin.Hosting;
@@ -169,6 +170,7 @@ internal static partial class OriginHost
             builder.Services.AddMediaCore();
             builder.Services.AddSingleton<IVideoTranscoder, MediaCoreVideoTranscoder>();
             builder.Services.AddSingleton<StreamVerse.ControlPlane.Images.IStillImages, MediaCoreStillImages>();
+            builder.Services.AddWebApp(builder.Configuration);
         }
 
         // Only our own metrics and the process/runtime collectors: the meter adapter would republish
@@ -228,6 +230,9 @@ internal static partial class OriginHost
             app.MapLiveDelivery();
             app.MapVodDelivery();
             app.MapControlPlane();
+
+            // After routing, before the endpoints run: the web app answers the GET/HEAD requests no endpoint matched.
+            app.UseWebApp();
         }
 
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("StreamVerse.Origin");

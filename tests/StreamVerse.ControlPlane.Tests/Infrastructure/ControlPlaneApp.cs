@@ -28,6 +28,10 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
     public int HttpPort { get; } = FreePort();
 
+    /// <summary>A small stand-in for src/Web's export (<see cref="TestWebExport"/>), so the daemon's web app serving is
+    /// the same whether or not the real app was built in this checkout.</summary>
+    public string WebRoot { get; } = TestWebExport.Write(Directory.CreateTempSubdirectory("sv-web-").FullName);
+
     public int RtmpPort { get; } = FreePort();
 
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
@@ -60,6 +64,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             "--StreamVerse:ControlPlane:BootstrapAdminEmail", AdminEmail,
             "--StreamVerse:ControlPlane:CorsOrigins:0", "https://app.test.invalid",
             "--StreamVerse:ControlPlane:CacheRefreshInterval", "00:00:00.5",
+            "--StreamVerse:Web:Root", WebRoot,
 
             // The tests register hundreds of accounts from 127.0.0.1; RegistrationTests checks the limit itself.
             "--StreamVerse:ControlPlane:RegistrationsPerAddress", "1000000",
@@ -141,6 +146,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         try
         {
             Directory.Delete(DataDir, recursive: true);
+            Directory.Delete(WebRoot, recursive: true);
         }
         catch (IOException)
         {
