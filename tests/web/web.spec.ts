@@ -57,7 +57,7 @@ test("a creator registers, creates a channel and uploads a clip with tus until i
   state.videoId = new URL(await watch.getAttribute("href") ?? "", base()).searchParams.get("v")!;
   expect(state.videoId).toBeTruthy();
   await expect(page.getByRole("table").getByRole("link", { name: "clip", exact: true })).toBeVisible();
-  state.channelId = await page.evaluate(async () => (await (await fetch("/api/v1/channels")).json())[0].id);
+  state.channelId = await page.evaluate(async () => (await (await fetch("/api/v1/channels")).json()).items[0].id);
   await ctx.close();
 });
 

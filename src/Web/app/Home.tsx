@@ -16,7 +16,7 @@ export function Home() {
   const [error, setError] = useState("");
 
   useEffect(() => {
-    void api.GET("/api/v1/categories").then(({ data }) => setCategories(data ?? []));
+    void api.GET("/api/v1/categories", { params: { query: { limit: 100 } } }).then(({ data }) => setCategories(data?.items ?? []));
   }, []);
 
   useEffect(() => {

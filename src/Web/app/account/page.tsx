@@ -14,9 +14,9 @@ export default function Account() {
   const [error, setError] = useState("");
 
   const load = useCallback(async () => {
-    const { data, error } = await api.GET("/api/v1/me/sessions");
+    const { data, error } = await api.GET("/api/v1/me/sessions", { params: { query: { limit: 100 } } });
     if (!data) return setError(problemText(error, "Could not load sessions"));
-    setSessions(data);
+    setSessions(data.items);
   }, []);
   useEffect(() => {
     if (profile === null) router.replace("/login");

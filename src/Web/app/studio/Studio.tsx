@@ -18,10 +18,10 @@ export function Studio() {
   useEffect(() => {
     if (profile === null) router.replace("/login");
     if (!profile) return;
-    void api.GET("/api/v1/channels", { params: { query: { owner: profile.id } } }).then(({ data, error }) => {
+    void api.GET("/api/v1/channels", { params: { query: { owner: profile.id, limit: 100 } } }).then(({ data, error }) => {
       if (!data) return setError(problemText(error, "Could not load your channels"));
-      setChannels(data);
-      if (data.length > 0) setChannelId((c) => c || data[0].id);
+      setChannels(data.items);
+      if (data.items.length > 0) setChannelId((c) => c || data.items[0].id);
     });
   }, [profile, router]);
 
