@@ -45,4 +45,5 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]
 [JsonSerializable(typeof(JobInfo))]
+[JsonSerializable(typeof(ThumbnailFrameRequest))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

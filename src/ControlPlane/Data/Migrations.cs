@@ -177,6 +177,9 @@ internal static partial class Migrations
             ALTER TABLE channels ADD COLUMN avatar_key VARCHAR(200) NULL;
             ALTER TABLE channels ADD COLUMN banner_key VARCHAR(200) NULL;
             """),
+        (10, "custom video thumbnails: the blob key of the owner's chosen picture (vod/{id}/custom/thumbnail-{version}.jpg)", _ => """
+            ALTER TABLE videos ADD COLUMN custom_thumbnail_key VARCHAR(200) NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

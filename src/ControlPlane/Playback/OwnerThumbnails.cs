@@ -13,7 +13,7 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
 {
     public Video ForOwner(Video video, string callerId)
     {
-        if (video.ThumbnailUrl != PosterPath(video.Id) || !Visibility.NeedsToken(video.Visibility))
+        if (!IsDelivered(video) || !Visibility.NeedsToken(video.Visibility))
         {
             return video;
         }
@@ -24,10 +24,17 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
         var token = tokens.Issue(video.Id, now + options.Value.TokenLifetime, callerId, clientIp: null, issued: now);
         return video with
         {
-            ThumbnailUrl = $"/vod/t/{token}/{video.Id}/poster.jpg",
+            ThumbnailUrl = UnderToken(video, token),
             StoryboardUrl = video.StoryboardUrl is { } storyboard ? $"/vod/t/{token}/{storyboard["/vod/".Length..]}" : null,
         };
     }
+
+    /// <summary>Whether the video's thumbnail is served by VOD delivery (its poster, or a custom one stored beside its presentations).</summary>
+    public static bool IsDelivered(Video video) => video.ThumbnailUrl is { } url && url.StartsWith($"/vod/{video.Id}/", StringComparison.Ordinal);
+
+    /// <summary>The video's delivered thumbnail under <paramref name="token"/>, or null when it has none.</summary>
+    public static string? UnderToken(Video video, string token) =>
+        IsDelivered(video) ? $"/vod/t/{token}/{video.ThumbnailUrl!["/vod/".Length..]}" : null;
 
     public static string PosterPath(string videoId) => $"/vod/{videoId}/poster.jpg";
 }
