@@ -136,6 +136,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["PUT /api/v1/videos/{id}/thumbnail"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/thumbnail", null, new ByteArrayContent(Png))),
         ["POST /api/v1/videos/{id}/thumbnail/frame"] = new("UNNNPP", async c => ($"api/v1/videos/{await Video(c, "private")}/thumbnail/frame", new { atSeconds = 0 }, null)),
         ["DELETE /api/v1/videos/{id}/thumbnail"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/thumbnail", null, null)),
+        ["PUT /api/v1/videos/{id}/schedule"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "unlisted")}/schedule", new { publishAt = DateTimeOffset.UtcNow.AddDays(1) }, null)),
+        ["DELETE /api/v1/videos/{id}/schedule"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "unlisted")}/schedule", null, null)),
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
 
         ["GET /api/v1/videos/{id}/job"] = new("UFFFOO", async c => ($"api/v1/videos/{await VideoWithJob(c)}/job", null, null)),

@@ -27,6 +27,7 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Uploads:CleanupInterval", "00:00:00.001", "StreamVerse:ControlPlane:Uploads:CleanupInterval")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Concurrency", "0", "StreamVerse:ControlPlane:Jobs:Concurrency")]
     [InlineData("StreamVerse:ControlPlane:Channels:MaxPerAccount", "-1", "StreamVerse:ControlPlane:Channels:MaxPerAccount")]
+    [InlineData("StreamVerse:ControlPlane:Publishing:CheckInterval", "00:00:00", "StreamVerse:ControlPlane:Publishing:CheckInterval")]
     [InlineData("StreamVerse:ControlPlane:Images:MaxSourceWidth", "8", "StreamVerse:ControlPlane:Images:MaxSourceWidth")]
     [InlineData("StreamVerse:ControlPlane:Images:MaxSourceHeight", "100000", "StreamVerse:ControlPlane:Images:MaxSourceHeight")]
     [InlineData("StreamVerse:ControlPlane:Images:BannerMaxBytes", "10", "StreamVerse:ControlPlane:Images:BannerMaxBytes")]

@@ -46,4 +46,5 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(PlaybackTokenResponse))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(ThumbnailFrameRequest))]
+[JsonSerializable(typeof(ScheduleRequest))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

@@ -180,6 +180,10 @@ internal static partial class Migrations
         (10, "custom video thumbnails: the blob key of the owner's chosen picture (vod/{id}/custom/thumbnail-{version}.jpg)", _ => """
             ALTER TABLE videos ADD COLUMN custom_thumbnail_key VARCHAR(200) NULL;
             """),
+        (11, "scheduled publishing: when a private or unlisted video becomes public", d => $"""
+            ALTER TABLE videos ADD COLUMN publish_at {d.Timestamp} NULL;
+            CREATE INDEX ix_videos_publish_at ON videos (publish_at);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -19,7 +19,7 @@ internal static class VideoEndpoints
         """
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
                v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
-               v.custom_thumbnail_key
+               v.custom_thumbnail_key, v.publish_at
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -39,19 +39,20 @@ internal static class VideoEndpoints
         group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.User).Produces<Video>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.User).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapThumbnails(api.ServiceProvider);
+        group.MapSchedule();
         return group;
     }
 
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-        string? VodPrefix, double? Progress, string? FailureReason, string? CustomThumbnailKey)
+        string? VodPrefix, double? Progress, string? FailureReason, string? CustomThumbnailKey, DateTimeOffset? PublishAt)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
             r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.GetString(8), r.IsDBNull(9) ? null : r.GetDouble(9),
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
-            r.IsDBNull(17) ? null : r.GetString(17));
+            r.IsDBNull(17) ? null : r.GetString(17), d.ReadNullableTimestamp(r, 18));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
         public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
@@ -62,7 +63,7 @@ internal static class VideoEndpoints
             Duration, CustomThumbnailKey is { } custom ? "/" + custom : Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
-            Progress, FailureReason, StoryboardPath);
+            Progress, FailureReason, StoryboardPath, PublishAt);
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
@@ -410,7 +411,8 @@ internal static class VideoEndpoints
         await db.ExecAsync(
             """
             UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),
-                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility), updated_at = @now
+                language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility), updated_at = @now,
+                publish_at = CASE WHEN COALESCE(@vis, visibility) IN ('private', 'unlisted') THEN publish_at ELSE NULL END
             WHERE id = @id
             """,
             [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility),

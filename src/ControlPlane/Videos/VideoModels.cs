@@ -43,11 +43,12 @@ internal sealed record UpdateVideoRequest(
 /// <param name="StoryboardUrl">The seek-preview track of the current presentation (WebVTT whose cues point into a JPEG
 /// sprite with <c>#xywh=</c>, as hls.js/Video.js/Vidstack thumbnails read it), or null while there is none (no full
 /// ladder yet, audio only).</param>
+/// <param name="PublishAt">When a private or unlisted video becomes public by itself (<c>PUT /videos/{id}/schedule</c>), or null.</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
-    string? StoryboardUrl);
+    string? StoryboardUrl, DateTimeOffset? PublishAt = null);
 
 internal sealed record VideoPage(List<Video> Items, string? NextCursor);
 
