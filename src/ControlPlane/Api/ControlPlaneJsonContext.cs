@@ -47,4 +47,5 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(ThumbnailFrameRequest))]
 [JsonSerializable(typeof(ScheduleRequest))]
+[JsonSerializable(typeof(CreateStreamKeyRequest))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

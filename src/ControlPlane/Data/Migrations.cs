@@ -184,6 +184,9 @@ internal static partial class Migrations
             ALTER TABLE videos ADD COLUMN publish_at {d.Timestamp} NULL;
             CREATE INDEX ix_videos_publish_at ON videos (publish_at);
             """),
+        (12, "private test broadcasts: a stream key whose broadcasts start private", _ => """
+            ALTER TABLE stream_keys ADD COLUMN private_test BOOLEAN NOT NULL DEFAULT FALSE;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
