@@ -107,6 +107,7 @@ internal static class ControlPlaneExtensions
         // After the refresher: it applies the migrations in its StartAsync, and hosted services start in order.
         services.AddSingleton<UploadStore>();
         services.AddHostedService<UploadCleaner>();
+        services.AddScheduledPublishing(configuration);
 
         // The transcode queue; the host provides IVideoTranscoder (the Origin: over MediaCore). Registered after
         // the refresher, whose start applies the migrations the worker needs.

@@ -160,6 +160,13 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/videos"] = new("UFFFOO", async c => ("api/v1/videos", new { channelId = await Channel(c), title = "matrix" }, null)),
         ["PATCH /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", new { title = "renamed" }, null)),
         ["DELETE /api/v1/videos/{id}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}", null, null)),
+        // Custom thumbnails: the owner or an admin (a private video is 404 to others). The matrix's videos have no
+        // presentation, so a frame is a 409 for them (P); ThumbnailFrameTests takes real frames.
+        ["PUT /api/v1/videos/{id}/thumbnail"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/thumbnail", null, new ByteArrayContent(Png))),
+        ["POST /api/v1/videos/{id}/thumbnail/frame"] = new("UNNNPP", async c => ($"api/v1/videos/{await Video(c, "private")}/thumbnail/frame", new { atSeconds = 0 }, null)),
+        ["DELETE /api/v1/videos/{id}/thumbnail"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/thumbnail", null, null)),
+        ["PUT /api/v1/videos/{id}/schedule"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "unlisted")}/schedule", new { publishAt = DateTimeOffset.UtcNow.AddDays(1) }, null)),
+        ["DELETE /api/v1/videos/{id}/schedule"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "unlisted")}/schedule", null, null)),
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
 
         ["PUT /api/v1/videos/{id}/captions/{language}"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/captions/en", null,

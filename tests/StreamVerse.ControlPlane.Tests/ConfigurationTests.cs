@@ -30,6 +30,7 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Comments:MaxLength", "0", "StreamVerse:ControlPlane:Comments:MaxLength")]
     [InlineData("StreamVerse:ControlPlane:Comments:MaxLength", "100001", "StreamVerse:ControlPlane:Comments:MaxLength")]
     [InlineData("StreamVerse:ControlPlane:Channels:MaxPerAccount", "-1", "StreamVerse:ControlPlane:Channels:MaxPerAccount")]
+    [InlineData("StreamVerse:ControlPlane:Publishing:CheckInterval", "00:00:00", "StreamVerse:ControlPlane:Publishing:CheckInterval")]
     [InlineData("StreamVerse:ControlPlane:Images:MaxSourceWidth", "8", "StreamVerse:ControlPlane:Images:MaxSourceWidth")]
     [InlineData("StreamVerse:ControlPlane:Images:MaxSourceHeight", "100000", "StreamVerse:ControlPlane:Images:MaxSourceHeight")]
     [InlineData("StreamVerse:ControlPlane:Images:BannerMaxBytes", "10", "StreamVerse:ControlPlane:Images:BannerMaxBytes")]

@@ -17,6 +17,14 @@ public sealed class LadderPlannerTests
     [InlineData(100, 60, "100x60")] // below the smallest rung: one rung at the (even) source size
     public void Rungs_never_upscale_and_are_even(int w, int h, string expected) => Assert.Equal(expected, Sizes(w, h));
 
+    [Theory]
+    [InlineData(3840, 2160, "3840x2160 2560x1440 1920x1080 1280x720 852x480 640x360 426x240")]
+    [InlineData(2560, 1440, "2560x1440 1920x1080 1280x720 852x480 640x360 426x240")]
+    [InlineData(1920, 1080, "1920x1080 1280x720 852x480 640x360 426x240")] // no rung above the source
+    [InlineData(2160, 3840, "2160x3840 1440x2560 1080x1920 720x1280 480x852 360x640 240x426")]
+    public void Above_hd_rungs_are_planned_only_for_sources_that_tall(int w, int h, string expected) =>
+        Assert.Equal(expected, string.Join(" ", LadderPlanner.Plan(w, h, LadderOptions.WithAboveHd(LadderOptions.DefaultRungs)).Select(r => $"{r.Width}x{r.Height}")));
+
     [Fact]
     public void Bitrates_and_rate_caps_follow_the_template()
     {

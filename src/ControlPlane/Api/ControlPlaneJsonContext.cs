@@ -72,4 +72,7 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(PasswordResetRequest))]
 [JsonSerializable(typeof(PasswordResetConfirmRequest))]
 [JsonSerializable(typeof(MailAccepted))]
+[JsonSerializable(typeof(ThumbnailFrameRequest))]
+[JsonSerializable(typeof(ScheduleRequest))]
+[JsonSerializable(typeof(CreateStreamKeyRequest))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

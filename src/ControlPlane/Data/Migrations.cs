@@ -318,6 +318,16 @@ internal static partial class Migrations
                 PRIMARY KEY (video_id, language)
             );
             """),
+        (17, "custom video thumbnails: the blob key of the owner's chosen picture (vod/{id}/custom/thumbnail-{version}.jpg)", _ => """
+            ALTER TABLE videos ADD COLUMN custom_thumbnail_key VARCHAR(200) NULL;
+            """),
+        (18, "scheduled publishing: when a private or unlisted video becomes public", d => $"""
+            ALTER TABLE videos ADD COLUMN publish_at {d.Timestamp} NULL;
+            CREATE INDEX ix_videos_publish_at ON videos (publish_at);
+            """),
+        (19, "private test broadcasts: a stream key whose broadcasts start private", _ => """
+            ALTER TABLE stream_keys ADD COLUMN private_test BOOLEAN NOT NULL DEFAULT FALSE;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

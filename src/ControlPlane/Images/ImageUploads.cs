@@ -78,12 +78,12 @@ internal sealed partial class ImageUploads(IStillImages stills, IBlobStorage sto
     /// <paramref name="args"/>). False when the update changed no row (the new blob is removed again).
     /// </summary>
     public async Task<(bool Found, string? Key)> ReplaceAsync(string keyPrefix, byte[]? jpeg, string lockName, string selectOldSql, string updateSql,
-        (string Name, object? Value)[] args, CancellationToken cancellationToken)
+        (string Name, object? Value)[] args, CancellationToken cancellationToken, string keySuffix = "")
     {
         string? key = null;
         if (jpeg is not null)
         {
-            key = $"{keyPrefix}-{Ids.New()}";
+            key = $"{keyPrefix}-{Ids.New()}{keySuffix}";
             await storage.PutAsync(key, jpeg, JpegType, cancellationToken).ConfigureAwait(false);
         }
 
@@ -155,6 +155,7 @@ internal static class ImageServices
         services.AddOptions<ImageOptions>().Bind(configuration.GetSection(ImageOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ImageOptions>, ImageOptionsValidator>();
         services.AddSingleton<ImageUploads>();
+        services.AddSingleton<Videos.PresentationFrames>();
         return services;
     }
 }

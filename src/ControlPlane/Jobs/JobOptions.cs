@@ -49,6 +49,10 @@ internal sealed class JobOptions
         /// (1080/720/480/360/240). Only rungs no taller than the source are encoded.</summary>
         public List<RungSettings> Rungs { get; set; } = [];
 
+        /// <summary>Adds 1440p (9 Mb/s) and 2160p (16 Mb/s) rungs to the ladder (the default or <see cref="Rungs"/>), used for
+        /// sources that tall; off by default (small hosts: a 2160p rung costs about four times a 1080p one).</summary>
+        public bool AboveHd { get; set; }
+
         public string Preset { get; set; } = "veryfast";
 
         public TimeSpan SegmentDuration { get; set; } = TimeSpan.FromSeconds(4);

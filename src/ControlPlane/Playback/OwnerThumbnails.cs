@@ -13,8 +13,7 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
 {
     public Video ForOwner(Video video, string callerId)
     {
-        var poster = video.ThumbnailUrl == PosterPath(video.Id);
-        if ((!poster && video.Captions.Length == 0) || !Visibility.NeedsToken(video.Visibility))
+        if ((!IsDelivered(video) && video.Captions.Length == 0) || !Visibility.NeedsToken(video.Visibility))
         {
             return video;
         }
@@ -25,11 +24,18 @@ internal sealed class OwnerThumbnails(PlaybackTokens tokens, IOptions<PlaybackOp
         var token = tokens.Issue(video.Id, now + options.Value.TokenLifetime, callerId, clientIp: null, issued: now);
         return video with
         {
-            ThumbnailUrl = poster ? $"/vod/t/{token}/{video.Id}/poster.jpg" : video.ThumbnailUrl,
+            ThumbnailUrl = UnderToken(video, token) ?? video.ThumbnailUrl,
             StoryboardUrl = video.StoryboardUrl is { } storyboard ? $"/vod/t/{token}/{storyboard["/vod/".Length..]}" : null,
             Captions = [.. video.Captions.Select(c => c with { Url = $"/vod/t/{token}/{c.Url["/vod/".Length..]}" })],
         };
     }
+
+    /// <summary>Whether the video's thumbnail is served by VOD delivery (its poster, or a custom one stored beside its presentations).</summary>
+    public static bool IsDelivered(Video video) => video.ThumbnailUrl is { } url && url.StartsWith($"/vod/{video.Id}/", StringComparison.Ordinal);
+
+    /// <summary>The video's delivered thumbnail under <paramref name="token"/>, or null when it has none.</summary>
+    public static string? UnderToken(Video video, string token) =>
+        IsDelivered(video) ? $"/vod/t/{token}/{video.ThumbnailUrl!["/vod/".Length..]}" : null;
 
     public static string PosterPath(string videoId) => $"/vod/{videoId}/poster.jpg";
 }

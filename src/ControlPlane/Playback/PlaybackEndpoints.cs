@@ -59,6 +59,6 @@ internal static class PlaybackEndpoints
         var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null, premium, issued);
         return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd",
             $"/vod/t/{token}/{video.Id}/index.m3u8", $"/vod/t/{token}/{video.Id}/index.mpd",
-            video.ThumbnailUrl == OwnerThumbnails.PosterPath(video.Id) ? $"/vod/t/{token}/{video.Id}/poster.jpg" : null));
+            OwnerThumbnails.UnderToken(video, token)));
     }
 }

@@ -9,7 +9,7 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// 256 random bits, so an index lookup reveals nothing a timing attacker could use to build a key. A stream key is a
 /// channel's: every publish with it is a broadcast of its own, a new live video (its id is the stream name, so each
 /// broadcast records into its own place and an earlier recording is never replaced), with the visibility of the key's
-/// previous broadcast (public for the first). The key remembers its latest broadcast (<c>liveVideoId</c>); the channel
+/// previous broadcast (public for the first), or private for a private-test key. The key remembers its latest broadcast (<c>liveVideoId</c>); the channel
 /// shows its public broadcast that is live now. A publish while the key's previous broadcast is still marked live (a
 /// reconnect, or a process that died while publishing) ends that one. Unpublish marks the broadcast ended with the
 /// media time it published. A public broadcast's start writes <see cref="VideoPublished"/> and
@@ -30,11 +30,11 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(
             """
-            SELECT k.id, k.channel_id, c.name, p.visibility
+            SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test
             FROM stream_keys k JOIN channels c ON c.id = k.channel_id LEFT JOIN videos p ON p.id = k.live_video_id
             WHERE k.hash = @h AND k.revoked_at IS NULL
             """,
-            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3)),
+            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
@@ -45,7 +45,8 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
             "UPDATE videos SET status = 'ended', updated_at = @now WHERE id = (SELECT live_video_id FROM stream_keys WHERE id = @k) AND status = 'live'",
             [("now", now), ("k", row.KeyId)], cancellationToken).ConfigureAwait(false);
         var videoId = Ids.New();
-        var visibility = row.PreviousVisibility ?? Visibility.Public;
+        // A test key's broadcasts always start private: the owner watches it, then goes public with a PATCH.
+        var visibility = row.PrivateTest ? Visibility.Private : row.PreviousVisibility ?? Visibility.Public;
         await db.ExecAsync(
             "INSERT INTO videos (id, channel_id, title, visibility, status, created_at, updated_at) VALUES (@id, @c, @t, @vis, 'live', @now, @now)",
             [("id", videoId), ("c", row.ChannelId), ("t", row.ChannelName + " live"), ("vis", visibility), ("now", now)], cancellationToken).ConfigureAwait(false);
@@ -78,7 +79,7 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         }
     }
 
-    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility);
+    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility, bool PrivateTest);
 
     private static partial class Log
     {

@@ -6,10 +6,16 @@ using StreamVerse.ControlPlane.Mail;
 
 namespace StreamVerse.ControlPlane.StreamKeys;
 
-internal sealed record StreamKeyInfo(string Id, string ChannelId, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? LiveVideoId);
+/// <param name="PrivateTest">Whether every broadcast with this key starts private (a test the owner checks before "going public"
+/// with <c>PATCH /videos/{id} {"visibility":"public"}</c>).</param>
+internal sealed record StreamKeyInfo(string Id, string ChannelId, string Prefix, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt, string? LiveVideoId,
+    bool PrivateTest);
+
+/// <param name="PrivateTest">A key for private test broadcasts: each starts private (owner and admins only); default false.</param>
+internal sealed record CreateStreamKeyRequest(bool? PrivateTest);
 
 /// <summary>The one response that carries the whole key: creation and rotation. It is not stored and cannot be shown again.</summary>
-internal sealed record StreamKeyCreated(string Id, string ChannelId, string Prefix, string Key, DateTimeOffset CreatedAt, string? LiveVideoId);
+internal sealed record StreamKeyCreated(string Id, string ChannelId, string Prefix, string Key, DateTimeOffset CreatedAt, string? LiveVideoId, bool PrivateTest);
 
 /// <summary>
 /// <c>/api/v1/channels/{channelId}/stream-keys</c>: a channel owner's RTMP publish keys. A key is 256 random bits
@@ -31,9 +37,9 @@ internal static class StreamKeyEndpoints
     }
 
     private static StreamKeyInfo Read(System.Data.Common.DbDataReader r, Dialect d) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), d.ReadTimestamp(r, 3), d.ReadNullableTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5));
+        new(r.GetString(0), r.GetString(1), r.GetString(2), d.ReadTimestamp(r, 3), d.ReadNullableTimestamp(r, 4), r.IsDBNull(5) ? null : r.GetString(5), r.GetBoolean(6));
 
-    private const string Columns = "id, channel_id, prefix, created_at, revoked_at, live_video_id";
+    private const string Columns = "id, channel_id, prefix, created_at, revoked_at, live_video_id, private_test";
 
     /// <summary>The channel if the caller may manage its keys, else the problem to answer.</summary>
     private static async Task<(Channel? Channel, IResult? Problem)> AuthorizeAsync(DbSession db, string channelId, Caller caller, CancellationToken cancellationToken)
@@ -73,8 +79,10 @@ internal static class StreamKeyEndpoints
         return TypedResults.Ok(Paging.Cut(rows, take, ListSort, k => (Paging.Key(k.CreatedAt), k.Id), k => k));
     }
 
-    private static async Task<IResult> CreateAsync(string channelId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> CreateAsync(string channelId, CreateStreamKeyRequest? request, HttpContext context, Database database, TimeProvider time,
+        CancellationToken cancellationToken)
     {
+        var privateTest = request?.PrivateTest == true;
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
         if (problem is not null)
@@ -85,9 +93,9 @@ internal static class StreamKeyEndpoints
         var id = Ids.New();
         var key = KeyPrefix + Ids.Secret();
         var now = time.GetUtcNow();
-        await db.ExecAsync("INSERT INTO stream_keys (id, channel_id, prefix, hash, created_at) VALUES (@id, @c, @p, @h, @now)",
-            [("id", id), ("c", channelId), ("p", key[..ShownPrefixLength]), ("h", Ids.HashSecret(key)), ("now", now)], cancellationToken).ConfigureAwait(false);
-        return TypedResults.Created($"/api/v1/channels/{channelId}/stream-keys/{id}", new StreamKeyCreated(id, channelId, key[..ShownPrefixLength], key, now, null));
+        await db.ExecAsync("INSERT INTO stream_keys (id, channel_id, prefix, hash, created_at, private_test) VALUES (@id, @c, @p, @h, @now, @pt)",
+            [("id", id), ("c", channelId), ("p", key[..ShownPrefixLength]), ("h", Ids.HashSecret(key)), ("now", now), ("pt", privateTest)], cancellationToken).ConfigureAwait(false);
+        return TypedResults.Created($"/api/v1/channels/{channelId}/stream-keys/{id}", new StreamKeyCreated(id, channelId, key[..ShownPrefixLength], key, now, null, privateTest));
     }
 
     /// <summary>A new secret for the same key record: the live video (and so the playback URL) stays.</summary>
@@ -109,7 +117,7 @@ internal static class StreamKeyEndpoints
         }
 
         var info = (await db.SingleAsync($"SELECT {Columns} FROM stream_keys WHERE id = @id", [("id", keyId)], Read, cancellationToken).ConfigureAwait(false))!;
-        return TypedResults.Ok(new StreamKeyCreated(info.Id, channelId, info.Prefix, key, info.CreatedAt, info.LiveVideoId));
+        return TypedResults.Ok(new StreamKeyCreated(info.Id, channelId, info.Prefix, key, info.CreatedAt, info.LiveVideoId, info.PrivateTest));
     }
 
     private static async Task<IResult> RevokeAsync(string channelId, string keyId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)

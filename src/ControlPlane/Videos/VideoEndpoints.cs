@@ -22,7 +22,7 @@ internal static class VideoEndpoints
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
                v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
                v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden,
-               v.comment_policy, v.comment_count, v.audio_tracks
+               v.comment_policy, v.comment_count, v.audio_tracks, v.custom_thumbnail_key, v.publish_at
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -41,13 +41,15 @@ internal static class VideoEndpoints
         group.MapPost("", CreateAsync).RequireAuthorization(Policies.User).RequireVerifiedEmail().Produces<Video>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapPatch("/{id}", UpdateAsync).RequireAuthorization(Policies.User).Produces<Video>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{id}", DeleteAsync).RequireAuthorization(Policies.User).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapThumbnails(api.ServiceProvider);
+        group.MapSchedule();
         return group;
     }
 
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
         string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden,
-        string CommentPolicy, long CommentCount, string? AudioTracks)
+        string CommentPolicy, long CommentCount, string? AudioTracks, string? CustomThumbnailKey, DateTimeOffset? PublishAt)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
@@ -55,7 +57,7 @@ internal static class VideoEndpoints
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
             r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20), r.GetString(21), r.GetInt64(22),
-            r.IsDBNull(23) ? null : r.GetString(23));
+            r.IsDBNull(23) ? null : r.GetString(23), r.IsDBNull(24) ? null : r.GetString(24), d.ReadNullableTimestamp(r, 25));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
         public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
@@ -63,11 +65,11 @@ internal static class VideoEndpoints
         // Uploaded videos play from their published presentation (the delivery maps /vod/{id}/ to vod_prefix);
         // live ones from the segmenter.
         public Video ToVideo(string[] tags, CaptionInfo[] captions) => new(Id, ChannelId, OwnerId, Title, Description, tags, CategoryId, Language, Visibility, Status,
-            Duration, Thumbnail, Views, CreatedAt, UpdatedAt,
+            Duration, CustomThumbnailKey is { } custom ? "/" + custom : Thumbnail, Views, CreatedAt, UpdatedAt,
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
             Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden, CommentPolicy, CommentCount,
-            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks), captions);
+            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks), captions, PublishAt);
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
@@ -439,7 +441,8 @@ internal static class VideoEndpoints
             """
             UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),
                 language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility),
-                reactions_enabled = COALESCE(@re, reactions_enabled), dislikes_hidden = COALESCE(@dh, dislikes_hidden), updated_at = @now
+                reactions_enabled = COALESCE(@re, reactions_enabled), dislikes_hidden = COALESCE(@dh, dislikes_hidden), updated_at = @now,
+                publish_at = CASE WHEN COALESCE(@vis, visibility) IN ('private', 'unlisted') THEN publish_at ELSE NULL END
             WHERE id = @id
             """,
             [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility),

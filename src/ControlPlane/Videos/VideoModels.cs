@@ -56,12 +56,14 @@ internal sealed record UpdateVideoRequest(
 /// videos and before a presentation exists).</param>
 /// <param name="Captions">The caption tracks, by language (uploaded, or taken from the source's text subtitles); the
 /// manifests list them as HLS subtitle renditions and DASH text adaptation sets.</param>
+/// <param name="PublishAt">When a private or unlisted video becomes public by itself (<c>PUT /videos/{id}/schedule</c>), or null.</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
     string? Language, string Visibility, string Status, double? DurationSeconds, string? ThumbnailUrl, long ViewCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
     string? StoryboardUrl, long? LikeCount, long? DislikeCount, bool ReactionsEnabled, bool DislikeCountHidden,
-    string CommentPolicy, long? CommentCount, IReadOnlyList<AudioTrack> AudioTracks, Captions.CaptionInfo[] Captions);
+    string CommentPolicy, long? CommentCount, IReadOnlyList<AudioTrack> AudioTracks, Captions.CaptionInfo[] Captions,
+    DateTimeOffset? PublishAt = null);
 
 /// <summary>One audio rendition a player can switch to.</summary>
 /// <param name="Language">RFC 5646 tag from the source stream's language tag ("en", "fr"), "und" when it has none.</param>

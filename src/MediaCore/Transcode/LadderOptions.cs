@@ -27,6 +27,20 @@ public sealed class LadderOptions
         new(240, 300_000),
     ];
 
+    /// <summary>
+    /// Rungs above 1080p for sources that have them (<c>Jobs:Ladder:AboveHd</c>, off by default: a 2160p rung costs about
+    /// four times a 1080p one to encode). Bitrates after the common H.264 ladders (Apple's HLS authoring spec, YouTube's).
+    /// </summary>
+    public static IReadOnlyList<LadderRung> AboveHdRungs { get; } =
+    [
+        new(2160, 16_000_000),
+        new(1440, 9_000_000),
+    ];
+
+    /// <summary><paramref name="template"/> with the <see cref="AboveHdRungs"/> it does not already have (by height), tallest first.</summary>
+    public static IReadOnlyList<LadderRung> WithAboveHd(IReadOnlyList<LadderRung> template) =>
+        [.. AboveHdRungs.Where(a => template.All(r => r.Height != a.Height)).Concat(template).OrderByDescending(r => r.Height)];
+
     public IReadOnlyList<LadderRung> Rungs { get; init; } = DefaultRungs;
 
     /// <summary>Segment duration; the GOP is exactly this many seconds of frames, so every segment starts with an IDR.</summary>

@@ -21,9 +21,11 @@ internal sealed partial class MediaCoreVideoTranscoder(Transcoder transcoder, IO
     // AVERROR_INVALIDDATA = -MKTAG('I','N','D','A'): the input, not the machine, is at fault.
     private const int AvErrorInvalidData = -0x41444E49;
 
-    private IReadOnlyList<LadderRung> Template { get; } = options.Value.Ladder.Rungs.Count == 0
+    private IReadOnlyList<LadderRung> Template { get; } = options.Value.Ladder.AboveHd ? LadderOptions.WithAboveHd(Configured(options.Value)) : Configured(options.Value);
+
+    private static IReadOnlyList<LadderRung> Configured(JobOptions options) => options.Ladder.Rungs.Count == 0
         ? LadderOptions.DefaultRungs
-        : [.. options.Value.Ladder.Rungs.Select(r => new LadderRung(r.Height, r.Bitrate))];
+        : [.. options.Ladder.Rungs.Select(r => new LadderRung(r.Height, r.Bitrate))];
 
     public Task<TranscodePlan> PlanAsync(string sourcePath, CancellationToken cancellationToken) => Task.Run(() =>
     {

@@ -38,6 +38,31 @@ public sealed class MediaCoreVideoTranscoderTests
         }
     }
 
+    [Theory]
+    [InlineData(false, 5)]
+    [InlineData(true, 7)]
+    public async Task Jobs_ladder_above_hd_adds_1440p_and_2160p_for_a_2160p_source(bool aboveHd, int renditions)
+    {
+        var dir = Directory.CreateTempSubdirectory("sv-job-uhd-").FullName;
+        try
+        {
+            // A tiny synthetic 2160p source: two frames, only planned (probed), not transcoded.
+            var source = Path.Combine(dir, "uhd.mp4");
+            var clip = TestProcesses.Run(TimeSpan.FromSeconds(60), "ffmpeg",
+                "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=3840x2160:r=25", "-frames:v", "2", "-c:v", "libx264", "-preset", "ultrafast", source);
+            Assert.True(clip.ExitCode == 0, clip.StdErr);
+
+            var options = new JobOptions();
+            options.Ladder.AboveHd = aboveHd;
+            var plan = await new MediaCoreVideoTranscoder(new Transcoder(), Options.Create(options), Microsoft.Extensions.Logging.Abstractions.NullLogger<MediaCoreVideoTranscoder>.Instance).PlanAsync(source, CancellationToken.None);
+            Assert.Equal(renditions, plan.VideoRenditions);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>At the first progress report (on the pipeline's thread, codecs open): threads of this process at <c>nice</c>.</summary>
     private sealed class NicedThreads(int nice) : IProgress<double>
     {
