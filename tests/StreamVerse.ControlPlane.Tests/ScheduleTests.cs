@@ -54,6 +54,12 @@ public abstract class ScheduleTests(ControlPlaneApp app)
         await app.JsonAsync(HttpMethod.Put, path, owner.AccessToken, new { publishAt = Iso(DateTimeOffset.UtcNow.AddSeconds(2)) });
         var published = await WaitPublicAsync(id);
         Assert.Equal(JsonValueKind.Null, published.GetProperty("publishAt").ValueKind);
+        // Its first publication is written to the outbox with the flip (what notifies subscribers of a new video).
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            Assert.Equal(1L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE type = 'videos.video-published.v1' AND subject_id = @v", [("v", id)], default));
+        }
+
         var list = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos?channel={channel}&limit=100");
         Assert.Contains(list.GetProperty("items").EnumerateArray(), v => v.GetProperty("id").GetString() == id);
 

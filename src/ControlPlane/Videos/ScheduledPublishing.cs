@@ -121,7 +121,7 @@ internal static class ScheduleEndpoints
 }
 
 /// <summary>Makes due scheduled videos public; a failed round is logged and retried at the next interval, never ends the loop.</summary>
-internal sealed partial class ScheduledPublisher(Database database, ProtectedVideos protectedVideos, IOptions<PublishingOptions> options, TimeProvider time,
+internal sealed partial class ScheduledPublisher(Database database, ProtectedVideos protectedVideos, VideoPublication publication, IOptions<PublishingOptions> options, TimeProvider time,
     ILogger<ScheduledPublisher> logger) : BackgroundService
 {
     /// <summary>The flip: conditional on the schedule being due and the video still private or unlisted (see <see cref="ScheduleEndpoints"/>).</summary>
@@ -162,7 +162,16 @@ internal sealed partial class ScheduledPublisher(Database database, ProtectedVid
         List<string> ids;
         await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            ids = await db.QueryAsync(PublishDueSql, [("now", time.GetUtcNow())], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+            // One transaction: a video that becomes public ready for the first time writes its VideoPublished with the flip.
+            await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+            var now = time.GetUtcNow();
+            ids = await db.QueryAsync(PublishDueSql, [("now", now)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+            foreach (var id in ids)
+            {
+                await publication.PublishIfFirstInAsync(db, id, now, cancellationToken).ConfigureAwait(false);
+            }
+
+            await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         foreach (var id in ids)
