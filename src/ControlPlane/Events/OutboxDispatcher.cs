@@ -1,29 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace StreamVerse.ControlPlane.Events;
 
 /// <summary>Wakes this process's dispatcher when a transaction here commits an event (other processes' events are found by polling).</summary>
-internal sealed class OutboxSignal
-{
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Wake() => _wake.Writer.TryWrite(true);
-
-    /// <summary>Returns when woken or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(timeout, time, timer.Token);
-        var woken = _wake.Reader.WaitToReadAsync(timer.Token).AsTask();
-        await Task.WhenAny(delay, woken).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
-        _wake.Reader.TryRead(out _);
-        cancellationToken.ThrowIfCancellationRequested();
-    }
-}
+internal sealed class OutboxSignal : Data.WakeSignal;
 
 /// <summary>
 /// Delivers outbox events through the <see cref="IEventTransport"/>, <see cref="OutboxOptions.BatchSize"/> at a time,

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 
 namespace StreamVerse.ControlPlane.Jobs;
 
@@ -42,22 +41,13 @@ internal sealed record JobInfo(
 /// </summary>
 internal sealed class LocalJobs
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Data.WakeSignal _wake = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _running = new(StringComparer.Ordinal);
 
-    public void Wake() => _wake.Writer.TryWrite(true);
+    public void Wake() => _wake.Wake();
 
     /// <summary>Returns when woken or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(timeout, time, timer.Token);
-        var woken = _wake.Reader.WaitToReadAsync(timer.Token).AsTask();
-        await Task.WhenAny(delay, woken).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
-        _wake.Reader.TryRead(out _);
-        cancellationToken.ThrowIfCancellationRequested();
-    }
+    public Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, time, cancellationToken);
 
     public void Register(string jobId, CancellationTokenSource cancellation) => _running[jobId] = cancellation;
 

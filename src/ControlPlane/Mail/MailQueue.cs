@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using StreamVerse.ControlPlane.Data;
 
@@ -26,7 +25,7 @@ internal sealed record QueuedMail(long Id, string Template, string Recipient, Ma
 /// </summary>
 internal sealed class MailQueue(Database database, IOptions<MailOptions> options, TimeProvider time)
 {
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly WakeSignal _wake = new();
 
     public bool Enabled => options.Value.Enabled;
 
@@ -57,19 +56,10 @@ internal sealed class MailQueue(Database database, IOptions<MailOptions> options
     }
 
     /// <summary>Tells this process's sender that a message was committed.</summary>
-    public void Wake() => _wake.Writer.TryWrite(true);
+    public void Wake() => _wake.Wake();
 
     /// <summary>Returns when woken or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(timeout, time, timer.Token);
-        var woken = _wake.Reader.WaitToReadAsync(timer.Token).AsTask();
-        await Task.WhenAny(delay, woken).ConfigureAwait(false);
-        await timer.CancelAsync().ConfigureAwait(false);
-        _wake.Reader.TryRead(out _);
-        cancellationToken.ThrowIfCancellationRequested();
-    }
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _wake.WaitAsync(timeout, time, cancellationToken);
 
     /// <summary>Claims up to <paramref name="limit"/> due messages for <paramref name="owner"/>, oldest first; each claim counts as an attempt.</summary>
     public async Task<List<QueuedMail>> ClaimAsync(string owner, int limit, CancellationToken cancellationToken)
