@@ -19,23 +19,8 @@ internal static class TestS3Server
 
     private static (string, string, string) Find()
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (File.Exists(EnvFile))
-        {
-            foreach (var line in File.ReadAllLines(EnvFile))
-            {
-                var eq = line.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0)
-                {
-                    values[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('\'', '"');
-                }
-            }
-        }
-
-        string Get(string name) =>
-            Environment.GetEnvironmentVariable(name) is { Length: > 0 } env ? env
-            : values.TryGetValue(name, out var v) ? v
-            : throw new InvalidOperationException($"No test S3 server: set {name} or run ./setup.sh deps (starts s3rver, writes {EnvFile}).");
+        var read = TestEnvFile.Reader(EnvFile, "S3 server");
+        string Get(string name) => read(name);
 
         return (Get("STREAMVERSE_TEST_S3_ENDPOINT"), Get("STREAMVERSE_TEST_S3_ACCESS_KEY"), Get("STREAMVERSE_TEST_S3_SECRET_KEY"));
     }

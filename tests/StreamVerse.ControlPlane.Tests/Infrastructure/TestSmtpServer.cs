@@ -1,4 +1,5 @@
 using MimeKit;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.ControlPlane.Tests.Infrastructure;
 
@@ -87,23 +88,8 @@ public static class TestSmtpServer
 
     private static (string, int, string) Find()
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (File.Exists(EnvFile))
-        {
-            foreach (var line in File.ReadAllLines(EnvFile))
-            {
-                var eq = line.IndexOf('=', StringComparison.Ordinal);
-                if (eq > 0)
-                {
-                    values[line[..eq].Trim()] = line[(eq + 1)..].Trim().Trim('\'', '"');
-                }
-            }
-        }
-
-        string Get(string name) =>
-            Environment.GetEnvironmentVariable(name) is { Length: > 0 } env ? env
-            : values.TryGetValue(name, out var v) ? v
-            : throw new InvalidOperationException($"No test SMTP server: set {name} or run ./setup.sh deps (starts it, writes {EnvFile}).");
+        var read = TestEnvFile.Reader(EnvFile, "SMTP server");
+        string Get(string name) => read(name);
 
         return (Get("STREAMVERSE_TEST_SMTP_HOST"), int.Parse(Get("STREAMVERSE_TEST_SMTP_PORT"), System.Globalization.CultureInfo.InvariantCulture),
             Get("STREAMVERSE_TEST_SMTP_MAIL_DIR"));
