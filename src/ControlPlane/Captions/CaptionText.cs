@@ -188,7 +188,12 @@ internal static class CaptionText
             var k = timing + 1;
             for (; k < lines.Length && lines[k].Trim().Length > 0; k++)
             {
-                output.Append(SubRipLine(lines[k])).Append('\n');
+                // A line that was only an ASS override or an unknown tag ({\an8}, <font ...>) becomes nothing: written as an
+                // empty line it would end the WebVTT cue there, and the rest would be read as a block of its own.
+                if (SubRipLine(lines[k]) is { Length: > 0 } text)
+                {
+                    output.Append(text).Append('\n');
+                }
             }
 
             cues++;
