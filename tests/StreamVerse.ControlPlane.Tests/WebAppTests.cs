@@ -58,10 +58,14 @@ public sealed class WebAppTests(SqliteApp app)
         Assert.True(r.Headers.Contains("Content-Security-Policy"));
     }
 
-    [Fact]
-    public async Task An_unknown_app_path_is_the_apps_404_page_with_status_404()
+    [Theory]
+    [InlineData("/no/such/page")]
+    [InlineData("//")]
+    [InlineData("//watch-nothing/x")]
+    [InlineData("//v%0Aod/x/v1/360p_1.m4s/")] // CI: a mutated playback path was the home page with a 200
+    public async Task An_unknown_app_path_is_the_apps_404_page_with_status_404(string path)
     {
-        using var r = await app.Http.GetAsync("/no/such/page");
+        using var r = await app.Http.GetAsync(new Uri(app.Http.BaseAddress!.GetLeftPart(UriPartial.Authority) + path));
         Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
         Assert.Contains("not found page", await r.Content.ReadAsStringAsync());
         Assert.True(r.Headers.Contains("Content-Security-Policy"));

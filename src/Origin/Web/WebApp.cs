@@ -138,7 +138,8 @@ internal sealed partial class WebApp
             return file;
         }
 
-        for (var cut = path.LastIndexOf('/'); cut > 0; cut = path.LastIndexOf('/', cut - 1))
+        // Routes only (cut > 1): the root is no route to fall back to, or "//anything" would be the home page with a 200.
+        for (var cut = path.LastIndexOf('/'); cut > 1; cut = path.LastIndexOf('/', cut - 1))
         {
             if (_files.TryGetValue(path[..cut], out file) && file.ContentType.StartsWith("text/html", StringComparison.Ordinal))
             {
