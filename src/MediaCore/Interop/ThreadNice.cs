@@ -23,6 +23,24 @@ internal static partial class ThreadNice
     /// <summary>Highest nice value (lowest priority) Linux has.</summary>
     public const int Max = 19;
 
+    /// <summary>
+    /// Held from <see cref="TakeSiblings"/> to <see cref="LowerStartedSince"/>, and by <see cref="StartNamed"/>: threads are
+    /// told apart by name, and a new thread carries its creator's name until the runtime names it. Without the lock a
+    /// transcode running beside another moved that one's new managed thread (still named like its creator) to its own
+    /// nice (CI: a "mediacore-encode" thread at nice 11).
+    /// </summary>
+    public static readonly Lock Window = new();
+
+    /// <summary>Starts <paramref name="thread"/> (named) and returns once it runs under its own name, inside <see cref="Window"/>.</summary>
+    public static void StartNamed(Thread thread, ManualResetEventSlim running)
+    {
+        lock (Window)
+        {
+            thread.Start();
+            running.Wait(); // set by the thread's first statement: the runtime names a thread before it runs its delegate
+        }
+    }
+
     /// <summary>A thread's nice value (0 = the calling thread), or null where the call failed.</summary>
     public static int? Of(int tid = 0)
     {

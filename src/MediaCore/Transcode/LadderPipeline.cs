@@ -95,24 +95,28 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
 
         var renditions = new List<VodVideoRendition>();
 
-        // Every codec opens below, on this thread: the threads libav and x264 start meanwhile are the ones to lower.
-        ThreadNice.Siblings? siblings = _options.Nice > 0 ? ThreadNice.TakeSiblings() : null;
-        if (info.Video is { } video)
+        // Every codec opens below, on this thread: the threads libav and x264 start meanwhile are the ones to lower. Inside
+        // the window no other transcode opens codecs or starts a thread that still carries this thread's name.
+        lock (ThreadNice.Window)
         {
-            SetUpVideo(video, renditions);
-        }
-
-        SetUpAudio(info);
-
-        if (siblings is not null)
-        {
-            var (moved, refused) = ThreadNice.LowerStartedSince(siblings.Value, _options.Nice);
-            if (refused is not null)
+            ThreadNice.Siblings? siblings = _options.Nice > 0 ? ThreadNice.TakeSiblings() : null;
+            if (info.Video is { } video)
             {
-                Log.NiceRefused(_logger, _input, _options.Nice, refused);
+                SetUpVideo(video, renditions);
             }
 
-            Log.Niced(_logger, _input, moved, _options.Nice);
+            SetUpAudio(info);
+
+            if (siblings is not null)
+            {
+                var (moved, refused) = ThreadNice.LowerStartedSince(siblings.Value, _options.Nice);
+                if (refused is not null)
+                {
+                    Log.NiceRefused(_logger, _input, _options.Nice, refused);
+                }
+
+                Log.Niced(_logger, _input, moved, _options.Nice);
+            }
         }
 
         Log.Started(_logger, _input, info.Video is null ? "none" : $"{info.Video.Codec} {info.Video.Width}x{info.Video.Height} rot {_rotation}",
@@ -527,8 +531,13 @@ internal sealed unsafe partial class LadderPipeline : IDisposable
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _encodeThread = new Thread(EncodeLoop) { IsBackground = true, Name = "mediacore-encode" };
-        _encodeThread.Start();
+        var running = new ManualResetEventSlim(); // not disposed: the thread may still be inside Set when Wait returns; no handle is made
+        _encodeThread = new Thread(() =>
+        {
+            running.Set();
+            EncodeLoop();
+        }) { IsBackground = true, Name = "mediacore-encode" };
+        ThreadNice.StartNamed(_encodeThread, running);
     }
 
     /// <summary>The encode thread: every queued picture through the thumbnails and every rung, in slot order.</summary>

@@ -42,8 +42,10 @@ public sealed partial class Transcoder
         var temp = Path.Combine(parent, $".{Path.GetFileName(outputDir)}.partial-{Guid.NewGuid():N}");
 
         var tcs = new TaskCompletionSource<LadderResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new ManualResetEventSlim(); // not disposed: the thread may still be inside Set when Wait returns; no handle is made
         var thread = new Thread(() =>
         {
+            running.Set();
             try
             {
                 Directory.CreateDirectory(temp);
@@ -81,7 +83,7 @@ public sealed partial class Transcoder
             IsBackground = true,
             Name = "mediacore-ladder",
         };
-        thread.Start();
+        ThreadNice.StartNamed(thread, running);
         return tcs.Task;
     }
 
