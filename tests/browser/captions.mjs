@@ -8,13 +8,9 @@
 // One JSON line goes to stdout: { ok, player, version, tracks: [{ lang, name }], textTracks: [{ kind, language, label, mode, cues }], errors }.
 // Exit 0 when the player listed at least one track and a TextTrack has cues, with no fatal error; 1 otherwise; 2 on bad usage.
 
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { requireLibraries, servePage } from './page-server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const TIMEOUT = Number(process.env.CAPTIONS_TIMEOUT ?? 30); // seconds for the tracks and their cues to appear
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -24,16 +20,7 @@ if (!['hls', 'dash'].includes(kind) || !url) {
   process.exit(2);
 }
 
-const libraries = {
-  '/hls.min.js': path.join(here, 'node_modules/hls.js/dist/hls.min.js'),
-  '/dash.all.min.js': path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
-};
-for (const file of Object.values(libraries)) {
-  if (!fs.existsSync(file)) {
-    console.error(`missing ${file}: run ./setup.sh deps (npm ci in tests/browser)`);
-    process.exit(2);
-  }
-}
+requireLibraries();
 
 const page = `<!doctype html>
 <html><head><meta charset="utf-8"><title>${kind} captions</title>
@@ -78,19 +65,7 @@ try {
 }
 </script></body></html>`;
 
-const server = http.createServer((req, res) => {
-  const p = new URL(req.url, 'http://x').pathname;
-  if (p === '/' || p === '/index.html') {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(page);
-  } else if (libraries[p]) {
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    fs.createReadStream(libraries[p]).pipe(res);
-  } else {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const server = await servePage(page);
 
 const result = { ok: false, player: kind, url, version: null, tracks: [], textTracks: [], errors: [] };
 let browser;

@@ -22,13 +22,9 @@
 // player to report that track as current (result.audioTrackNow) and sound decoded after the switch
 // (result.audioBytesAfterSwitch > 0). result.audioLangs lists every audio track's language in the player's order.
 
-import http from 'node:http';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { requireLibraries, servePage } from './page-server.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const START_TIMEOUT = Number(process.env.PLAY_START_TIMEOUT ?? 20); // seconds to wait for playback to start
 const SWITCH_LEVELS = process.env.PLAY_SWITCH_LEVELS === '1';
 const SWITCH_EVERY = Number(process.env.PLAY_SWITCH_EVERY ?? 2);
@@ -45,16 +41,7 @@ if (!['hls', 'dash'].includes(kind) || !url || !(seconds > 0) || (startArg !== u
   process.exit(2);
 }
 
-const libraries = {
-  '/hls.min.js': path.join(here, 'node_modules/hls.js/dist/hls.min.js'),
-  '/dash.all.min.js': path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
-};
-for (const file of Object.values(libraries)) {
-  if (!fs.existsSync(file)) {
-    console.error(`missing ${file}: run ./setup.sh deps (npm ci in tests/browser)`);
-    process.exit(2);
-  }
-}
+requireLibraries();
 
 // The page. window.__state collects everything the player reports; node reads it with page.evaluate.
 const page = `<!doctype html>
@@ -133,21 +120,7 @@ try {
 }
 </script></body></html>`;
 
-const server = http.createServer((req, res) => {
-  const p = new URL(req.url, 'http://x').pathname;
-  if (p === '/' || p === '/index.html') {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(page);
-  } else if (p === '/favicon.ico') {
-    res.writeHead(204).end();
-  } else if (libraries[p]) {
-    res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    fs.createReadStream(libraries[p]).pipe(res);
-  } else {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const server = await servePage(page);
 const pageUrl = `http://127.0.0.1:${server.address().port}/`;
 
 const result = {
