@@ -46,6 +46,26 @@ public sealed class WebAppTests(SqliteApp app)
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
     }
 
+    /// <summary>The embed page, under any id, is the one page other origins may frame; its neighbours by name are not.</summary>
+    [Theory]
+    [InlineData("/embed")]
+    [InlineData("/embed/01JABCDEF")]
+    public async Task The_embed_page_alone_may_be_framed_by_any_origin(string path)
+    {
+        using var r = await app.Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Contains("embed page", await r.Content.ReadAsStringAsync());
+        var csp = r.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.EndsWith("frame-ancestors *", csp);
+        Assert.Contains($"script-src 'self' '{TestWebExport.Hash}';", csp);
+        Assert.False(r.Headers.Contains("X-Frame-Options"));
+
+        using var other = await app.Http.GetAsync("/embedded");
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Contains("frame-ancestors 'none'", other.Headers.GetValues("Content-Security-Policy").Single());
+        Assert.Equal("DENY", other.Headers.GetValues("X-Frame-Options").Single());
+    }
+
     [Theory]
     [InlineData("/watch", "watch page")]
     [InlineData("/watch/", "watch page")]

@@ -21,11 +21,12 @@ public static class TestWebExport
         Directory.CreateDirectory(Path.Combine(root, "_next", "static", "chunks"));
         File.WriteAllText(Path.Combine(root, "index.html"), Page("home page"));
         File.WriteAllText(Path.Combine(root, "watch.html"), Page("watch page"));
+        File.WriteAllText(Path.Combine(root, "embed.html"), Page("embed page"));
         File.WriteAllText(Path.Combine(root, "404.html"), Page("not found page"));
         File.WriteAllText(Path.Combine(root, "watch.txt"), "0:{}");
         File.WriteAllText(Path.Combine(root, "_next", "static", "chunks", "app-0a1b2c.js"), "console.log('app')");
         File.WriteAllText(Path.Combine(root, "csp-hashes.json"),
-            $$"""{ "index.html": ["{{Hash}}"], "watch.html": ["{{Hash}}"], "404.html": ["{{Hash}}"] }""");
+            $$"""{ "index.html": ["{{Hash}}"], "watch.html": ["{{Hash}}"], "embed.html": ["{{Hash}}"], "404.html": ["{{Hash}}"] }""");
         return root;
     }
 }

@@ -12,6 +12,7 @@ export default function Account() {
   const profile = useProfile();
   const [sessions, setSessions] = useState<Session[] | null>(null);
   const [error, setError] = useState("");
+  const [notice, setNotice] = useState("");
 
   const load = useCallback(async () => {
     const { data, error } = await api.GET("/api/v1/me/sessions", { params: { query: { limit: 100 } } });
@@ -37,6 +38,13 @@ export default function Account() {
     router.push("/");
   };
 
+  const resend = async () => {
+    setError("");
+    const { error, response } = await api.POST("/api/v1/auth/verify-email/resend");
+    if (!response.ok) return setError(problemText(error, "Could not send a new link"));
+    setNotice("A new confirmation link is on its way.");
+  };
+
   if (!profile) return <Loading />;
   return (
     <div className="mx-auto max-w-3xl space-y-6">
@@ -46,6 +54,13 @@ export default function Account() {
         <button type="button" onClick={() => void logout()} className={`${quietButtonClass} ml-auto`}>Log out</button>
       </header>
       <ErrorText>{error}</ErrorText>
+      {!profile.emailVerified ? (
+        <p className="flex flex-wrap items-center gap-3 rounded border border-amber-800 bg-amber-950/40 p-3 text-sm">
+          Your e-mail address is not confirmed yet.
+          <button type="button" onClick={() => void resend()} className={quietButtonClass}>Send a new confirmation link</button>
+        </p>
+      ) : null}
+      {notice ? <p role="status" className="text-green-300">{notice}</p> : null}
       <section aria-labelledby="sessions-title" className="space-y-3">
         <h2 id="sessions-title" className="text-xl font-semibold">Sessions</h2>
         {sessions === null ? <Loading /> : (

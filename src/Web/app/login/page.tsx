@@ -27,7 +27,7 @@ export default function Login() {
       <label className="block space-y-1"><span>E-mail</span><input name="email" type="email" autoComplete="email" required className={inputClass} /></label>
       <label className="block space-y-1"><span>Password</span><input name="password" type="password" autoComplete="current-password" required className={inputClass} /></label>
       <button type="submit" disabled={busy} className={buttonClass}>Log in</button>
-      <p className="text-sm text-neutral-400">No account? <Link href="/register" className="underline">Register</Link></p>
+      <p className="text-sm text-neutral-400">No account? <Link href="/register" className="underline">Register</Link> · <Link href="/reset-password" className="underline">Forgot your password?</Link></p>
     </form>
   );
 }

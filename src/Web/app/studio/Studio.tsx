@@ -63,6 +63,7 @@ export function Studio() {
             </select>
           </label>
         ) : channels.length === 1 ? <Link className="ml-auto text-sm underline" href={`/channel?id=${encodeURIComponent(channels[0].id)}`}>View channel {channels[0].name}</Link> : null}
+        {channelId ? <Link className="text-sm underline" href={`/studio/channel?id=${encodeURIComponent(channelId)}`}>Channel settings</Link> : null}
       </header>
       <ErrorText>{error}</ErrorText>
       {channels.length === 0 ? (

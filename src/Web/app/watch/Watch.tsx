@@ -1,13 +1,18 @@
 "use client";
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
+import { Comments } from "@/components/Comments";
 import { Player } from "@/components/Player";
+import { Reactions } from "@/components/Reactions";
+import { Subscribe } from "@/components/Subscribe";
+import { useProfile } from "@/components/useAuth";
 import { usePlayable } from "@/components/usePlayable";
 import { ErrorText, Loading } from "@/components/ui";
 
 export function Watch() {
   const id = useSearchParams().get("v") ?? "";
   const { video, channel, src, error } = usePlayable(id, false);
+  const profile = useProfile();
   if (error) return <ErrorText>{error}</ErrorText>;
   if (!video) return <Loading />;
   const playable = video.status === "ready" || video.status === "ended" || (video.status === "processing" && video.playbackPath.startsWith("/vod/"));
@@ -27,6 +32,10 @@ export function Watch() {
         <span>{new Date(video.createdAt).toLocaleDateString("en", { dateStyle: "medium" })}</span>
         {video.visibility !== "public" ? <span className="rounded bg-neutral-800 px-1.5">{video.visibility}</span> : null}
       </div>
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        {channel ? <Subscribe channel={channel} profile={profile} /> : <span />}
+        <Reactions video={video} profile={profile} />
+      </div>
       {video.tags.length > 0 ? (
         <ul aria-label="Tags" className="flex flex-wrap gap-2 text-sm text-fuchsia-300">
           {video.tags.map((t) => <li key={t}>#{t}</li>)}
@@ -37,6 +46,7 @@ export function Watch() {
         <summary className="cursor-pointer">Keyboard shortcuts</summary>
         <p>k or space: play/pause · j/l: 10 s back/forward · ←/→: 5 s · m: mute · f: fullscreen · i: picture-in-picture · &lt;/&gt;: speed</p>
       </details>
+      <Comments video={video} profile={profile} />
     </article>
   );
 }

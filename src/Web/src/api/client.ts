@@ -86,3 +86,18 @@ export function problemText(error: unknown, fallback = "Something went wrong"): 
   }
   return fallback;
 }
+
+export type Comment = Schemas["CommentResponse"];
+
+/**
+ * The options that send a file as the raw request body (pictures, captions): the endpoints take the bytes themselves
+ * with their media type, not JSON; the body's type in the schema is the bytes as a string, hence the cast.
+ */
+export function rawBody(file: Blob, contentType = file.type) {
+  return { body: file as unknown as string, bodySerializer: (b: unknown) => b as BodyInit, headers: { "Content-Type": contentType } };
+}
+
+/** A count the server may hide (null) or send as a string (int64). */
+export function count(n: number | string | null | undefined): string {
+  return n == null ? "" : Number(n).toLocaleString("en");
+}

@@ -11,6 +11,7 @@ export function Header() {
         <div className="ml-auto flex flex-wrap items-center gap-3 text-sm">
           {profile ? (
             <>
+              <Link href="/subscriptions" className="rounded px-2 py-1 hover:bg-neutral-800">Subscriptions</Link>
               <Link href="/studio" className="rounded px-2 py-1 hover:bg-neutral-800">Studio</Link>
               <Link href="/account" className="rounded px-2 py-1 hover:bg-neutral-800">
                 <span className="sr-only">Account of </span>{profile.displayName}

@@ -4,6 +4,7 @@ import { useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { api, problemText, type Video } from "@/api/client";
 import { ErrorText, Loading, buttonClass, inputClass } from "@/components/ui";
+import { VideoSettings } from "./VideoSettings";
 
 const Visibilities = ["public", "unlisted", "private", "premium"] as const;
 
@@ -34,7 +35,8 @@ export function Edit() {
 
   if (!video) return error ? <ErrorText>{error}</ErrorText> : <Loading />;
   return (
-    <form onSubmit={(e) => void save(e)} className="mx-auto max-w-2xl space-y-4" aria-labelledby="edit-title">
+    <div className="mx-auto max-w-2xl space-y-8">
+    <form onSubmit={(e) => void save(e)} className="space-y-4" aria-labelledby="edit-title">
       <h1 id="edit-title" className="text-2xl font-semibold">Edit video</h1>
       <ErrorText>{error}</ErrorText>
       <label className="block space-y-1"><span>Title</span><input name="title" defaultValue={video.title} required maxLength={100} className={inputClass} /></label>
@@ -53,5 +55,7 @@ export function Edit() {
         <span role="status" className="text-green-300">{saved}</span>
       </div>
     </form>
+    <VideoSettings video={video} onChange={setVideo} />
+    </div>
   );
 }
