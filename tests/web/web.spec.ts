@@ -327,6 +327,21 @@ test("held comments wait for the creator's approval; comments and reactions can 
   expect(await anonymous()).toContain("Please approve me");
   expect(await anonymous()).not.toContain("Please reject me");
 
+  // An upvote from the creator puts the older comment first by "Top"; "Newest" puts the approved one first.
+  const second = cp.getByTestId("comment").filter({ hasText: "Second comment, still here" });
+  await second.getByRole("button", { name: /^Upvote/ }).click();
+  await expect(second.getByRole("button", { name: /^Upvote/ })).toHaveAttribute("aria-pressed", "true");
+  await expect(second.getByRole("button", { name: /^Upvote/ })).toHaveText(/1/);
+  await vp.reload();
+  const order = async () => {
+    const texts = await vp.getByTestId("comment-text").allTextContents();
+    return Math.sign(texts.indexOf("Second comment, still here") - texts.indexOf("Please approve me"));
+  };
+  await expect(vp.getByText("Please approve me")).toBeVisible();
+  expect(await order()).toBe(-1);
+  await vp.getByLabel("Sort by").selectOption("newest");
+  await expect.poll(order).toBe(1);
+
   // Off: the viewer gets no form and no list.
   await policy("disabled");
   await vp.reload();

@@ -142,7 +142,7 @@ function Thread({ comment, ctx }: { comment: Comment; ctx: Ctx }) {
       <Item comment={comment} ctx={ctx} onReplied={() => void load()} />
       <div className="ml-10 mt-2 space-y-3">
         {replies === null && replyCount > 0 ? (
-          <button type="button" onClick={() => void load()} className="text-sm font-medium text-fuchsia-300 hover:underline" aria-expanded="false">
+          <button type="button" onClick={() => void load()} className="text-sm font-medium text-fuchsia-300 hover:underline">
             {replyCount === 1 ? "Show 1 reply" : `Show ${count(replyCount)} replies`}
           </button>
         ) : null}

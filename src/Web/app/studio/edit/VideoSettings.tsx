@@ -5,6 +5,8 @@ import { duration } from "@/components/VideoCard";
 import { ErrorText, buttonClass, inputClass, quietButtonClass } from "@/components/ui";
 import { Policies } from "../channel/ChannelSettings";
 
+type Section = "thumbnail" | "schedule" | "comments" | "captions";
+
 /** A local date-time for a datetime-local input (its value has no zone: the viewer's own). */
 function localInput(iso: string | null | undefined): string {
   if (!iso) return "";
@@ -20,12 +22,21 @@ function localInput(iso: string | null | undefined): string {
 export function VideoSettings({ video, onChange }: { video: Video; onChange: (v: Video) => void }) {
   const [error, setError] = useState("");
   const [saved, setSaved] = useState("");
+  // The section of the last action: its outcome is shown there, next to the control that caused it.
+  const [at, setAt] = useState<Section>("thumbnail");
   const id = video.id;
   const path = { params: { path: { id } } };
-  const begin = () => {
+  const begin = (section: Section) => {
+    setAt(section);
     setError("");
     setSaved("");
   };
+  const feedback = (section: Section) => (
+    <>
+      {at === section ? <ErrorText>{error}</ErrorText> : null}
+      <p role="status" className="text-sm text-green-300">{at === section ? saved : ""}</p>
+    </>
+  );
   const reload = async () => {
     const { data } = await api.GET("/api/v1/videos/{id}", path);
     if (data) onChange(data);
@@ -33,7 +44,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
 
   const savePolicy = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    begin();
+    begin("comments");
     const policy = String(new FormData(e.currentTarget).get("policy"));
     const { data, error } = await api.PUT("/api/v1/videos/{id}/comment-policy", { ...path, body: { policy } });
     if (!data) return setError(problemText(error, "Could not save the comment policy"));
@@ -42,7 +53,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
   };
   const saveReactions = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    begin();
+    begin("comments");
     const f = new FormData(e.currentTarget);
     const { data, error } = await api.PATCH("/api/v1/videos/{id}", { ...path, body: { reactionsEnabled: f.get("reactionsEnabled") === "on", dislikeCountHidden: f.get("dislikeCountHidden") === "on" } });
     if (!data) return setError(problemText(error, "Could not save the reaction settings"));
@@ -51,7 +62,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
   };
   const uploadThumbnail = async (file: File | undefined) => {
     if (!file) return;
-    begin();
+    begin("thumbnail");
     const { data, error } = await api.PUT("/api/v1/videos/{id}/thumbnail", { ...path, ...rawBody(file) });
     if (!data) return setError(problemText(error, "Could not upload the thumbnail"));
     onChange(data);
@@ -59,7 +70,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
   };
   const pickFrame = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    begin();
+    begin("thumbnail");
     const atSeconds = Number(new FormData(e.currentTarget).get("atSeconds"));
     const { data, error } = await api.POST("/api/v1/videos/{id}/thumbnail/frame", { ...path, body: { atSeconds } });
     if (!data) return setError(problemText(error, "Could not take that frame"));
@@ -67,7 +78,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
     setSaved("Thumbnail saved");
   };
   const resetThumbnail = async () => {
-    begin();
+    begin("thumbnail");
     const { error, response } = await api.DELETE("/api/v1/videos/{id}/thumbnail", path);
     if (!response.ok) return setError(problemText(error, "Could not reset the thumbnail"));
     await reload();
@@ -75,7 +86,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
   };
   const schedule = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    begin();
+    begin("schedule");
     const local = String(new FormData(e.currentTarget).get("publishAt"));
     const { data, error } = await api.PUT("/api/v1/videos/{id}/schedule", { ...path, body: { publishAt: local ? new Date(local).toISOString() : null } });
     if (!data) return setError(problemText(error, "Could not schedule the video"));
@@ -83,7 +94,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
     setSaved("Publication scheduled");
   };
   const unschedule = async () => {
-    begin();
+    begin("schedule");
     const { error, response } = await api.DELETE("/api/v1/videos/{id}/schedule", path);
     if (!response.ok) return setError(problemText(error, "Could not cancel the schedule"));
     onChange({ ...video, publishAt: null });
@@ -91,7 +102,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
   };
   const uploadCaptions = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    begin();
+    begin("captions");
     const form = e.currentTarget;
     const f = new FormData(form);
     const file = f.get("file") as File | null;
@@ -108,7 +119,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
     setSaved(`Captions ${data.label} saved`);
   };
   const deleteCaptions = async (language: string) => {
-    begin();
+    begin("captions");
     const { error, response } = await api.DELETE("/api/v1/videos/{id}/captions/{language}", { params: { path: { id, language } } });
     if (!response.ok) return setError(problemText(error, "Could not delete the captions"));
     await reload();
@@ -118,11 +129,9 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
   const section = "space-y-3 border-t border-neutral-800 pt-6";
   return (
     <div className="space-y-6">
-      <ErrorText>{error}</ErrorText>
-      <p role="status" className="text-green-300">{saved}</p>
-
       <section aria-labelledby="thumb-title" className={section}>
         <h2 id="thumb-title" className="text-xl font-semibold">Thumbnail</h2>
+        {feedback("thumbnail")}
         {video.thumbnailUrl ? (
           // eslint-disable-next-line @next/next/no-img-element
           <img src={video.thumbnailUrl} alt="Current thumbnail" data-testid="thumbnail" className="aspect-video w-64 rounded object-cover" />
@@ -143,6 +152,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
 
       <section aria-labelledby="schedule-title" className={section}>
         <h2 id="schedule-title" className="text-xl font-semibold">Scheduled publishing</h2>
+        {feedback("schedule")}
         <p className="text-sm text-neutral-400">A private or unlisted video becomes public by itself at this time.</p>
         {video.publishAt ? <p data-testid="publish-at">Scheduled for {new Date(video.publishAt).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" })}</p> : null}
         <form onSubmit={(e) => void schedule(e)} className="flex flex-wrap items-end gap-3" key={video.publishAt ?? "none"}>
@@ -157,6 +167,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
 
       <section aria-labelledby="comment-policy-title" className={section}>
         <h2 id="comment-policy-title" className="text-xl font-semibold">Comments and reactions</h2>
+        {feedback("comments")}
         <form onSubmit={(e) => void savePolicy(e)} className="flex flex-wrap items-end gap-3" key={`p-${video.commentPolicy}`}>
           <label className="block min-w-64 flex-1 space-y-1">
             <span>Comment policy</span>
@@ -175,6 +186,7 @@ export function VideoSettings({ video, onChange }: { video: Video; onChange: (v:
 
       <section aria-labelledby="captions-title" className={section}>
         <h2 id="captions-title" className="text-xl font-semibold">Captions</h2>
+        {feedback("captions")}
         {video.captions.length === 0 ? <p className="text-sm text-neutral-400">No captions yet.</p> : (
           <ul className="divide-y divide-neutral-800 rounded border border-neutral-800 text-sm" aria-label="Caption tracks">
             {video.captions.map((c) => (
