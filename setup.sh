@@ -105,6 +105,9 @@ SELECT 'CREATE ROLE streamverse_test LOGIN' WHERE NOT EXISTS (SELECT FROM pg_rol
 ALTER ROLE streamverse_test LOGIN CREATEDB PASSWORD :'pw';
 SELECT 'CREATE DATABASE streamverse_test OWNER streamverse_test' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'streamverse_test') \gexec
 SQL
+  # Search's typo tolerance (pg_trgm) lives in public, once per database: the tests' throwaway schemas would otherwise
+  # each try to own the one extension (its objects in the first test schema, dropped with it under the others).
+  runuser -u postgres -- psql -p "$port" -d streamverse_test -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public' >/dev/null
 }
 
 # s3rver (an S3-compatible server in Node, pinned in tests/s3/package-lock.json) for the S3 storage backend tests,

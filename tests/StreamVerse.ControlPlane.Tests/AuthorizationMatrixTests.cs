@@ -85,6 +85,24 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
     private static async Task<(string, object?, HttpContent?)> NewUpload(Cell c, HttpContent content) =>
         (await UploadTests.CreateAsync(c.App, c.Owner, await Video(c, "public"), 10), null, content);
 
+    /// <summary>A playlist of the owner's; with <paramref name="withItem"/>, holding one public playable video of theirs (path suffix /items/{video}).</summary>
+    private static async Task<string> Playlist(Cell c, string visibility, bool withItem = false)
+    {
+        var id = (await c.App.JsonAsync(HttpMethod.Post, "api/v1/playlists", c.Owner.AccessToken, new { title = "matrix", visibility }, HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
+        if (!withItem)
+        {
+            return id;
+        }
+
+        var video = (await c.App.NewVideoAsync(c.Owner, await Channel(c), "public", playable: true)).GetProperty("id").GetString()!;
+        await c.App.JsonAsync(HttpMethod.Post, $"api/v1/playlists/{id}/items", c.Owner.AccessToken, new { videoId = video });
+        return $"{id}/items/{video}";
+    }
+
+    private static async Task<string> PlayableVideo(Cell c) =>
+        (await c.App.NewVideoAsync(c.Owner, await Channel(c), "public", playable: true)).GetProperty("id").GetString()!;
+
     private static readonly Dictionary<string, Row> Rows = new()
     {
         // Infrastructure outside /api: public by design.
@@ -231,6 +249,40 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["GET /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", null, null)),
         ["PUT /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", new { reaction = "like" }, null)),
         ["DELETE /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", null, null)),
+        // Discovery: feeds and search are public (listed videos only); the subscriptions feed and the library are the caller's
+        // own; saving a video needs one the caller may watch (a private one is hidden from everyone else).
+        ["GET /api/v1/feeds/recent"] = new("OOOOOO", _ => P("api/v1/feeds/recent")),
+        ["GET /api/v1/feeds/live"] = new("OOOOOO", _ => P("api/v1/feeds/live")),
+        ["GET /api/v1/feeds/most-liked"] = new("OOOOOO", _ => P("api/v1/feeds/most-liked")),
+        ["GET /api/v1/feeds/hot"] = new("OOOOOO", _ => P("api/v1/feeds/hot")),
+        ["GET /api/v1/feeds/subscriptions"] = new("UOOOOO", _ => P("api/v1/feeds/subscriptions")),
+        ["GET /api/v1/search/videos"] = new("OOOOOO", _ => P("api/v1/search/videos?q=matrix")),
+        ["GET /api/v1/search/channels"] = new("OOOOOO", _ => P("api/v1/search/channels?q=matrix")),
+        ["GET /api/v1/search/suggest"] = new("OOOOOO", _ => P("api/v1/search/suggest?q=ma")),
+        ["GET /api/v1/me/history"] = new("UOOOOO", _ => P("api/v1/me/history")),
+        ["GET /api/v1/me/history/continue"] = new("UOOOOO", _ => P("api/v1/me/history/continue")),
+        ["DELETE /api/v1/me/history"] = new("UOOOOO", _ => P("api/v1/me/history")),
+        ["GET /api/v1/me/history/settings"] = new("UOOOOO", _ => P("api/v1/me/history/settings")),
+        ["PUT /api/v1/me/history/settings"] = new("UOOOOO", _ => P("api/v1/me/history/settings", new { paused = false })),
+        ["PUT /api/v1/me/history/{videoId}"] = new("UNNNOO", async c => ($"api/v1/me/history/{await Video(c, "private")}", new { positionSeconds = 1 }, null)),
+        ["DELETE /api/v1/me/history/{videoId}"] = new("UOOOOO", async c => ($"api/v1/me/history/{await PlayableVideo(c)}", null, null)),
+        ["GET /api/v1/me/watch-later"] = new("UOOOOO", _ => P("api/v1/me/watch-later")),
+        ["PUT /api/v1/me/watch-later/{videoId}"] = new("UNNNOO", async c => ($"api/v1/me/watch-later/{await Video(c, "private")}", null, null)),
+        ["DELETE /api/v1/me/watch-later/{videoId}"] = new("UOOOOO", async c => ($"api/v1/me/watch-later/{await PlayableVideo(c)}", null, null)),
+
+        // Playlists: any account makes its own; a private one is hidden from everyone but its owner and admins, a public one
+        // is read by anyone and changed by its owner and admins only.
+        ["POST /api/v1/playlists"] = new("UOOOOO", _ => P("api/v1/playlists", new { title = "matrix" })),
+        ["GET /api/v1/playlists/{id}"] = new("NNNNOO", async c => ($"api/v1/playlists/{await Playlist(c, "private")}", null, null)),
+        ["PATCH /api/v1/playlists/{id}"] = new("UNNNOO", async c => ($"api/v1/playlists/{await Playlist(c, "private")}", new { title = "renamed" }, null)),
+        ["DELETE /api/v1/playlists/{id}"] = new("UNNNOO", async c => ($"api/v1/playlists/{await Playlist(c, "private")}", null, null)),
+        ["GET /api/v1/playlists/{id}/items"] = new("NNNNOO", async c => ($"api/v1/playlists/{await Playlist(c, "private")}/items", null, null)),
+        ["POST /api/v1/playlists/{id}/items"] = new("UFFFOO", async c => ($"api/v1/playlists/{await Playlist(c, "public")}/items", new { videoId = await PlayableVideo(c) }, null)),
+        ["DELETE /api/v1/playlists/{id}/items/{videoId}"] = new("UFFFOO", async c => ($"api/v1/playlists/{await Playlist(c, "public", withItem: true)}", null, null)),
+        ["PUT /api/v1/playlists/{id}/items/{videoId}/position"] = new("UFFFOO", async c =>
+            ($"api/v1/playlists/{await Playlist(c, "public", withItem: true)}/position", new { }, null)),
+        ["GET /api/v1/me/playlists"] = new("UOOOOO", _ => P("api/v1/me/playlists")),
+        ["GET /api/v1/channels/{id}/playlists"] = new("OOOOOO", async c => ($"api/v1/channels/{await Channel(c)}/playlists", null, null)),
     };
 
     private static IEnumerable<(string Key, RouteEndpoint Endpoint)> Endpoints(ControlPlaneApp app) =>

@@ -328,6 +328,7 @@ internal static partial class Migrations
         (19, "private test broadcasts: a stream key whose broadcasts start private", _ => """
             ALTER TABLE stream_keys ADD COLUMN private_test BOOLEAN NOT NULL DEFAULT FALSE;
             """),
+        (20, "discovery: the search index (kept by triggers), watch history, watch later, playlists", Discovery.DiscoverySchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
