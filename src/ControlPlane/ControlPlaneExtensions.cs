@@ -121,6 +121,7 @@ internal static class ControlPlaneExtensions
         services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
         Comments.CommentServices.AddComments(services, configuration);
         services.AddMail(configuration);
+        Notifications.NotificationServices.AddNotifications(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -247,6 +248,7 @@ internal static class ControlPlaneExtensions
         api.MapJobs();
         api.MapSubscriptions().MapReactions();
         Comments.CommentEndpoints.MapComments(api);
+        Notifications.NotificationEndpoints.MapNotifications(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");
