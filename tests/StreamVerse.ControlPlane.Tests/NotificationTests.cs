@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Notifications;
@@ -283,6 +284,75 @@ public abstract class NotificationTests(NotificationsApp app)
         Assert.Equal(fans.Count, await db.ScalarAsync<long>("SELECT COUNT(DISTINCT user_id) FROM notifications WHERE video_id = @v AND kind = 'new-video'", [("v", video)], default));
         Assert.Equal(fans.Count, await db.ScalarAsync<long>("SELECT COUNT(*) FROM notifications WHERE video_id = @v", [("v", video)], default));
     }
+
+    [Fact]
+    public async Task A_daemon_stopped_mid_fan_out_resumes_where_it_stopped_and_loses_or_duplicates_nobody()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(owner);
+        var fans = await QuickAccounts.CreateAsync(app, 4 * NotificationsApp.FanoutBatch + 3);
+        foreach (var fan in fans)
+        {
+            await SubscribeAsync(fan, channel, "highlights");
+        }
+
+        // The worker stops after its second batch (committed) and waits there until the daemon is stopped.
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = 0;
+        app.Get<FanoutProgress>().AfterBatch = async (_, _, ct) =>
+        {
+            if (Interlocked.Increment(ref batches) == 2)
+            {
+                reached.TrySetResult();
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+        };
+        var node = app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<FanoutWorker>().Single().Node;
+        var video = await PublishAsync(app, owner, channel);
+        await reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+        const string Count = "SELECT COUNT(*) FROM notifications WHERE video_id = @v";
+        await using (var db = await Db.OpenAsync(default))
+        {
+            // The publish and its outbox event are long done: the fan-out runs apart from both.
+            Assert.Equal(0, await db.ScalarAsync<long>("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL", [], default));
+            Assert.Equal(2 * NotificationsApp.FanoutBatch, await db.ScalarAsync<long>(Count, [("v", video)], default));
+        }
+
+        await app.RestartAsync(async () =>
+        {
+            // As after a crash (a graceful stop hands the task back; a crash leaves it leased to this node's dead run).
+            await using var db = await Standalone().OpenAsync(default);
+            Assert.Equal(1, await db.ExecAsync("UPDATE notification_fanouts SET lease_owner = @o, lease_expires_at = @exp WHERE video_id = @v AND done_at IS NULL",
+                [("o", node + ":deadbeef0000"), ("exp", DateTimeOffset.UtcNow.AddHours(1)), ("v", video)], default));
+            Assert.Equal(2 * NotificationsApp.FanoutBatch, await db.ScalarAsync<long>(Count, [("v", video)], default));
+        });
+
+        await SettleAsync(app);
+        await using (var db = await Db.OpenAsync(default))
+        {
+            Assert.Equal(fans.Count, await db.ScalarAsync<long>(Count, [("v", video)], default));
+            Assert.Equal(fans.Count, await db.ScalarAsync<long>("SELECT COUNT(DISTINCT user_id) FROM notifications WHERE video_id = @v", [("v", video)], default));
+
+            // The whole fan-out once more from the first subscriber: the unique key adds nobody twice.
+            await db.ExecAsync("UPDATE notification_fanouts SET after_user = '', done_at = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE video_id = @v",
+                [("v", video)], default);
+        }
+
+        await SettleAsync(app);
+        await using (var db = await Db.OpenAsync(default))
+        {
+            Assert.Equal(fans.Count, await db.ScalarAsync<long>(Count, [("v", video)], default));
+            var source = await db.ScalarAsync<string>("SELECT source FROM notification_fanouts WHERE video_id = @v", [("v", video)], default);
+            await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() => db.ExecAsync(
+                "INSERT INTO notifications (user_id, source, kind, channels, title, created_at) VALUES (@u, @s, 'new-video', 1, 't', @now)",
+                [("u", fans[0].Id), ("s", source), ("now", DateTimeOffset.UtcNow)], default));
+        }
+    }
+
+    private Database Standalone() => new(
+        Microsoft.Extensions.Options.Options.Create(new DatabaseOptions { Provider = app.Provider, ConnectionString = app.ConnectionString }),
+        Microsoft.Extensions.Options.Options.Create(new ControlPlaneOptions { DataPath = app.DataDir }));
 }
 
 [Collection("notifications-sqlite")]
