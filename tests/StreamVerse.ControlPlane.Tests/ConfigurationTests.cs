@@ -61,7 +61,7 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Notifications:VapidSubject", "webmaster@example.com", "StreamVerse:ControlPlane:Notifications:VapidSubject")]
     [InlineData("StreamVerse:ControlPlane:Notifications:PushTtl", "29.00:00:00", "StreamVerse:ControlPlane:Notifications:PushTtl")]
     [InlineData("StreamVerse:ControlPlane:Notifications:PushMaxAttempts", "0", "StreamVerse:ControlPlane:Notifications:PushMaxAttempts")]
-    [InlineData("StreamVerse:ControlPlane:Notifications:PushInsecureHosts:0", "bad host!", "StreamVerse:ControlPlane:Notifications:PushInsecureHosts:0")]
+    [InlineData("StreamVerse:ControlPlane:Notifications:PushInsecureHosts:0", "bad host!", "StreamVerse:ControlPlane:Notifications:PushInsecureHosts")]
     [InlineData("StreamVerse:ControlPlane:Captions:MaxBytes", "100", "StreamVerse:ControlPlane:Captions:MaxBytes")]
     [InlineData("StreamVerse:ControlPlane:Captions:MaxPerVideo", "0", "StreamVerse:ControlPlane:Captions:MaxPerVideo")]
     [InlineData("StreamVerse:Delivery:PublicMediaMaxAgeSeconds", "0", "PublicMediaMaxAgeSeconds")]
