@@ -122,6 +122,7 @@ internal static class ControlPlaneExtensions
         Comments.CommentServices.AddComments(services, configuration);
         services.AddMail(configuration);
         Discovery.DiscoveryServices.AddDiscovery(services, configuration);
+        Notifications.NotificationServices.AddNotifications(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -249,6 +250,7 @@ internal static class ControlPlaneExtensions
         api.MapSubscriptions().MapReactions();
         Comments.CommentEndpoints.MapComments(api);
         Discovery.DiscoveryServices.MapDiscovery(api);
+        Notifications.NotificationEndpoints.MapNotifications(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -103,6 +103,30 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
     private static async Task<string> PlayableVideo(Cell c) =>
         (await c.App.NewVideoAsync(c.Owner, await Channel(c), "public", playable: true)).GetProperty("id").GetString()!;
 
+    /// <summary>A P-256 public point (uncompressed, base64url) for the push-subscription row.</summary>
+    private static readonly string MatrixP256dh = System.Buffers.Text.Base64Url.EncodeToString(
+        System.Security.Cryptography.ECDiffieHellman.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256).ExportParameters(false) is var p
+            ? [0x04, .. p.Q.X!, .. p.Q.Y!] : []);
+
+    /// <summary>A notification of the owner's (a new subscriber of a fresh channel), once the outbox has delivered it.</summary>
+    private static async Task<string> OwnerNotification(Cell c)
+    {
+        var ch = await Channel(c);
+        await c.App.JsonAsync(HttpMethod.Put, $"api/v1/channels/{ch}/subscription", (await c.App.NewUserAsync()).AccessToken);
+        for (var i = 0; ; i++)
+        {
+            var page = await c.App.JsonAsync(HttpMethod.Get, "api/v1/me/notifications", c.Owner.AccessToken);
+            var match = page.GetProperty("items").EnumerateArray().FirstOrDefault(n => n.GetProperty("channelId").GetString() == ch);
+            if (match.ValueKind == JsonValueKind.Object)
+            {
+                return match.GetProperty("id").GetString()!;
+            }
+
+            Assert.True(i < 600, "the owner's notification did not come");
+            await Task.Delay(50);
+        }
+    }
+
     private static readonly Dictionary<string, Row> Rows = new()
     {
         // Infrastructure outside /api: public by design.
@@ -244,6 +268,19 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["DELETE /api/v1/channels/{id}/subscription"] = new("UOOOOO", async c => ($"api/v1/channels/{await Channel(c)}/subscription", null, null)),
         ["GET /api/v1/channels/{id}/subscribers"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/subscribers", null, null)),
         ["GET /api/v1/me/subscriptions"] = new("UOOOOO", _ => P("api/v1/me/subscriptions")),
+
+        // Notifications: every signed-in account has its own (list, unread, settings, push devices); another account's
+        // notification id is a 404 like no such id (an admin's too: they are personal). The VAPID public key is public.
+        ["GET /api/v1/me/notifications"] = new("UOOOOO", _ => P("api/v1/me/notifications")),
+        ["GET /api/v1/me/notifications/unread-count"] = new("UOOOOO", _ => P("api/v1/me/notifications/unread-count")),
+        ["POST /api/v1/me/notifications/{id}/read"] = new("UNNNON", async c => ($"api/v1/me/notifications/{await OwnerNotification(c)}/read", null, null)),
+        ["POST /api/v1/me/notifications/read-all"] = new("UOOOOO", _ => P("api/v1/me/notifications/read-all")),
+        ["GET /api/v1/me/notification-settings"] = new("UOOOOO", _ => P("api/v1/me/notification-settings")),
+        ["PUT /api/v1/me/notification-settings"] = new("UOOOOO", _ => P("api/v1/me/notification-settings", new { settings = new[] { new { kind = "mention", push = false } } })),
+        ["POST /api/v1/me/push-subscriptions"] = new("UOOOOO", _ => P("api/v1/me/push-subscriptions", new { endpoint = "https://push.test.invalid/" + Guid.NewGuid().ToString("N"),
+            keys = new { p256dh = MatrixP256dh, auth = "AAAAAAAAAAAAAAAAAAAAAA" } })),
+        ["DELETE /api/v1/me/push-subscriptions"] = new("UOOOOO", _ => P("api/v1/me/push-subscriptions?endpoint=https%3A%2F%2Fpush.test.invalid%2Fnone")),
+        ["GET /api/v1/push/vapid-public-key"] = new("OOOOOO", _ => P("api/v1/push/vapid-public-key")),
 
         // Reactions: who may watch may react; a private video is hidden from everyone else.
         ["GET /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", null, null)),

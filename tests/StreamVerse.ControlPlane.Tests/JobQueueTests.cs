@@ -12,7 +12,7 @@ namespace StreamVerse.ControlPlane.Tests;
 public abstract class JobQueueTests(JobsApp app)
 {
     private JobStore FutureStore(TimeSpan shift) => new(app.Db, new ShiftedTime(shift), app.Get<StreamVerse.ControlPlane.Videos.VodCatalog>(),
-        app.Get<StreamVerse.ControlPlane.Videos.VideoPublication>());
+        app.Get<StreamVerse.ControlPlane.Videos.VideoPublication>(), app.Get<StreamVerse.ControlPlane.Events.Outbox>());
 
     private async Task<(string Video, Persona Owner)> NewVideoAsync(Persona? owner = null)
     {

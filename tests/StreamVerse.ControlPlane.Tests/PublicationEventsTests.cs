@@ -12,12 +12,12 @@ public abstract class PublicationEventsTests(ControlPlaneApp app)
     private Database Db => app.Get<Database>();
 
     /// <summary>A store on time three days ahead: jobs it queues are not due for the daemon's own worker.</summary>
-    private JobStore FutureStore() => new(Db, new ShiftedTime(TimeSpan.FromDays(3)), app.Get<VodCatalog>(), app.Get<VideoPublication>());
+    private JobStore FutureStore() => new(Db, new ShiftedTime(TimeSpan.FromDays(3)), app.Get<VodCatalog>(), app.Get<VideoPublication>(), app.Get<StreamVerse.ControlPlane.Events.Outbox>());
 
     private async Task<List<(string Type, string Payload)>> EventsAboutAsync(string videoId)
     {
         await using var db = await Db.OpenAsync(default);
-        return await db.QueryAsync("SELECT type, payload FROM outbox WHERE payload LIKE @p ORDER BY seq", [("p", $"%\"{videoId}\"%")],
+        return await db.QueryAsync("SELECT type, payload FROM outbox WHERE payload LIKE @p AND type NOT LIKE 'jobs.%' ORDER BY seq", [("p", $"%\"{videoId}\"%")],
             (r, _) => (r.GetString(0), r.GetString(1)), default);
     }
 

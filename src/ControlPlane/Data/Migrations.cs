@@ -329,6 +329,67 @@ internal static partial class Migrations
             ALTER TABLE stream_keys ADD COLUMN private_test BOOLEAN NOT NULL DEFAULT FALSE;
             """),
         (20, "discovery: the search index (kept by triggers), watch history, watch later, playlists", Discovery.DiscoverySchema.Sql),
+        (21, "notifications: in-app rows (one per account and source event), per-kind settings, subscriber fan-out tasks with a durable cursor, Web Push devices and deliveries", d => $"""
+            CREATE TABLE notifications (
+                id {d.IdentityPrimaryKey},
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                source VARCHAR(32) NOT NULL,
+                kind VARCHAR(40) NOT NULL,
+                channels INTEGER NOT NULL,
+                actor_id VARCHAR(32) NULL,
+                channel_id VARCHAR(32) NULL,
+                video_id VARCHAR(32) NULL,
+                comment_id VARCHAR(32) NULL,
+                title VARCHAR(300) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                read_at {d.Timestamp} NULL,
+                mail_state VARCHAR(8) NULL,
+                CONSTRAINT ux_notifications_source_user UNIQUE (source, user_id)
+            );
+            CREATE INDEX ix_notifications_user ON notifications (user_id, id);
+            CREATE INDEX ix_notifications_mail ON notifications (mail_state, user_id, kind);
+            CREATE TABLE notification_settings (
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                kind VARCHAR(40) NOT NULL,
+                channels INTEGER NOT NULL,
+                PRIMARY KEY (user_id, kind)
+            );
+            CREATE TABLE notification_fanouts (
+                source VARCHAR(32) PRIMARY KEY,
+                kind VARCHAR(40) NOT NULL,
+                channel_id VARCHAR(32) NOT NULL,
+                video_id VARCHAR(32) NOT NULL,
+                actor_id VARCHAR(32) NULL,
+                title VARCHAR(300) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                after_user VARCHAR(32) NOT NULL DEFAULT '',
+                lease_owner VARCHAR(64) NULL,
+                lease_expires_at {d.Timestamp} NULL,
+                done_at {d.Timestamp} NULL
+            );
+            CREATE INDEX ix_notification_fanouts_due ON notification_fanouts (done_at, created_at);
+            CREATE TABLE push_subscriptions (
+                id VARCHAR(32) PRIMARY KEY,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                endpoint VARCHAR(2048) NOT NULL UNIQUE,
+                p256dh VARCHAR(100) NOT NULL,
+                auth VARCHAR(40) NOT NULL,
+                created_at {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_push_subscriptions_user ON push_subscriptions (user_id);
+            CREATE TABLE push_deliveries (
+                id {d.IdentityPrimaryKey},
+                subscription_id VARCHAR(32) NOT NULL REFERENCES push_subscriptions(id) ON DELETE CASCADE,
+                notification_id BIGINT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+                run_after {d.Timestamp} NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                lease_owner VARCHAR(64) NULL,
+                lease_expires_at {d.Timestamp} NULL,
+                error VARCHAR(2000) NULL
+            );
+            CREATE INDEX ix_push_deliveries_due ON push_deliveries (run_after);
+            CREATE INDEX ix_push_deliveries_subscription ON push_deliveries (subscription_id);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

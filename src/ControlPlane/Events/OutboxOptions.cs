@@ -90,6 +90,8 @@ internal static class EventServices
 
         services.AddEvent<Videos.VideoPublished>("videos.video-published.v1");
         services.AddEvent<Channels.ChannelWentLive>("channels.channel-went-live.v1");
+        services.AddEvent<Jobs.VideoTranscodeFinished>("jobs.video-transcode-finished.v1");
+        services.AddEvent<Jobs.VideoTranscodeFailed>("jobs.video-transcode-failed.v1");
         services.AddSingleton<Videos.VideoPublication>();
         return services;
     }

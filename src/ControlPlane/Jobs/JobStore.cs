@@ -1,5 +1,6 @@
 using System.Data.Common;
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Events;
 using StreamVerse.ControlPlane.Videos;
 
 namespace StreamVerse.ControlPlane.Jobs;
@@ -36,10 +37,17 @@ internal sealed record EndedJob(string Id, string VideoId, string SourcePath, bo
 /// <item><c>videos.vod_prefix</c> changes only in those transactions, after the presentation is fully stored.</item>
 /// <item>A public video's first full publication writes <see cref="VideoPublished"/> to the outbox in the same
 /// transaction (<see cref="VideoPublication"/>): the event exists if and only if the video became ready.</item>
+/// <item>Every full publication writes <see cref="VideoTranscodeFinished"/>, and a failure that flips the video to
+/// <c>failed</c> writes <see cref="VideoTranscodeFailed"/>, in the transaction of that flip (the owner's "upload finished/failed").</item>
 /// </list>
 /// </summary>
-internal sealed class JobStore(Database database, TimeProvider time, VodCatalog catalog, VideoPublication publication)
+internal sealed class JobStore(Database database, TimeProvider time, VodCatalog catalog, VideoPublication publication, Outbox outbox)
 {
+    private const string OwnerOfVideo =
+        """
+        SELECT c.id, c.owner_id, v.title FROM videos v JOIN channels c ON c.id = v.channel_id WHERE v.id = @v
+        """;
+
     private const string Kind = "transcode";
 
     public async Task<(string JobId, List<EndedJob> Cancelled)> EnqueueAsync(string videoId, string sourcePath, int maxAttempts, CancellationToken cancellationToken)
@@ -242,6 +250,11 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
              ("th", output.HasPoster ? Playback.OwnerThumbnails.PosterPath(job.VideoId) : null), ("a", Videos.AudioTrackColumn.Write(output.AudioTracks)),
              ("now", now), ("v", job.VideoId)], cancellationToken).ConfigureAwait(false);
         await publication.PublishIfFirstInAsync(db, job.VideoId, now, cancellationToken).ConfigureAwait(false);
+        if (await OwnerAsync(db, job.VideoId, cancellationToken).ConfigureAwait(false) is { } finished)
+        {
+            await outbox.AddAsync(db, new VideoTranscodeFinished(job.VideoId, finished.ChannelId, finished.OwnerId, finished.Title, job.Id, now), cancellationToken).ConfigureAwait(false);
+        }
+
         if (retention > TimeSpan.Zero)
         {
             // A player that loaded a VOD media playlist keeps fetching that version's segments for the whole video;
@@ -262,6 +275,12 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
         catalog.Invalidate(job.VideoId);
         return (true, replaced);
     }
+
+    /// <summary>The video's channel, its owner and its title, for the events about the owner's upload.</summary>
+    private static Task<Owner?> OwnerAsync(DbSession db, string videoId, CancellationToken cancellationToken) =>
+        db.SingleAsync(OwnerOfVideo, [("v", videoId)], (r, _) => new Owner(r.GetString(0), r.GetString(1), r.GetString(2)), cancellationToken);
+
+    private sealed record Owner(string ChannelId, string OwnerId, string Title);
 
     /// <summary>Retired presentations whose time has come (oldest first, at most <paramref name="limit"/>).</summary>
     public async Task<List<string>> DueRetiredAsync(int limit, CancellationToken cancellationToken)
@@ -337,13 +356,18 @@ internal sealed class JobStore(Database database, TimeProvider time, VodCatalog 
         var replaced = await db.ScalarAsync<string>("SELECT replaced_prefix FROM jobs WHERE id = @id", [("id", job.Id)], cancellationToken).ConfigureAwait(false);
         await RestoreIfPreviewAsync(db, job with { ReplacedPrefix = replaced }, now, cancellationToken).ConfigureAwait(false);
         // A job that failed only in its clean-up has published its ladder: the video stays ready.
-        await db.ExecAsync(
+        var flipped = await db.ExecAsync(
             """
             UPDATE videos SET status = @s, failure_reason = @r, processing_progress = NULL, updated_at = @now
             WHERE id = @v AND (vod_prefix IS NULL OR vod_prefix <> @full)
             """,
             [("s", VideoStatus.Failed), ("r", reason), ("now", now), ("v", job.VideoId), ("full", VodPrefixes.Full(job.VideoId, job.Id))],
             cancellationToken).ConfigureAwait(false);
+        if (flipped == 1 && await OwnerAsync(db, job.VideoId, cancellationToken).ConfigureAwait(false) is { } failed)
+        {
+            await outbox.AddAsync(db, new VideoTranscodeFailed(job.VideoId, failed.ChannelId, failed.OwnerId, failed.Title, job.Id, reason, now), cancellationToken).ConfigureAwait(false);
+        }
+
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         catalog.Invalidate(job.VideoId);
         return true;

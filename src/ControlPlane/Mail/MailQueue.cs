@@ -6,7 +6,13 @@ namespace StreamVerse.ControlPlane.Mail;
 /// <summary>What a queued message needs to be rendered when it is sent: ids and values, never a secret.</summary>
 /// <param name="TokenId">The account token the message links to (<see cref="AccountTokens.Token"/> derives the token from it).</param>
 /// <param name="ExpiresAt">When that link stops working, for the text.</param>
-internal sealed record MailPayload(string? TokenId, DateTimeOffset? ExpiresAt);
+/// <param name="UserId">A notification mail's recipient account (for its unsubscribe link).</param>
+/// <param name="Kind">A notification mail's kind (<c>Notifications.NotificationKind</c>): the kind its unsubscribe link stops.</param>
+/// <param name="Subject">A notification mail's subject.</param>
+/// <param name="Lines">A notification mail's paragraphs (plain text; encoded for HTML when rendered).</param>
+/// <param name="Path">A notification mail's link, a path of the web app (<c>/watch?v=...</c>).</param>
+internal sealed record MailPayload(string? TokenId, DateTimeOffset? ExpiresAt, string? UserId = null, string? Kind = null, string? Subject = null,
+    string[]? Lines = null, string? Path = null);
 
 /// <summary>A claimed message.</summary>
 internal sealed record QueuedMail(long Id, string Template, string Recipient, MailPayload Payload, int Attempts);

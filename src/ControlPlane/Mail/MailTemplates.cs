@@ -13,6 +13,9 @@ internal static class MailTemplate
 
     /// <summary>Someone tried to register the address again: its owner hears of it (registration itself says nothing).</summary>
     public const string AlreadyRegistered = "already-registered";
+
+    /// <summary>A notification or a digest of them (its text is in the payload); carries the kind's unsubscribe link.</summary>
+    public const string Notification = "notification";
 }
 
 /// <summary>
@@ -20,7 +23,7 @@ internal static class MailTemplate
 /// <see cref="MailOptions.PublicBaseUrl"/>. The tokens are derived here from their ids (<see cref="AccountTokens"/>);
 /// every value put into HTML is encoded.
 /// </summary>
-internal sealed class MailTemplates(AccountTokens tokens, Microsoft.Extensions.Options.IOptions<MailOptions> options)
+internal sealed class MailTemplates(AccountTokens tokens, Unsubscribes unsubscribes, Microsoft.Extensions.Options.IOptions<MailOptions> options)
 {
     public MimeMessage Render(QueuedMail mail)
     {
@@ -37,20 +40,33 @@ internal sealed class MailTemplates(AccountTokens tokens, Microsoft.Extensions.O
                 new[] { "Someone tried to register a StreamVerse account with this address, which already has one.",
                     "If it was you, sign in instead, or reset your password if you have forgotten it. Otherwise, ignore this message." },
                 Base() + "/reset-password", "Reset my password"),
+            MailTemplate.Notification => (mail.Payload.Subject ?? "StreamVerse", mail.Payload.Lines ?? [], Base() + (mail.Payload.Path ?? "/"), "Open StreamVerse"),
             _ => throw new InvalidOperationException("unknown mail template " + mail.Template),
         };
+        string? unsubscribe = mail.Template == MailTemplate.Notification && mail.Payload is { UserId: { } user, Kind: { } kind } ? unsubscribes.Url(user, kind) : null;
 
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(options.Value.From!));
         message.To.Add(MailboxAddress.Parse(mail.Recipient));
         message.Subject = subject;
+        const string StopText = "Stop these e-mails";
         var body = new BodyBuilder
         {
-            TextBody = string.Join("\n\n", lines.Where(l => l.Length > 0)) + "\n\n" + linkText + ":\n" + link + "\n",
+            TextBody = string.Join("\n\n", lines.Where(l => l.Length > 0)) + "\n\n" + linkText + ":\n" + link + "\n"
+                + (unsubscribe is null ? "" : "\n" + StopText + ":\n" + unsubscribe + "\n"),
             HtmlBody = "<!DOCTYPE html><html><body>"
                 + string.Concat(lines.Where(l => l.Length > 0).Select(l => "<p>" + WebUtility.HtmlEncode(l) + "</p>"))
-                + "<p><a href=\"" + WebUtility.HtmlEncode(link) + "\">" + WebUtility.HtmlEncode(linkText) + "</a></p></body></html>",
+                + "<p><a href=\"" + WebUtility.HtmlEncode(link) + "\">" + WebUtility.HtmlEncode(linkText) + "</a></p>"
+                + (unsubscribe is null ? "" : "<p><a href=\"" + WebUtility.HtmlEncode(unsubscribe) + "\">" + StopText + "</a></p>")
+                + "</body></html>",
         };
+        if (unsubscribe is not null)
+        {
+            // RFC 2369 / RFC 8058: the mail client's own "unsubscribe" posts the link's query to the API, no sign-in needed.
+            message.Headers.Add("List-Unsubscribe", "<" + Base() + "/api/v1/mail/unsubscribe" + unsubscribe[unsubscribe.IndexOf('?', StringComparison.Ordinal)..] + ">");
+            message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        }
+
         message.Body = body.ToMessageBody();
         return message;
     }
