@@ -709,9 +709,16 @@ internal sealed partial class RtmpSession : IDisposable
         _waitTimer = _time.CreateTimer(
             static state =>
             {
+                // A timer callback must never throw (it would end the process): the connection may be gone by now.
                 var session = (RtmpSession)state!;
                 session._waitExpired = true;
-                session._input.CancelPendingRead();
+                try
+                {
+                    session._input.CancelPendingRead();
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+                {
+                }
             },
             this,
             _options.TrackWait,
