@@ -101,7 +101,7 @@ internal static class ControlPlaneExtensions
         services.AddSingleton<PlaybackGate>();
         services.AddSingleton<VodCatalog>();
         services.AddCaptions(configuration);
-        services.AddSingleton<LiveIngest>();
+        services.AddStreamKeys();
         services.AddHostedService<ControlPlaneCacheRefresher>();
 
         // After the refresher: it applies the migrations in its StartAsync, and hosted services start in order.

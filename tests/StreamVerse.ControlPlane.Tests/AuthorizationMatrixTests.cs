@@ -252,6 +252,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/channels/{channelId}/stream-keys"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/stream-keys", null, null)),
         ["POST /api/v1/channels/{channelId}/stream-keys/{keyId}/rotate"] = new("UFFFOO", async c => { var (ch, k) = await Key(c); return ($"api/v1/channels/{ch}/stream-keys/{k}/rotate", null, null); }),
         ["DELETE /api/v1/channels/{channelId}/stream-keys/{keyId}"] = new("UFFFOO", async c => { var (ch, k) = await Key(c); return ($"api/v1/channels/{ch}/stream-keys/{k}", null, null); }),
+        ["GET /api/v1/channels/{channelId}/live/health"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/live/health", null, null)),
+        ["POST /api/v1/channels/{channelId}/live/end"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/live/end", null, null)),
 
         // Subscriptions: any signed-in account follows any channel (its own included); the subscriber list is the owner's.
         ["GET /api/v1/channels/{id}/subscription"] = new("UOOOOO", async c =>

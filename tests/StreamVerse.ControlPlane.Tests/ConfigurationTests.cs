@@ -76,6 +76,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Mail:RequestsPerAddress", "-1", "StreamVerse:ControlPlane:Mail:RequestsPerAddress")]
     [InlineData("StreamVerse:ControlPlane:Mail:ThrottleWindow", "00:00:00", "StreamVerse:ControlPlane:Mail:ThrottleWindow")]
     [InlineData("StreamVerse:ControlPlane:Mail:SigningKey", "too-short", "StreamVerse:ControlPlane:Mail:SigningKey")]
+    [InlineData("StreamVerse:Rtmp:TrackWaitMilliseconds", "30001", "TrackWaitMilliseconds")]
+    [InlineData("StreamVerse:Rtmp:TrackWaitMilliseconds", "-1", "TrackWaitMilliseconds")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -47,6 +47,8 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(Page<StreamKeyInfo>))]
 [JsonSerializable(typeof(EdgeInvalidationPage))]
 [JsonSerializable(typeof(StreamKeyCreated))]
+[JsonSerializable(typeof(LiveHealthResponse))]
+[JsonSerializable(typeof(LiveEndResponse))]
 [JsonSerializable(typeof(PlaybackTokenRequest))]
 [JsonSerializable(typeof(SourceAccepted))]
 [JsonSerializable(typeof(PlaybackTokenResponse))]

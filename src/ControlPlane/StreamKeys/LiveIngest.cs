@@ -17,14 +17,31 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// </summary>
 internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, VideoPublication publication, TimeProvider time, ILogger<LiveIngest> logger)
 {
-    /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked.</summary>
-    public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken)
+    /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked: <see cref="CheckAsync"/> then <see cref="BeginAsync"/>.</summary>
+    public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken) =>
+        await CheckAsync(key, cancellationToken).ConfigureAwait(false) is { } live ? await BeginAsync(live, cancellationToken).ConfigureAwait(false) : null;
+
+    /// <summary>The key if it is known and not revoked; reads only, so a publish refused afterwards (an unsupported codec) has changed nothing.</summary>
+    public async ValueTask<LiveKey?> CheckAsync(string key, CancellationToken cancellationToken)
     {
         if (!key.StartsWith(StreamKeyEndpoints.KeyPrefix, StringComparison.Ordinal) || key.Length > 100)
         {
             return null;
         }
 
+        var hash = Ids.HashSecret(key);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var id = await db.SingleAsync("SELECT id FROM stream_keys WHERE hash = @h AND revoked_at IS NULL", [("h", hash)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        return id is null ? null : new LiveKey(id, hash);
+    }
+
+    /// <summary>
+    /// Starts a broadcast with a checked key: a new live video. Null if the key was revoked or rotated since the check
+    /// (the statement repeats the check, in the transaction that creates the video).
+    /// </summary>
+    public async ValueTask<string?> BeginAsync(LiveKey live, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(live);
         var now = time.GetUtcNow();
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
@@ -32,9 +49,9 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
             """
             SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test
             FROM stream_keys k JOIN channels c ON c.id = k.channel_id LEFT JOIN videos p ON p.id = k.live_video_id
-            WHERE k.hash = @h AND k.revoked_at IS NULL
+            WHERE k.id = @id AND k.hash = @h AND k.revoked_at IS NULL
             """,
-            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
+            [("id", live.KeyId), ("h", live.Hash)], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
@@ -77,6 +94,12 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         {
             Log.EndFailed(logger, streamName, e.Message);
         }
+    }
+
+    /// <summary>A checked key: its id, and the digest that was checked (so a rotation in between is noticed).</summary>
+    internal sealed record LiveKey(string KeyId, string Hash)
+    {
+        public override string ToString() => KeyId;
     }
 
     private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility, bool PrivateTest);

@@ -33,6 +33,7 @@ internal static class StreamKeyEndpoints
         group.MapPost("", CreateAsync).RequireVerifiedEmail().Produces<StreamKeyCreated>(StatusCodes.Status201Created).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{keyId}/rotate", RotateAsync).Produces<StreamKeyCreated>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{keyId}", RevokeAsync).Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapLive(); // the channel's running publishes: health, and ending them
         return group;
     }
 
@@ -42,7 +43,7 @@ internal static class StreamKeyEndpoints
     private const string Columns = "id, channel_id, prefix, created_at, revoked_at, live_video_id, private_test";
 
     /// <summary>The channel if the caller may manage its keys, else the problem to answer.</summary>
-    private static async Task<(Channel? Channel, IResult? Problem)> AuthorizeAsync(DbSession db, string channelId, Caller caller, CancellationToken cancellationToken)
+    internal static async Task<(Channel? Channel, IResult? Problem)> AuthorizeAsync(DbSession db, string channelId, Caller caller, CancellationToken cancellationToken)
     {
         var channel = await ChannelEndpoints.FindAsync(db, channelId, cancellationToken).ConfigureAwait(false);
         if (channel is null)
@@ -120,7 +121,11 @@ internal static class StreamKeyEndpoints
         return TypedResults.Ok(new StreamKeyCreated(info.Id, channelId, info.Prefix, key, info.CreatedAt, info.LiveVideoId, info.PrivateTest));
     }
 
-    private static async Task<IResult> RevokeAsync(string channelId, string keyId, HttpContext context, Database database, TimeProvider time, CancellationToken cancellationToken)
+    public const string RevokedReason = "The stream key was revoked.";
+
+    /// <summary>Revokes the key and ends a publish running with it (its encoder hears NetStream.Publish.Failed within a second).</summary>
+    private static async Task<IResult> RevokeAsync(string channelId, string keyId, HttpContext context, Database database, TimeProvider time, ILivePublishers publishers,
+        CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var (_, problem) = await AuthorizeAsync(db, channelId, Caller.Require(context.User), cancellationToken).ConfigureAwait(false);
@@ -131,6 +136,13 @@ internal static class StreamKeyEndpoints
 
         var n = await db.ExecAsync("UPDATE stream_keys SET revoked_at = @now WHERE id = @id AND channel_id = @c AND revoked_at IS NULL",
             [("now", time.GetUtcNow()), ("id", keyId), ("c", channelId)], cancellationToken).ConfigureAwait(false);
-        return n == 0 ? Problems.NotFound("stream key") : TypedResults.NoContent();
+        if (n == 0)
+        {
+            return Problems.NotFound("stream key");
+        }
+
+        // After the commit: a publish that starts meanwhile is refused by the key check, one running is ended here.
+        publishers.Disconnect([keyId], RevokedReason);
+        return TypedResults.NoContent();
     }
 }

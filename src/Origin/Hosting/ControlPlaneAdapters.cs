@@ -22,11 +22,11 @@ namespace StreamVerse.Origin.Hosting;
 internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver configured, LiveIngest ingest,
     Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions> options) : IStreamKeyResolver
 {
-    public async ValueTask<string?> ResolveAsync(string app, string key, CancellationToken cancellationToken)
+    public async ValueTask<PublishGrant?> CheckAsync(string app, string key, CancellationToken cancellationToken)
     {
         if (configured.TryResolve(app, key, out var name))
         {
-            return name;
+            return new PublishGrant(null, name!);
         }
 
         if (!string.Equals(app, options.CurrentValue.Application, StringComparison.Ordinal))
@@ -34,8 +34,49 @@ internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver 
             return null;
         }
 
-        return await ingest.ResolveAsync(key, cancellationToken).ConfigureAwait(false);
+        // The subject is the key's digest (never the key): the broadcast starts only if the key still has it.
+        return await ingest.CheckAsync(key, cancellationToken).ConfigureAwait(false) is { } live ? new PublishGrant(live.KeyId, live.Hash) : null;
     }
+
+    public async ValueTask<string?> BeginAsync(PublishGrant grant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        return grant.StreamKeyId is null
+            ? grant.Subject
+            : await ingest.BeginAsync(new LiveIngest.LiveKey(grant.StreamKeyId, grant.Subject), cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// The control plane's view of the running RTMP/RTMPS publishes: it ends them (key revoked, broadcast ended, a ban)
+/// and reads their health, with warnings against what the segmenter needs.
+/// </summary>
+internal sealed class ControlPlaneLivePublishers(RtmpPublishers publishers, IOptions<SegmenterOptions> segmenter) : ILivePublishers, ILiveHealth
+{
+    public int Disconnect(IReadOnlyCollection<string> streamKeyIds, string reason) => publishers.Disconnect(streamKeyIds, reason);
+
+    public List<LivePublishHealth> Of(IReadOnlyCollection<string> streamKeyIds) =>
+        [.. publishers.Find(streamKeyIds).Select(p => Map(p, segmenter.Value))];
+
+    private static LivePublishHealth Map(RtmpPublishInfo publish, SegmenterOptions segmenter)
+    {
+        var h = publish.Health;
+        return new LivePublishHealth(
+            publish.StreamKeyId!,
+            publish.StreamName,
+            Math.Round(h.Uptime.TotalSeconds, 3),
+            Math.Round(h.BitsPerSecond / 1000, 1),
+            Round(h.FrameRate, 2),
+            Round(h.KeyframeIntervalSeconds, 3),
+            Round(h.MaxKeyframeIntervalSeconds, 3),
+            Round(h.AvDriftMilliseconds, 1),
+            h.VideoFrames,
+            h.AudioFrames,
+            h.DroppedFrames,
+            StreamHealthWarnings.Of(h, segmenter.TargetDuration));
+    }
+
+    private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;
 }
 
 /// <summary>

@@ -154,13 +154,16 @@ internal static partial class OriginHost
             builder.Services.AddSegmenter(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
 
-            // The media path meets the control plane through four narrow interfaces: publish keys, the end of a
-            // publish, the playback check and the VOD catalog.
+            // The media path meets the control plane through narrow interfaces: publish keys, the end of a publish,
+            // running publishes (ended on revocation, their health), the playback check and the VOD catalog.
             builder.Services.AddLiveTranscode(builder.Configuration);
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
                 builder.Configuration, sp.GetRequiredService<IOptionsMonitor<RtmpOptions>>()));
             builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
+            builder.Services.AddSingleton<ControlPlaneLivePublishers>();
+            builder.Services.AddSingleton<StreamVerse.ControlPlane.StreamKeys.ILivePublishers>(sp => sp.GetRequiredService<ControlPlaneLivePublishers>());
+            builder.Services.AddSingleton<StreamVerse.ControlPlane.StreamKeys.ILiveHealth>(sp => sp.GetRequiredService<ControlPlaneLivePublishers>());
             builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
             builder.Services.AddSingleton<IVodCatalog, ControlPlaneVodCatalog>();
             builder.Services.AddVodDelivery();

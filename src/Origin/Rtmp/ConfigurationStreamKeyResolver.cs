@@ -15,8 +15,15 @@ internal sealed class ConfigurationStreamKeyResolver(IConfiguration configuratio
 {
     public const string SectionName = "StreamVerse:Streams";
 
-    public ValueTask<string?> ResolveAsync(string app, string key, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(TryResolve(app, key, out var streamName) ? streamName : null);
+    public ValueTask<PublishGrant?> CheckAsync(string app, string key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(TryResolve(app, key, out var streamName) ? new PublishGrant(null, streamName!) : null);
+
+    /// <summary>A configured key names its stream and starts nothing.</summary>
+    public ValueTask<string?> BeginAsync(PublishGrant grant, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        return ValueTask.FromResult<string?>(grant.Subject);
+    }
 
     public bool TryResolve(string app, string key, out string? streamName)
     {

@@ -15,6 +15,7 @@ internal sealed partial class RtmpConnectionHandler(
     IOptions<RtmpOptions> options,
     IStreamKeyResolver keys,
     ILivePublishTarget target,
+    RtmpPublishers publishers,
     RtmpMetrics metrics,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -29,7 +30,7 @@ internal sealed partial class RtmpConnectionHandler(
         // Host shutdown reaches us as ApplicationStopping, or as Kestrel's request to close the connection.
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, closeRequested);
-        using var session = new RtmpSession(connection, options.Value, keys, target, metrics, time, logger);
+        using var session = new RtmpSession(connection, options.Value, keys, target, publishers, metrics, time, logger);
         try
         {
             await session.RunAsync(stopping.Token).ConfigureAwait(false);

@@ -31,6 +31,16 @@ internal sealed class RtmpOptions
     [Range(128, 0xFFFFFF)]
     public int OutboundChunkSize { get; set; } = 65536;
 
+    /// <summary>
+    /// How long an accepted publish waits for the configuration of every track its onMetaData announced before its
+    /// stream starts with what it has (a warning names the missing track). Media that arrives meanwhile is held (at
+    /// most 8 MiB). Without onMetaData, and with 0, the stream starts at the first track's configuration.
+    /// </summary>
+    [Range(0, 30_000)]
+    public int TrackWaitMilliseconds { get; set; } = 2000;
+
+    public TimeSpan TrackWait => TimeSpan.FromMilliseconds(TrackWaitMilliseconds);
+
     /// <summary>Window Acknowledgement Size and Set Peer Bandwidth sent to the peer, in bytes.</summary>
     [Range(4096, int.MaxValue)]
     public int WindowAcknowledgementSize { get; set; } = 2_500_000;

@@ -27,6 +27,7 @@ public static class RtmpServiceCollectionExtensions
         services.TryAddSingleton<IStreamKeyResolver>(sp => new ConfigurationStreamKeyResolver(
             configuration, sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions>>()));
         services.TryAddSingleton(_ => new RtmpMetrics(Metrics.DefaultFactory));
+        services.TryAddSingleton<RtmpPublishers>();
         services.TryAddSingleton<RtmpConnectionHandler>();
         return services;
     }

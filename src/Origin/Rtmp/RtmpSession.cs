@@ -26,6 +26,7 @@ internal sealed partial class RtmpSession : IDisposable
     private readonly RtmpOptions _options;
     private readonly IStreamKeyResolver _keys;
     private readonly ILivePublishTarget _target;
+    private readonly RtmpPublishers _publishers;
     private readonly RtmpMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -40,6 +41,30 @@ internal sealed partial class RtmpSession : IDisposable
     private string? _streamName;
     private FlvMediaDemuxer? _demuxer;
 
+    /// <summary>The checked key of an accepted publish (waiting for its tracks, or live).</summary>
+    private PublishGrant? _grant;
+
+    /// <summary>Between the accepted publish and the start of its stream.</summary>
+    private TrackWait? _wait;
+
+    /// <summary>The wait is over: the read loop starts the stream before it reads on.</summary>
+    private bool _startDue;
+
+    /// <summary>Ends the wait on time even if the publisher sends nothing more: it wakes the pending read.</summary>
+    private ITimer? _waitTimer;
+    private volatile bool _waitExpired;
+
+    /// <summary>
+    /// A refusal or an end was just said: before closing, give the publisher a moment to read it. Encoders such as
+    /// ffmpeg look for server messages only between their own writes; a socket closed at once fails their next write
+    /// (EPIPE) before they have read why.
+    /// </summary>
+    private bool _linger;
+
+    /// <summary>Cancelled from another thread by <see cref="Disconnect"/>; wakes the read loop wherever it waits.</summary>
+    private readonly CancellationTokenSource _disconnect = new();
+    private string? _disconnectReason;
+
     /// <summary>The publish's last logged metadata: encoders that resend it (GStreamer's flvmux, about once a second) log it once.</summary>
     private (double Width, double Height, double FrameRate)? _metadata;
     private bool _close;
@@ -53,6 +78,7 @@ internal sealed partial class RtmpSession : IDisposable
         RtmpOptions options,
         IStreamKeyResolver keys,
         ILivePublishTarget target,
+        RtmpPublishers publishers,
         RtmpMetrics metrics,
         TimeProvider time,
         ILogger logger)
@@ -63,6 +89,7 @@ internal sealed partial class RtmpSession : IDisposable
         _options = options;
         _keys = keys;
         _target = target;
+        _publishers = publishers;
         _metrics = metrics;
         _time = time;
         _logger = logger;
@@ -71,6 +98,41 @@ internal sealed partial class RtmpSession : IDisposable
     }
 
     public bool IsPublishing => _demuxer is not null;
+
+    /// <summary>The control plane's id of the key this connection publishes with (null before a publish, or for a configured key).</summary>
+    public string? StreamKeyId => Volatile.Read(ref _grant)?.StreamKeyId;
+
+    /// <summary>The stream being published; null until the stream has started.</summary>
+    public string? StreamName => Volatile.Read(ref _streamName);
+
+    /// <summary>Measured from the accepted publish on; null before one.</summary>
+    public IngestHealth? Health { get; private set; }
+
+    /// <summary>
+    /// Ends this connection's publish from any thread: its read loop wakes, tells the publisher
+    /// <c>NetStream.Publish.Failed</c> with <paramref name="reason"/>, ends the stream and closes the connection.
+    /// </summary>
+    /// <returns>False if an end was already asked for.</returns>
+    public bool Disconnect(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _disconnectReason, reason, null) is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            _disconnect.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection ended meanwhile.
+        }
+
+        return true;
+    }
+
+    private string LogName => _streamName ?? Remote;
 
     private string Remote => _connection.RemoteEndPoint?.ToString() ?? _connection.ConnectionId;
 
@@ -81,7 +143,7 @@ internal sealed partial class RtmpSession : IDisposable
     public async Task RunAsync(CancellationToken stopping)
     {
         using var timeout = new CancellationTokenSource(_options.HandshakeTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_connection.ConnectionClosed, stopping, timeout.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_connection.ConnectionClosed, stopping, timeout.Token, _disconnect.Token);
         var token = linked.Token;
         try
         {
@@ -92,7 +154,7 @@ internal sealed partial class RtmpSession : IDisposable
 
             while (!_close)
             {
-                if (IsPublishing)
+                if (_grant is not null)
                 {
                     timeout.CancelAfter(_options.IdleTimeout);
                 }
@@ -105,13 +167,19 @@ internal sealed partial class RtmpSession : IDisposable
                 try
                 {
                     consumed = Process(buffer);
-                    stoppedForPublish = _pendingPublish is not null;
+                    if (_wait is not null && !_startDue && _waitExpired)
+                    {
+                        CheckWait();
+                    }
+
+                    stoppedForPublish = _pendingPublish is not null || _startDue;
                 }
-                catch (RtmpProtocolException ex) when (ex.Reason == RtmpProtocolException.UnsupportedCodecReason && IsPublishing)
+                catch (RtmpProtocolException ex) when (ex.Reason == RtmpProtocolException.UnsupportedCodecReason && _grant is not null)
                 {
                     // Tell the encoder why, so its operator sees more than a dropped connection.
                     WriteStatus(_publishStreamId, "error", "NetStream.Publish.Failed", ex.Message);
                     await FlushBrieflyAsync().ConfigureAwait(false);
+                    _linger = true;
                     throw;
                 }
                 finally
@@ -131,7 +199,13 @@ internal sealed partial class RtmpSession : IDisposable
                 if (_pendingPublish is { } publish)
                 {
                     _pendingPublish = null;
-                    await CompletePublishAsync(publish.StreamId, publish.Key, token).ConfigureAwait(false);
+                    await AcceptPublishAsync(publish.StreamId, publish.Key, token).ConfigureAwait(false);
+                }
+
+                if (_startDue)
+                {
+                    _startDue = false;
+                    await StartStreamAsync(token).ConfigureAwait(false);
                 }
 
                 if (!_output.CanGetUnflushedBytes || _output.UnflushedBytes > 0)
@@ -139,11 +213,23 @@ internal sealed partial class RtmpSession : IDisposable
                     await _output.FlushAsync(token).ConfigureAwait(false);
                 }
 
-                if ((result.IsCompleted && !stoppedForPublish) || result.IsCanceled)
+                // A cancelled read is the wait timer's wake-up (nothing else cancels this connection's reads).
+                if ((result.IsCompleted && !stoppedForPublish) || (result.IsCanceled && !_waitExpired))
                 {
                     break;
                 }
             }
+        }
+        catch (OperationCanceledException) when (_disconnect.IsCancellationRequested && !stopping.IsCancellationRequested && !_connection.ConnectionClosed.IsCancellationRequested)
+        {
+            // Revoked key or ended broadcast: say why, briefly (the publisher may not be reading), and close.
+            var reason = Volatile.Read(ref _disconnectReason) ?? "The publish was ended.";
+            _metrics.Reject("ended");
+            Log.Disconnected(_logger, LogName, reason);
+            EndPublish(); // the stream ends (ENDLIST) now, not after the goodbye
+            WriteStatus(_publishStreamId, "error", "NetStream.Publish.Failed", reason);
+            await FlushBrieflyAsync(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+            _linger = true;
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stopping.IsCancellationRequested && !_connection.ConnectionClosed.IsCancellationRequested)
         {
@@ -155,7 +241,37 @@ internal sealed partial class RtmpSession : IDisposable
         }
         finally
         {
+            _publishers.Remove(this);
+            _waitTimer?.Dispose();
+            _wait?.Dispose();
+            _wait = null;
             EndPublish();
+            if (_linger)
+            {
+                await LingerAsync(TimeSpan.FromMilliseconds(500)).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Reads and discards until the peer closes, at most <paramref name="within"/>.</summary>
+    private async Task LingerAsync(TimeSpan within)
+    {
+        try
+        {
+            using var grace = new CancellationTokenSource(within, _time);
+            while (true)
+            {
+                var result = await _input.ReadAsync(grace.Token).ConfigureAwait(false);
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException or ConnectionResetException or ConnectionAbortedException)
+        {
+            // Gone, or not in time: close.
         }
     }
 
@@ -228,7 +344,7 @@ internal sealed partial class RtmpSession : IDisposable
         var reader = new SequenceReader<byte>(buffer);
         // A publish stops the loop: its key is resolved asynchronously (the control plane may ask its database)
         // before any later message, such as the first media, is read.
-        while (!_close && _pendingPublish is null && _chunkReader.TryRead(ref reader, out var message))
+        while (!_close && _pendingPublish is null && !_startDue && _chunkReader.TryRead(ref reader, out var message))
         {
             Handle(message);
         }
@@ -269,6 +385,15 @@ internal sealed partial class RtmpSession : IDisposable
                 {
                     _demuxer.OnVideo(message.Timestamp, message.Payload);
                 }
+                else if (_wait is not null && message.StreamId == _publishStreamId)
+                {
+                    if (_wait.OnVideo(message.Timestamp, message.Payload) is { } codec)
+                    {
+                        throw Unsupported(codec);
+                    }
+
+                    CheckWait();
+                }
 
                 break;
 
@@ -276,6 +401,11 @@ internal sealed partial class RtmpSession : IDisposable
                 if (_demuxer is not null && message.StreamId == _publishStreamId)
                 {
                     _demuxer.OnAudio(message.Timestamp, message.Payload);
+                }
+                else if (_wait is not null && message.StreamId == _publishStreamId)
+                {
+                    _wait.OnAudio(message.Timestamp, message.Payload);
+                    CheckWait();
                 }
 
                 break;
@@ -330,12 +460,14 @@ internal sealed partial class RtmpSession : IDisposable
 
     private void HandleData(ReadOnlyMemory<byte> payload)
     {
-        // Metadata is only logged, and only for a stream being published: nothing else is decoded. Unreadable
-        // metadata is not worth closing a publish over.
-        if (!IsPublishing)
+        // Metadata of an accepted publish is logged, and while the stream waits for its tracks it says which to
+        // wait for; nothing else is decoded. Unreadable metadata is not worth closing a publish over.
+        if (_grant is null)
         {
             return;
         }
+
+        Amf0Object? announced = null;
 
         var reader = new SequenceReader<byte>(new ReadOnlySequence<byte>(payload));
         var budget = Amf0Reader.MaxValues;
@@ -363,21 +495,62 @@ internal sealed partial class RtmpSession : IDisposable
 
             if (value is Amf0Object metadata)
             {
-                var announced = (metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
-                if (announced == _metadata)
+                announced = metadata;
+                var size = (metadata.GetNumber("width") ?? 0, metadata.GetNumber("height") ?? 0, metadata.GetNumber("framerate") ?? 0);
+                if (size == _metadata)
                 {
-                    Log.MetadataRepeated(_logger, _streamName!);
+                    Log.MetadataRepeated(_logger, LogName);
                 }
                 else
                 {
-                    _metadata = announced;
-                    Log.Metadata(_logger, _streamName!, announced.Item1, announced.Item2, announced.Item3);
+                    _metadata = size;
+                    Log.Metadata(_logger, LogName, size.Item1, size.Item2, size.Item3);
                 }
             }
         }
         catch (RtmpProtocolException ex)
         {
             Log.UnreadableMetadata(_logger, Remote, ex.Message);
+        }
+
+        if (announced is not null && _wait is not null)
+        {
+            if (_wait.OnMetadata(announced) is { } codec)
+            {
+                throw Unsupported(codec);
+            }
+
+            CheckWait();
+        }
+    }
+
+    private RtmpProtocolException Unsupported(string codec)
+    {
+        Log.RefusedCodec(_logger, Remote, codec);
+        return new RtmpProtocolException($"Unsupported video codec ({codec}); only H.264 is accepted.")
+        {
+            Reason = RtmpProtocolException.UnsupportedCodecReason,
+        };
+    }
+
+    /// <summary>Ends the wait when every expected track is configured, the wait time has passed, or the buffer is full.</summary>
+    private void CheckWait()
+    {
+        var wait = _wait!;
+        if (wait.Complete)
+        {
+            _startDue = true;
+            return;
+        }
+
+        if (!wait.HasVideoConfig && !wait.HasAudioConfig)
+        {
+            return; // nothing to start with yet; the idle timeout bounds a publisher that never configures a track
+        }
+
+        if (wait.Full || _waitExpired || _time.GetElapsedTime(wait.Started) >= _options.TrackWait)
+        {
+            _startDue = true;
         }
     }
 
@@ -423,21 +596,13 @@ internal sealed partial class RtmpSession : IDisposable
 
             case "FCUnpublish":
                 WriteCommand(0, "onFCUnpublish", 0, null, new Amf0Object().Add("code", "NetStream.Unpublish.Success").Add("description", "FCUnpublish"));
-                if (IsPublishing)
-                {
-                    WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
-                    EndPublish();
-                }
+                Unpublish();
 
                 break;
 
             case "deleteStream":
             case "closeStream":
-                if (IsPublishing)
-                {
-                    WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
-                    EndPublish();
-                }
+                Unpublish();
 
                 break;
 
@@ -505,7 +670,7 @@ internal sealed partial class RtmpSession : IDisposable
 
     private void HandlePublish(uint streamId, ReadOnlyMemory<byte> arguments)
     {
-        if (IsPublishing)
+        if (_grant is not null)
         {
             throw new RtmpProtocolException("A second publish on the same connection.");
         }
@@ -522,14 +687,68 @@ internal sealed partial class RtmpSession : IDisposable
         _pendingPublish = (streamId, query >= 0 ? publishName[..query] : publishName);
     }
 
-    private async ValueTask CompletePublishAsync(uint streamId, string key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks the key (creating nothing), then tells the publisher to go ahead: its media is held by a
+    /// <see cref="TrackWait"/> until the stream can start with every track it announced.
+    /// </summary>
+    private async ValueTask AcceptPublishAsync(uint streamId, string key, CancellationToken cancellationToken)
     {
-        var streamName = await _keys.ResolveAsync(_app!, key, cancellationToken).ConfigureAwait(false);
-        if (streamName is null)
+        var grant = await _keys.CheckAsync(_app!, key, cancellationToken).ConfigureAwait(false);
+        if (grant is null)
         {
             _metrics.Reject("bad_key");
             Log.UnknownKey(_logger, Remote);
             RejectPublish(streamId, "Invalid stream key.");
+            return;
+        }
+
+        _publishStreamId = streamId;
+        _metadata = null;
+        Health = new IngestHealth(_time);
+        _wait = new TrackWait(_time.GetTimestamp());
+        _waitTimer = _time.CreateTimer(
+            static state =>
+            {
+                // A timer callback must never throw (it would end the process): the connection may be gone by now.
+                var session = (RtmpSession)state!;
+                session._waitExpired = true;
+                try
+                {
+                    session._input.CancelPendingRead();
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException)
+                {
+                }
+            },
+            this,
+            _options.TrackWait,
+            Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _grant, grant);
+        _publishers.Add(this);
+
+        // The key was good: keyframes up to MaxMessageSize from here on. The limits stay loose after an unpublish,
+        // so that a frame already under way when FCUnpublish interleaves is not cut off.
+        _chunkReader.Limits = RtmpChunkLimits.Publishing(_options.MaxMessageSize);
+        Log.PublishAccepted(_logger, grant.ToString(), Remote);
+
+        WriteUserControl(RtmpUserControlEvent.StreamBegin, streamId);
+        WriteStatus(streamId, "status", "NetStream.Publish.Start", "Publishing started.");
+    }
+
+    /// <summary>The wait is over: the key's broadcast starts, the stream opens, and the held media is replayed into it.</summary>
+    private async ValueTask StartStreamAsync(CancellationToken cancellationToken)
+    {
+        using var wait = _wait!;
+        _wait = null;
+        _waitTimer?.Dispose();
+        _waitTimer = null;
+        Health!.Dropped(wait.Dropped);
+        var streamName = await _keys.BeginAsync(_grant!, cancellationToken).ConfigureAwait(false);
+        if (streamName is null)
+        {
+            _metrics.Reject("bad_key");
+            Log.KeyRevokedBeforeStart(_logger, Remote);
+            RejectPublish(_publishStreamId, "The stream key was revoked.");
             return;
         }
 
@@ -538,30 +757,51 @@ internal sealed partial class RtmpSession : IDisposable
         {
             _metrics.Reject("duplicate");
             Log.DuplicatePublisher(_logger, streamName, Remote);
-            RejectPublish(streamId, "The stream is already being published.");
+            RejectPublish(_publishStreamId, "The stream is already being published.");
             return;
         }
 
-        _streamName = streamName;
-        _publishStreamId = streamId;
-        _metadata = null;
-        _demuxer = new FlvMediaDemuxer(sink, _logger, streamName);
-
-        // The key was good: keyframes up to MaxMessageSize from here on. The limits stay loose after an unpublish,
-        // so that a frame already under way when FCUnpublish interleaves is not cut off.
-        _chunkReader.Limits = RtmpChunkLimits.Publishing(_options.MaxMessageSize);
+        Volatile.Write(ref _streamName, streamName);
+        _demuxer = new FlvMediaDemuxer(sink, _logger, streamName, Health);
         _metrics.Publishers.Inc();
         _metrics.Publishes.Inc();
         Log.PublishStarted(_logger, streamName, Remote);
+        if (wait.MissingVideo)
+        {
+            Log.StartedWithoutTrack(_logger, streamName, "video", "announced by onMetaData", _options.TrackWait.TotalMilliseconds);
+        }
 
-        WriteUserControl(RtmpUserControlEvent.StreamBegin, streamId);
-        WriteStatus(streamId, "status", "NetStream.Publish.Start", "Publishing started.");
+        if (wait.MissingAudio)
+        {
+            Log.StartedWithoutTrack(_logger, streamName, "audio", "announced by onMetaData", _options.TrackWait.TotalMilliseconds);
+        }
+
+        wait.Replay(_demuxer);
     }
 
+    /// <summary>Every refused publish hears <c>NetStream.Publish.Failed</c> (level error) with the reason before the socket closes.</summary>
     private void RejectPublish(uint streamId, string description)
     {
-        WriteStatus(streamId, "error", "NetStream.Publish.BadName", description);
+        WriteStatus(streamId, "error", "NetStream.Publish.Failed", description);
         _close = true;
+        _linger = true;
+    }
+
+    private void Unpublish()
+    {
+        if (IsPublishing)
+        {
+            WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+            EndPublish();
+        }
+        else if (_wait is not null)
+        {
+            // Gone before the stream started: nothing was created, and nothing is.
+            WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+            Log.UnpublishedWhileWaiting(_logger, Remote);
+            _wait.Dispose();
+            _wait = null;
+        }
     }
 
     /// <summary>Ends the publish, if any: <see cref="Segmenter.Media.IMediaSink.OnEnd"/> runs exactly once.</summary>
@@ -601,11 +841,11 @@ internal sealed partial class RtmpSession : IDisposable
     }
 
     /// <summary>Flushes a last message within a one-second grace period, ignoring a peer that is gone or slow.</summary>
-    private async Task FlushBrieflyAsync()
+    private async Task FlushBrieflyAsync(TimeSpan? within = null)
     {
         try
         {
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time);
+            using var grace = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(1), _time);
             await _output.FlushAsync(grace.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
@@ -647,7 +887,12 @@ internal sealed partial class RtmpSession : IDisposable
         _chunkWriter.Write(_output, CommandChunkStream, RtmpMessageType.CommandAmf0, streamId, 0, _scratch.WrittenSpan);
     }
 
-    public void Dispose() => _chunkReader.Dispose();
+    public void Dispose()
+    {
+        _publishers.Remove(this);
+        _disconnect.Dispose();
+        _chunkReader.Dispose();
+    }
 
     private static partial class Log
     {
@@ -680,5 +925,23 @@ internal sealed partial class RtmpSession : IDisposable
 
         [LoggerMessage(EventId = 3115, Level = LogLevel.Debug, Message = "RTMP command {Command} from {Remote} is not supported")]
         public static partial void UnknownCommand(ILogger logger, string remote, string command);
+
+        [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "RTMP publish from {Remote} accepted ({Key}); waiting for its tracks")]
+        public static partial void PublishAccepted(ILogger logger, string key, string remote);
+
+        [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "RTMP publish from {Remote} refused before it started: unsupported codec {Codec}")]
+        public static partial void RefusedCodec(ILogger logger, string remote, string codec);
+
+        [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "RTMP stream {StreamName} started without {Track} ({Why}): no configuration within {WaitMs} ms")]
+        public static partial void StartedWithoutTrack(ILogger logger, string streamName, string track, string why, double waitMs);
+
+        [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "RTMP publish from {Remote} refused: the stream key was revoked while the publish waited for its tracks")]
+        public static partial void KeyRevokedBeforeStart(ILogger logger, string remote);
+
+        [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "RTMP publish {Name} ended by the control plane: {Reason}")]
+        public static partial void Disconnected(ILogger logger, string name, string reason);
+
+        [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "RTMP publish from {Remote} unpublished before its stream started; nothing was created")]
+        public static partial void UnpublishedWhileWaiting(ILogger logger, string remote);
     }
 }

@@ -46,7 +46,7 @@ internal static class RtmpSessionTarget
         toServer.Writer.Write(input);
         toServer.Writer.Complete();
 
-        using (var session = new RtmpSession(connection, options, new ConfigurationStreamKeyResolver(configuration, new FixedOptions(options)), target,
+        using (var session = new RtmpSession(connection, options, new ConfigurationStreamKeyResolver(configuration, new FixedOptions(options)), target, new RtmpPublishers(),
                    new RtmpMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System, NullLogger.Instance))
         {
             try

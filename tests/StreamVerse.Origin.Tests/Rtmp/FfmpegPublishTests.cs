@@ -57,10 +57,16 @@ public sealed class FfmpegPublishTests
     /// <summary>A resolver that answers late (as the control plane's database does): nothing sent after the publish is lost.</summary>
     private sealed class SlowResolver : IStreamKeyResolver
     {
-        public async ValueTask<string?> ResolveAsync(string app, string key, CancellationToken cancellationToken)
+        public async ValueTask<PublishGrant?> CheckAsync(string app, string key, CancellationToken cancellationToken)
         {
-            await Task.Delay(400, cancellationToken);
-            return key == "slow-key" ? "slow" : null;
+            await Task.Delay(200, cancellationToken);
+            return key == "slow-key" ? new PublishGrant(null, "slow") : null;
+        }
+
+        public async ValueTask<string?> BeginAsync(PublishGrant grant, CancellationToken cancellationToken)
+        {
+            await Task.Delay(200, cancellationToken);
+            return grant.Subject;
         }
     }
 

@@ -258,8 +258,9 @@ public sealed class RobustnessTests
         Assert.Equal("NetStream.Publish.Failed", ((Amf0Object)status[3]!).GetString("code"));
         Assert.Contains("hvc1", ((Amf0Object)status[3]!).GetString("description"), StringComparison.Ordinal);
         Assert.True(await client.WaitClosedAsync(CloseWithin));
-        var sink = await server.Target.WaitForPublishAsync();
-        await sink.Ended.Task.WaitAsync(CloseWithin);
+
+        // Refused before the stream started: nothing was created (issue 17, defect 5).
+        Assert.Empty(server.Target.Published);
         Assert.Contains(server.Logs.Lines, l => l.Contains("unsupported codec FourCC hvc1", StringComparison.Ordinal));
         _ = server.Services.GetRequiredService<RtmpMetrics>();
     }

@@ -81,7 +81,7 @@ public sealed class SessionPropertyTests
         var monitor = new OptionsMonitorStub(options);
         var target = new RecordingPublishTarget();
         using var session = new RtmpSession(
-            connection, options, new ConfigurationStreamKeyResolver(configuration, monitor), target,
+            connection, options, new ConfigurationStreamKeyResolver(configuration, monitor), target, new RtmpPublishers(),
             new RtmpMetrics(Metrics.WithCustomRegistry(Metrics.NewCustomRegistry())), TimeProvider.System, NullLogger.Instance);
 
         foreach (var piece in bytes.Chunk(pieceSize))

@@ -8,10 +8,10 @@ namespace StreamVerse.Origin.Rtmp.Flv;
 /// Turns RTMP audio/video message bodies of one published stream into <see cref="IMediaSink"/> calls:
 /// H.264 (legacy CodecID 7 or enhanced <c>avc1</c>) and AAC. RTMP millisecond timestamps are unwrapped from
 /// 32 bits into a long and converted to 90 kHz ticks; PTS = DTS + composition time.
-/// Samples that come before their track's configuration are dropped. Other audio codecs are ignored (logged once);
+/// Samples that come before their track's configuration are dropped (and counted in the stream's health). Other audio codecs are ignored (logged once);
 /// other video codecs end the publish.
 /// </summary>
-internal sealed partial class FlvMediaDemuxer(IMediaSink sink, ILogger logger, string streamName)
+internal sealed partial class FlvMediaDemuxer(IMediaSink sink, ILogger logger, string streamName, IngestHealth? health = null)
 {
     private const long TicksPerMillisecond = 90;
 
@@ -41,20 +41,9 @@ internal sealed partial class FlvMediaDemuxer(IMediaSink sink, ILogger logger, s
             throw new RtmpProtocolException($"Truncated video tag header ({body.Length} bytes).");
         }
 
-        if (header.Kind == FlvVideoPacketKind.Other && !header.IsEnhanced && header.CodecId != FlvVideoTagHeader.CodecAvc && header.FrameType != FlvVideoTagHeader.FrameTypeCommand)
+        if (UnsupportedVideoCodec(header) is { } codec)
         {
-            throw UnsupportedVideo($"FLV CodecID {header.CodecId}");
-        }
-
-        // Enhanced RTMP packet types 6 (multitrack) and 7 (ModEx) change the layout; neither is supported.
-        if (header.IsEnhanced && header.PacketType is 6 or 7)
-        {
-            throw UnsupportedVideo($"enhanced RTMP packet type {header.PacketType}");
-        }
-
-        if (header.IsEnhanced && header.FourCc != 0 && !header.IsAvc)
-        {
-            throw UnsupportedVideo($"FourCC {header.FourCcText()}");
+            throw UnsupportedVideo(codec);
         }
 
         var data = body.Span[(int)reader.Consumed..];
@@ -75,10 +64,12 @@ internal sealed partial class FlvMediaDemuxer(IMediaSink sink, ILogger logger, s
                 var dtsMs = Unwrap(timestamp);
                 if (!_hasVideoConfig || data.IsEmpty)
                 {
+                    health?.Dropped(1);
                     return;
                 }
 
                 VideoSamples++;
+                health?.OnSample(TrackKind.Video, dtsMs * TicksPerMillisecond, header.IsKeyframe, data.Length);
                 sink.OnSample(TrackKind.Video, dtsMs * TicksPerMillisecond, (dtsMs + header.CompositionTimeMs) * TicksPerMillisecond, header.IsKeyframe, data);
                 break;
             }
@@ -123,15 +114,37 @@ internal sealed partial class FlvMediaDemuxer(IMediaSink sink, ILogger logger, s
                 var dtsMs = Unwrap(timestamp);
                 if (!_hasAudioConfig || data.IsEmpty)
                 {
+                    health?.Dropped(1);
                     return;
                 }
 
                 AudioSamples++;
                 var ticks = dtsMs * TicksPerMillisecond;
+                health?.OnSample(TrackKind.Audio, ticks, true, data.Length);
                 sink.OnSample(TrackKind.Audio, ticks, ticks, true, data);
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// The codec a video tag names if this demuxer cannot take it (for the log and the publisher's
+    /// <c>NetStream.Publish.Failed</c>), or null for H.264 and for tags that carry no media (command frames).
+    /// </summary>
+    public static string? UnsupportedVideoCodec(in FlvVideoTagHeader header)
+    {
+        if (header.Kind == FlvVideoPacketKind.Other && !header.IsEnhanced && header.CodecId != FlvVideoTagHeader.CodecAvc && header.FrameType != FlvVideoTagHeader.FrameTypeCommand)
+        {
+            return $"FLV CodecID {header.CodecId}";
+        }
+
+        // Enhanced RTMP packet types 6 (multitrack) and 7 (ModEx) change the layout; neither is supported.
+        if (header.IsEnhanced && header.PacketType is 6 or 7)
+        {
+            return $"enhanced RTMP packet type {header.PacketType}";
+        }
+
+        return header.IsEnhanced && header.FourCc != 0 && !header.IsAvc ? $"FourCC {header.FourCcText()}" : null;
     }
 
     /// <summary>Calls <see cref="IMediaSink.OnEnd"/> the first time only.</summary>
