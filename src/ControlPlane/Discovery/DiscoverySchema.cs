@@ -12,7 +12,8 @@ namespace StreamVerse.ControlPlane.Discovery;
 /// held or deleted leaves the results with the commit that hid it.
 /// </para>
 /// <para>
-/// SQLite: an FTS5 table with the trigram tokenizer (substring matches, the basis of prefix and typo tolerance).
+/// SQLite: an FTS5 table with the trigram tokenizer (substring matches, the basis of prefix and typo tolerance), its
+/// rowid per video kept in <c>video_search_rows</c> so each write replaces one document by key.
 /// PostgreSQL: a table with a weighted <c>tsvector</c> (title A, tags and channel B, description C) under GIN, and a
 /// pg_trgm GIN index over the text for typo tolerance. pg_trgm is created here when missing (a trusted extension: the
 /// database owner may); the index names its operator class by the schema the extension lives in, found at migration
@@ -62,29 +63,40 @@ internal static class DiscoverySchema
         CREATE INDEX ix_playlist_items_video ON playlist_items (video_id);
         """;
 
-    // The document of one video, for SQLite's triggers: {0} names the video id (NEW.id, OLD.video_id, ...).
+    // The document of one video, for SQLite's triggers, under its FTS rowid from video_search_rows (the caller adds the WHERE).
     private const string SqliteDoc =
         """
-        SELECT v.id, lower(v.title),
+        SELECT r.doc, v.id, lower(v.title),
                lower(COALESCE((SELECT group_concat(t.name, ' ') FROM video_tags vt JOIN tags t ON t.id = vt.tag_id WHERE vt.video_id = v.id), '')
                      || ' ' || c.name || ' ' || v.description)
-        FROM videos v JOIN channels c ON c.id = v.channel_id
+        FROM videos v JOIN channels c ON c.id = v.channel_id JOIN video_search_rows r ON r.video_id = v.id
         """;
 
+    // Replaces one video's document by rowid (an FTS5 lookup by the UNINDEXED video_id would scan the whole index on every
+    // write). A video deleted meanwhile (tags removed by its cascade) gets no row back.
     private static string SqliteRefresh(string id) =>
-        $"DELETE FROM video_search WHERE video_id = {id}; INSERT INTO video_search (video_id, title, body) {SqliteDoc} WHERE v.id = {id};";
+        $"""
+        INSERT OR IGNORE INTO video_search_rows (video_id) SELECT id FROM videos WHERE id = {id};
+        DELETE FROM video_search WHERE rowid = (SELECT doc FROM video_search_rows WHERE video_id = {id});
+        INSERT INTO video_search (rowid, video_id, title, body) {SqliteDoc} WHERE v.id = {id};
+        """;
 
     private static readonly string SqliteIndex = $"""
         CREATE VIRTUAL TABLE video_search USING fts5(video_id UNINDEXED, title, body, tokenize = 'trigram');
-        INSERT INTO video_search (video_id, title, body) {SqliteDoc};
+        CREATE TABLE video_search_rows (doc INTEGER PRIMARY KEY AUTOINCREMENT, video_id VARCHAR(32) NOT NULL UNIQUE);
+        INSERT INTO video_search_rows (video_id) SELECT id FROM videos;
+        INSERT INTO video_search (rowid, video_id, title, body) {SqliteDoc};
         CREATE TRIGGER tr_video_search_insert AFTER INSERT ON videos BEGIN {SqliteRefresh("NEW.id")} END;
         CREATE TRIGGER tr_video_search_update AFTER UPDATE OF title, description, channel_id ON videos BEGIN {SqliteRefresh("NEW.id")} END;
-        CREATE TRIGGER tr_video_search_delete AFTER DELETE ON videos BEGIN DELETE FROM video_search WHERE video_id = OLD.id; END;
+        CREATE TRIGGER tr_video_search_delete AFTER DELETE ON videos BEGIN
+            DELETE FROM video_search WHERE rowid = (SELECT doc FROM video_search_rows WHERE video_id = OLD.id);
+            DELETE FROM video_search_rows WHERE video_id = OLD.id;
+        END;
         CREATE TRIGGER tr_video_search_tag_added AFTER INSERT ON video_tags BEGIN {SqliteRefresh("NEW.video_id")} END;
         CREATE TRIGGER tr_video_search_tag_removed AFTER DELETE ON video_tags BEGIN {SqliteRefresh("OLD.video_id")} END;
         CREATE TRIGGER tr_video_search_channel AFTER UPDATE OF name ON channels BEGIN
-            DELETE FROM video_search WHERE video_id IN (SELECT id FROM videos WHERE channel_id = NEW.id);
-            INSERT INTO video_search (video_id, title, body) {SqliteDoc} WHERE v.channel_id = NEW.id;
+            DELETE FROM video_search WHERE rowid IN (SELECT r.doc FROM video_search_rows r JOIN videos v ON v.id = r.video_id WHERE v.channel_id = NEW.id);
+            INSERT INTO video_search (rowid, video_id, title, body) {SqliteDoc} WHERE v.channel_id = NEW.id;
         END;
         """;
 
