@@ -121,6 +121,7 @@ internal static class ControlPlaneExtensions
         services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
         Comments.CommentServices.AddComments(services, configuration);
         services.AddMail(configuration);
+        Chat.ChatServices.AddChat(Realtime.RealtimeServices.AddRealtime(services, configuration), configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -247,6 +248,7 @@ internal static class ControlPlaneExtensions
         api.MapJobs();
         api.MapSubscriptions().MapReactions();
         Comments.CommentEndpoints.MapComments(api);
+        Chat.ChatEndpoints.MapChat(api); Realtime.RealtimeServices.MapRealtime(endpoints);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -154,8 +154,8 @@ internal static partial class OriginHost
             builder.Services.AddSegmenter(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
 
-            // The media path meets the control plane through four narrow interfaces: publish keys, the end of a
-            // publish, the playback check and the VOD catalog.
+            // The media path meets the control plane through five narrow interfaces: publish keys, the end of a
+            // publish, the playback check, the VOD catalog and the live media time (chat).
             builder.Services.AddLiveTranscode(builder.Configuration);
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
@@ -163,6 +163,7 @@ internal static partial class OriginHost
             builder.Services.AddSingleton<IStreamKeyResolver, CompositeStreamKeyResolver>();
             builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
             builder.Services.AddSingleton<IVodCatalog, ControlPlaneVodCatalog>();
+            builder.Services.AddSingleton<StreamVerse.ControlPlane.Chat.ILiveMediaClock, SegmenterLiveMediaClock>();
             builder.Services.AddVodDelivery();
             builder.Services.AddRtmp(builder.Configuration);
 
