@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using StreamVerse.ControlPlane.Tests.Infrastructure;
+using StreamVerse.Tests.Shared;
 
 namespace StreamVerse.ControlPlane.Tests;
 
@@ -51,5 +53,39 @@ public sealed class ChatAcrossDaemonsTests(TwoDaemonsApp app)
         var replay = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/chat/messages?from=42.5&to=42.501");
         Assert.Equal("at 42.5 s", replay.GetProperty("items")[0].GetProperty("text").GetString());
         Assert.Empty((await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{video}/chat/messages?from=0&to=42.499")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_browser_page_with_the_JavaScript_client_on_daemon_B_receives_a_message_sent_on_daemon_A()
+    {
+        var owner = await app.NewUserAsync();
+        var (video, _) = await ChatClient.LiveVideoAsync(app, owner);
+        var text = "to the browser " + Guid.NewGuid().ToString("N")[..8];
+        var psi = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { Path.Combine(TestProcesses.RepoRoot, "tests", "browser", "chat.mjs"), app.BaseUrlB, video, text, "120" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var node = Process.Start(psi)!;
+        var stderr = node.StandardError.ReadToEndAsync();
+        try
+        {
+            // The page has joined the chat on B (tests/browser/chat.mjs prints "joined"), then A's account writes.
+            Assert.Equal("joined", await node.StandardOutput.ReadLineAsync());
+            await using var onA = await ChatClient.ConnectAsync(app.BaseUrl, owner.AccessToken);
+            await onA.SendAsync(video, text);
+            var received = await node.StandardOutput.ReadLineAsync();
+            await node.WaitForExitAsync();
+            Assert.True(node.ExitCode == 0, $"chat.mjs exited {node.ExitCode}: {await stderr}");
+            Assert.Equal(text, JsonDocument.Parse(received!).RootElement.GetProperty("text").GetString());
+        }
+        finally
+        {
+            if (!node.HasExited)
+            {
+                node.Kill(entireProcessTree: true);
+            }
+        }
     }
 }

@@ -26,17 +26,14 @@ internal static partial class RealtimeServices
             hub.EnableDetailedErrors = false; // HubException messages only: nothing of a server error reaches the client.
         });
 
+        // An unparsable configuration registers no backplane: RealtimeOptionsValidator then stops the start naming the key.
         var redis = configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() ?? new RedisOptions();
-        if (!string.IsNullOrWhiteSpace(redis.Configuration))
+        if (TryParse(redis.Configuration) is { } redisConfiguration)
         {
-            signalR.AddStackExchangeRedis(o =>
-            {
-                o.Configuration = StackExchange.Redis.ConfigurationOptions.Parse(redis.Configuration);
-
-                // Start (and keep running) while Redis is away: this daemon's sockets still work; the multiplexer reconnects.
-                o.Configuration.AbortOnConnectFail = false;
-                o.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal(redis.ChannelPrefix);
-            });
+            // Start (and keep running) while Redis is away: this daemon's sockets still work; the multiplexer reconnects.
+            redisConfiguration.AbortOnConnectFail = false;
+            redisConfiguration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal(redis.ChannelPrefix);
+            signalR.AddStackExchangeRedis(o => o.Configuration = redisConfiguration);
         }
 
         // A browser's WebSocket cannot send an Authorization header: on this path only, the token may come as access_token
@@ -56,6 +53,23 @@ internal static partial class RealtimeServices
             };
         });
         return services;
+    }
+
+    private static StackExchange.Redis.ConfigurationOptions? TryParse(string? configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration))
+        {
+            return null;
+        }
+
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(configuration);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Maps the hub (negotiate, WebSockets, server-sent events and long polling) at <see cref="Path"/>; anonymous at the door, each method checks its caller.</summary>
