@@ -55,7 +55,7 @@ public sealed class ChatLimitTests(ChatLimitsApp app)
     {
         await using var survivor = await ChatClient.ConnectAsync(app.BaseUrl);
         using var raw = await RawSocketAsync();
-        var invocation = "{\"type\":1,\"target\":\"JoinChat\",\"arguments\":[\"" + new string('x', ChatLimitsApp.FrameLimit * 2) + "\"]}\u001e";
+        var invocation = "{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinChat\",\"arguments\":[\"" + new string('x', ChatLimitsApp.FrameLimit * 2) + "\"]}\u001e";
         await raw.SendAsync(Encoding.UTF8.GetBytes(invocation), WebSocketMessageType.Text, true, default);
         await AssertClosedAsync(raw);
         await AssertAliveAsync(survivor);
