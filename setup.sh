@@ -19,6 +19,7 @@ APT_PACKAGES=(
   postgresql                  # control-plane database for deployments; the tests run against it too
   afl++                       # afl-fuzz for the SharpFuzz targets (tests/StreamVerse.Fuzz)
   python3-aiosmtpd            # the SMTP server on loopback that receives the control plane's mail in the tests
+  redis-server                # the SignalR backplane: chat and real-time pushes across daemons (tests start two)
   procps curl ca-certificates
 )
 
@@ -201,6 +202,49 @@ start_smtp() {
   return 1
 }
 
+# Redis for the real-time socket's backplane (SignalR over Redis pub/sub: a chat message sent on one daemon reaches the
+# sockets of another) on 127.0.0.1:6390, not Debian's 6379, with its data and pid under /var/lib/streamverse-test. Started
+# once and left running, like s3rver: a server of ours already answering there is used; our pid that no longer answers is
+# replaced. Debian's package does not start it in a container (no systemd); where systemd runs its own on 6379, that one
+# is left alone. No persistence: the backplane carries only ephemeral messages.
+REDIS_TEST_ENV=/var/lib/streamverse-test/redis.env
+REDIS_PORT=6390
+REDIS_DIR=/var/lib/streamverse-test/redis
+REDIS_PID=/var/lib/streamverse-test/redis.pid
+REDIS_LOG=/var/lib/streamverse-test/redis.log
+redis_answers() {
+  [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]
+}
+start_redis() {
+  command -v redis-server >/dev/null 2>&1 || { echo "setup: redis-server missing (not installed)" >&2; return 1; }
+  install -d -m 0700 "$(dirname "$REDIS_TEST_ENV")"
+  (umask 077; printf "STREAMVERSE_TEST_REDIS='127.0.0.1:%s'\n" "$REDIS_PORT" >"$REDIS_TEST_ENV")
+  if redis_answers; then
+    return 0
+  fi
+  local pid
+  pid=$(cat "$REDIS_PID" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa redis-server "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "setup: restarting the test Redis (pid $pid does not answer)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  install -d -m 0700 "$REDIS_DIR"
+  # --daemonize yes writes the pid file itself; loopback only, protected mode on, no RDB/AOF files.
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --protected-mode yes --dir "$REDIS_DIR" --save "" --appendonly no \
+    --daemonize yes --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" </dev/null
+  for _ in $(seq 100); do
+    if redis_answers; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "setup: the test Redis did not answer on 127.0.0.1:$REDIS_PORT; last lines of $REDIS_LOG:" >&2
+  tail -n 20 "$REDIS_LOG" >&2
+  return 1
+}
+
 # The SharpFuzz targets under afl-fuzz, STREAMVERSE_FUZZ_SECONDS (default 20) each from their committed corpora, after
 # `dotnet test` rather than during it: a fuzzer keeps a core busy, which the timing-sensitive functional tests need.
 # The corpora's deterministic replay is an xunit test and runs with the others. 0 seconds skips this step.
@@ -218,6 +262,7 @@ case "$mode" in
     start_postgres
     start_s3rver
     start_smtp
+    start_redis
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
@@ -234,6 +279,7 @@ case "$mode" in
     start_postgres
     start_s3rver
     start_smtp
+    start_redis
     dotnet build StreamVerse.sln -c Release -nologo -v q
     build_web
     # The run's output is long (daemons log to the console): a failure is repeated at the end, where it is seen.

@@ -123,6 +123,7 @@ internal static class ControlPlaneExtensions
         services.AddMail(configuration);
         Discovery.DiscoveryServices.AddDiscovery(services, configuration);
         Notifications.NotificationServices.AddNotifications(services, configuration);
+        Chat.ChatServices.AddChat(Realtime.RealtimeServices.AddRealtime(services, configuration), configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -251,6 +252,8 @@ internal static class ControlPlaneExtensions
         Comments.CommentEndpoints.MapComments(api);
         Discovery.DiscoveryServices.MapDiscovery(api);
         Notifications.NotificationEndpoints.MapNotifications(api);
+        Chat.ChatEndpoints.MapChat(api);
+        Realtime.RealtimeServices.MapRealtime(endpoints);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

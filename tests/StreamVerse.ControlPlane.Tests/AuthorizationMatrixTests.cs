@@ -59,6 +59,15 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         return ($"api/v1/videos/{video}/comments/{comment}{suffix}", body, null);
     }
 
+    /// <summary>A live broadcast of the owner's with one chat message of theirs, sent through the socket.</summary>
+    private static async Task<(string Video, string Message)> LiveChat(Cell c, string visibility)
+    {
+        var (video, _) = await ChatClient.LiveVideoAsync(c.App, c.Owner, visibility);
+        await using var client = await ChatClient.ConnectAsync(c.App.BaseUrl, c.Owner.AccessToken);
+        var message = await client.SendAsync(video, "matrix");
+        return (video, message.GetProperty("id").GetString()!);
+    }
+
     private static async Task<(string Channel, string Key)> Key(Cell c)
     {
         var ch = await Channel(c);
@@ -322,6 +331,31 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
             ($"api/v1/playlists/{await Playlist(c, "public", withItem: true)}/position", new { }, null)),
         ["GET /api/v1/me/playlists"] = new("UOOOOO", _ => P("api/v1/me/playlists")),
         ["GET /api/v1/channels/{id}/playlists"] = new("OOOOOO", async c => ($"api/v1/channels/{await Channel(c)}/playlists", null, null)),
+
+        // The real-time socket: anyone connects (its methods check the caller; ChatTests); the matrix's GETs are refused alike
+        // for everyone (negotiation is a POST, and a plain GET is no WebSocket).
+        ["* /api/v1/realtime/negotiate"] = new("PPPPPP", _ => P("api/v1/realtime/negotiate?negotiateVersion=1")),
+        ["* /api/v1/realtime"] = new("PPPPPP", _ => P("api/v1/realtime")),
+
+        // Chat: a private video's chat is hidden from everyone who may not watch it. Deleting is the author's (here the owner
+        // wrote it), the owner's, an admin's or a chat moderator's; a channel's chat moderation is its owner's or an admin's
+        // (moderators are covered in ChatTests).
+        ["GET /api/v1/videos/{id}/chat/messages"] = new("NNNNOO", async c => ($"api/v1/videos/{(await LiveChat(c, "private")).Video}/chat/messages", null, null)),
+        ["DELETE /api/v1/videos/{id}/chat/messages/{messageId}"] = new("UFFFOO", async c =>
+        {
+            var (video, message) = await LiveChat(c, "public");
+            return ($"api/v1/videos/{video}/chat/messages/{message}", null, null);
+        }),
+        ["GET /api/v1/channels/{id}/chat/settings"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/settings", null, null)),
+        ["PUT /api/v1/channels/{id}/chat/settings"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/settings",
+            new { slowModeSeconds = 0, subscribersOnly = false, blockedWords = new[] { "matrix*" } }, null)),
+        ["GET /api/v1/channels/{id}/chat/moderators"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/moderators", null, null)),
+        ["PUT /api/v1/channels/{id}/chat/moderators/{userId}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/moderators/{(await c.App.NewUserAsync()).Id}", null, null)),
+        ["DELETE /api/v1/channels/{id}/chat/moderators/{userId}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/moderators/{(await c.App.NewUserAsync()).Id}", null, null)),
+        ["GET /api/v1/channels/{id}/chat/restrictions"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/restrictions", null, null)),
+        ["PUT /api/v1/channels/{id}/chat/restrictions/{userId}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/restrictions/{(await c.App.NewUserAsync()).Id}",
+            new { durationSeconds = 60 }, null)),
+        ["DELETE /api/v1/channels/{id}/chat/restrictions/{userId}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/restrictions/{(await c.App.NewUserAsync()).Id}", null, null)),
     };
 
     private static IEnumerable<(string Key, RouteEndpoint Endpoint)> Endpoints(ControlPlaneApp app) =>

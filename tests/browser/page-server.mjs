@@ -1,4 +1,4 @@
-// The page side of the browser scripts (play.mjs, captions.mjs): the players from node_modules and a tiny HTTP server
+// The page side of the browser scripts (play.mjs, captions.mjs, chat.mjs): the players and the SignalR client from node_modules and a tiny HTTP server
 // on 127.0.0.1:0 for the test page (a different origin from the daemon: the daemon's CORS headers must allow it).
 
 import http from 'node:http';
@@ -11,6 +11,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const libraries = {
   '/hls.min.js': path.join(here, 'node_modules/hls.js/dist/hls.min.js'),
   '/dash.all.min.js': path.join(here, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
+  '/signalr.min.js': path.join(here, 'node_modules/@microsoft/signalr/dist/browser/signalr.min.js'),
 };
 
 /** Exits with 2 (bad set-up) when a player library is missing. */

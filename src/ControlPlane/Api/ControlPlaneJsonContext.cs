@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using StreamVerse.ControlPlane.Accounts;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Categories;
+using StreamVerse.ControlPlane.Chat;
 using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Jobs;
@@ -105,4 +106,16 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(StreamVerse.ControlPlane.Notifications.VapidPublicKey))]
 [JsonSerializable(typeof(StreamVerse.ControlPlane.Notifications.VapidClaims))]
 [JsonSerializable(typeof(StreamVerse.ControlPlane.Notifications.PushPayload))]
+[JsonSerializable(typeof(ChatMessageResponse))]
+[JsonSerializable(typeof(Page<ChatMessageResponse>))]
+[JsonSerializable(typeof(ChatMessageDeleted))]
+[JsonSerializable(typeof(ChatRules))]
+[JsonSerializable(typeof(ChatJoined))]
+[JsonSerializable(typeof(ChatSettingsResponse))]
+[JsonSerializable(typeof(ChatSettingsRequest))]
+[JsonSerializable(typeof(ChatRestrictionRequest))]
+[JsonSerializable(typeof(ChatRestrictionResponse))]
+[JsonSerializable(typeof(Page<ChatRestrictionResponse>))]
+[JsonSerializable(typeof(ChatModeratorResponse))]
+[JsonSerializable(typeof(Page<ChatModeratorResponse>))]
 internal sealed partial class ControlPlaneJsonContext : JsonSerializerContext;

@@ -389,6 +389,41 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_push_deliveries_due ON push_deliveries (run_after);
             CREATE INDEX ix_push_deliveries_subscription ON push_deliveries (subscription_id);
+        (22, "live chat: messages with the broadcast's media time, per-channel chat settings, moderators and bans/time-outs", d => $"""
+            CREATE TABLE chat_messages (
+                id VARCHAR(32) PRIMARY KEY,
+                video_id VARCHAR(32) NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+                author_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                text VARCHAR(2000) NOT NULL,
+                media_ms BIGINT NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                deleted_at {d.Timestamp} NULL,
+                deleted_by VARCHAR(32) NULL
+            );
+            CREATE INDEX ix_chat_messages_media ON chat_messages (video_id, media_ms, id);
+            CREATE INDEX ix_chat_messages_recent ON chat_messages (video_id, created_at, id);
+            CREATE INDEX ix_chat_messages_author ON chat_messages (video_id, author_id, created_at);
+            CREATE TABLE chat_settings (
+                channel_id VARCHAR(32) PRIMARY KEY REFERENCES channels(id) ON DELETE CASCADE,
+                slow_mode_seconds INTEGER NOT NULL DEFAULT 0,
+                subscribers_only BOOLEAN NOT NULL DEFAULT FALSE,
+                blocked_words VARCHAR(60000) NOT NULL DEFAULT '',
+                updated_at {d.Timestamp} NOT NULL
+            );
+            CREATE TABLE chat_moderators (
+                channel_id VARCHAR(32) NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (channel_id, user_id)
+            );
+            CREATE TABLE chat_restrictions (
+                channel_id VARCHAR(32) NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+                user_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                until_at {d.Timestamp} NULL,
+                created_by VARCHAR(32) NOT NULL,
+                created_at {d.Timestamp} NOT NULL,
+                PRIMARY KEY (channel_id, user_id)
+            );
             """),
     ];
 

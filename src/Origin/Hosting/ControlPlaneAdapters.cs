@@ -212,3 +212,10 @@ internal sealed class ControlPlaneVodCatalog(VodCatalog catalog, IBlobStorage st
 
     private static VodFileInfo Map(BlobInfo info) => new(info.Length, info.ContentType, info.ETag, info.LastModified);
 }
+
+/// <summary>Chat's question to the media path: the live edge's media time of a broadcast this daemon ingests (stream name = video id).</summary>
+internal sealed class SegmenterLiveMediaClock(LiveStreamRegistry registry) : StreamVerse.ControlPlane.Chat.ILiveMediaClock
+{
+    public TimeSpan? CurrentMediaTime(string videoId) =>
+        registry.FindLive(videoId) is { IsEnded: false } stream ? TimeSpan.FromSeconds(stream.MediaSeconds) : null;
+}

@@ -155,7 +155,8 @@ internal static partial class OriginHost
             builder.Services.AddControlPlane(builder.Configuration);
 
             // The media path meets the control plane through narrow interfaces: publish keys, the end of a publish,
-            // running publishes (ended on revocation, their health), the playback check and the VOD catalog.
+            // running publishes (ended on revocation, their health), the playback check, the VOD catalog and the live
+            // media time (chat).
             builder.Services.AddLiveTranscode(builder.Configuration);
             builder.Services.AddSingleton<ILivePublishTarget, ControlPlanePublishTarget>();
             builder.Services.AddSingleton(sp => new ConfigurationStreamKeyResolver(
@@ -166,6 +167,7 @@ internal static partial class OriginHost
             builder.Services.AddSingleton<StreamVerse.ControlPlane.StreamKeys.ILiveHealth>(sp => sp.GetRequiredService<ControlPlaneLivePublishers>());
             builder.Services.AddSingleton<IPlaybackAuthorizer, ControlPlanePlaybackAuthorizer>();
             builder.Services.AddSingleton<IVodCatalog, ControlPlaneVodCatalog>();
+            builder.Services.AddSingleton<StreamVerse.ControlPlane.Chat.ILiveMediaClock, SegmenterLiveMediaClock>();
             builder.Services.AddVodDelivery();
             builder.Services.AddRtmp(builder.Configuration);
 

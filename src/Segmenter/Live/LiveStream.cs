@@ -107,6 +107,13 @@ public sealed partial class LiveStream : IMediaSink
 
     public bool IsEnded => Volatile.Read(ref _view).Ended;
 
+    /// <summary>
+    /// The media time of the live edge: seconds of media published so far (completed segments plus the parts of the
+    /// segment in progress, of the video track, else the audio track), counted from the start of this publish, which is
+    /// also the start of its recording. Safe from any thread (read from the published view).
+    /// </summary>
+    public double MediaSeconds => Volatile.Read(ref _view).MediaSeconds;
+
     /// <summary>Completed segments (of the video track, or of the audio track for audio-only streams).</summary>
     public long SegmentsProduced => Interlocked.Read(ref _segmentsProduced);
 
@@ -628,6 +635,7 @@ public sealed partial class LiveStream : IMediaSink
             Master = _master,
             Mpd = _mpd,
             TargetDuration = targetDuration,
+            MediaSeconds = TotalDuration() + PendingSeconds(video ?? audio),
         };
         Volatile.Write(ref _view, view);
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
@@ -769,6 +777,17 @@ public sealed partial class LiveStream : IMediaSink
         return _video is not null && _videoSamples > 1 && _video.NextDecodeTime > 0
             ? Math.Round(90000.0 * (_videoSamples - 1) / _video.NextDecodeTime, 3)
             : 0;
+    }
+
+    private static double PendingSeconds(TrackView? lead)
+    {
+        var seconds = 0.0;
+        foreach (var part in lead?.PendingParts ?? [])
+        {
+            seconds += part.Duration;
+        }
+
+        return seconds;
     }
 
     private double TotalDuration()

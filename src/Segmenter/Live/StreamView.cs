@@ -19,5 +19,8 @@ internal sealed class StreamView
 
     public int TargetDuration { get; init; }
 
+    /// <summary>Seconds of media published when this view was (<see cref="LiveStream.MediaSeconds"/>).</summary>
+    public double MediaSeconds { get; init; }
+
     public TrackView? Track(Media.TrackKind kind) => kind == Media.TrackKind.Video ? Video : Audio;
 }

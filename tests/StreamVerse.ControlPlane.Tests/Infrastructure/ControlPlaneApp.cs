@@ -68,6 +68,10 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
             // The tests register hundreds of accounts from 127.0.0.1; RegistrationTests checks the limit itself.
             "--StreamVerse:ControlPlane:RegistrationsPerAddress", "1000000",
+
+            // Likewise chat's send limits (ChatLimitTests checks them on a daemon of its own).
+            "--StreamVerse:ControlPlane:Chat:AccountMessagesPerWindow", "10000",
+            "--StreamVerse:ControlPlane:Chat:AddressMessagesPerWindow", "100000",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:StreamVerse", "Information",
 
