@@ -389,6 +389,7 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_push_deliveries_due ON push_deliveries (run_after);
             CREATE INDEX ix_push_deliveries_subscription ON push_deliveries (subscription_id);
+            """),
         (22, "live chat: messages with the broadcast's media time, per-channel chat settings, moderators and bans/time-outs", d => $"""
             CREATE TABLE chat_messages (
                 id VARCHAR(32) PRIMARY KEY,
