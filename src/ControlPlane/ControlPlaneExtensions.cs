@@ -121,6 +121,7 @@ internal static class ControlPlaneExtensions
         services.AddEvents(configuration).AddSubscriptions(configuration).AddReactions(configuration); // after the refresher (migrations)
         Comments.CommentServices.AddComments(services, configuration);
         services.AddMail(configuration);
+        Moderation.ModerationServices.AddModeration(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -167,6 +168,7 @@ internal static class ControlPlaneExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.User, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Session))
             .AddPolicy(Policies.Creator, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Creator, Roles.Admin))
+            .AddPolicy(Policies.Moderator, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Moderator, Roles.Admin))
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Admin));
 
         services.AddOpenApi("v1", o =>
@@ -247,6 +249,7 @@ internal static class ControlPlaneExtensions
         api.MapJobs();
         api.MapSubscriptions().MapReactions();
         Comments.CommentEndpoints.MapComments(api);
+        Moderation.ModerationEndpoints.MapModeration(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

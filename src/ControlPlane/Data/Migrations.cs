@@ -328,6 +328,8 @@ internal static partial class Migrations
         (19, "private test broadcasts: a stream key whose broadcasts start private", _ => """
             ALTER TABLE stream_keys ADD COLUMN private_test BOOLEAN NOT NULL DEFAULT FALSE;
             """),
+        (20, "trust and safety: reports merged into cases, messages, actions, appeals, the append-only audit log, account standing, blocks",
+            Moderation.ModerationSchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -17,7 +17,10 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// </summary>
 internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, VideoPublication publication, TimeProvider time, ILogger<LiveIngest> logger)
 {
-    /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked.</summary>
+    /// <summary>
+    /// The stream name (a new video id) to publish to, or null if the key is unknown or revoked, or its channel's owner may
+    /// not publish (suspended, banned, or three active strikes: <see cref="Moderation.AccountStanding"/>).
+    /// </summary>
     public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken)
     {
         if (!key.StartsWith(StreamKeyEndpoints.KeyPrefix, StringComparison.Ordinal) || key.Length > 100)
@@ -29,12 +32,13 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(
-            """
+            $"""
             SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test
-            FROM stream_keys k JOIN channels c ON c.id = k.channel_id LEFT JOIN videos p ON p.id = k.live_video_id
-            WHERE k.hash = @h AND k.revoked_at IS NULL
+            FROM stream_keys k JOIN channels c ON c.id = k.channel_id JOIN users u ON u.id = c.owner_id
+            LEFT JOIN videos p ON p.id = k.live_video_id
+            WHERE k.hash = @h AND k.revoked_at IS NULL AND {Moderation.AccountStanding.MayPublishSql}
             """,
-            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
+            [("h", Ids.HashSecret(key)), .. Moderation.AccountStanding.PublishArgs(now)], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
