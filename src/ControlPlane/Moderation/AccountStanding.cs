@@ -48,6 +48,10 @@ internal static class AccountStanding
         userId is not null && await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE id = @id AND adult_attested_at IS NOT NULL", [("id", userId)], cancellationToken)
             .ConfigureAwait(false) is not null;
 
+    /// <summary>Whether a moderator hid or removed the video (it plays to nobody, and gets no playback token).</summary>
+    public static async Task<bool> IsModeratedAsync(DbSession db, string videoId, CancellationToken cancellationToken) =>
+        await db.ScalarAsync<long?>("SELECT 1 FROM videos WHERE id = @id AND moderation IS NOT NULL", [("id", videoId)], cancellationToken).ConfigureAwait(false) is not null;
+
     public static async Task<bool> IsAgeRestrictedAsync(DbSession db, string videoId, CancellationToken cancellationToken) =>
         await db.ScalarAsync<long?>("SELECT 1 FROM videos WHERE id = @id AND age_restricted", [("id", videoId)], cancellationToken).ConfigureAwait(false) is not null;
 

@@ -68,6 +68,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
             // The tests register hundreds of accounts from 127.0.0.1; RegistrationTests checks the limit itself.
             "--StreamVerse:ControlPlane:RegistrationsPerAddress", "1000000",
+
+            // The shared callers file many reports (the authorization matrix); ModerationRateLimitTests checks the limit itself.
+            "--StreamVerse:ControlPlane:Moderation:ReportsPerHour", "10000",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:StreamVerse", "Information",
 
