@@ -261,6 +261,10 @@ public abstract class ModerationTests(ModerationApp app)
             Assert.NotNull(await db.ScalarAsync<string>("SELECT video_id FROM edge_invalidations WHERE video_id = @v", [("v", video)], default));
         }
 
+        // The owner changing the visibility does not reopen it (the origin's gate keeps a moderator's block).
+        await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{video}", owner.AccessToken, new { visibility = "unlisted" });
+        Assert.False(gate.Allows(video, default, null));
+
         // The owner sees the action and appeals; the moderator who removed it may not decide; another grants it.
         var against = await app.JsonAsync(HttpMethod.Get, "api/v1/me/moderation-actions", owner.AccessToken);
         Assert.Equal(action.GetProperty("id").GetString(), Assert.Single(against.GetProperty("items").EnumerateArray()).GetProperty("id").GetString());
