@@ -352,6 +352,7 @@ public abstract class ModerationTests(ModerationApp app)
         var creator = await app.NewUserAsync("creator");
         var key = await StreamKeyAsync(creator);
         var (striker, decider) = (await app.NewUserAsync("moderator"), await app.NewUserAsync("moderator"));
+        var existing = (await app.NewVideoAsync(creator, await app.NewChannelAsync(creator))).GetProperty("id").GetString();
         var strikes = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -365,6 +366,12 @@ public abstract class ModerationTests(ModerationApp app)
         using (var create = await app.SendAsync(HttpMethod.Post, "api/v1/videos", creator.AccessToken, new { channelId = channel, title = "t", visibility = "public" }))
         {
             Assert.Equal(HttpStatusCode.Forbidden, create.StatusCode);
+        }
+
+        // Nor a new source for a video it already has (PUT and tus).
+        using (var source = await app.SendAsync(HttpMethod.Put, $"api/v1/videos/{existing}/source", creator.AccessToken, content: new ByteArrayContent([1, 2, 3])))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, source.StatusCode);
         }
 
         var appeal = await app.JsonAsync(HttpMethod.Post, $"api/v1/moderation/actions/{strikes[0]}/appeal", creator.AccessToken, new { text = "mistake" }, HttpStatusCode.Created);
