@@ -124,6 +124,7 @@ internal static class ControlPlaneExtensions
         Discovery.DiscoveryServices.AddDiscovery(services, configuration);
         Notifications.NotificationServices.AddNotifications(services, configuration);
         Chat.ChatServices.AddChat(Realtime.RealtimeServices.AddRealtime(services, configuration), configuration);
+        Moderation.ModerationServices.AddModeration(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -170,6 +171,7 @@ internal static class ControlPlaneExtensions
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.User, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Session))
             .AddPolicy(Policies.Creator, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Creator, Roles.Admin))
+            .AddPolicy(Policies.Moderator, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Moderator, Roles.Admin))
             .AddPolicy(Policies.Admin, p => p.RequireAuthenticatedUser().RequireClaim(ClaimNames.Role, Roles.Admin));
 
         services.AddOpenApi("v1", o =>
@@ -254,6 +256,7 @@ internal static class ControlPlaneExtensions
         Notifications.NotificationEndpoints.MapNotifications(api);
         Chat.ChatEndpoints.MapChat(api);
         Realtime.RealtimeServices.MapRealtime(endpoints);
+        Moderation.ModerationEndpoints.MapModeration(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

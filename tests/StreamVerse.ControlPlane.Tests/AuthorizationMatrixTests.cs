@@ -8,12 +8,14 @@ namespace StreamVerse.ControlPlane.Tests;
 /// <summary>
 /// Every endpoint of the running app (from its <see cref="EndpointDataSource"/>) against six callers. An endpoint
 /// without a row here fails the suite, so a new endpoint cannot ship without a decided access rule.
-/// Expectation letters, in the order anonymous, user, other user, creator (not the owner), owner, admin:
-/// O = 2xx, U = 401, F = 403, N = 404 (hidden), P = public (anything but 401/403/5xx).
+/// Expectation letters, in the order anonymous, user, other user, creator (not the owner), owner, admin, and moderator:
+/// O = 2xx, U = 401, F = 403, N = 404 (hidden), P = public (anything but 401/403/5xx). A row of six letters gives the
+/// moderator the "other user" letter (a moderator owns nothing there and has no more rights than any account); the
+/// moderation endpoints, where the role matters, give all seven.
 /// </summary>
 public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
 {
-    private static readonly string[] Callers = ["anonymous", "user", "other", "creator", "owner", "admin"];
+    private static readonly string[] Callers = ["anonymous", "user", "other", "creator", "owner", "admin", "moderator"];
 
     private static readonly byte[] Png = Convert.FromBase64String(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
@@ -73,6 +75,26 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         var ch = await Channel(c);
         var k = await c.App.JsonAsync(HttpMethod.Post, $"api/v1/channels/{ch}/stream-keys", c.Owner.AccessToken, expect: HttpStatusCode.Created);
         return (ch, k.GetProperty("id").GetString()!);
+    }
+
+    /// <summary>A report by the owner of a fresh channel of theirs: (report id, case id).</summary>
+    private static async Task<(string Report, string Case)> OwnReport(Cell c)
+    {
+        var r = await c.App.JsonAsync(HttpMethod.Post, "api/v1/reports", c.Owner.AccessToken,
+            new { kind = "channel", objectId = await Channel(c), reason = "spam", text = "matrix" }, HttpStatusCode.Created);
+        return (r.GetProperty("id").GetString()!, r.GetProperty("caseId").GetString()!);
+    }
+
+    /// <summary>A fresh playable video of the owner's, reported and removed by a moderator of its own: the removal's action id.</summary>
+    private static async Task<string> Removal(Cell c)
+    {
+        var video = (await c.App.NewVideoAsync(c.Owner, await Channel(c), "public", playable: true)).GetProperty("id").GetString()!;
+        var report = await c.App.JsonAsync(HttpMethod.Post, "api/v1/reports", (await c.App.AdminAsync()).AccessToken,
+            new { kind = "video", objectId = video, reason = "spam" }, HttpStatusCode.Created);
+        var actor = await c.App.NewUserAsync("moderator");
+        var action = await c.App.JsonAsync(HttpMethod.Post, $"api/v1/moderation/cases/{report.GetProperty("caseId").GetString()}/actions", actor.AccessToken,
+            new { action = "remove", reason = "matrix" }, HttpStatusCode.Created);
+        return action.GetProperty("id").GetString()!;
     }
 
     private static async Task<long> Category(Cell c) =>
@@ -292,6 +314,34 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
             keys = new { p256dh = MatrixP256dh, auth = "AAAAAAAAAAAAAAAAAAAAAA" } })),
         ["DELETE /api/v1/me/push-subscriptions"] = new("UOOOOO", _ => P("api/v1/me/push-subscriptions?endpoint=https%3A%2F%2Fpush.test.invalid%2Fnone")),
         ["GET /api/v1/push/vapid-public-key"] = new("OOOOOO", _ => P("api/v1/push/vapid-public-key")),
+        // Moderation: anyone signed in reports and reads their own; a report's messages are its reporter's and moderators';
+        // the queue, claims, actions and appeal decisions are moderators' and admins'; an appeal is the affected account's
+        // (404 to everyone else); the audit log is admins' only.
+        ["POST /api/v1/reports"] = new("UOOOOOO", async c => ("api/v1/reports", new { kind = "channel", objectId = await Channel(c), reason = "spam", text = "matrix" }, null)),
+        ["GET /api/v1/reports/{id}/messages"] = new("UNNNOOO", async c => ($"api/v1/reports/{(await OwnReport(c)).Report}/messages", null, null)),
+        ["POST /api/v1/reports/{id}/messages"] = new("UNNNOOO", async c => ($"api/v1/reports/{(await OwnReport(c)).Report}/messages", new { body = "matrix" }, null)),
+        ["GET /api/v1/me/reports"] = new("UOOOOO", _ => P("api/v1/me/reports")),
+        ["GET /api/v1/me/moderation-actions"] = new("UOOOOO", _ => P("api/v1/me/moderation-actions")),
+        ["PUT /api/v1/me/age-attestation"] = new("UOOOOO", _ => P("api/v1/me/age-attestation", new { adult = false })),
+        ["GET /api/v1/me/blocks"] = new("UOOOOO", _ => P("api/v1/me/blocks")),
+        ["PUT /api/v1/me/blocks/{userId}"] = new("UOOOOO", async c => ($"api/v1/me/blocks/{(await c.App.NewUserAsync()).Id}", new { kind = "mute" }, null)),
+        ["DELETE /api/v1/me/blocks/{userId}"] = new("UOOOOO", _ => P("api/v1/me/blocks/nosuchaccount")),
+        ["GET /api/v1/moderation/cases"] = new("UFFFFOO", _ => P("api/v1/moderation/cases?sort=most-reported")),
+        ["GET /api/v1/moderation/cases/{id}"] = new("UFFFFOO", async c => ($"api/v1/moderation/cases/{(await OwnReport(c)).Case}", null, null)),
+        ["POST /api/v1/moderation/cases/{id}/claim"] = new("UFFFFOO", async c => ($"api/v1/moderation/cases/{(await OwnReport(c)).Case}/claim", null, null)),
+        ["DELETE /api/v1/moderation/cases/{id}/claim"] = new("UFFFFOO", async c => ($"api/v1/moderation/cases/{(await OwnReport(c)).Case}/claim", null, null)),
+        ["POST /api/v1/moderation/cases/{id}/actions"] = new("UFFFFOO", async c =>
+            ($"api/v1/moderation/cases/{(await OwnReport(c)).Case}/actions", new { action = "dismiss", reason = "matrix" }, null)),
+        ["GET /api/v1/moderation/appeals"] = new("UFFFFOO", _ => P("api/v1/moderation/appeals")),
+        ["POST /api/v1/moderation/actions/{id}/appeal"] = new("UNNNONN", async c => ($"api/v1/moderation/actions/{await Removal(c)}/appeal", new { text = "matrix" }, null)),
+        ["POST /api/v1/moderation/appeals/{id}/decision"] = new("UFFFFOO", async c =>
+        {
+            var appeal = await c.App.JsonAsync(HttpMethod.Post, $"api/v1/moderation/actions/{await Removal(c)}/appeal", c.Owner.AccessToken, new { text = "matrix" },
+                HttpStatusCode.Created);
+            return ($"api/v1/moderation/appeals/{appeal.GetProperty("id").GetString()}/decision", new { granted = false, reason = "matrix" }, null);
+        }),
+        ["GET /api/v1/moderation/audit"] = new("UFFFFOF", _ => P("api/v1/moderation/audit")),
+        ["GET /api/v1/moderation/audit.csv"] = new("UFFFFOF", _ => P("api/v1/moderation/audit.csv")),
 
         // Reactions: who may watch may react; a private video is hidden from everyone else.
         ["GET /api/v1/videos/{id}/reaction"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/reaction", null, null)),
@@ -378,7 +428,7 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
             var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
             var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).ToList();
             Assert.True(anonymous ^ policies.Count > 0, $"{key}: anonymous={anonymous}, policies={string.Join(",", policies)}");
-            Assert.All(policies, p => Assert.Contains(p, new[] { "user", "creator", "admin" }));
+            Assert.All(policies, p => Assert.Contains(p, new[] { "user", "creator", "moderator", "admin" }));
         }
     }
 
@@ -394,8 +444,12 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
             ["creator"] = await app.NewUserAsync("creator"),
             ["owner"] = owner,
             ["admin"] = await app.AdminAsync(),
+            ["moderator"] = await app.NewUserAsync("moderator"),
         };
-        var roles = new Dictionary<string, string> { ["anonymous"] = "", ["user"] = "user", ["other"] = "user", ["creator"] = "creator", ["owner"] = "creator", ["admin"] = "admin" };
+        var roles = new Dictionary<string, string>
+        {
+            ["anonymous"] = "", ["user"] = "user", ["other"] = "user", ["creator"] = "creator", ["owner"] = "creator", ["admin"] = "admin", ["moderator"] = "moderator",
+        };
         var failures = new List<string>();
         foreach (var (key, endpoint) in Endpoints(app).OrderBy(e => e.Key, StringComparer.Ordinal))
         {
@@ -416,7 +470,7 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
                 var (path, body, content) = await row.Arrange(cell);
                 using var response = await app.SendAsync(new HttpMethod(method), path, caller?.AccessToken, body, content);
                 var status = (int)response.StatusCode;
-                var expect = row.Expect[i];
+                var expect = i < row.Expect.Length ? row.Expect[i] : row.Expect[2];
                 var ok = expect switch
                 {
                     'O' => status is >= 200 and < 300,

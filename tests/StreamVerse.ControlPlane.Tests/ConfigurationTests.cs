@@ -88,6 +88,10 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Mail:SigningKey", "too-short", "StreamVerse:ControlPlane:Mail:SigningKey")]
     [InlineData("StreamVerse:Rtmp:TrackWaitMilliseconds", "30001", "TrackWaitMilliseconds")]
     [InlineData("StreamVerse:Rtmp:TrackWaitMilliseconds", "-1", "TrackWaitMilliseconds")]
+    [InlineData("StreamVerse:ControlPlane:Moderation:ReportsPerHour", "-1", "StreamVerse:ControlPlane:Moderation:ReportsPerHour")]
+    [InlineData("StreamVerse:ControlPlane:Moderation:ClaimDuration", "00:00:01", "StreamVerse:ControlPlane:Moderation:ClaimDuration")]
+    [InlineData("StreamVerse:ControlPlane:Moderation:AppealWindow", "400.00:00:00", "StreamVerse:ControlPlane:Moderation:AppealWindow")]
+    [InlineData("StreamVerse:ControlPlane:Moderation:PurgeInterval", "00:00:00", "StreamVerse:ControlPlane:Moderation:PurgeInterval")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

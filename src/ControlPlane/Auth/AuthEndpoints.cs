@@ -148,6 +148,15 @@ internal static class AuthEndpoints
         }
 
         attempt.Succeeded();
+        await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // A banned account (Moderation/) signs in no more; its sessions ended with the ban.
+            if (await Moderation.AccountStanding.IsBannedAsync(db, user!.Id, cancellationToken).ConfigureAwait(false))
+            {
+                return Problems.Forbidden("This account is banned.");
+            }
+        }
+
         var pair = await sessions.CreateAsync(user!.Id, user.Role, context.Request.Headers.UserAgent.ToString(), ip?.ToString(), cancellationToken).ConfigureAwait(false);
         return TypedResults.Ok(pair);
     }

@@ -6,9 +6,13 @@ internal static class Roles
 {
     public const string User = "user";
     public const string Creator = "creator";
+
+    /// <summary>Works the moderation queue (between user and admin); granted by an admin.</summary>
+    public const string Moderator = "moderator";
+
     public const string Admin = "admin";
 
-    public static bool IsValid(string? role) => role is User or Creator or Admin;
+    public static bool IsValid(string? role) => role is User or Creator or Moderator or Admin;
 }
 
 /// <summary>Named authorization policies; every endpoint names one (or is explicitly anonymous).</summary>
@@ -22,6 +26,9 @@ internal static class Policies
     /// <c>Channels:MaxPerAccount</c>; writes are the owner's or an admin's); the creator role lifts that channel limit.
     /// </summary>
     public const string Creator = "creator";
+
+    /// <summary>Moderators and admins: the moderation queue, actions and appeals.</summary>
+    public const string Moderator = "moderator";
 
     public const string Admin = "admin";
 }
@@ -37,6 +44,8 @@ internal static class ClaimNames
 internal sealed record Caller(string Id, string Role, string SessionId)
 {
     public bool IsAdmin => Role == Roles.Admin;
+
+    public bool IsModerator => Role is Roles.Moderator or Roles.Admin;
 
     public static Caller? From(ClaimsPrincipal principal)
     {

@@ -362,6 +362,7 @@ internal static class CommentEndpoints
         CommentOutcome.NotTopLevel => Problems.Conflict("Only a top-level comment can be pinned."),
         CommentOutcome.AlreadyPublished => Problems.Conflict("The comment is published: delete it instead."),
         CommentOutcome.Rejected => Problems.Conflict("The comment was rejected."),
+        CommentOutcome.Blocked => Problems.Forbidden("You cannot comment here: the video's owner or the comment's author blocked you."),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 }

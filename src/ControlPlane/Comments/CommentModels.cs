@@ -27,6 +27,12 @@ internal static class CommentStatus
 
     /// <summary>Refused by the video's owner: seen by nobody.</summary>
     public const string Rejected = "rejected";
+
+    /// <summary>Hidden by a moderator while a report is reviewed: seen by nobody (Moderation/).</summary>
+    public const string Hidden = "hidden";
+
+    /// <summary>Removed by a moderator: seen by nobody; a granted appeal publishes it again (Moderation/).</summary>
+    public const string Removed = "removed";
 }
 
 /// <summary><c>POST /api/v1/videos/{id}/comments</c>: a top-level comment, or a reply when <paramref name="ParentId"/> is set.</summary>

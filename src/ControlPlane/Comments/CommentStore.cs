@@ -30,6 +30,9 @@ internal sealed record CommentRow(
     /// <summary>What the caller may see: published comments, and held ones to their author and the video's managers (<c>@manages</c> 1).</summary>
     public const string Visible = "(c.status = 'published' OR (c.status = 'held' AND (c.author_id = @me OR @manages = 1)))";
 
+    /// <summary>In listings: not written by an account the caller blocked or muted (Blocks/). A direct read still finds it.</summary>
+    public const string NotHiddenFromMe = "NOT " + Blocks.BlockStore.HiddenAuthorSql;
+
     public static CommentRow Read(DbDataReader r, Dialect d) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
         r.GetString(7), r.GetString(8), Convert.ToInt64(r.GetValue(9), CultureInfo.InvariantCulture), Convert.ToInt64(r.GetValue(10), CultureInfo.InvariantCulture),
@@ -58,6 +61,9 @@ internal enum CommentOutcome
     NotTopLevel,
     AlreadyPublished,
     Rejected,
+
+    /// <summary>The video's owner or the parent's author blocked the caller.</summary>
+    Blocked,
 }
 
 /// <summary>
@@ -83,7 +89,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
     private const string ThreadsTop =
         $"""
         SELECT {CommentRow.Columns} {CommentRow.From}
-        WHERE c.video_id = @v AND c.parent_id IS NULL AND {CommentRow.Visible} AND (c.deleted_at IS NULL OR c.reply_count > 0)
+        WHERE c.video_id = @v AND c.parent_id IS NULL AND {CommentRow.Visible} AND {CommentRow.NotHiddenFromMe} AND (c.deleted_at IS NULL OR c.reply_count > 0)
           AND (@mode = 0
                OR (@mode = 1 AND c.id <> @pinned)
                OR (@mode = 2 AND c.id <> @pinned
@@ -95,7 +101,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
     private const string ThreadsNewest =
         $"""
         SELECT {CommentRow.Columns} {CommentRow.From}
-        WHERE c.video_id = @v AND c.parent_id IS NULL AND {CommentRow.Visible} AND (c.deleted_at IS NULL OR c.reply_count > 0)
+        WHERE c.video_id = @v AND c.parent_id IS NULL AND {CommentRow.Visible} AND {CommentRow.NotHiddenFromMe} AND (c.deleted_at IS NULL OR c.reply_count > 0)
           AND (@mode = 0
                OR (@mode = 1 AND c.id <> @pinned)
                OR (@mode = 2 AND c.id <> @pinned AND (c.created_at < @kt OR (c.created_at = @kt AND c.id < @ki))))
@@ -107,7 +113,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
     private const string Replies =
         $"""
         SELECT {CommentRow.Columns} {CommentRow.From}
-        WHERE c.video_id = @v AND c.thread_id = @t AND c.parent_id IS NOT NULL AND {CommentRow.Visible}
+        WHERE c.video_id = @v AND c.thread_id = @t AND c.parent_id IS NOT NULL AND {CommentRow.Visible} AND {CommentRow.NotHiddenFromMe}
           AND (c.deleted_at IS NULL
                OR EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = c.id AND r.deleted_at IS NULL AND r.status = 'published'))
           AND (@mode = 0 OR c.created_at > @kt OR (c.created_at = @kt AND c.id > @ki))
@@ -135,6 +141,13 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+
+        // The video's owner blocked the caller (Blocks/): no comment on its videos.
+        if (!a.IsOwner && await Blocks.BlockStore.BlocksInAsync(db, a.OwnerId, a.CallerId, cancellationToken).ConfigureAwait(false))
+        {
+            return (CommentOutcome.Blocked, null);
+        }
+
         var id = Ids.New();
         var thread = id;
         if (c.ParentId is not null)
@@ -155,6 +168,11 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
                 return (CommentOutcome.NotPublished, null);
             }
 
+            if (await Blocks.BlockStore.BlocksInAsync(db, parent.AuthorId, a.CallerId, cancellationToken).ConfigureAwait(false))
+            {
+                return (CommentOutcome.Blocked, null);
+            }
+
             thread = parent.ThreadId;
         }
 
@@ -167,7 +185,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
             """,
             [("id", id), ("v", a.VideoId), ("t", thread), ("p", c.ParentId), ("me", a.CallerId), ("text", c.Text), ("s", status), ("now", now)],
             cancellationToken).ConfigureAwait(false);
-        await AddMentionsInAsync(db, id, c.MentionedHandles, cancellationToken).ConfigureAwait(false);
+        await AddMentionsInAsync(db, id, a.CallerId, c.MentionedHandles, cancellationToken).ConfigureAwait(false);
         if (status == CommentStatus.Published)
         {
             await CountInAsync(db, a.VideoId, thread, c.ParentId, +1, cancellationToken).ConfigureAwait(false);
@@ -198,7 +216,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
         }
 
         await db.ExecAsync("DELETE FROM comment_mentions WHERE comment_id = @c", [("c", commentId)], cancellationToken).ConfigureAwait(false);
-        await AddMentionsInAsync(db, commentId, c.MentionedHandles, cancellationToken).ConfigureAwait(false);
+        await AddMentionsInAsync(db, commentId, a.CallerId, c.MentionedHandles, cancellationToken).ConfigureAwait(false);
         var row = await FindInAsync(db, a, commentId, cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         return (CommentOutcome.Done, row);
@@ -487,6 +505,37 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
         _ => CommentOutcome.Done,
     };
 
+    /// <summary>
+    /// A moderator's change of an undeleted comment's status from <paramref name="from"/> to <paramref name="to"/> (hide,
+    /// remove, restore), in the caller's transaction; the counts follow as for any publish or unpublish (the class's
+    /// invariant). False when the comment was not in <paramref name="from"/>.
+    /// </summary>
+    public static async Task<bool> ModerateInAsync(DbSession db, string commentId, string from, string to, CancellationToken cancellationToken)
+    {
+        var changed = await db.QueryAsync(
+            "UPDATE comments SET status = @to WHERE id = @c AND status = @from AND deleted_at IS NULL RETURNING video_id, thread_id, parent_id",
+            [("to", to), ("c", commentId), ("from", from)],
+            (r, _) => (Video: r.GetString(0), Thread: r.GetString(1), Parent: r.IsDBNull(2) ? null : r.GetString(2)), cancellationToken).ConfigureAwait(false);
+        if (changed.Count == 0)
+        {
+            return false;
+        }
+
+        var delta = (from == CommentStatus.Published ? -1 : 0) + (to == CommentStatus.Published ? 1 : 0);
+        if (delta != 0)
+        {
+            await CountInAsync(db, changed[0].Video, changed[0].Thread, changed[0].Parent, delta, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (from == CommentStatus.Published)
+        {
+            await db.ExecAsync("UPDATE videos SET pinned_comment_id = NULL WHERE id = @v AND pinned_comment_id = @c", [("v", changed[0].Video), ("c", commentId)],
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
     /// <summary>Moves the video's count and, for a reply, its thread's reply count by <paramref name="delta"/>.</summary>
     private static async Task CountInAsync(DbSession db, string videoId, string threadId, string? parentId, int delta, CancellationToken cancellationToken)
     {
@@ -499,7 +548,8 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
         }
     }
 
-    private static async Task AddMentionsInAsync(DbSession db, string commentId, string[] handles, CancellationToken cancellationToken)
+    /// <summary>Records the mentions of existing accounts, except those that block the author (Blocks/: a blocked account cannot mention them).</summary>
+    private static async Task AddMentionsInAsync(DbSession db, string commentId, string authorId, string[] handles, CancellationToken cancellationToken)
     {
         if (handles.Length == 0)
         {
@@ -507,8 +557,12 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
         }
 
         await db.ExecAsync(
-            $"INSERT INTO comment_mentions (comment_id, user_id) SELECT @c, id FROM users WHERE handle {db.Dialect.InList("h")} AND deleted_at IS NULL",
-            [("c", commentId), ("h", db.Dialect.ListValue(handles))], cancellationToken).ConfigureAwait(false);
+            $"""
+            INSERT INTO comment_mentions (comment_id, user_id) SELECT @c, id FROM users
+            WHERE handle {db.Dialect.InList("h")} AND deleted_at IS NULL
+              AND id NOT IN (SELECT blocker_id FROM account_blocks WHERE blocked_id = @author AND kind = 'block')
+            """,
+            [("c", commentId), ("h", db.Dialect.ListValue(handles)), ("author", authorId)], cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<Dictionary<string, List<string>>> MentionsInAsync(DbSession db, List<string> commentIds, CancellationToken cancellationToken)

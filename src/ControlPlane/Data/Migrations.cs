@@ -426,6 +426,8 @@ internal static partial class Migrations
                 PRIMARY KEY (channel_id, user_id)
             );
             """),
+        (23, "trust and safety: reports merged into cases, messages, actions, appeals, the append-only audit log, account standing, blocks",
+            Moderation.ModerationSchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -55,6 +55,21 @@ internal static class PlaybackEndpoints
             return Problems.Forbidden("This video needs a premium account.");
         }
 
+        // Hidden or removed by a moderator (Moderation/): the origin plays it to nobody, so no token either; it does not
+        // exist for anyone but its owner and admins.
+        if (await Moderation.AccountStanding.IsModeratedAsync(db, video.Id, cancellationToken).ConfigureAwait(false))
+        {
+            return caller.OwnsOrAdmin(video.OwnerId) ? Problems.Forbidden("A moderator hid or removed this video.") : Problems.NotFound("video");
+        }
+
+        // Age-restricted (Moderation/): a token only for an account that attested being an adult; the origin refuses
+        // the video without one.
+        if (!caller.OwnsOrAdmin(video.OwnerId) && await Moderation.AccountStanding.IsAgeRestrictedAsync(db, video.Id, cancellationToken).ConfigureAwait(false)
+            && !await Moderation.AccountStanding.IsAdultAsync(db, caller.Id, cancellationToken).ConfigureAwait(false))
+        {
+            return Moderation.AccountStanding.AgeRestricted();
+        }
+
         var expires = issued + options.Value.LifetimeFor(video.DurationSeconds);
         var token = tokens.Issue(video.Id, expires, caller.Id, request?.BindToIp == true ? context.Connection.RemoteIpAddress : null, premium, issued);
         return TypedResults.Ok(new PlaybackTokenResponse(token, expires, $"/live/t/{token}/{video.Id}/index.m3u8", $"/live/t/{token}/{video.Id}/index.mpd",

@@ -73,6 +73,15 @@ internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOp
         }
     }
 
+    /// <summary>In the caller's transaction: every token issued for <paramref name="videoId"/> until now is void (a moderator
+    /// age-restricted it: tokens of viewers who did not attest being adults must stop).</summary>
+    public async Task VoidVideoInAsync(DbSession db, string videoId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await db.ExecAsync(Upsert, [("k", VideoKind), ("s", videoId), ("t", now)], cancellationToken).ConfigureAwait(false);
+        Raise(_videos, videoId, now);
+    }
+
     /// <summary>In the caller's transaction: every token issued to <paramref name="viewerId"/> until now is void (the
     /// account is being deleted, or lost what admitted it).</summary>
     public async Task VoidViewerInAsync(DbSession db, string viewerId, CancellationToken cancellationToken)

@@ -20,11 +20,18 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
 {
     private const byte NeedsToken = 0;
     private const byte Gone = 1;
+
+    // Hidden or removed by a moderator: plays to nobody like a deleted video, but a granted appeal or a dismissal lifts it
+    // (Moderated/Unmoderated); a visibility write does not (the owner cannot republish a removed video).
+    private const byte Blocked = 2;
     private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
 
     private readonly Lock _gate = new();
     private readonly TimeSpan _deletedRetention = options.Value.DeletedVideoRetention;
     private volatile ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
+
+    // Age-restricted videos: they need a token (which only an adult's request gets), whatever their visibility.
+    private volatile ConcurrentDictionary<string, byte> _adult = new(StringComparer.Ordinal);
 
     // Local changes made while a reload's query ran: the snapshot may predate them, so they are replayed onto it.
     // Without this, a video made private during a reload could play unprotected until the next reload.
@@ -33,10 +40,32 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
     private DateTimeOffset _lastPrune = DateTimeOffset.MinValue;
 
     /// <summary>Needs a playback token: private, premium, or deleted (which no token opens).</summary>
-    public bool IsProtected(string videoId) => _ids.ContainsKey(videoId);
+    public bool IsProtected(string videoId) => _ids.ContainsKey(videoId) || (!_adult.IsEmpty && _adult.ContainsKey(videoId));
 
-    /// <summary>Deleted: plays to nobody, token or not.</summary>
-    public bool IsDeleted(string videoId) => _ids.TryGetValue(videoId, out var state) && state == Gone;
+    /// <summary>Deleted, or hidden or removed by a moderator: plays to nobody, token or not.</summary>
+    public bool IsDeleted(string videoId) => _ids.TryGetValue(videoId, out var state) && state is Gone or Blocked;
+
+    /// <summary>This process hid or removed <paramref name="videoId"/> (committed): it plays to nobody until <see cref="Unmoderated"/>.</summary>
+    public void Moderated(string videoId) => Apply(videoId, Blocked, force: true);
+
+    /// <summary>A dismissal or a granted appeal lifted the block (committed): the video plays as its visibility says.</summary>
+    public void Unmoderated(string videoId, string visibility) => Apply(videoId, Videos.Visibility.NeedsToken(visibility) ? NeedsToken : null, force: true);
+
+    /// <summary>This process age-restricted <paramref name="videoId"/> (committed): from now on it needs a token.</summary>
+    public void AgeRestricted(string videoId)
+    {
+        lock (_gate)
+        {
+            _adult[videoId] = 0;
+            if (_reloads > 0)
+            {
+                _changesDuringReload.Add((videoId, AdultMark));
+            }
+        }
+    }
+
+    // A replayed change that means "age-restricted" rather than a state of _ids.
+    private const byte AdultMark = 255;
 
     public void Set(string videoId, string visibility) => Apply(videoId, Videos.Visibility.NeedsToken(visibility) ? NeedsToken : null);
 
@@ -60,13 +89,14 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
         return await db.QueryAsync($"SELECT id FROM videos WHERE {whereVideos}", parameters, (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
-    private void Apply(string videoId, byte? state)
+    private void Apply(string videoId, byte? state, bool force = false)
     {
         lock (_gate)
         {
-            if (_ids.TryGetValue(videoId, out var current) && current == Gone)
+            if (_ids.TryGetValue(videoId, out var current) && (current == Gone || (current == Blocked && !force)))
             {
-                // Deleted is final: a late visibility write (a request that raced the delete) must not reopen it.
+                // Deleted is final: a late visibility write (a request that raced the delete) must not reopen it. A
+                // moderator's block is lifted only by the moderation path (force).
                 return;
             }
 
@@ -104,15 +134,26 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
             }
 
             var rows = await db.QueryAsync(
-                "SELECT id, 0 FROM videos WHERE visibility IN ('private', 'premium') UNION ALL SELECT id, 1 FROM deleted_videos", [],
+                """
+                SELECT id, 0 FROM videos WHERE visibility IN ('private', 'premium')
+                UNION ALL SELECT id, 2 FROM videos WHERE moderation IS NOT NULL
+                UNION ALL SELECT id, 3 FROM videos WHERE age_restricted
+                UNION ALL SELECT id, 1 FROM deleted_videos
+                """, [],
                 (r, _) => (Id: r.GetString(0), State: (byte)r.GetInt32(1)), cancellationToken).ConfigureAwait(false);
             var fresh = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            var adult = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
             foreach (var (id, state) in rows)
             {
-                // A deleted id wins over a row still listed (a delete committing while the query ran).
-                if (state == Gone)
+                // A deleted id wins over a row still listed (a delete committing while the query ran), and a block over a
+                // visibility.
+                if (state == 3)
                 {
-                    fresh[id] = Gone;
+                    adult[id] = 0;
+                }
+                else if (state == Gone || (state == Blocked && (!fresh.TryGetValue(id, out var had) || had != Gone)))
+                {
+                    fresh[id] = state;
                 }
                 else
                 {
@@ -124,6 +165,12 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
             {
                 foreach (var (id, state) in _changesDuringReload)
                 {
+                    if (state == AdultMark)
+                    {
+                        adult[id] = 0;
+                        continue;
+                    }
+
                     if (fresh.TryGetValue(id, out var current) && current == Gone)
                     {
                         continue;
@@ -140,6 +187,7 @@ internal sealed class ProtectedVideos(Database database, IOptions<ControlPlaneOp
                 }
 
                 _ids = fresh;
+                _adult = adult;
             }
         }
         finally

@@ -17,11 +17,18 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// </summary>
 internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, VideoPublication publication, TimeProvider time, ILogger<LiveIngest> logger)
 {
-    /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked: <see cref="CheckAsync"/> then <see cref="BeginAsync"/>.</summary>
+    /// <summary>
+    /// The stream name (a new video id) to publish to, or null if the key is unknown or revoked, or its channel's owner may
+    /// not publish (suspended, banned, or three active strikes: <see cref="Moderation.AccountStanding"/>):
+    /// <see cref="CheckAsync"/> then <see cref="BeginAsync"/>.
+    /// </summary>
     public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken) =>
         await CheckAsync(key, cancellationToken).ConfigureAwait(false) is { } live ? await BeginAsync(live, cancellationToken).ConfigureAwait(false) : null;
 
-    /// <summary>The key if it is known and not revoked; reads only, so a publish refused afterwards (an unsupported codec) has changed nothing.</summary>
+    /// <summary>
+    /// The key if it is known, not revoked and its channel's owner may publish; reads only, so a publish refused afterwards
+    /// (an unsupported codec) has changed nothing.
+    /// </summary>
     public async ValueTask<LiveKey?> CheckAsync(string key, CancellationToken cancellationToken)
     {
         if (!key.StartsWith(StreamKeyEndpoints.KeyPrefix, StringComparison.Ordinal) || key.Length > 100)
@@ -31,7 +38,12 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
 
         var hash = Ids.HashSecret(key);
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var id = await db.SingleAsync("SELECT id FROM stream_keys WHERE hash = @h AND revoked_at IS NULL", [("h", hash)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+        var id = await db.SingleAsync(
+            $"""
+            SELECT k.id FROM stream_keys k JOIN channels c ON c.id = k.channel_id JOIN users u ON u.id = c.owner_id
+            WHERE k.hash = @h AND k.revoked_at IS NULL AND {Moderation.AccountStanding.MayPublishSql}
+            """,
+            [("h", hash), .. Moderation.AccountStanding.PublishArgs(time.GetUtcNow())], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
         return id is null ? null : new LiveKey(id, hash);
     }
 
@@ -46,12 +58,13 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(
-            """
+            $"""
             SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test
-            FROM stream_keys k JOIN channels c ON c.id = k.channel_id LEFT JOIN videos p ON p.id = k.live_video_id
-            WHERE k.id = @id AND k.hash = @h AND k.revoked_at IS NULL
+            FROM stream_keys k JOIN channels c ON c.id = k.channel_id JOIN users u ON u.id = c.owner_id
+            LEFT JOIN videos p ON p.id = k.live_video_id
+            WHERE k.id = @id AND k.hash = @h AND k.revoked_at IS NULL AND {Moderation.AccountStanding.MayPublishSql}
             """,
-            [("id", live.KeyId), ("h", live.Hash)], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
+            [("id", live.KeyId), ("h", live.Hash), .. Moderation.AccountStanding.PublishArgs(now)], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {

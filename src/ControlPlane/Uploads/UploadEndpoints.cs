@@ -130,6 +130,13 @@ internal static class UploadEndpoints
             {
                 return refusal;
             }
+
+            // Uploads are suspended for an account suspended, banned or with three active strikes (Moderation/).
+            if (await Moderation.AccountStanding.RefusePublishAsync(db, video.OwnerId, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(),
+                    cancellationToken).ConfigureAwait(false) is { } suspended)
+            {
+                return suspended;
+            }
         }
 
         var filename = metadata.TryGetValue("filename", out var f) || metadata.TryGetValue("name", out f) ? f : null;
@@ -375,6 +382,13 @@ internal static class UploadEndpoints
             if (RefuseVideo(caller, video) is { } refusal)
             {
                 return refusal;
+            }
+
+            // Uploads are suspended for an account suspended, banned or with three active strikes (Moderation/).
+            if (await Moderation.AccountStanding.RefusePublishAsync(db, video.OwnerId, context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(),
+                    cancellationToken).ConfigureAwait(false) is { } suspended)
+            {
+                return suspended;
             }
         }
 

@@ -45,7 +45,7 @@ internal static class UserEndpoints
     {
         if (!Roles.IsValid(request.Role))
         {
-            return new Validation().Add("role", "must be one of user, creator, admin").Result();
+            return new Validation().Add("role", "must be one of user, creator, moderator, admin").Result();
         }
 
         switch (await roles.SetAsync(id, request.Role!, cancellationToken).ConfigureAwait(false))

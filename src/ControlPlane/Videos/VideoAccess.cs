@@ -34,7 +34,9 @@ internal sealed record VideoAccess(string VideoId, string OwnerId, string Visibi
         $"""
         SELECT v.id, c.owner_id, v.visibility, CASE WHEN {VideoEndpoints.PlayableSql} THEN 1 ELSE 0 END, v.comment_policy,
                (SELECT pc.id FROM comments pc WHERE pc.id = v.pinned_comment_id AND pc.status = 'published' AND pc.deleted_at IS NULL),
-               (SELECT CASE WHEN u.premium THEN 1 ELSE 0 END FROM users u WHERE u.id = @me AND u.deleted_at IS NULL)
+               (SELECT CASE WHEN u.premium THEN 1 ELSE 0 END FROM users u WHERE u.id = @me AND u.deleted_at IS NULL),
+               CASE WHEN v.age_restricted THEN 1 ELSE 0 END,
+               (SELECT CASE WHEN u.adult_attested_at IS NOT NULL THEN 1 ELSE 0 END FROM users u WHERE u.id = @me AND u.deleted_at IS NULL)
         FROM videos v JOIN channels c ON c.id = v.channel_id
         WHERE v.id = @id
         """;
@@ -52,6 +54,8 @@ internal sealed record VideoAccess(string VideoId, string OwnerId, string Visibi
             Policy = r.GetString(4),
             Pinned = r.IsDBNull(5) ? null : r.GetString(5),
             Premium = !r.IsDBNull(6) && Convert.ToInt64(r.GetValue(6), System.Globalization.CultureInfo.InvariantCulture) == 1,
+            AgeRestricted = Convert.ToInt64(r.GetValue(7), System.Globalization.CultureInfo.InvariantCulture) == 1,
+            Adult = !r.IsDBNull(8) && Convert.ToInt64(r.GetValue(8), System.Globalization.CultureInfo.InvariantCulture) == 1,
         }, cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
@@ -64,6 +68,12 @@ internal sealed record VideoAccess(string VideoId, string OwnerId, string Visibi
         if (!watches)
         {
             return (null, Problems.NotFound("video"));
+        }
+
+        // Age-restricted (Moderation/): only signed-in accounts that attested being adults, besides its managers.
+        if (row.AgeRestricted && !manages && !row.Adult)
+        {
+            return (null, Moderation.AccountStanding.AgeRestricted());
         }
 
         if (need == VideoNeed.Manage && !manages)

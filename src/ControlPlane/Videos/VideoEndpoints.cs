@@ -22,16 +22,17 @@ internal static class VideoEndpoints
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
                v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
                v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden,
-               v.comment_policy, v.comment_count, v.audio_tracks, v.custom_thumbnail_key, v.publish_at
+               v.comment_policy, v.comment_count, v.audio_tracks, v.custom_thumbnail_key, v.publish_at, v.moderation
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
     /// <summary>
     /// What a viewer can play: a published presentation (a fast-start preview counts, and a video being
     /// re-transcoded keeps playing its previous one), or a live stream and its recording. Drafts, uploads still
-    /// waiting for a first presentation and failed first transcodes are their owner's business only.
+    /// waiting for a first presentation and failed first transcodes are their owner's business only; so is a video a
+    /// moderator hid or removed (Moderation/): it leaves every list and plays to nobody.
     /// </summary>
-    internal const string PlayableSql = "(v.vod_prefix IS NOT NULL OR v.status IN ('live', 'ended'))";
+    internal const string PlayableSql = "((v.vod_prefix IS NOT NULL OR v.status IN ('live', 'ended')) AND v.moderation IS NULL)";
 
     public static RouteGroupBuilder MapVideos(this IEndpointRouteBuilder api)
     {
@@ -49,7 +50,7 @@ internal static class VideoEndpoints
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
         string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden,
-        string CommentPolicy, long CommentCount, string? AudioTracks, string? CustomThumbnailKey, DateTimeOffset? PublishAt)
+        string CommentPolicy, long CommentCount, string? AudioTracks, string? CustomThumbnailKey, DateTimeOffset? PublishAt, string? Moderation)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
@@ -57,10 +58,11 @@ internal static class VideoEndpoints
             r.IsDBNull(10) ? null : r.GetString(10), r.GetInt64(11), d.ReadTimestamp(r, 12), d.ReadTimestamp(r, 13),
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
             r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20), r.GetString(21), r.GetInt64(22),
-            r.IsDBNull(23) ? null : r.GetString(23), r.IsDBNull(24) ? null : r.GetString(24), d.ReadNullableTimestamp(r, 25));
+            r.IsDBNull(23) ? null : r.GetString(23), r.IsDBNull(24) ? null : r.GetString(24), d.ReadNullableTimestamp(r, 25),
+            r.IsDBNull(26) ? null : r.GetString(26));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
-        public bool IsPlayable => VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended;
+        public bool IsPlayable => (VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended) && Moderation is null;
 
         // Uploaded videos play from their published presentation (the delivery maps /vod/{id}/ to vod_prefix);
         // live ones from the segmenter.
@@ -362,6 +364,11 @@ internal static class VideoEndpoints
         if (!caller.OwnsOrAdmin(channel.OwnerId))
         {
             return Problems.Forbidden("Only the channel's owner or an admin may add videos to it.");
+        }
+
+        if (await Moderation.AccountStanding.RefusePublishAsync(db, channel.OwnerId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false) is { } suspended)
+        {
+            return suspended;
         }
 
         if (f.CategoryId is not null && !await CategoryExistsAsync(db, f.CategoryId.Value, cancellationToken).ConfigureAwait(false))

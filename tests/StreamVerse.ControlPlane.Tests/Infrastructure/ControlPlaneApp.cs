@@ -72,6 +72,8 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             // Likewise chat's send limits (ChatLimitTests checks them on a daemon of its own).
             "--StreamVerse:ControlPlane:Chat:AccountMessagesPerWindow", "10000",
             "--StreamVerse:ControlPlane:Chat:AddressMessagesPerWindow", "100000",
+            // The shared callers file many reports (the authorization matrix); ModerationRateLimitTests checks the limit itself.
+            "--StreamVerse:ControlPlane:Moderation:ReportsPerHour", "10000",
             "--Logging:LogLevel:Default", "Warning",
             "--Logging:LogLevel:StreamVerse", "Information",
 
