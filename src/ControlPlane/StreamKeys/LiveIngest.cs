@@ -18,7 +18,11 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 internal sealed partial class LiveIngest(Database database, ProtectedVideos protectedVideos, VideoPublication publication, TimeProvider time, ILogger<LiveIngest> logger)
 {
     /// <summary>The stream name (a new video id) to publish to, or null if the key is unknown or revoked.</summary>
-    public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken)
+    /// <param name="continues">
+    /// Whether the media path would continue a live session of this name (a reconnect within its window): then the key's
+    /// broadcast that is still live is the one published to, not a new video.
+    /// </param>
+    public async ValueTask<string?> ResolveAsync(string key, CancellationToken cancellationToken, Func<string, bool>? continues = null)
     {
         if (!key.StartsWith(StreamKeyEndpoints.KeyPrefix, StringComparison.Ordinal) || key.Length > 100)
         {
@@ -30,15 +34,22 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(
             """
-            SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test
+            SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test, CASE WHEN p.status = 'live' THEN p.id END
             FROM stream_keys k JOIN channels c ON c.id = k.channel_id LEFT JOIN videos p ON p.id = k.live_video_id
             WHERE k.hash = @h AND k.revoked_at IS NULL
             """,
-            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
+            [("h", Ids.HashSecret(key))], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4), r.IsDBNull(5) ? null : r.GetString(5)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             return null;
+        }
+
+        if (row.LiveVideoId is { } live && continues?.Invoke(live) == true)
+        {
+            await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+            Log.Continued(logger, live, row.KeyId);
+            return live;
         }
 
         await db.ExecAsync(
@@ -79,12 +90,15 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         }
     }
 
-    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility, bool PrivateTest);
+    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility, bool PrivateTest, string? LiveVideoId);
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "Live video {VideoId} publishing with stream key {KeyId}")]
         public static partial void Live(ILogger logger, string videoId, string keyId);
+
+        [LoggerMessage(EventId = 5910, Level = LogLevel.Information, Message = "Live video {VideoId} continues after a reconnect with stream key {KeyId}")]
+        public static partial void Continued(ILogger logger, string videoId, string keyId);
 
         [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Could not mark live video {VideoId} ended: {Error}")]
         public static partial void EndFailed(ILogger logger, string videoId, string error);

@@ -21,6 +21,8 @@ internal sealed partial class RtmpSession : IDisposable
     private const int MaxLoggedNameLength = 32;
 
     private readonly ConnectionContext _connection;
+    private Segmenter.Media.IPublishSession? _session;
+    private CancellationTokenRegistration _superseded;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly RtmpOptions _options;
@@ -151,6 +153,7 @@ internal sealed partial class RtmpSession : IDisposable
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+            _session?.MarkUnpublished(); // shutdown ends the broadcast; no reconnect window
             await SayGoodbyeAsync().ConfigureAwait(false);
         }
         finally
@@ -426,6 +429,7 @@ internal sealed partial class RtmpSession : IDisposable
                 if (IsPublishing)
                 {
                     WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+                    _session?.MarkUnpublished();
                     EndPublish();
                 }
 
@@ -436,6 +440,7 @@ internal sealed partial class RtmpSession : IDisposable
                 if (IsPublishing)
                 {
                     WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+                    _session?.MarkUnpublished();
                     EndPublish();
                 }
 
@@ -546,6 +551,12 @@ internal sealed partial class RtmpSession : IDisposable
         _publishStreamId = streamId;
         _metadata = null;
         _demuxer = new FlvMediaDemuxer(sink, _logger, streamName);
+        if (sink is Segmenter.Media.IPublishSession session)
+        {
+            // A new publish with this key took over (this connection stalled): close it.
+            _session = session;
+            _superseded = session.Superseded.Register(static c => ((ConnectionContext)c!).Abort(new ConnectionAbortedException("Taken over by a new publish of the stream.")), _connection);
+        }
 
         // The key was good: keyframes up to MaxMessageSize from here on. The limits stay loose after an unpublish,
         // so that a frame already under way when FCUnpublish interleaves is not cut off.
@@ -574,6 +585,7 @@ internal sealed partial class RtmpSession : IDisposable
         }
 
         _demuxer = null;
+        _superseded.Dispose();
         _metrics.Publishers.Dec();
         Log.PublishEnded(_logger, _streamName!, demuxer.VideoSamples, demuxer.AudioSamples);
         try

@@ -19,5 +19,8 @@ internal sealed class StreamView
 
     public int TargetDuration { get; init; }
 
+    /// <summary>EXT-X-TARGETDURATION is fixed for the rest of the session (after the first segment).</summary>
+    public bool TargetDurationFrozen { get; init; }
+
     public TrackView? Track(Media.TrackKind kind) => kind == Media.TrackKind.Video ? Video : Audio;
 }
