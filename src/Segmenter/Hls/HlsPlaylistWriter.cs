@@ -52,10 +52,11 @@ internal static class HlsPlaylistWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static byte[] WriteMaster(StringBuilder sb, in MasterPlaylistParams p)
+    /// <param name="independentSegments">Every segment starts on an IDR (§4.4.2.1 EXT-X-INDEPENDENT-SEGMENTS).</param>
+    public static byte[] WriteMaster(StringBuilder sb, in MasterPlaylistParams p, bool independentSegments = true)
     {
         sb.Clear();
-        sb.Append("#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        sb.Append(independentSegments ? "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n" : "#EXTM3U\n#EXT-X-VERSION:9\n");
         if (p.HasVideo && p.HasAudio)
         {
             sb.Append(Inv, $"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{p.AudioChannels}\",URI=\"audio.m3u8\"\n");
@@ -226,10 +227,10 @@ internal static class HlsPlaylistWriter
     }
 
     /// <summary>The recording's VOD playlist: every segment of the session, URIs relative to the name folder.</summary>
-    public static byte[] WriteRecorded(StringBuilder sb, string sessionId, string prefix, IReadOnlyList<SegmentInfo> segments, int targetDuration)
+    public static byte[] WriteRecorded(StringBuilder sb, string sessionId, string prefix, IReadOnlyList<SegmentInfo> segments, int targetDuration, bool independentSegments = true)
     {
         sb.Clear();
-        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:{targetDuration}\n");
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n{(independentSegments ? "#EXT-X-INDEPENDENT-SEGMENTS\n" : "")}#EXT-X-TARGETDURATION:{targetDuration}\n");
         sb.Append(Inv, $"#EXT-X-MEDIA-SEQUENCE:{(segments.Count > 0 ? segments[0].Msn : 0)}\n");
         if (segments.Count > 0 && segments[0].DiscontinuitySequence > 0)
         {

@@ -44,7 +44,23 @@ public sealed partial class LiveStream
     private long _lastFeed;
     private int _targetDurationFrozen;
 
+    private bool _independentSegments = true;
+
     private bool DetectsJumps => _ladder is null;
+
+    /// <summary>
+    /// A segment starts on a frame that is not an IDR: from now on the multivariant playlist and the recording stop
+    /// declaring EXT-X-INDEPENDENT-SEGMENTS (RFC 8216bis §4.4.2.1), which would be untrue.
+    /// </summary>
+    private void NotIndependent()
+    {
+        if (_independentSegments)
+        {
+            _independentSegments = false;
+            _segmentsChanged = true;
+            Log.NotIndependent(_logger, Name);
+        }
+    }
 
     /// <summary>Completes when the session has ended (after the reconnect window, if the publisher left).</summary>
     internal Task Ended => _endedSignal.Task;
@@ -424,6 +440,9 @@ public sealed partial class LiveStream
 
         [LoggerMessage(5904, LogLevel.Warning, "Stream {Name} session {SessionId}: a new publisher takes over from a stalled one")]
         public static partial void TakenOver(ILogger logger, string name, string sessionId);
+
+        [LoggerMessage(5906, LogLevel.Warning, "Stream {Name}: a segment starts on a frame that is not an IDR (open GOP, or keyframes further apart than the target duration); EXT-X-INDEPENDENT-SEGMENTS is no longer declared")]
+        public static partial void NotIndependent(ILogger logger, string name);
 
         [LoggerMessage(5905, LogLevel.Warning, "Stream {Name}: no IDR within the target duration; segment {Msn} cut after {Seconds:0.###} s on a frame that is not one")]
         public static partial void ForcedCut(ILogger logger, string name, long msn, double seconds);

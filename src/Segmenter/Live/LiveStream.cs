@@ -244,7 +244,6 @@ public sealed partial class LiveStream : IMediaSink
             }
         }
 
-        _lastSampleWall = _time.GetUtcNow();
         if (track == TrackKind.Video)
         {
             if (_video is not null)
@@ -419,14 +418,27 @@ public sealed partial class LiveStream : IMediaSink
 
             // A rung cuts exactly where the source did (same keyframe, by presentation time); after a dropped GOP
             // its segment spans the missing boundary rather than invent one.
-            var idr = isKeyframe && (_isRung || StartsWithIdr(data));
-            var cut = _isRung ? idr && _ladder!.SegmentStartAt(pts) is not null : idr && segmentTicks >= _targetTicks;
-            if (!cut && !_isRung && segmentTicks >= MaxSegmentTicks())
+            var cut = _isRung ? isKeyframe && _ladder!.SegmentStartAt(pts) is not null : isKeyframe && segmentTicks >= _targetTicks;
+            if (!cut && !_isRung && segmentTicks + duration > MaxSegmentTicks())
             {
                 // RFC 8216bis §4.4.3.1: TARGETDURATION must not change, and every segment must fit it; an encoder
                 // whose keyframes come later than that gets a segment cut on a frame that is not one.
                 Log.ForcedCut(_logger, Name, v.NextMsn, segmentTicks / 90000.0);
                 cut = true;
+                NotIndependent();
+            }
+            else if (cut && !_isRung && !StartsWithIdr(data))
+            {
+                // An open GOP (x264 open-gop): the keyframe is an I-frame whose leading pictures reference the GOP
+                // before it. Players start on it as on any keyframe, but the segment is not independent.
+                NotIndependent();
+            }
+
+            if (v.PendingCount > 1 && v.PendingTicks > _videoPartLimit)
+            {
+                // Variable frame rate: the last frame's duration, known only now, took the part past the target.
+                // RFC 8216bis §4.4.4.9: a part must not exceed PART-TARGET, so the part ends before that frame.
+                CloseVideoPartBefore(v.PendingCount - 1);
             }
 
             if (cut)
@@ -446,11 +458,11 @@ public sealed partial class LiveStream : IMediaSink
             // The first sample of a timeline: decode time is its distance from the timeline's zero (a rung shares the
             // source's); after a discontinuity, never before what is already packaged.
             _epochFirstVideo = false;
-            v.Append(Math.Max(v.NextDecodeTime, dts - _zero), 0, cts, isKeyframe && StartsWithIdr(data), dts - _zero, arrival, wallClock, data);
+            v.Append(Math.Max(v.NextDecodeTime, dts - _zero), 0, cts, isKeyframe, dts - _zero, arrival, wallClock, data);
         }
         else
         {
-            v.Append(v.NextDecodeTime, 0, cts, isKeyframe && (_isRung || StartsWithIdr(data)), dts - _zero, arrival, wallClock, data);
+            v.Append(v.NextDecodeTime, 0, cts, isKeyframe, dts - _zero, arrival, wallClock, data);
         }
 
         if (_ladder is not null && !_isRung && v.PendingCount == 1 && v.SegmentPartCount == 0)
@@ -460,6 +472,9 @@ public sealed partial class LiveStream : IMediaSink
 
         _lastVideoDts = dts;
         _videoSamples++;
+
+        // The wall clock of the last packaged sample: a jump measures the time without media from here.
+        _lastSampleWall = _time.GetUtcNow();
     }
 
     /// <param name="boundary">Timeline position (90 kHz) where the next video part starts.</param>
@@ -475,6 +490,19 @@ public sealed partial class LiveStream : IMediaSink
         if (_audio is not null)
         {
             _audioBoundaries.Enqueue(new AudioBoundary(boundary, endSegment, Discontinuity: false));
+            DrainAudioBoundaries(final: false);
+        }
+    }
+
+    /// <summary>Closes a part of the first <paramref name="count"/> pending video samples; the rest stay pending.</summary>
+    private void CloseVideoPartBefore(int count)
+    {
+        var v = _video!;
+        var boundary = v.PendingPosition(count);
+        ClosePart(v, count, v.PendingFirstArrival);
+        if (_audio is not null)
+        {
+            _audioBoundaries.Enqueue(new AudioBoundary(boundary, SegmentEnd: false, Discontinuity: false));
             DrainAudioBoundaries(final: false);
         }
     }
@@ -558,7 +586,8 @@ public sealed partial class LiveStream : IMediaSink
             }
         }
 
-        a.Append(decodeTime, frame, 0, true, dts - _audioZero, arrival, _time.GetUtcNow(), data);
+        _lastSampleWall = _time.GetUtcNow();
+        a.Append(decodeTime, frame, 0, true, dts - _audioZero, arrival, _lastSampleWall, data);
 
         if (_video is not null)
         {
@@ -791,7 +820,7 @@ public sealed partial class LiveStream : IMediaSink
             return;
         }
 
-        _master = new StoredObject(HlsPlaylistWriter.WriteMaster(_sb, MasterParams()), NextETag(), StoredObject.HlsPlaylist);
+        _master = new StoredObject(HlsPlaylistWriter.WriteMaster(_sb, MasterParams(), _independentSegments), NextETag(), StoredObject.HlsPlaylist);
         var window = _options.TargetDuration * _options.WindowSegments;
         var mpd = new MpdParams(SessionId, Dynamic: !_ended, _startWallClock, _time.GetUtcNow(), _options.TargetDuration, window, TotalDuration());
         _mpd = new StoredObject(MpdWriter.Write(_sb, mpd, tracks), NextETag(), StoredObject.DashManifest);
@@ -923,7 +952,7 @@ public sealed partial class LiveStream : IMediaSink
                 {
                     if (t is not null)
                     {
-                        files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration)));
+                        files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration, _independentSegments)));
                     }
                 }
 
@@ -964,7 +993,7 @@ public sealed partial class LiveStream : IMediaSink
             {
                 if (t is not null && t.AllSegments.Count > 0)
                 {
-                    files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration)));
+                    files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration, _independentSegments)));
                 }
             }
 

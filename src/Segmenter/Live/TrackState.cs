@@ -169,6 +169,9 @@ internal sealed class TrackState
         last.Duration = duration;
     }
 
+    /// <summary>The timeline position (as given to <see cref="Append"/>) of pending sample <paramref name="index"/>.</summary>
+    public long PendingPosition(int index) => _sampleDts[index];
+
     /// <summary>Index of the first pending sample with input DTS at or after <paramref name="dts90k"/>, or -1.</summary>
     public int FindFirstAtOrAfter(long dts90k)
     {
