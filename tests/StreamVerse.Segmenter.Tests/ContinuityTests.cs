@@ -254,6 +254,7 @@ public sealed partial class ContinuityTests : IAsyncLifetime
         first.OnEnd(); // the connection dropped (no unpublish)
 
         var held = await PlaylistAsync(stream, "video.m3u8");
+        Assert.DoesNotContain("#EXT-X-DISCONTINUITY", held); // nothing after the last segment yet
         Assert.False(stream.IsEnded);
         Assert.DoesNotContain("#EXT-X-ENDLIST", held);
         Assert.Contains("type=\"dynamic\"", await MpdAsync(stream));
@@ -263,7 +264,12 @@ public sealed partial class ContinuityTests : IAsyncLifetime
         var second = registry.TryBeginPublish("cam", out continued)!;
         Assert.True(continued);
         Assert.Same(stream, second.Stream);
-        new SyntheticFeeder(second, clock: _clock).FeedUntil(10.3); // the encoder's clock starts over
+        var returning = new SyntheticFeeder(second, clock: _clock);
+        returning.FeedUntil(1.0); // the encoder's clock starts over
+        var opening = await PlaylistAsync(stream, "video.m3u8");
+        Assert.Equal(1, Regex.Count(opening, "#EXT-X-DISCONTINUITY\n")); // once, before the new segment's parts
+        Assert.Contains("#EXT-X-DISCONTINUITY\n#EXT-X-PART:", opening);
+        returning.FeedUntil(10.3);
 
         var video = await PlaylistAsync(stream, "video.m3u8");
         var audio = await PlaylistAsync(stream, "audio.m3u8");

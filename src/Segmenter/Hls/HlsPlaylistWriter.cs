@@ -151,11 +151,6 @@ internal static class HlsPlaylistWriter
         var age = 0.0;
         if (!p.Ended)
         {
-            if (view.PendingDiscontinuity && segments.Length > 0)
-            {
-                sb.Append("#EXT-X-DISCONTINUITY\n");
-            }
-
             foreach (var part in view.PendingParts)
             {
                 age += part.Duration;
