@@ -8,6 +8,8 @@ public sealed class ConfigurationTests
 {
     [Theory]
     [InlineData("StreamVerse:ControlPlane:Database:Provider", "mysql", "StreamVerse:ControlPlane:Database:Provider")]
+    [InlineData("StreamVerse:Live:ReconnectWindowSeconds", "-1", "StreamVerse:Live:ReconnectWindowSeconds")]
+    [InlineData("StreamVerse:Live:ReconnectWindowSeconds", "301", "StreamVerse:Live:ReconnectWindowSeconds")]
     [InlineData("StreamVerse:Web:Root", "/etc/passwd", "StreamVerse:Web:Root")]
     [InlineData("StreamVerse:ControlPlane:Database:Provider", "postgres", "StreamVerse:ControlPlane:Database:ConnectionString")]
     [InlineData("StreamVerse:ControlPlane:Jwt:SigningKey", "too-short", "StreamVerse:ControlPlane:Jwt:SigningKey")]

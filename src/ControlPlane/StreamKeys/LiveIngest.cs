@@ -51,7 +51,11 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
     /// Starts a broadcast with a checked key: a new live video. Null if the key was revoked or rotated since the check
     /// (the statement repeats the check, in the transaction that creates the video).
     /// </summary>
-    public async ValueTask<string?> BeginAsync(LiveKey live, CancellationToken cancellationToken)
+    /// <param name="continues">
+    /// Whether the media path would continue a live session of this name (a reconnect within its window): then the key's
+    /// broadcast that is still live is the one published to, not a new video.
+    /// </param>
+    public async ValueTask<string?> BeginAsync(LiveKey live, CancellationToken cancellationToken, Func<string, bool>? continues = null)
     {
         ArgumentNullException.ThrowIfNull(live);
         var now = time.GetUtcNow();
@@ -59,16 +63,23 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
         var row = await db.SingleAsync(
             $"""
-            SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test
+            SELECT k.id, k.channel_id, c.name, p.visibility, k.private_test, CASE WHEN p.status = 'live' THEN p.id END
             FROM stream_keys k JOIN channels c ON c.id = k.channel_id JOIN users u ON u.id = c.owner_id
             LEFT JOIN videos p ON p.id = k.live_video_id
             WHERE k.id = @id AND k.hash = @h AND k.revoked_at IS NULL AND {Moderation.AccountStanding.MayPublishSql}
             """,
-            [("id", live.KeyId), ("h", live.Hash), .. Moderation.AccountStanding.PublishArgs(now)], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4)),
+            [("id", live.KeyId), ("h", live.Hash), .. Moderation.AccountStanding.PublishArgs(now)], (r, _) => new KeyRow(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetBoolean(4), r.IsDBNull(5) ? null : r.GetString(5)),
             cancellationToken).ConfigureAwait(false);
         if (row is null)
         {
             return null;
+        }
+
+        if (row.LiveVideoId is { } current && continues?.Invoke(current) == true)
+        {
+            await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+            Log.Continued(logger, current, row.KeyId);
+            return current;
         }
 
         await db.ExecAsync(
@@ -115,12 +126,15 @@ internal sealed partial class LiveIngest(Database database, ProtectedVideos prot
         public override string ToString() => KeyId;
     }
 
-    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility, bool PrivateTest);
+    private sealed record KeyRow(string KeyId, string ChannelId, string ChannelName, string? PreviousVisibility, bool PrivateTest, string? LiveVideoId);
 
     private static partial class Log
     {
         [LoggerMessage(EventId = 4200, Level = LogLevel.Information, Message = "Live video {VideoId} publishing with stream key {KeyId}")]
         public static partial void Live(ILogger logger, string videoId, string keyId);
+
+        [LoggerMessage(EventId = 5910, Level = LogLevel.Information, Message = "Live video {VideoId} continues after a reconnect with stream key {KeyId}")]
+        public static partial void Continued(ILogger logger, string videoId, string keyId);
 
         [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Could not mark live video {VideoId} ended: {Error}")]
         public static partial void EndFailed(ILogger logger, string videoId, string error);

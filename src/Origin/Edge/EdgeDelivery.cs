@@ -250,7 +250,7 @@ internal static class EdgeDelivery
             var query = request.Query;
             var key = new StringBuilder(path);
             var sep = '?';
-            foreach (var name in (ReadOnlySpan<string>)["_HLS_msn", "_HLS_part", "_HLS_skip"])
+            foreach (var name in (ReadOnlySpan<string>)["_HLS_msn", "_HLS_part", Http.HlsSkipDirective.Name])
             {
                 if (query.TryGetValue(name, out var value) && value.Count == 1)
                 {
@@ -260,9 +260,20 @@ internal static class EdgeDelivery
                         return null;
                     }
 
+                    if (name == Http.HlsSkipDirective.Name)
+                    {
+                        // One key per answer: YES and v2 ask for the same delta update, anything else for the full playlist.
+                        if (!Http.HlsSkipDirective.IsRequested(v))
+                        {
+                            continue;
+                        }
+
+                        v = "YES";
+                    }
+
                     key.Append(sep).Append(name).Append('=').Append(v);
                     sep = '&';
-                    blocking |= name != "_HLS_skip";
+                    blocking |= name != Http.HlsSkipDirective.Name;
                 }
             }
 

@@ -20,7 +20,7 @@ namespace StreamVerse.Origin.Hosting;
 /// per-channel keys.
 /// </summary>
 internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver configured, LiveIngest ingest,
-    Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions> options) : IStreamKeyResolver
+    Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions> options, LiveStreamRegistry registry) : IStreamKeyResolver
 {
     public async ValueTask<PublishGrant?> CheckAsync(string app, string key, CancellationToken cancellationToken)
     {
@@ -43,7 +43,7 @@ internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver 
         ArgumentNullException.ThrowIfNull(grant);
         return grant.StreamKeyId is null
             ? grant.Subject
-            : await ingest.BeginAsync(new LiveIngest.LiveKey(grant.StreamKeyId, grant.Subject), cancellationToken).ConfigureAwait(false);
+            : await ingest.BeginAsync(new LiveIngest.LiveKey(grant.StreamKeyId, grant.Subject), cancellationToken, registry.WouldContinue).ConfigureAwait(false);
     }
 }
 
@@ -125,8 +125,53 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
             }
         }
 
-        var stream = _registry.TryStartPublishing(streamName);
-        return stream is null ? null : new EndNotifyingSink(LiveMetrics.Meter(stream), streamName, _ingest);
+        var publisher = _registry.TryBeginPublish(streamName, out var continued);
+        if (publisher is null)
+        {
+            return null;
+        }
+
+        var stream = publisher.Stream;
+        var published = _published.GetValue(stream, static _ => new PublishedTime());
+        if (!continued)
+        {
+            LiveMetrics.Meter(stream);
+
+            // The broadcast ends with its session: at once on an unpublish, else when the reconnect window passes.
+            _ = stream.Ended.ContinueWith(
+                _ => _ingest.EndedAsync(streamName, published.Total, CancellationToken.None),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return new EndNotifyingSink(publisher, streamName, _ingest, published);
+    }
+
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<LiveStream, PublishedTime> _published = new();
+
+    /// <summary>Media time published into one session, summed over its publishers' connections.</summary>
+    private sealed class PublishedTime
+    {
+        private long _ticks = -1;
+
+        public TimeSpan? Total
+        {
+            get
+            {
+                var ticks = Interlocked.Read(ref _ticks);
+                return ticks < 0 ? null : TimeSpan.FromSeconds(ticks / 90_000.0);
+            }
+        }
+
+        public void Add(long ticks)
+        {
+            long seen, next;
+            do
+            {
+                seen = Interlocked.Read(ref _ticks);
+                next = Math.Max(0, seen) + ticks;
+            }
+            while (Interlocked.CompareExchange(ref _ticks, next, seen) != seen);
+        }
     }
 
     private static partial class Log
@@ -136,7 +181,8 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
     }
 
     /// <summary>Passes everything on, and on the end tells the control plane how much media time was published.</summary>
-    private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest) : IMediaSink
+    /// <param name="published">A live session's publishers share it: the session's end reports their total (not this sink).</param>
+    private sealed class EndNotifyingSink(IMediaSink inner, string streamName, LiveIngest ingest, PublishedTime? published = null) : IMediaSink, IPublishSession
     {
         private long _first = long.MinValue;
         private long _end;
@@ -173,8 +219,23 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
             }
         }
 
+        public CancellationToken Superseded => inner is IPublishSession session ? session.Superseded : CancellationToken.None;
+
+        public void MarkUnpublished() => (inner as IPublishSession)?.MarkUnpublished();
+
         public void OnEnd()
         {
+            if (published is not null)
+            {
+                if (_first != long.MinValue)
+                {
+                    published.Add(_end - _first);
+                }
+
+                inner.OnEnd();
+                return;
+            }
+
             inner.OnEnd();
             TimeSpan? duration = _first == long.MinValue ? null : TimeSpan.FromSeconds((_end - _first) / 90_000.0);
 

@@ -237,7 +237,7 @@ internal static class LiveDelivery
                 part = p;
             }
 
-            var skip = query.TryGetValue("_HLS_skip", out var skipValue) && (skipValue == "YES" || skipValue == "v2");
+            var skip = query.TryGetValue(HlsSkipDirective.Name, out var skipValue) && skipValue.Count == 1 && HlsSkipDirective.IsRequested(skipValue.ToString());
 
             if (live is null)
             {

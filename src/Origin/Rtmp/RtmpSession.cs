@@ -21,6 +21,8 @@ internal sealed partial class RtmpSession : IDisposable
     private const int MaxLoggedNameLength = 32;
 
     private readonly ConnectionContext _connection;
+    private Segmenter.Media.IPublishSession? _session;
+    private CancellationTokenRegistration _superseded;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly RtmpOptions _options;
@@ -226,6 +228,7 @@ internal sealed partial class RtmpSession : IDisposable
             var reason = Volatile.Read(ref _disconnectReason) ?? "The publish was ended.";
             _metrics.Reject("ended");
             Log.Disconnected(_logger, LogName, reason);
+            _session?.MarkUnpublished(); // ended on purpose: no reconnect window
             EndPublish(); // the stream ends (ENDLIST) now, not after the goodbye
             WriteStatus(_publishStreamId, "error", "NetStream.Publish.Failed", reason);
             await FlushBrieflyAsync(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
@@ -237,6 +240,7 @@ internal sealed partial class RtmpSession : IDisposable
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
+            _session?.MarkUnpublished(); // shutdown ends the broadcast; no reconnect window
             await SayGoodbyeAsync().ConfigureAwait(false);
         }
         finally
@@ -763,6 +767,13 @@ internal sealed partial class RtmpSession : IDisposable
 
         Volatile.Write(ref _streamName, streamName);
         _demuxer = new FlvMediaDemuxer(sink, _logger, streamName, Health);
+        if (sink is Segmenter.Media.IPublishSession session)
+        {
+            // A new publish with this key took over (this connection stalled): close it.
+            _session = session;
+            _superseded = session.Superseded.Register(static c => ((ConnectionContext)c!).Abort(new ConnectionAbortedException("Taken over by a new publish of the stream.")), _connection);
+        }
+
         _metrics.Publishers.Inc();
         _metrics.Publishes.Inc();
         Log.PublishStarted(_logger, streamName, Remote);
@@ -792,6 +803,7 @@ internal sealed partial class RtmpSession : IDisposable
         if (IsPublishing)
         {
             WriteStatus(_publishStreamId, "status", "NetStream.Unpublish.Success", "Stream unpublished.");
+            _session?.MarkUnpublished(); // a deliberate end: no reconnect window
             EndPublish();
         }
         else if (_wait is not null)
@@ -814,6 +826,7 @@ internal sealed partial class RtmpSession : IDisposable
         }
 
         _demuxer = null;
+        _superseded.Dispose();
         _metrics.Publishers.Dec();
         Log.PublishEnded(_logger, _streamName!, demuxer.VideoSamples, demuxer.AudioSamples);
         try

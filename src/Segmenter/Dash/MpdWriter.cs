@@ -38,6 +38,13 @@ internal sealed class MpdTrack
 
     /// <summary>Segments to list, ascending and contiguous in MSN.</summary>
     public required IReadOnlyList<SegmentInfo> Segments { get; init; }
+
+    /// <summary>The same track with other segments (those of one Period).</summary>
+    public MpdTrack With(IReadOnlyList<SegmentInfo> segments) => new()
+    {
+        Prefix = Prefix, IsVideo = IsVideo, Timescale = Timescale, Codec = Codec, Bandwidth = Bandwidth, Width = Width, Height = Height,
+        FrameRate = FrameRate, SampleRate = SampleRate, Channels = Channels, Language = Language, Role = Role, Segments = segments,
+    };
 }
 
 /// <summary>MPD-level attributes.</summary>
@@ -86,8 +93,59 @@ internal static class MpdWriter
 
         sb.Append(" minBufferTime=\"");
         AppendDuration(sb, p.TargetDuration.TotalSeconds);
-        sb.Append("\">\n  <Period id=\"0\" start=\"PT0S\">\n");
+        sb.Append("\">\n");
 
+        // A new Period per discontinuity (ISO/IEC 23009-1 §5.3.2): each timeline in its own Period, which starts where
+        // its first segment does (presentationTimeOffset maps the media times onto it). Without one, the single Period
+        // starts at 0, as the media times do.
+        var periods = PeriodsOf(tracks);
+        foreach (var sequence in periods)
+        {
+            var periodTracks = periods.Count == 1 ? tracks : InPeriod(tracks, sequence);
+            var start = sequence == 0 ? 0 : CommonStart(periodTracks);
+            sb.Append(Inv, $"  <Period id=\"{sequence}\" start=\"");
+            AppendDuration(sb, start);
+            sb.Append("\">\n");
+            AppendPeriod(sb, p, periodTracks, start);
+            sb.Append("  </Period>\n");
+        }
+
+        sb.Append("</MPD>\n");
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    /// <summary>The discontinuity sequence numbers the listed segments belong to, ascending; at least one.</summary>
+    private static List<long> PeriodsOf(IReadOnlyList<MpdTrack> tracks)
+    {
+        var sequences = new SortedSet<long>();
+        foreach (var t in tracks)
+        {
+            foreach (var segment in t.Segments)
+            {
+                sequences.Add(segment.DiscontinuitySequence);
+            }
+        }
+
+        return sequences.Count == 0 ? [0] : [.. sequences];
+    }
+
+    private static List<MpdTrack> InPeriod(IReadOnlyList<MpdTrack> tracks, long sequence)
+    {
+        var result = new List<MpdTrack>(tracks.Count);
+        foreach (var t in tracks)
+        {
+            var segments = t.Segments.Where(s => s.DiscontinuitySequence == sequence).ToList();
+            if (segments.Count > 0)
+            {
+                result.Add(t.With(segments));
+            }
+        }
+
+        return result;
+    }
+
+    private static void AppendPeriod(StringBuilder sb, in MpdParams p, IReadOnlyList<MpdTrack> tracks, double periodStart)
+    {
         var commonStart = CommonStart(tracks);
 
         // Consecutive tracks of one kind form one AdaptationSet (a VOD ladder's rungs); a set of one keeps the
@@ -121,10 +179,10 @@ internal static class MpdWriter
 
             if (count == 1 || SameTimeline(tracks, i, count))
             {
-                AppendTemplate(sb, t, basePath, count == 1 ? t.Prefix : "$RepresentationID$", "      ", commonStart);
+                AppendTemplate(sb, t, basePath, count == 1 ? t.Prefix : "$RepresentationID$", "      ", commonStart, periodStart);
                 for (var r = i; r < i + count; r++)
                 {
-                    AppendRepresentation(sb, tracks[r], basePath: null, commonStart);
+                    AppendRepresentation(sb, tracks[r], basePath: null, commonStart, periodStart);
                 }
             }
             else
@@ -135,16 +193,13 @@ internal static class MpdWriter
                 // same presentation times, so segmentAlignment holds.
                 for (var r = i; r < i + count; r++)
                 {
-                    AppendRepresentation(sb, tracks[r], basePath, commonStart);
+                    AppendRepresentation(sb, tracks[r], basePath, commonStart, periodStart);
                 }
             }
 
             sb.Append("    </AdaptationSet>\n");
             i += count;
         }
-
-        sb.Append("  </Period>\n</MPD>\n");
-        return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
     /// <summary>
@@ -186,10 +241,17 @@ internal static class MpdWriter
         return aligned < own && (double)(own - aligned) / t.Timescale <= MaxStartAlignment ? aligned : own;
     }
 
-    private static void AppendTemplate(StringBuilder sb, MpdTrack t, string basePath, string name, string indent, double commonStart)
+    /// <param name="periodStart">The Period's start, seconds on the media timeline: its presentationTimeOffset (§5.3.9.2).</param>
+    private static void AppendTemplate(StringBuilder sb, MpdTrack t, string basePath, string name, string indent, double commonStart, double periodStart)
     {
         var startNumber = t.Segments.Count > 0 ? t.Segments[0].Msn : 0;
-        sb.Append(Inv, $"{indent}<SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{basePath}{name}_init.mp4\" media=\"{basePath}{name}_$Number$.m4s\" startNumber=\"{startNumber}\">\n");
+        sb.Append(Inv, $"{indent}<SegmentTemplate timescale=\"{t.Timescale}\" initialization=\"{basePath}{name}_init.mp4\" media=\"{basePath}{name}_$Number$.m4s\" startNumber=\"{startNumber}\"");
+        if (periodStart > 0)
+        {
+            sb.Append(Inv, $" presentationTimeOffset=\"{(long)Math.Floor(periodStart * t.Timescale)}\"");
+        }
+
+        sb.Append(">\n");
         sb.Append(indent).Append("  <SegmentTimeline>\n");
         AppendTimeline(sb, t.Segments, t.Segments.Count > 0 ? FirstStart(t, commonStart) : 0);
         sb.Append(indent).Append("  </SegmentTimeline>\n").Append(indent).Append("</SegmentTemplate>\n");
@@ -219,7 +281,7 @@ internal static class MpdWriter
     }
 
     /// <param name="basePath">Non-null: the Representation carries its own SegmentTemplate under this path.</param>
-    private static void AppendRepresentation(StringBuilder sb, MpdTrack t, string? basePath, double commonStart)
+    private static void AppendRepresentation(StringBuilder sb, MpdTrack t, string? basePath, double commonStart, double periodStart)
     {
         sb.Append(Inv, $"      <Representation id=\"{t.Prefix}\" bandwidth=\"{Math.Max(1, t.Bandwidth)}\" codecs=\"{t.Codec}\"");
         if (t.IsVideo)
@@ -237,7 +299,7 @@ internal static class MpdWriter
             else
             {
                 sb.Append(">\n");
-                AppendTemplate(sb, t, basePath, t.Prefix, "        ", commonStart);
+                AppendTemplate(sb, t, basePath, t.Prefix, "        ", commonStart, periodStart);
                 sb.Append("      </Representation>\n");
             }
         }

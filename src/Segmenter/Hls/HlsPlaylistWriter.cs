@@ -52,10 +52,11 @@ internal static class HlsPlaylistWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static byte[] WriteMaster(StringBuilder sb, in MasterPlaylistParams p)
+    /// <param name="independentSegments">Every segment starts on an IDR (§4.4.2.1 EXT-X-INDEPENDENT-SEGMENTS).</param>
+    public static byte[] WriteMaster(StringBuilder sb, in MasterPlaylistParams p, bool independentSegments = true)
     {
         sb.Clear();
-        sb.Append("#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+        sb.Append(independentSegments ? "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-INDEPENDENT-SEGMENTS\n" : "#EXTM3U\n#EXT-X-VERSION:9\n");
         if (p.HasVideo && p.HasAudio)
         {
             sb.Append(Inv, $"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"{p.AudioChannels}\",URI=\"audio.m3u8\"\n");
@@ -86,10 +87,10 @@ internal static class HlsPlaylistWriter
     }
 
     /// <summary>
-    /// The live media playlist, or its delta update when <paramref name="skip"/> is set.
-    /// Returns null for a delta update that would skip nothing.
+    /// The live media playlist, or its delta update when <paramref name="skip"/> is set (with EXT-X-SKIP, which
+    /// says SKIPPED-SEGMENTS=0 while no segment is old enough to skip).
     /// </summary>
-    public static byte[]? WriteLive(StringBuilder sb, TrackView view, in MediaPlaylistParams p, bool skip)
+    public static byte[] WriteLive(StringBuilder sb, TrackView view, in MediaPlaylistParams p, bool skip)
     {
         var segments = view.Segments.AsSpan();
         if (segments.Length > p.WindowSegments)
@@ -119,10 +120,6 @@ internal static class HlsPlaylistWriter
                 fromEnd += segments[i].Info.Duration;
             }
 
-            if (skipped == 0)
-            {
-                return null;
-            }
         }
 
         sb.Clear();
@@ -131,8 +128,18 @@ internal static class HlsPlaylistWriter
         sb.Append(Inv, $"#EXT-X-PART-INF:PART-TARGET={p.PartTarget:0.0####}\n");
         var firstMsn = segments.Length > 0 ? segments[0].Msn : view.NextMsn;
         sb.Append(Inv, $"#EXT-X-MEDIA-SEQUENCE:{firstMsn}\n");
-        if (skipped > 0)
+
+        // §4.4.3.3: the discontinuity sequence number of the first listed segment (a skipped one counts); the
+        // EXT-X-DISCONTINUITY tags that slid out of the window are counted in it, those still listed follow.
+        var discontinuitySequence = segments.Length > 0 ? segments[0].Info.DiscontinuitySequence : view.PendingDiscontinuitySequence;
+        if (discontinuitySequence > 0)
         {
+            sb.Append(Inv, $"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuitySequence}\n");
+        }
+
+        if (skip)
+        {
+            // §6.2.5.1: a delta update answers with EXT-X-SKIP even when nothing is old enough to skip yet.
             sb.Append(Inv, $"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n");
         }
 
@@ -164,6 +171,11 @@ internal static class HlsPlaylistWriter
         for (var i = skipped; i < segments.Length; i++)
         {
             var segment = segments[i];
+            if (i > 0 && segment.Info.Discontinuity)
+            {
+                sb.Append("#EXT-X-DISCONTINUITY\n");
+            }
+
             sb.Append("#EXT-X-PROGRAM-DATE-TIME:");
             AppendDate(sb, segment.Info.ProgramDateTime);
             sb.Append('\n');
@@ -180,6 +192,11 @@ internal static class HlsPlaylistWriter
 
         if (!p.Ended)
         {
+            if (view.PendingDiscontinuity && segments.Length > 0)
+            {
+                sb.Append("#EXT-X-DISCONTINUITY\n");
+            }
+
             foreach (var part in view.PendingParts)
             {
                 AppendPart(sb, p.SessionId, view.Prefix, part);
@@ -205,14 +222,25 @@ internal static class HlsPlaylistWriter
     }
 
     /// <summary>The recording's VOD playlist: every segment of the session, URIs relative to the name folder.</summary>
-    public static byte[] WriteRecorded(StringBuilder sb, string sessionId, string prefix, IReadOnlyList<SegmentInfo> segments, int targetDuration)
+    public static byte[] WriteRecorded(StringBuilder sb, string sessionId, string prefix, IReadOnlyList<SegmentInfo> segments, int targetDuration, bool independentSegments = true)
     {
         sb.Clear();
-        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-TARGETDURATION:{targetDuration}\n");
+        sb.Append(Inv, $"#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-PLAYLIST-TYPE:VOD\n{(independentSegments ? "#EXT-X-INDEPENDENT-SEGMENTS\n" : "")}#EXT-X-TARGETDURATION:{targetDuration}\n");
         sb.Append(Inv, $"#EXT-X-MEDIA-SEQUENCE:{(segments.Count > 0 ? segments[0].Msn : 0)}\n");
-        sb.Append(Inv, $"#EXT-X-MAP:URI=\"{sessionId}/{prefix}_init.mp4\"\n");
-        foreach (var segment in segments)
+        if (segments.Count > 0 && segments[0].DiscontinuitySequence > 0)
         {
+            sb.Append(Inv, $"#EXT-X-DISCONTINUITY-SEQUENCE:{segments[0].DiscontinuitySequence}\n");
+        }
+
+        sb.Append(Inv, $"#EXT-X-MAP:URI=\"{sessionId}/{prefix}_init.mp4\"\n");
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var segment = segments[i];
+            if (i > 0 && segment.Discontinuity)
+            {
+                sb.Append("#EXT-X-DISCONTINUITY\n");
+            }
+
             sb.Append("#EXT-X-PROGRAM-DATE-TIME:");
             AppendDate(sb, segment.ProgramDateTime);
             sb.Append(Inv, $"\n#EXTINF:{segment.Duration:0.00000},\n{sessionId}/{prefix}_{segment.Msn}.m4s\n");

@@ -33,7 +33,7 @@ public sealed partial class LiveStream : IMediaSink
     private readonly long _targetTicks;
     private readonly long _partTicks;
     private readonly TimeSpan _waitLimit;
-    private readonly Queue<(long Dts, bool SegmentEnd)> _audioBoundaries = new();
+    private readonly Queue<AudioBoundary> _audioBoundaries = new();
     private readonly List<(long Dts, byte[] Data)> _preStartAudio = [];
     private readonly List<double> _publishDelays = [];
     private readonly LiveLadder? _ladder;
@@ -48,6 +48,7 @@ public sealed partial class LiveStream : IMediaSink
     private bool _dirty;
     private bool _segmentsChanged;
     private long _zero;
+    private long _audioZero;
     private long _lastVideoDts;
     private long _lastVideoDuration = 3600;
     private long _videoPartLimit;
@@ -196,7 +197,7 @@ public sealed partial class LiveStream : IMediaSink
         }
 
         var arrival = _time.GetTimestamp();
-        if (!_started)
+        if (!_started || _suspended)
         {
             if (track == TrackKind.Video)
             {
@@ -216,6 +217,10 @@ public sealed partial class LiveStream : IMediaSink
 
                     StartRung(first.Msn);
                 }
+                else if (_suspended)
+                {
+                    Resume(dts);
+                }
                 else
                 {
                     Start(dts);
@@ -231,16 +236,18 @@ public sealed partial class LiveStream : IMediaSink
                 if (_avc is not null)
                 {
                     // Video decides where the timeline starts; hold audio until its first keyframe.
-                    if (_preStartAudio.Count == MaxPreStartAudio)
-                    {
-                        _preStartAudio.RemoveAt(0);
-                    }
-
-                    _preStartAudio.Add((dts, data.ToArray()));
+                    HoldPreStartAudio(dts, data);
                     return;
                 }
 
-                Start(dts);
+                if (_suspended)
+                {
+                    Resume(dts);
+                }
+                else
+                {
+                    Start(dts);
+                }
             }
         }
 
@@ -262,6 +269,16 @@ public sealed partial class LiveStream : IMediaSink
         }
     }
 
+    private void HoldPreStartAudio(long dts, ReadOnlySpan<byte> data)
+    {
+        if (_preStartAudio.Count == MaxPreStartAudio)
+        {
+            _preStartAudio.RemoveAt(0);
+        }
+
+        _preStartAudio.Add((dts, data.ToArray()));
+    }
+
     public void OnEnd()
     {
         if (_ended)
@@ -270,6 +287,7 @@ public sealed partial class LiveStream : IMediaSink
         }
 
         _ended = true;
+        StopReconnectTimer();
         if (!_started)
         {
             Publish();
@@ -277,17 +295,26 @@ public sealed partial class LiveStream : IMediaSink
             return;
         }
 
+        CloseAll();
+        Publish();
+        Log.Ended(_logger, Name, SessionId, _video?.NextMsn ?? _audio?.NextMsn ?? 0);
+        _ = FinishRecordingAsync();
+    }
+
+    /// <summary>Closes the segment in progress of every track (the last audio segment takes all remaining audio).</summary>
+    private void CloseAll()
+    {
         if (_video is not null)
         {
             if (_video.PendingCount > 0)
             {
                 _video.SetLastDuration((int)_lastVideoDuration);
-                CloseVideoPart(long.MaxValue, endSegment: true); // the last audio segment takes all remaining audio
+                CloseVideoPart(long.MaxValue, endSegment: true);
             }
             else if (_video.SegmentPartCount > 0)
             {
                 CloseSegment(_video);
-                _audioBoundaries.Enqueue((long.MaxValue, true));
+                _audioBoundaries.Enqueue(new AudioBoundary(long.MaxValue, SegmentEnd: true, Discontinuity: false));
             }
         }
 
@@ -308,16 +335,13 @@ public sealed partial class LiveStream : IMediaSink
                 CloseSegment(_audio);
             }
         }
-
-        Publish();
-        Log.Ended(_logger, Name, SessionId, _video?.NextMsn ?? _audio?.NextMsn ?? 0);
-        _ = FinishRecordingAsync();
     }
 
     private void StartRung(long firstMsn)
     {
         _started = true;
         _zero = _ladder!.Zero;
+        _audioZero = _zero;
         _startWallClock = _ladder.StartWallClock;
         _video = new TrackState(TrackKind.Video, 90000, InitSegmentWriter.WriteVideo(_avc!), _avc!.Codec, SessionId, _options.WindowSegments + 4, VideoPrefix, firstMsn);
         Record(_video, "init.mp4", _video.Init.Chunks);
@@ -329,6 +353,8 @@ public sealed partial class LiveStream : IMediaSink
     {
         _started = true;
         _zero = dts;
+        _audioZero = dts;
+        _audioMinDts = dts;
         _startWallClock = _time.GetUtcNow();
         _ladder?.SourceStarted(dts, _startWallClock);
         var retain = _options.WindowSegments + 4;
@@ -349,14 +375,19 @@ public sealed partial class LiveStream : IMediaSink
         // after the video boundary, so up to one frame longer) still fits the part target.
         _videoPartLimit = Math.Max(1, _partTicks - (_audio is not null ? _audioFrameTicks90k : 0));
         Log.Started(_logger, Name, SessionId, _video?.Codec ?? "-", _audio?.Codec ?? "-");
+        _epochFirstVideo = true;
+        ReplayPreStartAudio();
+    }
 
+    /// <summary>Buffered audio that starts at or after the first keyframe joins the timeline; earlier is dropped.</summary>
+    private void ReplayPreStartAudio()
+    {
         if (_video is not null && _audio is not null)
         {
-            // Buffered audio that starts at or after the first keyframe joins the timeline; earlier is dropped.
             var arrival = _time.GetTimestamp();
             foreach (var (audioDts, audioData) in _preStartAudio)
             {
-                AddAudio(audioDts, audioData, arrival);
+                AppendAudio(audioDts, audioData, arrival);
             }
         }
 
@@ -366,7 +397,26 @@ public sealed partial class LiveStream : IMediaSink
     private void AddVideo(long dts, long pts, bool isKeyframe, ReadOnlySpan<byte> data, long arrival)
     {
         var v = _video!;
-        if (v.PendingCount > 0)
+        if (!_epochFirstVideo && DetectsJumps && v.PendingCount > 0 && IsJump(dts - _lastVideoDts, _lastVideoDuration))
+        {
+            // Defect: a stalled or restarted encoder's clock must not become one long sample (a 22 s segment).
+            Log.TimestampJump(_logger, Name, "video", (dts - _lastVideoDts) / 90000.0);
+            BeginDiscontinuity();
+        }
+
+        if (_awaitKeyframe)
+        {
+            // After a discontinuity the new timeline starts on a keyframe, as a new publish does.
+            _lastVideoDts = dts;
+            if (!isKeyframe)
+            {
+                return;
+            }
+
+            StartEpoch(dts);
+        }
+
+        if (!_epochFirstVideo && v.PendingCount > 0)
         {
             var duration = Math.Clamp(dts - _lastVideoDts, 1, int.MaxValue);
             _lastVideoDuration = duration;
@@ -376,26 +426,50 @@ public sealed partial class LiveStream : IMediaSink
             // A rung cuts exactly where the source did (same keyframe, by presentation time); after a dropped GOP
             // its segment spans the missing boundary rather than invent one.
             var cut = _isRung ? isKeyframe && _ladder!.SegmentStartAt(pts) is not null : isKeyframe && segmentTicks >= _targetTicks;
+            if (!cut && !_isRung && segmentTicks + duration > MaxSegmentTicks())
+            {
+                // RFC 8216bis §4.4.3.1: TARGETDURATION must not change, and every segment must fit it; an encoder
+                // whose keyframes come later than that gets a segment cut on a frame that is not one.
+                Log.ForcedCut(_logger, Name, v.NextMsn, segmentTicks / 90000.0);
+                cut = true;
+                NotIndependent();
+            }
+            else if (cut && !_isRung && !StartsWithIdr(data))
+            {
+                // An open GOP (x264 open-gop): the keyframe is an I-frame whose leading pictures reference the GOP
+                // before it. Players start on it as on any keyframe, but the segment is not independent.
+                NotIndependent();
+            }
+
+            if (v.PendingCount > 1 && v.PendingTicks > _videoPartLimit)
+            {
+                // Variable frame rate: the last frame's duration, known only now, took the part past the target.
+                // RFC 8216bis §4.4.4.9: a part must not exceed PART-TARGET, so the part ends before that frame.
+                CloseVideoPartBefore(v.PendingCount - 1);
+            }
+
             if (cut)
             {
-                CloseVideoPart(dts, endSegment: true);
+                CloseVideoPart(dts - _zero, endSegment: true);
             }
             else if (v.PendingTicks + duration > _videoPartLimit)
             {
-                CloseVideoPart(dts, endSegment: false);
+                CloseVideoPart(dts - _zero, endSegment: false);
             }
         }
 
         var cts = (int)Math.Clamp(pts - dts, int.MinValue, int.MaxValue);
         var wallClock = _isRung && isKeyframe && _ladder!.SegmentStartAt(pts) is { } start ? start.ProgramDateTime : _time.GetUtcNow();
-        if (v.PendingCount == 0 && v.SegmentPartCount == 0 && _videoSamples == 0)
+        if (_epochFirstVideo)
         {
-            // The first sample: decode time is its distance from the timeline's zero (a rung shares the source's).
-            v.Append(Math.Max(0, dts - _zero), 0, cts, isKeyframe, dts, arrival, wallClock, data);
+            // The first sample of a timeline: decode time is its distance from the timeline's zero (a rung shares the
+            // source's); after a discontinuity, never before what is already packaged.
+            _epochFirstVideo = false;
+            v.Append(Math.Max(v.NextDecodeTime, dts - _zero), 0, cts, isKeyframe, dts - _zero, arrival, wallClock, data);
         }
         else
         {
-            v.Append(v.NextDecodeTime, 0, cts, isKeyframe, dts, arrival, wallClock, data);
+            v.Append(v.NextDecodeTime, 0, cts, isKeyframe, dts - _zero, arrival, wallClock, data);
         }
 
         if (_ladder is not null && !_isRung && v.PendingCount == 1 && v.SegmentPartCount == 0)
@@ -405,10 +479,13 @@ public sealed partial class LiveStream : IMediaSink
 
         _lastVideoDts = dts;
         _videoSamples++;
+
+        // The wall clock of the last packaged sample: a jump measures the time without media from here.
+        _lastSampleWall = _time.GetUtcNow();
     }
 
-    /// <param name="boundaryDts">Input DTS (shared clock) where the next video part starts.</param>
-    private void CloseVideoPart(long boundaryDts, bool endSegment)
+    /// <param name="boundary">Timeline position (90 kHz) where the next video part starts.</param>
+    private void CloseVideoPart(long boundary, bool endSegment)
     {
         var v = _video!;
         ClosePart(v, v.PendingCount, v.PendingFirstArrival);
@@ -419,31 +496,83 @@ public sealed partial class LiveStream : IMediaSink
 
         if (_audio is not null)
         {
-            _audioBoundaries.Enqueue((boundaryDts, endSegment));
+            _audioBoundaries.Enqueue(new AudioBoundary(boundary, endSegment, Discontinuity: false));
+            DrainAudioBoundaries(final: false);
+        }
+    }
+
+    /// <summary>Closes a part of the first <paramref name="count"/> pending video samples; the rest stay pending.</summary>
+    private void CloseVideoPartBefore(int count)
+    {
+        var v = _video!;
+        var boundary = v.PendingPosition(count);
+        ClosePart(v, count, v.PendingFirstArrival);
+        if (_audio is not null)
+        {
+            _audioBoundaries.Enqueue(new AudioBoundary(boundary, SegmentEnd: false, Discontinuity: false));
             DrainAudioBoundaries(final: false);
         }
     }
 
     private void AddAudio(long dts, ReadOnlySpan<byte> data, long arrival)
     {
-        if (dts < _zero)
+        if (DetectsJumps && _lastAudioDts != long.MinValue && (_heldAudio.Count > 0 || IsJump(dts - _lastAudioDts, _audioFrameTicks90k)))
         {
+            if (_heldAudio.Count == 0)
+            {
+                Log.TimestampJump(_logger, Name, "audio", (dts - _lastAudioDts) / 90000.0);
+            }
+
+            _lastAudioDts = dts;
+            if (_video is null)
+            {
+                BeginDiscontinuity();
+                StartEpoch(dts);
+            }
+            else if (_epoch > _audioEpoch)
+            {
+                AdoptEpoch();
+            }
+            else
+            {
+                // Audio jumped first: hold it until the video's new timeline starts (or, if the video never
+                // jumps, until it is clear that only the audio did).
+                HoldJumpedAudio(dts, data);
+                return;
+            }
+        }
+
+        _lastAudioDts = dts;
+        AppendAudio(dts, data, arrival);
+    }
+
+    private void AppendAudio(long dts, ReadOnlySpan<byte> data, long arrival)
+    {
+        if (dts < _audioMinDts)
+        {
+            // Before the timeline's first keyframe: dropped, as at the start.
             return;
         }
 
         var a = _audio!;
         var frame = _aac!.FrameLength;
+        if (_video is not null && _epoch > _audioEpoch && dts - _audioZero >= _epochStart + 90_000)
+        {
+            // The video started a new timeline but this audio never jumped: it keeps its own clock.
+            AdoptEpoch(keepClock: true);
+        }
 
         // Exact 1024-sample durations, accumulated; the input clock only resyncs the run after a real gap
         // (more than one frame late), never per sample.
         var expected = _audioRunStartDts + (_audioRunCount * frame * 90000 / a.Timescale);
-        if (!_audioTimelineStarted || dts - expected > _audioFrameTicks90k)
+        if (!_audioTimelineStarted || _audioResync || dts - expected > _audioFrameTicks90k)
         {
-            var ticks = (dts - _zero) * a.Timescale / 90000;
+            var ticks = (dts - _audioZero) * a.Timescale / 90000;
             _audioRunStartTicks = _audioTimelineStarted ? Math.Max(ticks, a.NextDecodeTime) : ticks;
             _audioRunStartDts = dts;
             _audioRunCount = 0;
             _audioTimelineStarted = true;
+            _audioResync = false;
         }
 
         var decodeTime = _audioRunStartTicks + (_audioRunCount * frame);
@@ -464,7 +593,8 @@ public sealed partial class LiveStream : IMediaSink
             }
         }
 
-        a.Append(decodeTime, frame, 0, true, dts, arrival, _time.GetUtcNow(), data);
+        _lastSampleWall = _time.GetUtcNow();
+        a.Append(decodeTime, frame, 0, true, dts - _audioZero, arrival, _lastSampleWall, data);
 
         if (_video is not null)
         {
@@ -474,24 +604,38 @@ public sealed partial class LiveStream : IMediaSink
 
     /// <summary>
     /// Cuts audio at the video's part boundaries: each audio part ends before the first audio sample whose
-    /// DTS is at or after the video boundary, so both tracks share MSNs and part indices.
+    /// timeline position is at or after the video boundary, so both tracks share MSNs and part indices. A
+    /// discontinuity boundary takes every pending sample (all of the old timeline), once the audio has joined the new one.
     /// </summary>
     private void DrainAudioBoundaries(bool final)
     {
         var a = _audio!;
         while (_audioBoundaries.Count > 0)
         {
-            var (boundary, segmentEnd) = _audioBoundaries.Peek();
-            var index = a.FindFirstAtOrAfter(boundary);
-            if (final)
+            var boundary = _audioBoundaries.Peek();
+            int index;
+            if (boundary.Discontinuity)
             {
-                // The stream is over: no later audio will come to close a boundary, and the last audio
-                // segment takes everything left.
-                index = index < 0 || _audioBoundaries.Count == 1 ? a.PendingCount : index;
+                if (!final && _audioEpoch < _epoch)
+                {
+                    return; // the old timeline's audio may still come
+                }
+
+                index = a.PendingCount;
             }
-            else if (index < 0)
+            else
             {
-                return; // wait for audio to pass the boundary
+                index = a.FindFirstAtOrAfter(boundary.Position);
+                if (final)
+                {
+                    // The stream is over: no later audio will come to close a boundary, and the last audio
+                    // segment takes everything left.
+                    index = index < 0 || _audioBoundaries.Count == 1 ? a.PendingCount : index;
+                }
+                else if (index < 0)
+                {
+                    return; // wait for audio to pass the boundary
+                }
             }
 
             _audioBoundaries.Dequeue();
@@ -504,9 +648,14 @@ public sealed partial class LiveStream : IMediaSink
                 Log.EmptyAudioPart(_logger, Name, a.NextMsn);
             }
 
-            if (segmentEnd)
+            if (boundary.SegmentEnd)
             {
                 CloseSegment(a);
+            }
+
+            if (boundary.Discontinuity)
+            {
+                a.MarkDiscontinuity();
             }
         }
     }
@@ -575,7 +724,7 @@ public sealed partial class LiveStream : IMediaSink
     // ---------------------------------------------------------------- publishing
 
     private int TargetDuration() =>
-        HlsPlaylistWriter.TargetDurationFor(Math.Max(_video?.MaxSegmentDuration ?? 0, _audio?.MaxSegmentDuration ?? 0), _options.TargetDuration);
+        FrozenTargetDuration(HlsPlaylistWriter.TargetDurationFor(Math.Max(_video?.MaxSegmentDuration ?? 0, _audio?.MaxSegmentDuration ?? 0), _options.TargetDuration));
 
     private double PartTarget()
     {
@@ -636,6 +785,7 @@ public sealed partial class LiveStream : IMediaSink
             Mpd = _mpd,
             TargetDuration = targetDuration,
             MediaSeconds = TotalDuration() + PendingSeconds(video ?? audio),
+            TargetDurationFrozen = _targetDurationFrozen > 0 || _isRung,
         };
         Volatile.Write(ref _view, view);
         Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
@@ -663,10 +813,10 @@ public sealed partial class LiveStream : IMediaSink
 
         _ladder?.AddSiblingReports(this, reports);
         var p = new MediaPlaylistParams(SessionId, targetDuration, partTarget, _options.WindowSegments, _ended, reports);
-        view.Playlist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: false)!, NextETag(), StoredObject.HlsPlaylist);
-        if (!_ended && HlsPlaylistWriter.WriteLive(_sb, view, p, skip: true) is { } delta)
+        view.Playlist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: false), NextETag(), StoredObject.HlsPlaylist);
+        if (!_ended)
         {
-            view.DeltaPlaylist = new StoredObject(delta, NextETag(), StoredObject.HlsPlaylist);
+            view.DeltaPlaylist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: true), NextETag(), StoredObject.HlsPlaylist);
         }
     }
 
@@ -678,7 +828,7 @@ public sealed partial class LiveStream : IMediaSink
             return;
         }
 
-        _master = new StoredObject(HlsPlaylistWriter.WriteMaster(_sb, MasterParams()), NextETag(), StoredObject.HlsPlaylist);
+        _master = new StoredObject(HlsPlaylistWriter.WriteMaster(_sb, MasterParams(), _independentSegments), NextETag(), StoredObject.HlsPlaylist);
         var window = _options.TargetDuration * _options.WindowSegments;
         var mpd = new MpdParams(SessionId, Dynamic: !_ended, _startWallClock, _time.GetUtcNow(), _options.TargetDuration, window, TotalDuration());
         _mpd = new StoredObject(MpdWriter.Write(_sb, mpd, tracks), NextETag(), StoredObject.DashManifest);
@@ -821,7 +971,7 @@ public sealed partial class LiveStream : IMediaSink
                 {
                     if (t is not null)
                     {
-                        files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration)));
+                        files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration, _independentSegments)));
                     }
                 }
 
@@ -862,7 +1012,7 @@ public sealed partial class LiveStream : IMediaSink
             {
                 if (t is not null && t.AllSegments.Count > 0)
                 {
-                    files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration)));
+                    files.Add((t.Prefix + ".m3u8", HlsPlaylistWriter.WriteRecorded(sb, SessionId, t.Prefix, t.AllSegments, targetDuration, _independentSegments)));
                 }
             }
 
@@ -1085,10 +1235,13 @@ public sealed partial class LiveStream : IMediaSink
             return true;
         }
 
+        // Nothing is served before the first segment: it fixes EXT-X-TARGETDURATION, which must not change afterwards
+        // (RFC 8216bis §6.2.1), and an encoder's keyframe interval may make it longer than configured.
+        var frozen = view.TargetDurationFrozen;
         if (msn is not { } requested)
         {
             result = ok;
-            return track.LastPart.Msn >= 0; // wait for the first part rather than serve an empty playlist
+            return frozen && track.LastPart.Msn >= 0;
         }
 
         // §6.2.5.2: more than one segment ahead of the one in progress, or a part beyond the Advance Part
@@ -1102,7 +1255,7 @@ public sealed partial class LiveStream : IMediaSink
 
         var satisfied = part is { } wanted ? track.HasPart(requested, wanted) : requested < track.NextMsn;
         result = ok;
-        return satisfied;
+        return satisfied && frozen;
     }
 
     private async ValueTask<PlaylistResult> WaitForPlaylistAsync(TrackKind kind, long? msn, int? part, bool skip, CancellationToken ct)

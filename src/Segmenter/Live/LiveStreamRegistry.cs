@@ -17,8 +17,13 @@ public sealed class LiveStreamRegistry : IAsyncDisposable, IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly RecordingWriter _recorder;
+    private readonly TimeSpan _reconnectWindow;
 
-    public LiveStreamRegistry(IOptions<SegmenterOptions> options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    /// <summary>A publisher that delivered nothing for this long is taken over by a new publish with the same key.</summary>
+    internal static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(1);
+
+    /// <param name="live">The reconnect window (<see cref="LiveOptions"/>); none (0) when not given.</param>
+    public LiveStreamRegistry(IOptions<SegmenterOptions> options, TimeProvider timeProvider, ILoggerFactory loggerFactory, IOptions<LiveOptions>? live = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -27,6 +32,56 @@ public sealed class LiveStreamRegistry : IAsyncDisposable, IDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<LiveStream>();
         _recorder = new RecordingWriter(loggerFactory.CreateLogger<RecordingWriter>());
+        _reconnectWindow = live?.Value.ReconnectWindow ?? TimeSpan.Zero;
+    }
+
+    /// <summary>How long a session whose publisher dropped stays live for a reconnect.</summary>
+    public TimeSpan ReconnectWindow => _reconnectWindow;
+
+    /// <summary>
+    /// A publisher for <paramref name="name"/>: a new session, or, with a reconnect window, the session of that name
+    /// that waits for its publisher (dropped within the window) or whose publisher stalled (nothing for
+    /// <see cref="StallTimeout"/>; the old one is superseded). Null while another publisher feeds it, or while an
+    /// ended session of that name is still writing its recording.
+    /// </summary>
+    /// <param name="continued">The publish continues an existing session (after a discontinuity).</param>
+    /// <exception cref="ArgumentException">The name is invalid (see <see cref="TryStartPublishing"/>).</exception>
+    public LivePublisher? TryBeginPublish(string name, out bool continued)
+    {
+        continued = false;
+        if (!IsValidName(name))
+        {
+            throw new ArgumentException("Stream names are 1-128 characters of A-Z, a-z, 0-9, '.', '_', '-'.", nameof(name));
+        }
+
+        if (_streams.TryGetValue(name, out var existing))
+        {
+            if (!CanContinue(existing) || existing.Attach(_reconnectWindow) is not { } publisher)
+            {
+                return null;
+            }
+
+            continued = true;
+            return publisher;
+        }
+
+        var stream = new LiveStream(name, SessionId.New(), this, _options, _time, _recorder, _logger);
+        return _streams.TryAdd(name, stream) ? stream.Attach(_reconnectWindow) : null;
+    }
+
+    /// <summary>Whether a publish of <paramref name="name"/> now would continue its current session (see <see cref="TryBeginPublish"/>).</summary>
+    public bool WouldContinue(string name) => _streams.TryGetValue(name, out var existing) && CanContinue(existing);
+
+    private bool CanContinue(LiveStream existing) =>
+        _reconnectWindow > TimeSpan.Zero && existing.Ladder is null && !existing.IsEnded && existing.IsStalled(StallTimeout);
+
+    /// <summary>Ends <paramref name="held"/> now and starts a new session of its name for its returning publisher.</summary>
+    internal LivePublisher? Restart(LiveStream held, TimeSpan window)
+    {
+        held.EndNow();
+        Remove(held);
+        var stream = new LiveStream(held.Name, SessionId.New(), this, _options, _time, _recorder, _logger);
+        return _streams.TryAdd(held.Name, stream) ? stream.Attach(window) : null;
     }
 
     /// <summary>Root folder of recordings (<c>{RecordingsPath}/{name}/{sessionId}/...</c>).</summary>

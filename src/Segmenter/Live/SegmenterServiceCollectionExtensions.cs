@@ -19,6 +19,10 @@ public static class SegmenterServiceCollectionExtensions
             .Bind(configuration.GetSection(SegmenterOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<LiveOptions>()
+            .Bind(configuration.GetSection(LiveOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<LiveOptions>, LiveOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<LiveStreamRegistry>();
         services.AddHostedService<RecordingRetentionCleaner>();

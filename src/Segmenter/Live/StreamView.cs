@@ -22,5 +22,8 @@ internal sealed class StreamView
     /// <summary>Seconds of media published when this view was (<see cref="LiveStream.MediaSeconds"/>).</summary>
     public double MediaSeconds { get; init; }
 
+    /// <summary>EXT-X-TARGETDURATION is fixed for the rest of the session (after the first segment).</summary>
+    public bool TargetDurationFrozen { get; init; }
+
     public TrackView? Track(Media.TrackKind kind) => kind == Media.TrackKind.Video ? Video : Audio;
 }

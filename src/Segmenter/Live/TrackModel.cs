@@ -34,7 +34,10 @@ internal sealed class TrackPart
 }
 
 /// <summary>What a playlist or MPD needs to know about a completed segment; kept for the whole session.</summary>
-internal readonly record struct SegmentInfo(long Msn, long StartTime, long Ticks, double Duration, DateTimeOffset ProgramDateTime, long Length);
+/// <param name="Discontinuity">The segment starts a new timeline (EXT-X-DISCONTINUITY before it; a new DASH Period).</param>
+/// <param name="DiscontinuitySequence">Discontinuities up to and including this segment's own (0 for the first timeline).</param>
+internal readonly record struct SegmentInfo(long Msn, long StartTime, long Ticks, double Duration, DateTimeOffset ProgramDateTime, long Length,
+    bool Discontinuity = false, long DiscontinuitySequence = 0);
 
 /// <summary>A completed segment held in memory: its parts' buffers, served without copying.</summary>
 internal sealed class TrackSegment
@@ -72,6 +75,12 @@ internal sealed class TrackView
     public required TrackPart[] PendingParts { get; init; }
 
     public required long NextMsn { get; init; }
+
+    /// <summary>The segment in progress starts after a discontinuity (its parts are listed after EXT-X-DISCONTINUITY).</summary>
+    public bool PendingDiscontinuity { get; init; }
+
+    /// <summary>The discontinuity sequence number of the segment in progress.</summary>
+    public long PendingDiscontinuitySequence { get; init; }
 
     /// <summary>The live playlist, and its delta update (null when nothing can be skipped).</summary>
     public StoredObject? Playlist { get; set; }

@@ -22,6 +22,8 @@ internal sealed class TrackState
     private int _dataLength;
     private uint _fragmentSequence;
     private TrackSegment[]? _retainedArray;
+    private bool _discontinuityNext;
+    private bool _segmentDiscontinuity;
 
     /// <param name="prefix">File prefix and playlist name; <c>video</c>/<c>audio</c> unless a ladder rung names it.</param>
     /// <param name="firstMsn">MSN of the first segment: a ladder rung that starts late takes the source's number for the same instant.</param>
@@ -65,6 +67,9 @@ internal sealed class TrackState
 
     public long NextMsn { get; private set; }
 
+    /// <summary>Discontinuities so far: the discontinuity sequence number (RFC 8216bis §4.4.3.3) of the segment in progress.</summary>
+    public long DiscontinuitySequence { get; private set; }
+
     public int SegmentPartCount => _segmentParts.Count;
 
     public IReadOnlyList<SegmentInfo> AllSegments => _all;
@@ -93,6 +98,7 @@ internal sealed class TrackState
             {
                 SegmentStartTime = decodeTime;
                 SegmentProgramDateTime = wallClock;
+                BeginSegment();
             }
 
             PartStartTime = decodeTime;
@@ -133,6 +139,28 @@ internal sealed class TrackState
         NextDecodeTime = decodeTime + duration;
     }
 
+    /// <summary>
+    /// The next segment begins after a discontinuity (RFC 8216bis §4.4.4.3: a new timeline, encoder or publisher). Call
+    /// between segments: the current one must be closed and nothing pending.
+    /// </summary>
+    public void MarkDiscontinuity()
+    {
+        if (_all.Count > 0 || _segmentParts.Count > 0)
+        {
+            _discontinuityNext = true;
+        }
+    }
+
+    private void BeginSegment()
+    {
+        _segmentDiscontinuity = _discontinuityNext;
+        _discontinuityNext = false;
+        if (_segmentDiscontinuity)
+        {
+            DiscontinuitySequence++;
+        }
+    }
+
     public void SetLastDuration(int duration)
     {
         ref var last = ref _samples[PendingCount - 1];
@@ -140,6 +168,9 @@ internal sealed class TrackState
         NextDecodeTime += duration - last.Duration;
         last.Duration = duration;
     }
+
+    /// <summary>The timeline position (as given to <see cref="Append"/>) of pending sample <paramref name="index"/>.</summary>
+    public long PendingPosition(int index) => _sampleDts[index];
 
     /// <summary>Index of the first pending sample with input DTS at or after <paramref name="dts90k"/>, or -1.</summary>
     public int FindFirstAtOrAfter(long dts90k)
@@ -226,7 +257,7 @@ internal sealed class TrackState
 
         var body = new StoredObject(chunks, ETagFor(NextMsn.ToString(CultureInfo.InvariantCulture)), ContentType);
         var duration = (double)ticks / Timescale;
-        var info = new SegmentInfo(NextMsn, SegmentStartTime, ticks, duration, SegmentProgramDateTime, body.Length);
+        var info = new SegmentInfo(NextMsn, SegmentStartTime, ticks, duration, SegmentProgramDateTime, body.Length, _segmentDiscontinuity, DiscontinuitySequence);
         var segment = new TrackSegment(info, parts, body);
         _all.Add(info);
         _retained.Add(segment);
@@ -242,6 +273,7 @@ internal sealed class TrackState
             // Samples already past the boundary (audio cut at a video instant) open the next segment.
             SegmentStartTime = PartStartTime;
             SegmentProgramDateTime = info.ProgramDateTime.AddSeconds(duration);
+            BeginSegment();
         }
 
         MaxSegmentDuration = Math.Max(MaxSegmentDuration, duration);
@@ -263,6 +295,8 @@ internal sealed class TrackState
         Segments = _retainedArray ??= [.. _retained],
         PendingParts = [.. _segmentParts],
         NextMsn = NextMsn,
+        PendingDiscontinuity = _segmentDiscontinuity && (_segmentParts.Count > 0 || PendingCount > 0),
+        PendingDiscontinuitySequence = DiscontinuitySequence,
     };
 
     /// <summary>Bitrate (bits per second) of the segment with this MSN, if known.</summary>

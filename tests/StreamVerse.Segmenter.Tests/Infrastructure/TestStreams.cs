@@ -7,12 +7,14 @@ namespace StreamVerse.Segmenter.Tests.Infrastructure;
 
 internal static class TestStreams
 {
-    public static LiveStreamRegistry CreateRegistry(out string recordings, Action<SegmenterOptions>? configure = null, TimeProvider? time = null)
+    /// <param name="reconnectWindowSeconds">StreamVerse:Live:ReconnectWindowSeconds (0, the default here: sessions end with their publisher).</param>
+    public static LiveStreamRegistry CreateRegistry(out string recordings, Action<SegmenterOptions>? configure = null, TimeProvider? time = null, int reconnectWindowSeconds = 0)
     {
         recordings = Directory.CreateTempSubdirectory("sv-seg-rec-").FullName;
         var options = new SegmenterOptions { RecordingsPath = recordings };
         configure?.Invoke(options);
-        return new LiveStreamRegistry(Options.Create(options), time ?? TimeProvider.System, NullLoggerFactory.Instance);
+        return new LiveStreamRegistry(Options.Create(options), time ?? TimeProvider.System, NullLoggerFactory.Instance,
+            Options.Create(new LiveOptions { ReconnectWindowSeconds = reconnectWindowSeconds }));
     }
 
     /// <summary>Waits until the ended stream has written its final playlists and left the live set.</summary>
@@ -83,6 +85,18 @@ internal sealed class SyntheticFeeder
 
     public const long VideoStart = 900_000; // 10 s: the input clock need not start at zero
 
+    /// <summary>Which video frames (by index) are keyframes; default one a second.</summary>
+    public Func<long, bool> IsKeyframe { get; set; } = index => index % 25 == 0;
+
+    /// <summary>Keyframes after the first are open-GOP I-frames (NAL type 1, flagged as keyframes as FLV does), not IDRs.</summary>
+    public bool OpenGop { get; set; }
+
+    /// <summary>Added to every timestamp sent from now on (a jump of the publisher's clock).</summary>
+    public long InputOffset { get; set; }
+
+    /// <summary>Added to the wall clock from now on (time that passed without media: a stall).</summary>
+    public TimeSpan WallOffset { get; set; }
+
     /// <summary>Feeds every sample with DTS below <paramref name="seconds"/> (relative to the start).</summary>
     public void FeedUntil(double seconds)
     {
@@ -99,20 +113,21 @@ internal sealed class SyntheticFeeder
 
             if (_clock is not null)
             {
-                _clock.Advance(_clockStart + TimeSpan.FromSeconds((dts - VideoStart) / 90000.0) - _clock.GetUtcNow());
+                _clock.Advance(_clockStart + WallOffset + TimeSpan.FromSeconds((dts - VideoStart) / 90000.0) - _clock.GetUtcNow());
             }
 
             if (videoDts <= audioDts)
             {
                 var data = new byte[200];
                 data[3] = 196; // 4-byte NAL length prefix
-                data[4] = (byte)(_videoIndex % 25 == 0 ? 0x65 : 0x41);
-                _sink.OnSample(TrackKind.Video, videoDts, videoDts + 7200, _videoIndex % 25 == 0, data);
+                var key = IsKeyframe(_videoIndex);
+                data[4] = (byte)(key && !(OpenGop && _videoIndex > 0) ? 0x65 : 0x41);
+                _sink.OnSample(TrackKind.Video, videoDts + InputOffset, videoDts + InputOffset + 7200, key, data);
                 _videoIndex++;
             }
             else
             {
-                _sink.OnSample(TrackKind.Audio, audioDts, audioDts, true, new byte[50]);
+                _sink.OnSample(TrackKind.Audio, audioDts + InputOffset, audioDts + InputOffset, true, new byte[50]);
                 _audioIndex++;
             }
         }

@@ -219,7 +219,7 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
                 case var k when k.SequenceEqual("_HLS_part"u8) && part.IsEmpty:
                     part = value;
                     break;
-                case var k when k.SequenceEqual("_HLS_skip"u8) && skip.IsEmpty:
+                case var k when k.SequenceEqual(HlsSkipDirective.NameUtf8) && skip.IsEmpty:
                     skip = value;
                     break;
                 default:
@@ -230,7 +230,8 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
         var sep = (byte)'?';
         Append(key, ref length, ref sep, "_HLS_msn"u8, msn);
         Append(key, ref length, ref sep, "_HLS_part"u8, part);
-        Append(key, ref length, ref sep, "_HLS_skip"u8, skip);
+        // As the routed edge's key (EdgeDelivery.CacheKey): YES and v2 are one delta update, other values the full playlist.
+        Append(key, ref length, ref sep, HlsSkipDirective.NameUtf8, HlsSkipDirective.IsRequested(skip) ? "YES"u8 : default);
         blocking = !msn.IsEmpty || !part.IsEmpty;
         return true;
     }

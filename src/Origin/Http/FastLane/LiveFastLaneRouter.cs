@@ -280,14 +280,14 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
 
                 (seenPart, part) = (true, (int)p);
             }
-            else if (key.SequenceEqual("_HLS_skip"u8))
+            else if (key.SequenceEqual(HlsSkipDirective.NameUtf8))
             {
                 if (seenSkip)
                 {
                     return false;
                 }
 
-                (seenSkip, skip) = (true, value.SequenceEqual("YES"u8) || value.SequenceEqual("v2"u8));
+                (seenSkip, skip) = (true, HlsSkipDirective.IsRequested(value));
             }
         }
 

@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+using StreamVerse.Functional.Tests.Infrastructure;
+
+namespace StreamVerse.Functional.Tests.Edge;
+
+/// <summary>
+/// RFC 8216bis §6.2.5.1 delta updates (issue 17 defect 8): a playlist asked for with <c>_HLS_skip=YES</c> or <c>v2</c>
+/// carries EXT-X-SKIP, also while the stream is too young to skip anything (SKIPPED-SEGMENTS=0), whichever path answers
+/// it: the origin's fast lane and routed handler, and an edge's fast lane and routed handler.
+/// </summary>
+public sealed class DeltaUpdateTests
+{
+    /// <summary>A client whose connection the lane handed to Kestrel at its first request (/healthz): the routed path from then on.</summary>
+    private static async Task<HttpClient> RoutedClientAsync(Daemon daemon)
+    {
+        var routed = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = new Uri(daemon.BaseUrl + "/"),
+        };
+        (await routed.GetAsync("healthz")).EnsureSuccessStatusCode();
+        return routed;
+    }
+
+    [Fact]
+    public async Task Delta_update_requests_carry_EXT_X_SKIP_at_the_origin_and_through_the_edge()
+    {
+        var key = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        await using var origin = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        await using var edge = await Daemon.StartAsync(["--upstream", origin.BaseUrl]);
+        using var publisher = Publishers.Ffmpeg(origin.RtmpUrl(key), seconds: 20);
+        using var originLane = new HttpClient { BaseAddress = new Uri(origin.BaseUrl + "/") };
+        using var originRouted = await RoutedClientAsync(origin);
+        using var edgeLane = new HttpClient { BaseAddress = new Uri(edge.BaseUrl + "/") };
+        using var edgeRouted = await RoutedClientAsync(edge);
+
+        await Publishers.WaitForAsync(originLane, "live/cam/video.m3u8", TimeSpan.FromSeconds(20));
+        foreach (var (name, http) in new[] { ("origin lane", originLane), ("origin routed", originRouted), ("edge lane", edgeLane), ("edge routed", edgeRouted) })
+        {
+            foreach (var query in new[] { "_HLS_skip=YES", "_HLS_skip=v2" })
+            {
+                var delta = await http.GetStringAsync($"live/cam/video.m3u8?{query}");
+                Assert.True(delta.Contains("#EXT-X-SKIP:SKIPPED-SEGMENTS=", StringComparison.Ordinal), $"{name} ?{query}:\n{delta}");
+            }
+
+            // Any other value is a request for the full playlist.
+            Assert.DoesNotContain("#EXT-X-SKIP", await http.GetStringAsync("live/cam/video.m3u8?_HLS_skip=no"));
+        }
+    }
+}
