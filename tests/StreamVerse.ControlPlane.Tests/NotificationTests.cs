@@ -350,6 +350,56 @@ public abstract class NotificationTests(NotificationsApp app)
         }
     }
 
+    [Fact]
+    public async Task Open_sockets_receive_each_new_notification_as_it_is_made_from_rules_and_from_every_fan_out_batch()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(owner);
+        var fans = new List<Persona>();
+        for (var i = 0; i < NotificationsApp.FanoutBatch + 2; i++) // two fan-out batches
+        {
+            fans.Add(await app.NewUserAsync());
+            await SubscribeAsync(fans[^1], channel, "all");
+        }
+
+        await SettleAsync(app);
+        await using var ownerSocket = await ChatClient.ConnectAsync(app.BaseUrl, owner.AccessToken);
+        var fanSockets = new List<ChatClient>();
+        try
+        {
+            foreach (var fan in fans)
+            {
+                fanSockets.Add(await ChatClient.ConnectAsync(app.BaseUrl, fan.AccessToken));
+            }
+
+            // A fan-out: every subscriber's socket is told, with the notification the list holds.
+            var video = await PublishAsync(app, owner, channel, "pushed video");
+            for (var i = 0; i < fans.Count; i++)
+            {
+                var pushed = await fanSockets[i].NextAsync("notification.created");
+                Assert.Equal(("new-video", video), (pushed.GetProperty("kind").GetString(), pushed.GetProperty("videoId").GetString()));
+                var listed = Assert.Single(await ListAsync(app, fans[i]));
+                Assert.Equal(listed.GetProperty("id").GetString(), pushed.GetProperty("id").GetString());
+            }
+
+            // A rule with one recipient: the owner hears of a new subscriber, and of nothing of their own.
+            var late = await app.NewUserAsync();
+            await SubscribeAsync(late, channel, "all");
+            var told = await ownerSocket.NextAsync("notification.created");
+            Assert.Equal(("new-subscriber", late.Id), (told.GetProperty("kind").GetString(), told.GetProperty("actorId").GetString()));
+            await SettleAsync(app);
+            Assert.DoesNotContain(ownerSocket.Drain("notification.created"), n => n.GetProperty("kind").GetString() == "new-video");
+            Assert.All(fanSockets, s => Assert.Empty(s.Drain("notification.created"))); // one push per notification
+        }
+        finally
+        {
+            foreach (var socket in fanSockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
     private Database Standalone() => new(
         Microsoft.Extensions.Options.Options.Create(new DatabaseOptions { Provider = app.Provider, ConnectionString = app.ConnectionString }),
         Microsoft.Extensions.Options.Options.Create(new ControlPlaneOptions { DataPath = app.DataDir }));

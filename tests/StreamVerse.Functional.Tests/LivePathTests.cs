@@ -109,7 +109,8 @@ public sealed class LivePathTests
     public async Task Garbage_on_the_rtmp_port_closes_only_that_connection()
     {
         var key = NewKey();
-        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}"]);
+        // A reconnect window far longer than the test: the ENDLIST below can only come from ffmpeg's own unpublish.
+        await using var daemon = await Daemon.StartAsync(["--stream", $"cam={key}", "--StreamVerse:Live:ReconnectWindowSeconds", "300"]);
         using var publisher = Publishers.Ffmpeg(daemon.RtmpUrl(key), seconds: 6);
         await Publishers.WaitForAsync(daemon.Http, "live/cam/index.m3u8", TimeSpan.FromSeconds(20));
 
@@ -122,7 +123,15 @@ public sealed class LivePathTests
         Assert.True(await publisher.WaitAsync(Long) == 0, publisher.Stderr);
         using var health = await daemon.Http.GetAsync("healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
-        var ended = await Publishers.WaitForAsync(daemon.Http, "live/cam/video.m3u8", TimeSpan.FromSeconds(10));
+        // ffmpeg has exited; the daemon may still be reading its FCUnpublish/deleteStream (the wait is only a guard).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var ended = "";
+        while (!ended.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            ended = await Publishers.WaitForAsync(daemon.Http, "live/cam/video.m3u8", TimeSpan.FromSeconds(10));
+            await Task.Delay(ended.Contains("#EXT-X-ENDLIST", StringComparison.Ordinal) ? 0 : 100);
+        }
+
         Assert.Contains("#EXT-X-ENDLIST", ended);
     }
 

@@ -262,7 +262,7 @@ internal sealed partial class FanoutWorker : BackgroundService
         var current = task;
         while (await _store.RunBatchAsync(current, Owner, _options.FanoutBatchSize, _options.FanoutLease, stoppingToken).ConfigureAwait(false) is { } cursor)
         {
-            _wake.Wake();
+            _wake.Made(task.Source, current.AfterUser, cursor);
             current = current with { AfterUser = cursor };
             if (_progress.AfterBatch is { } after)
             {

@@ -115,6 +115,7 @@ internal static class NotificationServices
         services.AddSingleton<FanoutSignal>();
         services.AddSingleton<FanoutProgress>();
         services.AddSingleton<NotificationWake>();
+        services.AddSingleton<NotificationRealtime>();
         services.AddSingleton<VapidKeys>();
         services.AddSingleton<PushSubscriptionStore>();
         services.AddSingleton<PushSender>();

@@ -8,14 +8,31 @@ using StreamVerse.ControlPlane.Videos;
 
 namespace StreamVerse.ControlPlane.Notifications;
 
-/// <summary>Wakes this process's Web Push sender and notification mailer after a commit that gave them work.</summary>
-internal sealed class NotificationWake
+/// <summary>
+/// After a commit that made notifications: wakes this process's Web Push sender and notification mailer, and tells the
+/// recipients' open sockets (<see cref="NotificationRealtime"/>).
+/// </summary>
+internal sealed class NotificationWake(NotificationRealtime realtime)
 {
     public WakeSignal Push { get; } = new();
 
     public WakeSignal Mail { get; } = new();
 
-    public void Wake()
+    /// <summary>The notifications of event <paramref name="source"/> committed (one rule's recipients).</summary>
+    public void Made(string source)
+    {
+        Wake();
+        realtime.Announce(source);
+    }
+
+    /// <summary>A fan-out batch of event <paramref name="source"/> committed: accounts after <paramref name="afterUser"/> up to <paramref name="uptoUser"/>.</summary>
+    public void Made(string source, string afterUser, string uptoUser)
+    {
+        Wake();
+        realtime.Announce(source, afterUser, uptoUser);
+    }
+
+    private void Wake()
     {
         Push.Wake();
         Mail.Wake();
@@ -99,7 +116,7 @@ internal sealed class NotifyOfComment(NotificationWake wake) : IEventHandler<Com
         }
 
         await NotificationStore.NotifyInAsync(db, video.OwnerId, For(NotificationKind.VideoComment), cancellationToken).ConfigureAwait(false);
-        db.AfterCommit(wake.Wake);
+        db.AfterCommit(() => wake.Made(envelope.EventId));
     }
 
     private sealed record VideoAbout(string Title, string Visibility, string ChannelId, string OwnerId);
@@ -118,7 +135,7 @@ internal sealed class NotifyOwnerOfSubscriber(NotificationWake wake) : IEventHan
         {
             await NotificationStore.NotifyInAsync(db, channel.OwnerId,
                 new Notice(envelope.EventId, NotificationKind.NewSubscriber, e.SubscriberId, e.ChannelId, null, null, channel.Name, e.SubscribedAt), cancellationToken).ConfigureAwait(false);
-            db.AfterCommit(wake.Wake);
+            db.AfterCommit(() => wake.Made(envelope.EventId));
         }
     }
 
@@ -134,7 +151,7 @@ internal sealed class NotifyOwnerOfUploadFinished(NotificationWake wake) : IEven
     {
         await NotificationStore.NotifyInAsync(db, e.OwnerId,
             new Notice(envelope.EventId, NotificationKind.UploadFinished, null, e.ChannelId, e.VideoId, null, e.Title, e.FinishedAt), cancellationToken).ConfigureAwait(false);
-        db.AfterCommit(wake.Wake);
+        db.AfterCommit(() => wake.Made(envelope.EventId));
     }
 }
 
@@ -147,6 +164,6 @@ internal sealed class NotifyOwnerOfUploadFailed(NotificationWake wake) : IEventH
     {
         await NotificationStore.NotifyInAsync(db, e.OwnerId,
             new Notice(envelope.EventId, NotificationKind.UploadFailed, null, e.ChannelId, e.VideoId, null, e.Title + " — " + e.Reason, e.FailedAt), cancellationToken).ConfigureAwait(false);
-        db.AfterCommit(wake.Wake);
+        db.AfterCommit(() => wake.Made(envelope.EventId));
     }
 }
