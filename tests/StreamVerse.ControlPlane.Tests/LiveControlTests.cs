@@ -158,6 +158,36 @@ public sealed class LiveControlTests(SqliteApp app)
     }
 
     [Fact]
+    public async Task Banning_the_creator_disconnects_the_running_publish_ends_the_playlist_and_refuses_the_key()
+    {
+        var (channel, keyId, key, creator) = await KeyAsync();
+        using var publisher = Ffmpeg(RtmpUrl(key), 60);
+        var videoId = await LiveVideoAsync(channel, keyId, creator);
+        var playlist = await MediaPlaylistAsync(videoId);
+
+        // Issue 21: a moderator bans the creator on a report of the account; the media path hears it through ILivePublishers.
+        var report = await app.JsonAsync(HttpMethod.Post, "api/v1/reports", (await app.NewUserAsync()).AccessToken,
+            new { kind = "account", objectId = creator.Id, reason = "hateful", text = "live abuse" }, HttpStatusCode.Created);
+        var moderator = await app.NewUserAsync("moderator");
+        await app.JsonAsync(HttpMethod.Post, $"api/v1/moderation/cases/{report.GetProperty("caseId").GetString()}/actions", moderator.AccessToken,
+            new { action = "ban", reason = "rule 4" }, HttpStatusCode.Created);
+        await publisher.Process.WaitForExitAsync().WaitAsync(WellBeforeIdleTimeout);
+        Assert.NotEqual(0, publisher.Process.ExitCode);
+        Assert.Contains("The broadcast was ended by moderation", await publisher.StandardError, StringComparison.Ordinal);
+        await WaitForAsync(async () =>
+        {
+            using var r = await app.Http.GetAsync(playlist);
+            return (await r.Content.ReadAsStringAsync()).Contains("#EXT-X-ENDLIST", StringComparison.Ordinal) ? true : (bool?)null;
+        }, "ENDLIST", TimeSpan.FromSeconds(20));
+
+        // The key stays refused while the account is banned.
+        using var again = Ffmpeg(RtmpUrl(key), 2);
+        await again.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, again.Process.ExitCode);
+        Assert.Contains("Invalid stream key.", await again.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Ending_the_broadcast_disconnects_the_publisher_and_warns_of_a_long_keyframe_interval()
     {
         var (channel, keyId, key, creator) = await KeyAsync();

@@ -472,7 +472,7 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
             var ended = 0;
             foreach (var publishers in services.GetServices<ILivePublishers>())
             {
-                ended += publishers.Disconnect(after.StreamKeys, "moderation");
+                ended += publishers.Disconnect(after.StreamKeys, "The broadcast was ended by moderation (the account or the video may not be live).");
             }
 
             Log.PublishesEnded(logger, ended, after.StreamKeys.Count);

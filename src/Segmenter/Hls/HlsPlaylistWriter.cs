@@ -87,10 +87,12 @@ internal static class HlsPlaylistWriter
     }
 
     /// <summary>
-    /// The live media playlist, or its delta update when <paramref name="skip"/> is set (with EXT-X-SKIP, which
-    /// says SKIPPED-SEGMENTS=0 while no segment is old enough to skip).
+    /// The live media playlist, or its delta update when <paramref name="skip"/> is set. Returns null for a delta
+    /// update that would skip nothing: while no segment ends CAN-SKIP-UNTIL before the end, a delta update could not
+    /// keep the skip boundary's worth of segments (§6.2.5.1), so the request is answered with the full playlist, which
+    /// a client must accept (strict parsers such as hls-parser refuse <c>SKIPPED-SEGMENTS=0</c>).
     /// </summary>
-    public static byte[] WriteLive(StringBuilder sb, TrackView view, in MediaPlaylistParams p, bool skip)
+    public static byte[]? WriteLive(StringBuilder sb, TrackView view, in MediaPlaylistParams p, bool skip)
     {
         var segments = view.Segments.AsSpan();
         if (segments.Length > p.WindowSegments)
@@ -120,6 +122,10 @@ internal static class HlsPlaylistWriter
                 fromEnd += segments[i].Info.Duration;
             }
 
+            if (skipped == 0)
+            {
+                return null;
+            }
         }
 
         sb.Clear();
@@ -137,9 +143,8 @@ internal static class HlsPlaylistWriter
             sb.Append(Inv, $"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuitySequence}\n");
         }
 
-        if (skip)
+        if (skipped > 0)
         {
-            // §6.2.5.1: a delta update answers with EXT-X-SKIP even when nothing is old enough to skip yet.
             sb.Append(Inv, $"#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n");
         }
 

@@ -813,10 +813,10 @@ public sealed partial class LiveStream : IMediaSink
 
         _ladder?.AddSiblingReports(this, reports);
         var p = new MediaPlaylistParams(SessionId, targetDuration, partTarget, _options.WindowSegments, _ended, reports);
-        view.Playlist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: false), NextETag(), StoredObject.HlsPlaylist);
-        if (!_ended)
+        view.Playlist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: false)!, NextETag(), StoredObject.HlsPlaylist);
+        if (!_ended && HlsPlaylistWriter.WriteLive(_sb, view, p, skip: true) is { } delta)
         {
-            view.DeltaPlaylist = new StoredObject(HlsPlaylistWriter.WriteLive(_sb, view, p, skip: true), NextETag(), StoredObject.HlsPlaylist);
+            view.DeltaPlaylist = new StoredObject(delta, NextETag(), StoredObject.HlsPlaylist);
         }
     }
 
