@@ -340,6 +340,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
                 HttpStatusCode.Created);
             return ($"api/v1/moderation/appeals/{appeal.GetProperty("id").GetString()}/decision", new { granted = false, reason = "matrix" }, null);
         }),
+        ["GET /api/v1/moderation/words"] = new("UFFFFOO", _ => P("api/v1/moderation/words")),
+        ["PUT /api/v1/moderation/words"] = new("UFFFFOO", _ => P("api/v1/moderation/words", new { words = Array.Empty<string>() })),
         ["GET /api/v1/moderation/audit"] = new("UFFFFOF", _ => P("api/v1/moderation/audit")),
         ["GET /api/v1/moderation/audit.csv"] = new("UFFFFOF", _ => P("api/v1/moderation/audit.csv")),
 

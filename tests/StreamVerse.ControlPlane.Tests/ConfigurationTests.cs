@@ -94,6 +94,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Moderation:ClaimDuration", "00:00:01", "StreamVerse:ControlPlane:Moderation:ClaimDuration")]
     [InlineData("StreamVerse:ControlPlane:Moderation:AppealWindow", "400.00:00:00", "StreamVerse:ControlPlane:Moderation:AppealWindow")]
     [InlineData("StreamVerse:ControlPlane:Moderation:PurgeInterval", "00:00:00", "StreamVerse:ControlPlane:Moderation:PurgeInterval")]
+    [InlineData("StreamVerse:ControlPlane:Moderation:LinkHoldAccountAge", "-00:00:01", "StreamVerse:ControlPlane:Moderation:LinkHoldAccountAge")]
+    [InlineData("StreamVerse:ControlPlane:Moderation:MaxWords", "0", "StreamVerse:ControlPlane:Moderation:MaxWords")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -118,6 +118,8 @@ namespace StreamVerse.ControlPlane.Api;
 [JsonSerializable(typeof(Page<ChatRestrictionResponse>))]
 [JsonSerializable(typeof(ChatModeratorResponse))]
 [JsonSerializable(typeof(Page<ChatModeratorResponse>))]
+[JsonSerializable(typeof(Moderation.WordListRequest))]
+[JsonSerializable(typeof(Moderation.WordListResponse))]
 [JsonSerializable(typeof(Moderation.CreateReportRequest))]
 [JsonSerializable(typeof(Moderation.ReportResponse))]
 [JsonSerializable(typeof(Page<Moderation.ReportResponse>))]

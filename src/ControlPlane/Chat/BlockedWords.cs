@@ -10,6 +10,34 @@ namespace StreamVerse.ControlPlane.Chat;
 /// </summary>
 internal static class BlockedWords
 {
+    /// <summary>Longest entry of a word list.</summary>
+    public const int MaxWordLength = 50;
+
+    /// <summary>
+    /// A word list as a request gives it (a channel's chat list, the instance's list): at most <paramref name="max"/> entries of 1 to
+    /// <see cref="MaxWordLength"/> characters, no white space, not only wildcards; errors name <c>field[i]</c>. The result is
+    /// lower-cased without duplicates.
+    /// </summary>
+    public static string[] Validate(string[]? words, string field, int max, Api.Validation v)
+    {
+        words ??= [];
+        if (words.Length > max)
+        {
+            v.Add(field, $"at most {max} entries");
+        }
+
+        for (var i = 0; i < words.Length && i < max; i++)
+        {
+            var w = words[i];
+            if (string.IsNullOrEmpty(w) || w.Length > MaxWordLength || w.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) || w.All(c => c is '*' or '?'))
+            {
+                v.Add($"{field}[{i}]", $"must be 1 to {MaxWordLength} characters without white space, and not only wildcards");
+            }
+        }
+
+        return [.. words.Take(max).Where(w => !string.IsNullOrEmpty(w)).Select(w => w.ToLowerInvariant()).Distinct(StringComparer.Ordinal)];
+    }
+
     public static string? FirstMatch(string text, IReadOnlyList<string> patterns)
     {
         if (patterns.Count == 0)

@@ -63,6 +63,9 @@ internal static class ChatRefusal
     public const string BlockedWord = "blocked-word";
     public const string SlowMode = "slow-mode";
     public const string RateLimited = "rate-limited";
+
+    /// <summary>The account is suspended or banned (Moderation's account standing).</summary>
+    public const string Suspended = "suspended";
 }
 
 /// <summary>Validation of what chat clients send.</summary>
@@ -70,7 +73,6 @@ internal static class ChatValidation
 {
     public const int MaxSlowModeSeconds = 3600;
     public const int MaxTimeoutSeconds = 14 * 24 * 3600;
-    public const int MaxWordLength = 50;
 
     /// <summary>The message's problem, or null: 1 to <paramref name="maxLength"/> scalar values, not only white space, no control characters (one line).</summary>
     public static string? TextProblem(string? text, int maxLength)
@@ -134,24 +136,9 @@ internal static class ChatValidation
             v.Add("subscribersOnly", "is required");
         }
 
-        var words = request.BlockedWords ?? [];
-        if (words.Length > maxWords)
-        {
-            v.Add("blockedWords", $"at most {maxWords} entries");
-        }
-
-        for (var i = 0; i < words.Length && i < maxWords; i++)
-        {
-            var w = words[i];
-            if (string.IsNullOrEmpty(w) || w.Length > MaxWordLength || w.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) || w.All(c => c is '*' or '?'))
-            {
-                v.Add($"blockedWords[{i}]", $"must be 1 to {MaxWordLength} characters without white space, and not only wildcards");
-            }
-        }
-
+        var words = BlockedWords.Validate(request.BlockedWords, "blockedWords", maxWords, v);
         return v.IsValid
-            ? new ChatSettings(request.SlowModeSeconds!.Value, request.SubscribersOnly!.Value,
-                [.. words.Select(w => w.ToLowerInvariant()).Distinct(StringComparer.Ordinal)])
+            ? new ChatSettings(request.SlowModeSeconds!.Value, request.SubscribersOnly!.Value, words)
             : null;
     }
 }

@@ -14,8 +14,9 @@ namespace StreamVerse.ControlPlane.Chat;
 /// What the socket's chat methods do. Joining: whoever may watch the video (<see cref="VideoAccess"/>: a private video's chat
 /// does not exist for others) gets the rules and the last messages, live or replay. Sending, in this order: the text; a
 /// signed-in caller; the rate limits (per address, per account); the video (may watch, is live); the channel's rules (ban or
-/// time-out, subscribers-only, blocked words, slow mode; the owner, admins and the channel's moderators are held only to the
-/// text and rate limits). The message is stored with the broadcast's media time, then pushed to the chat's group on every daemon.
+/// time-out, subscribers-only, blocked words (the channel's list and the instance's, <see cref="Moderation.WordList"/>), slow mode;
+/// the owner, admins and the channel's moderators are held only to the text and rate limits); a suspended or banned account
+/// writes nothing. The message is stored with the broadcast's media time, then pushed to the chat's group on every daemon.
 /// A refusal is a <see cref="HubException"/> whose message is <c>code: detail</c> (<see cref="ChatRefusal"/>).
 /// </summary>
 internal sealed partial class ChatService(Database database, ChatStore store, ChatRateLimits limits, ILiveMediaClock clock, IRealtimePush push,
@@ -60,6 +61,17 @@ internal sealed partial class ChatService(Database database, ChatStore store, Ch
 
         var now = time.GetUtcNow();
         var exempt = manages || context.IsModerator;
+        string[] instanceWords;
+        await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (!await Moderation.AccountStanding.MayInteractAsync(db, caller.Id, now, cancellationToken).ConfigureAwait(false))
+            {
+                throw Refuse(ChatRefusal.Suspended, "this account is suspended: it cannot write in chat until the suspension ends");
+            }
+
+            instanceWords = exempt ? [] : await Moderation.WordList.ReadInAsync(db, cancellationToken).ConfigureAwait(false);
+        }
+
         if (!exempt)
         {
             if (context.Restricted && context.RestrictedUntil is null)
@@ -77,7 +89,7 @@ internal sealed partial class ChatService(Database database, ChatStore store, Ch
                 throw Refuse(ChatRefusal.SubscribersOnly, "only the channel's subscribers may write in this chat");
             }
 
-            if (BlockedWords.FirstMatch(text, context.BlockedWords) is not null)
+            if (BlockedWords.FirstMatch(text, context.BlockedWords) is not null || BlockedWords.FirstMatch(text, instanceWords) is not null)
             {
                 // The list is the channel's moderation: which entry matched is not told (it would teach how to evade it).
                 throw Refuse(ChatRefusal.BlockedWord, "the message contains a word this channel does not allow");

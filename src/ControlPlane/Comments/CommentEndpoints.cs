@@ -363,6 +363,7 @@ internal static class CommentEndpoints
         CommentOutcome.AlreadyPublished => Problems.Conflict("The comment is published: delete it instead."),
         CommentOutcome.Rejected => Problems.Conflict("The comment was rejected."),
         CommentOutcome.Blocked => Problems.Forbidden("You cannot comment here: the video's owner or the comment's author blocked you."),
+        CommentOutcome.Suspended => Problems.Forbidden("This account is suspended: it cannot comment or write in chat until the suspension ends."),
         _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, null),
     };
 }

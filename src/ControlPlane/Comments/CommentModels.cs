@@ -51,6 +51,27 @@ internal sealed record CommentPolicyRequest(string? Policy);
 
 internal sealed record CommentPolicyResponse(string Policy);
 
+/// <summary>Why a comment is held for review, stored as this text in <c>comments.hold_reason</c> (told only to the video's managers).</summary>
+internal static class HoldReason
+{
+    /// <summary>The video (or its channel's default) holds every comment of others.</summary>
+    public const string Policy = "policy";
+
+    /// <summary>A word of the instance's list or of the channel's.</summary>
+    public const string Words = "words";
+
+    /// <summary>A link, from an account younger than <c>Moderation:LinkHoldAccountAge</c>.</summary>
+    public const string Link = "link";
+
+    /// <summary>A moderator limited the author: everything it writes waits for review, and it is not told so.</summary>
+    public const string Limited = "limited";
+
+    /// <summary>Whether the text carries a link: <c>http://</c>, <c>https://</c> or <c>www.</c>, in any case.</summary>
+    public static bool HasLink(string text) =>
+        text.Contains("http://", StringComparison.OrdinalIgnoreCase) || text.Contains("https://", StringComparison.OrdinalIgnoreCase)
+        || text.Contains("www.", StringComparison.OrdinalIgnoreCase);
+}
+
 /// <summary>Who wrote a comment.</summary>
 internal sealed record CommentAuthor(string Id, string Handle, string DisplayName);
 
@@ -69,10 +90,11 @@ internal sealed record CommentAuthor(string Id, string Handle, string DisplayNam
 /// <param name="Pinned">The video's owner pinned it (one per video; listed first).</param>
 /// <param name="Hearted">The video's owner gave it a heart.</param>
 /// <param name="Mentions">Handles of existing accounts the text mentions as <c>@handle</c>.</param>
+/// <param name="HeldReason">For the video's managers, why a held comment waits: policy, words, link or limited; null otherwise.</param>
 internal sealed record CommentResponse(
     string Id, string VideoId, string ThreadId, string? ParentId, string? ReplyingTo, CommentAuthor? Author, string? Text, string Status,
     bool Deleted, bool Edited, DateTimeOffset? EditedAt, DateTimeOffset CreatedAt, long Upvotes, bool Voted, long ReplyCount, bool Pinned,
-    bool Hearted, string[] Mentions);
+    bool Hearted, string[] Mentions, string? HeldReason);
 
 /// <summary>What <see cref="CommentStore.CreateAsync"/> writes: validated, no nulls but the parent.</summary>
 internal sealed record CreateComment(string Text, string? ParentId, string[] MentionedHandles);

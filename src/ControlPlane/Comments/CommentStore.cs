@@ -10,7 +10,7 @@ namespace StreamVerse.ControlPlane.Comments;
 internal sealed record CommentRow(
     string Id, string VideoId, string ThreadId, string? ParentId, string AuthorId, string AuthorHandle, string AuthorName, string Text,
     string Status, long Upvotes, long ReplyCount, bool Hearted, DateTimeOffset CreatedAt, DateTimeOffset? EditedAt, DateTimeOffset? DeletedAt,
-    string? ReplyingTo, bool Voted)
+    string? ReplyingTo, bool Voted, string? HoldReason)
 {
     /// <summary>Columns of <see cref="From"/>; <c>@me</c> is the caller ("" when anonymous).</summary>
     public const string Columns =
@@ -18,7 +18,8 @@ internal sealed record CommentRow(
         c.id, c.video_id, c.thread_id, c.parent_id, c.author_id, u.handle, u.display_name, c.text, c.status, c.upvotes, c.reply_count,
         CASE WHEN c.hearted THEN 1 ELSE 0 END, c.created_at, c.edited_at, c.deleted_at,
         CASE WHEN p.deleted_at IS NULL THEN pu.handle END,
-        CASE WHEN EXISTS (SELECT 1 FROM comment_votes cv WHERE cv.comment_id = c.id AND cv.user_id = @me) THEN 1 ELSE 0 END
+        CASE WHEN EXISTS (SELECT 1 FROM comment_votes cv WHERE cv.comment_id = c.id AND cv.user_id = @me) THEN 1 ELSE 0 END,
+        c.hold_reason
         """;
 
     public const string From =
@@ -37,17 +38,21 @@ internal sealed record CommentRow(
         r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
         r.GetString(7), r.GetString(8), Convert.ToInt64(r.GetValue(9), CultureInfo.InvariantCulture), Convert.ToInt64(r.GetValue(10), CultureInfo.InvariantCulture),
         Convert.ToInt64(r.GetValue(11), CultureInfo.InvariantCulture) == 1, d.ReadTimestamp(r, 12), d.ReadNullableTimestamp(r, 13),
-        d.ReadNullableTimestamp(r, 14), r.IsDBNull(15) ? null : r.GetString(15), Convert.ToInt64(r.GetValue(16), CultureInfo.InvariantCulture) == 1);
+        d.ReadNullableTimestamp(r, 14), r.IsDBNull(15) ? null : r.GetString(15), Convert.ToInt64(r.GetValue(16), CultureInfo.InvariantCulture) == 1,
+        r.IsDBNull(17) ? null : r.GetString(17));
 
     public bool IsDeleted => DeletedAt is not null;
 
     public bool IsTopLevel => ParentId is null;
 
     /// <summary>The answer: a deleted comment keeps its place in the thread without author or text.</summary>
-    public CommentResponse ToResponse(string? pinnedId, string[] mentions) => new(
+    /// <param name="manages">The caller manages the video: only they are told why a held comment is held (its author is not: a
+    /// limited account is not told it is limited).</param>
+    public CommentResponse ToResponse(string? pinnedId, string[] mentions, bool manages) => new(
         Id, VideoId, ThreadId, ParentId, ReplyingTo, IsDeleted ? null : new CommentAuthor(AuthorId, AuthorHandle, AuthorName), IsDeleted ? null : Text,
         Status, IsDeleted, EditedAt is not null, EditedAt, CreatedAt, Upvotes, Voted, IsTopLevel ? ReplyCount : 0,
-        string.Equals(Id, pinnedId, StringComparison.Ordinal), Hearted, IsDeleted ? [] : mentions);
+        string.Equals(Id, pinnedId, StringComparison.Ordinal), Hearted, IsDeleted ? [] : mentions,
+        manages && Status == CommentStatus.Held ? HoldReason : null);
 }
 
 /// <summary>What a write found: done, or why not (the endpoint maps it to 404/403/409).</summary>
@@ -64,6 +69,9 @@ internal enum CommentOutcome
 
     /// <summary>The video's owner or the parent's author blocked the caller.</summary>
     Blocked,
+
+    /// <summary>The caller's account is suspended or banned (<see cref="Moderation.AccountStanding.MayInteractSql"/>).</summary>
+    Suspended,
 }
 
 /// <summary>
@@ -84,7 +92,8 @@ internal enum CommentOutcome
 /// Callers have already checked the caller may watch the video (<see cref="VideoAccess"/>); every statement here is also
 /// confined to <c>video_id = @v</c>, so a comment id of another video is "not found".
 /// </summary>
-internal sealed partial class CommentStore(Database database, Events.Outbox outbox, TimeProvider time, ILogger<CommentStore> logger)
+internal sealed partial class CommentStore(Database database, Events.Outbox outbox, Microsoft.Extensions.Options.IOptions<Moderation.ModerationOptions> moderation,
+    TimeProvider time, ILogger<CommentStore> logger)
 {
     private const string ThreadsTop =
         $"""
@@ -141,6 +150,10 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        if (!await Moderation.AccountStanding.MayInteractAsync(db, a.CallerId, time.GetUtcNow(), cancellationToken).ConfigureAwait(false))
+        {
+            return (CommentOutcome.Suspended, null);
+        }
 
         // The video's owner blocked the caller (Blocks/): no comment on its videos.
         if (!a.IsOwner && await Blocks.BlockStore.BlocksInAsync(db, a.OwnerId, a.CallerId, cancellationToken).ConfigureAwait(false))
@@ -176,14 +189,15 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
             thread = parent.ThreadId;
         }
 
-        var status = a.CommentPolicy == CommentPolicy.Held && !a.Manages ? CommentStatus.Held : CommentStatus.Published;
         var now = time.GetUtcNow();
+        var holdReason = a.Manages ? null : await HoldReasonInAsync(db, a, c.Text, now, cancellationToken).ConfigureAwait(false);
+        var status = holdReason is null ? CommentStatus.Published : CommentStatus.Held;
         await db.ExecAsync(
             """
-            INSERT INTO comments (id, video_id, thread_id, parent_id, author_id, text, status, created_at)
-            VALUES (@id, @v, @t, @p, @me, @text, @s, @now)
+            INSERT INTO comments (id, video_id, thread_id, parent_id, author_id, text, status, hold_reason, created_at)
+            VALUES (@id, @v, @t, @p, @me, @text, @s, @hr, @now)
             """,
-            [("id", id), ("v", a.VideoId), ("t", thread), ("p", c.ParentId), ("me", a.CallerId), ("text", c.Text), ("s", status), ("now", now)],
+            [("id", id), ("v", a.VideoId), ("t", thread), ("p", c.ParentId), ("me", a.CallerId), ("text", c.Text), ("s", status), ("hr", holdReason), ("now", now)],
             cancellationToken).ConfigureAwait(false);
         await AddMentionsInAsync(db, id, a.CallerId, c.MentionedHandles, cancellationToken).ConfigureAwait(false);
         if (status == CommentStatus.Published)
@@ -201,18 +215,75 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
         return (CommentOutcome.Done, row);
     }
 
+    /// <summary>
+    /// Why a new comment of someone who does not manage the video waits for review, or null to publish it: the author is
+    /// limited; its text has a word of the instance's list or of the channel's (the list its chat refuses); it has a link and
+    /// the account is younger than <see cref="Moderation.ModerationOptions.LinkHoldAccountAge"/>; the video holds every comment.
+    /// </summary>
+    private async Task<string?> HoldReasonInAsync(DbSession db, VideoAccess a, string text, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var authors = await db.QueryAsync("SELECT limited_at, created_at FROM users WHERE id = @me", [("me", a.CallerId)],
+            (r, d) => (Limited: !r.IsDBNull(0), CreatedAt: d.ReadTimestamp(r, 1)), cancellationToken).ConfigureAwait(false);
+        var author = authors[0];
+        if (author.Limited)
+        {
+            return HoldReason.Limited;
+        }
+
+        var words = new List<string>(await Moderation.WordList.ReadInAsync(db, cancellationToken).ConfigureAwait(false));
+        var channelWords = await db.ScalarAsync<string>(
+            "SELECT s.blocked_words FROM chat_settings s JOIN videos v ON v.channel_id = s.channel_id WHERE v.id = @v", [("v", a.VideoId)], cancellationToken)
+            .ConfigureAwait(false);
+        if (!string.IsNullOrEmpty(channelWords))
+        {
+            words.AddRange(channelWords.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        if (Chat.BlockedWords.FirstMatch(text, words) is not null)
+        {
+            return HoldReason.Words;
+        }
+
+        var linkAge = moderation.Value.LinkHoldAccountAge;
+        if (linkAge > TimeSpan.Zero && now - author.CreatedAt < linkAge && HoldReason.HasLink(text))
+        {
+            return HoldReason.Link;
+        }
+
+        return a.CommentPolicy == CommentPolicy.Held ? HoldReason.Policy : null;
+    }
+
     /// <summary>The author's new text: marks the comment edited and re-reads its mentions. Not on a deleted comment.</summary>
     public async Task<(CommentOutcome Outcome, CommentRow? Row)> EditAsync(VideoAccess a, string commentId, CreateComment c, CancellationToken cancellationToken)
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        if (!await Moderation.AccountStanding.MayInteractAsync(db, a.CallerId, now, cancellationToken).ConfigureAwait(false))
+        {
+            return (CommentOutcome.Suspended, null);
+        }
+
         var changed = await db.ExecAsync(
             "UPDATE comments SET text = @text, edited_at = @now WHERE id = @c AND video_id = @v AND author_id = @me AND deleted_at IS NULL AND status <> 'rejected'",
-            [("text", c.Text), ("now", time.GetUtcNow()), ("c", commentId), ("v", a.VideoId), ("me", a.CallerId)], cancellationToken).ConfigureAwait(false);
+            [("text", c.Text), ("now", now), ("c", commentId), ("v", a.VideoId), ("me", a.CallerId)], cancellationToken).ConfigureAwait(false);
         if (changed == 0)
         {
             var found = await FindInAsync(db, a, commentId, cancellationToken).ConfigureAwait(false);
             return (found is null ? CommentOutcome.NotFound : found.IsDeleted ? CommentOutcome.Deleted : CommentOutcome.Forbidden, null);
+        }
+
+        // An edit must not slip past what would have held the comment: a published comment whose new text would be held goes back
+        // to review (the video's policy alone does not: the owner approved it under that policy already).
+        if (!a.Manages && await HoldReasonInAsync(db, a, c.Text, now, cancellationToken).ConfigureAwait(false) is { } reason && reason != HoldReason.Policy)
+        {
+            var held = await db.QueryAsync(
+                "UPDATE comments SET status = 'held', hold_reason = @r WHERE id = @c AND status = 'published' AND deleted_at IS NULL RETURNING thread_id, parent_id",
+                [("r", reason), ("c", commentId)], (r, _) => (Thread: r.GetString(0), Parent: r.IsDBNull(1) ? null : r.GetString(1)), cancellationToken).ConfigureAwait(false);
+            if (held.Count == 1)
+            {
+                await CountInAsync(db, a.VideoId, held[0].Thread, held[0].Parent, -1, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await db.ExecAsync("DELETE FROM comment_mentions WHERE comment_id = @c", [("c", commentId)], cancellationToken).ConfigureAwait(false);
@@ -475,7 +546,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
     {
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var mentions = await MentionsInAsync(db, [row.Id], cancellationToken).ConfigureAwait(false);
-        return row.ToResponse(a.PinnedCommentId, mentions.TryGetValue(row.Id, out var m) ? [.. m] : []);
+        return row.ToResponse(a.PinnedCommentId, mentions.TryGetValue(row.Id, out var m) ? [.. m] : [], a.Manages);
     }
 
     public async Task SetVideoPolicyAsync(string videoId, string policy, CancellationToken cancellationToken)
@@ -603,7 +674,7 @@ internal sealed partial class CommentStore(Database database, Events.Outbox outb
         var shown = rows.Count > take ? rows.GetRange(0, take) : rows;
         var mentions = await MentionsInAsync(db, shown.ConvertAll(r => r.Id), cancellationToken).ConfigureAwait(false);
         return Paging.Cut(rows, take, sort, r => (keyOf(r), r.Id),
-            r => r.ToResponse(a.PinnedCommentId, mentions.TryGetValue(r.Id, out var m) ? [.. m] : []));
+            r => r.ToResponse(a.PinnedCommentId, mentions.TryGetValue(r.Id, out var m) ? [.. m] : [], a.Manages));
     }
 
     /// <summary>

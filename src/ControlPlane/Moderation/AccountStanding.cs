@@ -30,6 +30,20 @@ internal static class AccountStanding
              WHERE s.target_user_id = u.id AND s.action = 'strike' AND s.reversed_at IS NULL AND s.created_at > @strikeSince) < 3
         """;
 
+    /// <summary>SQL over <c>u</c> with <c>@now</c>: the account may comment and write in chat (not banned, not in a running suspension;
+    /// strikes alone do not silence it).</summary>
+    public const string MayInteractSql = "(u.account_state = 'active' OR (u.account_state = 'suspended' AND u.suspended_until <= @now))";
+
+    /// <summary>The refusal for an account that may not comment or chat now, or null when it may.</summary>
+    public static async Task<IResult?> RefuseInteractAsync(DbSession db, string userId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await MayInteractAsync(db, userId, now, cancellationToken).ConfigureAwait(false)
+            ? null
+            : Problems.Forbidden("This account is suspended: it cannot comment or write in chat until the suspension ends.");
+
+    public static async Task<bool> MayInteractAsync(DbSession db, string userId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.ScalarAsync<long?>($"SELECT 1 FROM users u WHERE u.id = @id AND {MayInteractSql}", [("id", userId), ("now", now)], cancellationToken)
+            .ConfigureAwait(false) is not null;
+
     public static (string, object?)[] PublishArgs(DateTimeOffset now) => [("now", now), ("strikeSince", now - StrikeWindow)];
 
     /// <summary>The refusal for an account that may not upload or go live now, or null when it may.</summary>

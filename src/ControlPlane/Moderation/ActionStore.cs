@@ -56,6 +56,7 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
         public List<(string Id, string Visibility)> Unblocked { get; } = [];
         public List<string> AgeRestricted { get; } = [];
         public List<string> StreamKeys { get; } = [];
+        public List<(string VideoId, string MessageId)> ChatDeleted { get; } = [];
     }
 
     /// <summary>Takes <paramref name="a"/> on the case's object. The case must not be claimed by another moderator.</summary>
@@ -118,7 +119,7 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
             await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Enforce(after);
+        await EnforceAsync(after).ConfigureAwait(false);
         Log.ActionTaken(logger, a.Action, caseId, moderator.Id);
         return (ActionOutcome.Done, taken, null);
     }
@@ -163,9 +164,25 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
                         return (ActionOutcome.NotApplicable, "The comment is gone or already hidden or removed.");
                     }
                 }
+                else if (c.Kind == ObjectKind.ChatMessage && a.Action == ModerationAction.Remove)
+                {
+                    var videoId = await db.QueryAsync(
+                        "UPDATE chat_messages SET deleted_at = @now, deleted_by = @m WHERE id = @id AND deleted_at IS NULL RETURNING video_id",
+                        [("now", now), ("m", moderator.Id), ("id", c.ObjectId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false);
+                    if (videoId.Count == 0)
+                    {
+                        return (ActionOutcome.NotApplicable, "The chat message is gone or already removed.");
+                    }
+
+                    after.ChatDeleted.Add((videoId[0], c.ObjectId));
+                }
+                else if (c.Kind == ObjectKind.ChatMessage)
+                {
+                    return (ActionOutcome.NotApplicable, "A chat message is removed, not hidden: chat is real time.");
+                }
                 else
                 {
-                    return (ActionOutcome.NotApplicable, "Only a video or a comment can be hidden or removed: act on the account instead.");
+                    return (ActionOutcome.NotApplicable, "Only a video, a comment or a chat message can be hidden or removed: act on the account instead.");
                 }
 
                 break;
@@ -223,6 +240,22 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
                     after.StreamKeys.AddRange(await db.QueryAsync(
                         "SELECT k.id FROM stream_keys k JOIN channels ch ON ch.id = k.channel_id WHERE ch.owner_id = @u AND k.revoked_at IS NULL",
                         [("u", c.OwnerId)], (r, _) => r.GetString(0), cancellationToken).ConfigureAwait(false));
+                }
+
+                break;
+
+            case ModerationAction.Limit:
+                var limited = await TargetAsync(db, c, moderator, now, cancellationToken).ConfigureAwait(false);
+                if (limited.Refusal is not null)
+                {
+                    return limited.Refusal;
+                }
+
+                before = limited.State!;
+                if (await db.ExecAsync("UPDATE users SET limited_at = @now WHERE id = @id AND limited_at IS NULL", [("now", now), ("id", c.OwnerId)], cancellationToken)
+                        .ConfigureAwait(false) == 0)
+                {
+                    return (ActionOutcome.NotApplicable, "The account is already limited.");
                 }
 
                 break;
@@ -290,16 +323,22 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
                 "SELECT status, video_id, author_id, text, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END FROM comments WHERE id = @id", [("id", objectId)],
                 (r, _) => AuditLog.State(("status", r.GetString(0)), ("videoId", r.GetString(1)), ("authorId", r.GetString(2)), ("text", r.GetString(3)),
                     ("deleted", Convert.ToInt64(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture) == 1)), cancellationToken).ConfigureAwait(false),
+            ObjectKind.ChatMessage => await db.SingleAsync(
+                "SELECT video_id, author_id, text, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END FROM chat_messages WHERE id = @id", [("id", objectId)],
+                (r, _) => AuditLog.State(("videoId", r.GetString(0)), ("authorId", r.GetString(1)), ("text", r.GetString(2)),
+                    ("deleted", Convert.ToInt64(r.GetValue(3), System.Globalization.CultureInfo.InvariantCulture) == 1)), cancellationToken).ConfigureAwait(false),
             ObjectKind.Channel => await db.SingleAsync("SELECT name, owner_id FROM channels WHERE id = @id", [("id", objectId)],
                 (r, _) => AuditLog.State(("name", r.GetString(0)), ("ownerId", r.GetString(1))), cancellationToken).ConfigureAwait(false),
             _ => await db.SingleAsync(
                 $"""
                 SELECT u.role, u.account_state, u.suspended_until,
-                       (SELECT COUNT(*) FROM moderation_actions s WHERE s.target_user_id = u.id AND s.action = 'strike' AND s.reversed_at IS NULL AND s.created_at > @since)
+                       (SELECT COUNT(*) FROM moderation_actions s WHERE s.target_user_id = u.id AND s.action = 'strike' AND s.reversed_at IS NULL AND s.created_at > @since),
+                       u.limited_at
                 FROM users u WHERE u.id = @id
                 """, [("id", objectId), ("since", now - AccountStanding.StrikeWindow)],
                 (r, d) => AuditLog.State(("role", r.GetString(0)), ("accountState", r.GetString(1)), ("suspendedUntil", d.ReadNullableTimestamp(r, 2)),
-                    ("activeStrikes", Convert.ToInt64(r.GetValue(3), System.Globalization.CultureInfo.InvariantCulture))), cancellationToken).ConfigureAwait(false),
+                    ("activeStrikes", Convert.ToInt64(r.GetValue(3), System.Globalization.CultureInfo.InvariantCulture)), ("limitedAt", d.ReadNullableTimestamp(r, 4))),
+                cancellationToken).ConfigureAwait(false),
         };
         return state ?? AuditLog.State(("exists", false));
     }
@@ -415,7 +454,7 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
                 return (ActionOutcome.Closed, null);
             }
 
-            var before = row.Action == ModerationAction.Strike
+            var before = row.Action is ModerationAction.Strike or ModerationAction.Limit
                 ? await StateOfAsync(db, ObjectKind.Account, await db.ScalarAsync<string>("SELECT target_user_id FROM moderation_actions WHERE id = @id", [("id", row.ActionId)], cancellationToken).ConfigureAwait(false) ?? "", now, cancellationToken).ConfigureAwait(false)
                 : await StateOfAsync(db, row.Kind, row.ObjectId, now, cancellationToken).ConfigureAwait(false);
             if (granted)
@@ -432,6 +471,17 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
                         after.Unblocked.Add((row.ObjectId, visibility[0]));
                     }
                 }
+                else if (row.Action == ModerationAction.Limit)
+                {
+                    await db.ExecAsync("UPDATE users SET limited_at = NULL WHERE id = (SELECT target_user_id FROM moderation_actions WHERE id = @id)",
+                        [("id", row.ActionId)], cancellationToken).ConfigureAwait(false);
+                }
+                else if (row.Action == ModerationAction.Remove && row.Kind == ObjectKind.ChatMessage)
+                {
+                    // Back in the replay (the live audience saw it go; it does not come back into their chat).
+                    await db.ExecAsync("UPDATE chat_messages SET deleted_at = NULL, deleted_by = NULL WHERE id = @id", [("id", row.ObjectId)], cancellationToken)
+                        .ConfigureAwait(false);
+                }
                 else if (row.Action == ModerationAction.Remove && row.Kind == ObjectKind.Comment)
                 {
                     await CommentStore.ModerateInAsync(db, row.ObjectId, CommentStatus.Removed, CommentStatus.Published, cancellationToken).ConfigureAwait(false);
@@ -445,12 +495,18 @@ internal sealed partial class ActionStore(Database database, Sessions sessions, 
             await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Enforce(after);
+        await EnforceAsync(after).ConfigureAwait(false);
         return (ActionOutcome.Done, decided);
     }
 
-    private void Enforce(After after)
+    private async Task EnforceAsync(After after)
     {
+        foreach (var (videoId, messageId) in after.ChatDeleted)
+        {
+            await services.GetRequiredService<Realtime.IRealtimePush>().ToGroupAsync(Realtime.RealtimeGroups.Chat(videoId), Chat.ChatEvents.Deleted,
+                new Chat.ChatMessageDeleted(videoId, messageId)).ConfigureAwait(false);
+        }
+
         foreach (var id in after.Blocked)
         {
             protectedVideos.Moderated(id);

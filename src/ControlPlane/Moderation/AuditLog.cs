@@ -118,6 +118,15 @@ internal sealed class AuditLog(Database database)
                     case int i:
                         json.WriteNumber(name, i);
                         break;
+                    case string[] items:
+                        json.WriteStartArray(name);
+                        foreach (var item in items)
+                        {
+                            json.WriteStringValue(item);
+                        }
+
+                        json.WriteEndArray();
+                        break;
                     case DateTimeOffset t:
                         json.WriteString(name, t.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
                         break;

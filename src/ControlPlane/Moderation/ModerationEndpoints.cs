@@ -52,6 +52,8 @@ internal static class ModerationEndpoints
         mod.MapPost("/actions/{id}/appeal", AppealAsync).RequireAuthorization(Policies.User)
             .Produces<AppealResponse>(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        mod.MapGet("/words", WordsAsync).RequireAuthorization(Policies.Moderator).Produces<WordListResponse>();
+        mod.MapPut("/words", ReplaceWordsAsync).RequireAuthorization(Policies.Moderator).Produces<WordListResponse>().ProducesValidationProblem();
         mod.MapGet("/audit", AuditAsync).RequireAuthorization(Policies.Admin).Produces<Page<AuditEntry>>().ProducesValidationProblem();
         mod.MapGet("/audit.csv", AuditCsvAsync).RequireAuthorization(Policies.Admin).Produces(StatusCodes.Status200OK, contentType: "text/csv");
         return api;
@@ -117,6 +119,27 @@ internal static class ModerationEndpoints
         var take = Paging.Limit(limit, v);
         var after = Paging.AfterNewest(cursor, "my-actions", v);
         return v.IsValid ? TypedResults.Ok(await store.AgainstAsync(Caller.Require(context.User).Id, after, take, cancellationToken).ConfigureAwait(false)) : v.Result();
+    }
+
+    private static async Task<IResult> WordsAsync(WordList words, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await words.GetAsync(cancellationToken).ConfigureAwait(false));
+
+    private static async Task<IResult> ReplaceWordsAsync(WordListRequest request, HttpContext context, WordList words, CancellationToken cancellationToken)
+    {
+        var v = new Validation();
+        if (request.Words is null)
+        {
+            v.Add("words", "is required (an empty list clears it)");
+        }
+
+        var list = Chat.BlockedWords.Validate(request.Words, "words", words.MaxWords, v);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        var reason = string.Create(CultureInfo.InvariantCulture, $"instance word list replaced: {list.Length} entries");
+        return TypedResults.Ok(await words.ReplaceAsync(Caller.Require(context.User), list, reason, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>Records (or withdraws, with false) the account's "I am 18 or older": only the instant is kept.</summary>

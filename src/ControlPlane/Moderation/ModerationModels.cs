@@ -10,10 +10,11 @@ internal static class ObjectKind
     public const string Comment = "comment";
     public const string Channel = "channel";
     public const string Account = "account";
+    public const string ChatMessage = "chat-message";
 
-    public static readonly string[] All = [Video, Comment, Channel, Account];
+    public static readonly string[] All = [Video, Comment, Channel, Account, ChatMessage];
 
-    public static bool IsValid(string? k) => k is Video or Comment or Channel or Account;
+    public static bool IsValid(string? k) => k is Video or Comment or Channel or Account or ChatMessage;
 }
 
 /// <summary>Why something is reported (PeerTube's abuse predefined reasons, folded to these), stored as this text.</summary>
@@ -53,15 +54,19 @@ internal static class ModerationAction
     public const string Suspend = "suspend";
     public const string Ban = "ban";
 
+    /// <summary>Limit the account: its new comments are held for review, seen only by itself and the video's managers, and it is
+    /// not told (a shadow limit). An appeal granted lifts it.</summary>
+    public const string Limit = "limit";
+
     /// <summary>Audit-only actions (not choosable on a case).</summary>
     public const string Claim = "claim";
     public const string AppealGranted = "appeal-granted";
     public const string AppealDenied = "appeal-denied";
 
-    public static bool IsValid(string? a) => a is Dismiss or Hide or Remove or AgeRestrict or Strike or Suspend or Ban;
+    public static bool IsValid(string? a) => a is Dismiss or Hide or Remove or AgeRestrict or Strike or Suspend or Ban or Limit;
 
     /// <summary>The actions an appeal can reverse.</summary>
-    public static bool IsAppealable(string a) => a is Remove or Strike;
+    public static bool IsAppealable(string a) => a is Remove or Strike or Limit;
 }
 
 internal static class AppealState
@@ -83,7 +88,7 @@ internal static class CaseSort
 }
 
 /// <summary><c>POST /api/v1/reports</c>.</summary>
-/// <param name="Kind">video, comment, channel or account.</param>
+/// <param name="Kind">video, comment, channel, account or chat-message.</param>
 /// <param name="ObjectId">The id of what is reported (the account's id for an account).</param>
 /// <param name="Reason">violent, hateful, spam, privacy, rights, sexual, child-safety or other.</param>
 /// <param name="Text">What the reporter says: 0-2000 characters.</param>
@@ -119,7 +124,7 @@ internal sealed record MessageRequest(string? Body);
 internal sealed record MessageResponse(string Id, string ReportId, string AuthorId, bool FromModerator, string Body, DateTimeOffset CreatedAt);
 
 /// <summary><c>POST /api/v1/moderation/cases/{id}/actions</c>.</summary>
-/// <param name="Action">dismiss, hide, remove, age-restrict, strike, suspend or ban.</param>
+/// <param name="Action">dismiss, hide, remove, age-restrict, strike, suspend, ban or limit.</param>
 /// <param name="Reason">Why (1-2000 characters): kept in the audit log and shown to the affected account.</param>
 /// <param name="Days">For suspend: 1-365.</param>
 internal sealed record ActionRequest(string? Action, string? Reason, int? Days);
@@ -181,7 +186,7 @@ internal static class ModerationRules
     {
         if (!ModerationAction.IsValid(r.Action))
         {
-            v.Add("action", "must be one of dismiss, hide, remove, age-restrict, strike, suspend, ban");
+            v.Add("action", "must be one of dismiss, hide, remove, age-restrict, strike, suspend, ban, limit");
         }
 
         var reason = v.Text("reason", r.Reason, 1, MaxText);

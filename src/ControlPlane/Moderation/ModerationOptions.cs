@@ -19,6 +19,13 @@ internal sealed class ModerationOptions
 
     /// <summary>How often the worker looks for removed videos whose appeal window has passed (00:00:00.1 to 1.00:00:00). Default 1 hour.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Comments with a link (<c>http://</c>, <c>https://</c> or <c>www.</c>) from accounts younger than this are held for
+    /// review (00:00:00 turns it off, up to 365.00:00:00). Default 1 day.</summary>
+    public TimeSpan LinkHoldAccountAge { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Entries of the instance-wide word list (1-10000). Default 1000.</summary>
+    public int MaxWords { get; set; } = 1000;
 }
 
 /// <summary>Start-up validation: a bad key stops the daemon with a message that names it.</summary>
@@ -47,6 +54,16 @@ internal sealed class ModerationOptionsValidator : IValidateOptions<ModerationOp
             errors.Add(ModerationOptions.Section + ":PurgeInterval must be between 00:00:00.1 and 1.00:00:00");
         }
 
+        if (o.LinkHoldAccountAge < TimeSpan.Zero || o.LinkHoldAccountAge > TimeSpan.FromDays(365))
+        {
+            errors.Add(ModerationOptions.Section + ":LinkHoldAccountAge must be between 00:00:00 and 365.00:00:00");
+        }
+
+        if (o.MaxWords is < 1 or > 10_000)
+        {
+            errors.Add(ModerationOptions.Section + ":MaxWords must be between 1 and 10000");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
@@ -61,6 +78,7 @@ internal static class ModerationServices
         services.AddSingleton<ReportStore>();
         services.AddSingleton<ActionStore>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<WordList>();
         services.AddSingleton<Blocks.BlockStore>();
         services.AddHostedService<RemovedVideoPurger>();
         return services;

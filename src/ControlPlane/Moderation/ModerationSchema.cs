@@ -104,6 +104,20 @@ internal static class ModerationSchema
         {(d == Dialect.Postgres ? PostgresAppendOnly : SqliteAppendOnly)}
         """;
 
+    /// <summary>
+    /// Prevention: the instance-wide word list (moderators'), why a comment was held (<see cref="Comments.HoldReason"/>), and
+    /// the limited state of an account (its new comments are held, seen only by itself and the video's managers, until reviewed).
+    /// </summary>
+    public static string PreventionSql(Dialect d) => $"""
+        CREATE TABLE moderation_words (
+            pattern VARCHAR(64) PRIMARY KEY,
+            created_by VARCHAR(32) NOT NULL,
+            created_at {d.Timestamp} NOT NULL
+        );
+        ALTER TABLE comments ADD COLUMN hold_reason VARCHAR(16) NULL;
+        ALTER TABLE users ADD COLUMN limited_at {d.Timestamp} NULL;
+        """;
+
     private const string SqliteAppendOnly = """
         CREATE TRIGGER moderation_audit_no_update BEFORE UPDATE ON moderation_audit
         BEGIN SELECT RAISE(ABORT, 'moderation_audit is append-only'); END;

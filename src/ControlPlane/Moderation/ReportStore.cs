@@ -176,6 +176,19 @@ internal sealed partial class ReportStore(Database database, IOptions<Moderation
                 return access is null ? null : (row.Author, row.Video);
             }
 
+            case ObjectKind.ChatMessage:
+            {
+                var row = await db.SingleAsync("SELECT author_id, video_id FROM chat_messages WHERE id = @id AND deleted_at IS NULL",
+                    [("id", objectId)], (r, _) => new { Author = r.GetString(0), Video = r.GetString(1) }, cancellationToken).ConfigureAwait(false);
+                if (row is null)
+                {
+                    return null;
+                }
+
+                var (access, _) = await VideoAccess.LoadAsync(db, row.Video, caller, VideoNeed.Watch, cancellationToken).ConfigureAwait(false);
+                return access is null ? null : (row.Author, row.Video);
+            }
+
             case ObjectKind.Channel:
             {
                 var owner = await db.ScalarAsync<string>("SELECT owner_id FROM channels WHERE id = @id", [("id", objectId)], cancellationToken).ConfigureAwait(false);
