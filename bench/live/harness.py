@@ -231,7 +231,7 @@ class StreamVerse:
         args = ["dotnet", "run", "--no-build", "-c", "Release", "--project", "src/Origin", "--",
                 "--data", data, "--http", "127.0.0.1:%d" % SV_HTTP, "--rtmp", "127.0.0.1:%d" % SV_RTMP]
         for i in range(1, MAX_STREAMS + 1):
-            args += ["--stream", "s%d=k%d" % (i, i)]
+            args += ["--stream", "s%d=benchkey%08d" % (i, i)]
         self.logpath = os.path.join(OUT, "sv-stdout.log")
         self.logf = open(self.logpath, "ab")
         self.logf.write(("\n==== %s start\n" % datetime.datetime.utcnow().isoformat()).encode())
@@ -272,7 +272,7 @@ class StreamVerse:
         return self.server_pids()
 
     def publish_url(self, i):
-        return "rtmp://127.0.0.1:%d/live/k%d" % (SV_RTMP, i)
+        return "rtmp://127.0.0.1:%d/live/benchkey%08d" % (SV_RTMP, i)
 
     def playlist_path(self, i):
         return "/live/s%d/video.m3u8" % i
@@ -674,7 +674,7 @@ METHOD = [
     "window every stream's playlist is read twice 3 s apart: `200` = a playlist with at least one segment, "
     "`advancing` = its last segment changed." % (" ".join(map(str, STREAM_COUNTS)), WARMUP, WINDOW),
     "StreamVerse is started as `dotnet run --no-build -c Release --project src/Origin -- --data "
-    "<abs>/bench/out/sv-data --http 127.0.0.1:27080 --rtmp 127.0.0.1:27935 --stream s1=k1 … --stream s50=k50`. "
+    "<abs>/bench/out/sv-data --http 127.0.0.1:27080 --rtmp 127.0.0.1:27935 --stream s1=benchkey00000001 … --stream s50=benchkey00000050`. "
     "`--data` is absolute because a relative `bench/out/sv-data` ended up as `src/Origin/bench/out/sv-data` "
     "(the daemon's `StreamVerse listening … data=` log line showed it: under `dotnet run --project` the daemon's "
     "working directory is the project directory, and it resolves `--data` with `Path.GetFullPath`).",

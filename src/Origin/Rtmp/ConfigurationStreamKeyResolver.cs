@@ -62,3 +62,22 @@ internal sealed class ConfigurationStreamKeyResolver(IConfiguration configuratio
         CryptographicOperations.ZeroMemory(bytes);
     }
 }
+
+/// <summary>
+/// Start-up check of the static keys (<c>--stream NAME=KEY</c>): each at least <see cref="MinLength"/> characters, so a key
+/// cannot be guessed by trying short ones (a failed publish costs the guesser one TCP connection). An empty value turns the
+/// stream off, as before. The failure names the stream, never the key.
+/// </summary>
+internal sealed class StaticStreamKeyValidator(IConfiguration configuration) : IValidateOptions<RtmpOptions>
+{
+    public const int MinLength = 16;
+
+    public ValidateOptionsResult Validate(string? name, RtmpOptions options)
+    {
+        var short_ = configuration.GetSection(ConfigurationStreamKeyResolver.SectionName).GetChildren()
+            .Where(e => !string.IsNullOrEmpty(e.Value) && e.Value.Length < MinLength)
+            .Select(e => $"{ConfigurationStreamKeyResolver.SectionName}:{e.Key}: a stream key needs at least {MinLength} characters (e.g. openssl rand -hex 16)")
+            .ToList();
+        return short_.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(short_);
+    }
+}

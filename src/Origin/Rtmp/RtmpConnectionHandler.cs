@@ -19,6 +19,7 @@ internal sealed partial class RtmpConnectionHandler(
     RtmpMetrics metrics,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
+    PublishBackoff backoff,
     ILogger<RtmpConnectionHandler> logger) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -26,6 +27,14 @@ internal sealed partial class RtmpConnectionHandler(
         ArgumentNullException.ThrowIfNull(connection);
         metrics.Connections.Inc();
         var remote = connection.RemoteEndPoint?.ToString() ?? connection.ConnectionId;
+        var address = (connection.RemoteEndPoint as System.Net.IPEndPoint)?.Address;
+        if (backoff.IsBlocked(address, out var wait))
+        {
+            // A guesser's loop: closed on arrival, before the handshake costs anything (logged at debug: a loop would flood).
+            metrics.Reject("backoff");
+            Log.BackedOff(logger, remote, (int)Math.Ceiling(wait.TotalSeconds));
+            return;
+        }
 
         // Host shutdown reaches us as ApplicationStopping, or as Kestrel's request to close the connection.
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
@@ -33,7 +42,27 @@ internal sealed partial class RtmpConnectionHandler(
         using var session = new RtmpSession(connection, options.Value, keys, target, publishers, metrics, time, logger);
         try
         {
-            await session.RunAsync(stopping.Token).ConfigureAwait(false);
+            await RunAsync(session, remote, stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            for (var i = 0; i < session.RefusedKeys; i++)
+            {
+                backoff.Failed(address);
+            }
+
+            if (session.KeyAccepted)
+            {
+                backoff.Succeeded(address);
+            }
+        }
+    }
+
+    private async Task RunAsync(RtmpSession session, string remote, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await session.RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RtmpProtocolException ex)
         {
@@ -74,5 +103,8 @@ internal sealed partial class RtmpConnectionHandler(
 
         [LoggerMessage(EventId = 3103, Level = LogLevel.Error, Message = "RTMP connection from {Remote} failed")]
         public static partial void ConnectionFailed(ILogger logger, string remote, Exception exception);
+
+        [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "RTMP connection from {Remote} closed on arrival: refused stream keys, backing off for {Seconds} s")]
+        public static partial void BackedOff(ILogger logger, string remote, int seconds);
     }
 }

@@ -44,4 +44,22 @@ internal sealed class RtmpOptions
     /// <summary>Window Acknowledgement Size and Set Peer Bandwidth sent to the peer, in bytes.</summary>
     [Range(4096, int.MaxValue)]
     public int WindowAcknowledgementSize { get; set; } = 2_500_000;
+
+    /// <summary>
+    /// Refused stream keys from one address within <see cref="FailedPublishWindow"/> before that address is made to wait
+    /// (RTMP and RTMPS alike): its next connections are closed at once for <see cref="FirstPublishBackoff"/>, then twice that
+    /// after each further refusal... up to
+    /// <see cref="MaxPublishBackoff"/>, while it keeps failing; a publish with a good key clears it. 0 turns it off.
+    /// </summary>
+    [Range(0, 10_000)]
+    public int FailedPublishesBeforeBackoff { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan FailedPublishWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    [Range(typeof(TimeSpan), "00:00:00.1", "1.00:00:00")]
+    public TimeSpan FirstPublishBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxPublishBackoff { get; set; } = TimeSpan.FromMinutes(5);
 }

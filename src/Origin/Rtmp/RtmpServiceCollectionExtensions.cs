@@ -23,11 +23,13 @@ public static class RtmpServiceCollectionExtensions
             .Bind(configuration.GetSection(RtmpOptions.SectionName))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<RtmpOptions>>(new StaticStreamKeyValidator(configuration));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IStreamKeyResolver>(sp => new ConfigurationStreamKeyResolver(
             configuration, sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<RtmpOptions>>()));
         services.TryAddSingleton(_ => new RtmpMetrics(Metrics.DefaultFactory));
         services.TryAddSingleton<RtmpPublishers>();
+        services.TryAddSingleton<PublishBackoff>();
         services.TryAddSingleton<RtmpConnectionHandler>();
         return services;
     }

@@ -138,6 +138,12 @@ internal sealed partial class RtmpSession : IDisposable
 
     private string Remote => _connection.RemoteEndPoint?.ToString() ?? _connection.ConnectionId;
 
+    /// <summary>Publishes refused for their stream key on this connection (<see cref="PublishBackoff"/> counts them).</summary>
+    internal int RefusedKeys { get; private set; }
+
+    /// <summary>A publish on this connection had a good key.</summary>
+    internal bool KeyAccepted { get; private set; }
+
     /// <summary>Runs the connection until the peer leaves, a protocol error is thrown, or a token fires.</summary>
     /// <param name="stopping">Host shutdown: the publisher is told <c>NetStream.Unpublish.Success</c>.</param>
     /// <exception cref="RtmpProtocolException">The peer broke the protocol.</exception>
@@ -700,12 +706,14 @@ internal sealed partial class RtmpSession : IDisposable
         var grant = await _keys.CheckAsync(_app!, key, cancellationToken).ConfigureAwait(false);
         if (grant is null)
         {
+            RefusedKeys++;
             _metrics.Reject("bad_key");
             Log.UnknownKey(_logger, Remote);
             RejectPublish(streamId, "Invalid stream key.");
             return;
         }
 
+        KeyAccepted = true;
         _publishStreamId = streamId;
         _metadata = null;
         Health = new IngestHealth(_time);

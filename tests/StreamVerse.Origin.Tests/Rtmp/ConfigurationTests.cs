@@ -23,15 +23,16 @@ public sealed class ConfigurationTests
     [Fact]
     public void Key_resolver_maps_keys_to_names_and_checks_the_app()
     {
-        using var sp = Build(new() { ["StreamVerse:Streams:cam1"] = "secret", ["StreamVerse:Streams:cam2"] = "other", ["StreamVerse:Streams:off"] = "" });
+        using var sp = Build(new() { ["StreamVerse:Streams:cam1"] = "secret-0123456789", ["StreamVerse:Streams:cam2"] = "other-0123456789", ["StreamVerse:Streams:off"] = "" });
         var resolver = Assert.IsType<ConfigurationStreamKeyResolver>(sp.GetRequiredService<IStreamKeyResolver>());
-        Assert.True(resolver.TryResolve("live", "secret", out var name));
+        Assert.True(resolver.TryResolve("live", "secret-0123456789", out var name));
         Assert.Equal("cam1", name);
-        Assert.True(resolver.TryResolve("live", "other", out name));
+        Assert.True(resolver.TryResolve("live", "other-0123456789", out name));
         Assert.Equal("cam2", name);
-        Assert.False(resolver.TryResolve("live", "secre", out _));
+        Assert.False(resolver.TryResolve("live", "secret-012345678", out _));
         Assert.False(resolver.TryResolve("live", "", out _));
-        Assert.False(resolver.TryResolve("vod", "secret", out _));
+        Assert.False(resolver.TryResolve("vod", "secret-0123456789", out _));
+        _ = sp.GetRequiredService<IOptions<RtmpOptions>>().Value; // 16 characters and more pass the start-up check
     }
 
     [Fact]
@@ -49,6 +50,16 @@ public sealed class ConfigurationTests
         using var sp = Build(new() { ["StreamVerse:Rtmp:OutboundChunkSize"] = "1" });
         var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<RtmpOptions>>().Value);
         Assert.Contains("OutboundChunkSize", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_static_stream_key_shorter_than_16_characters_fails_start_up_naming_the_stream_not_the_key()
+    {
+        using var sp = Build(new() { ["StreamVerse:Streams:cam1"] = "k3y-cam1-Secret", ["StreamVerse:Streams:cam2"] = "a-long-enough-key!" });
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<RtmpOptions>>().Value);
+        Assert.Contains("StreamVerse:Streams:cam1", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("cam2", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("k3y-cam1-Secret", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

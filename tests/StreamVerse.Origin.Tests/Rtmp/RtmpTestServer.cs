@@ -16,7 +16,7 @@ namespace StreamVerse.Origin.Tests.Rtmp;
 /// <summary>A real Kestrel host on 127.0.0.1:0 with the RTMP handler and a recording publish target.</summary>
 internal sealed class RtmpTestServer : IAsyncDisposable
 {
-    public const string Key = "k3y-cam1-Secret";
+    public const string Key = "k3y-cam1-Secret-0";
     public const string StreamName = "cam1";
 
     private readonly WebApplication _app;
@@ -46,7 +46,7 @@ internal sealed class RtmpTestServer : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["StreamVerse:Streams:" + StreamName] = Key,
-            ["StreamVerse:Streams:cam2"] = "another-key",
+            ["StreamVerse:Streams:cam2"] = "another-key-0123456",
         });
         if (settings is not null)
         {
