@@ -90,6 +90,7 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Mail:SigningKey", "too-short", "StreamVerse:ControlPlane:Mail:SigningKey")]
     [InlineData("StreamVerse:Rtmp:TrackWaitMilliseconds", "30001", "TrackWaitMilliseconds")]
     [InlineData("StreamVerse:Rtmp:TrackWaitMilliseconds", "-1", "TrackWaitMilliseconds")]
+    [InlineData("StreamVerse:Live:Transcode:QueueBytes", "1000", "QueueBytes")]
     [InlineData("StreamVerse:Rtmp:FailedPublishesBeforeBackoff", "-1", "FailedPublishesBeforeBackoff")]
     [InlineData("StreamVerse:Rtmp:FailedPublishWindow", "00:00:00", "FailedPublishWindow")]
     [InlineData("StreamVerse:Rtmp:FirstPublishBackoff", "00:00:00", "FirstPublishBackoff")]

@@ -110,6 +110,36 @@ public sealed class LiveLadderSinkTests
         }
     }
 
+    [Fact]
+    public async Task The_queue_is_bounded_in_bytes_too_and_drops_gops_when_frames_would_still_fit()
+    {
+        LibAv.EnsureInitialized();
+        await using var registry = Registry(out var root);
+        try
+        {
+            var ladder = registry.TryStartLadder("heavy", advertiseSource: true)!;
+            var drops = 0;
+            // Room for 1000 frames (the whole clip) but 16 KiB: a keyframe alone nearly fills it, so, fed far faster than
+            // real time, GOPs are dropped for the rungs although the frame bound is never reached.
+            var sink = new LiveLadderSink(ladder, registry, new LiveLadderSettings(TwoRungs, "medium", QueueFrames: 1000, QueueBytes: 16 * 1024),
+                NullLogger.Instance, () => drops++);
+            var samples = FlvReader.Read(Source());
+            FlvReader.Feed(sink, samples);
+            Assert.InRange(sink.Worker!.QueuedBytes, 0, 16 * 1024);
+            await sink.Worker.Finished.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.True(sink.Worker.DroppedGops > 0);
+            Assert.Equal(sink.Worker.DroppedGops, drops);
+            Assert.Equal(0, sink.Worker.QueuedBytes);
+            Assert.Equal(3, ladder.Source.SegmentsProduced);
+            await WaitRemovedAsync(registry, "heavy");
+        }
+        finally
+        {
+            await registry.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>Program date-times of the segments (a rung takes the source's for the segment it starts with it).</summary>
     private static List<string> SegmentStarts(string playlist) =>
         [.. playlist.Split('\n').Where(l => l.StartsWith("#EXT-X-PROGRAM-DATE-TIME:", StringComparison.Ordinal))];

@@ -5,8 +5,9 @@ using StreamVerse.Segmenter.Media;
 
 namespace StreamVerse.MediaCore.Live;
 
-/// <summary>What a live ladder transcodes: the rung template (only rungs smaller than the source are used) and the libx264 preset.</summary>
-internal sealed record LiveLadderSettings(IReadOnlyList<LadderRung> Rungs, string Preset, int QueueFrames = 120);
+/// <summary>What a live ladder transcodes: the rung template (only rungs smaller than the source are used) and the libx264 preset;
+/// the transcoder's queue holds at most <paramref name="QueueFrames"/> frames and <paramref name="QueueBytes"/> bytes.</summary>
+internal sealed record LiveLadderSettings(IReadOnlyList<LadderRung> Rungs, string Preset, int QueueFrames = 120, int QueueBytes = 32 * 1024 * 1024);
 
 /// <summary>
 /// The publish sink of a stream configured as a live ladder. Everything goes to the ladder's source stream as it

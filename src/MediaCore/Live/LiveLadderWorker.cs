@@ -29,6 +29,7 @@ internal sealed unsafe partial class LiveLadderWorker
     private bool _dropping;
     private volatile bool _failed;
     private long _droppedGops;
+    private long _queuedBytes;
     private long _decodeShift = long.MinValue;
     private bool _sawKeyframe;
 
@@ -52,7 +53,10 @@ internal sealed unsafe partial class LiveLadderWorker
         _thread = new Thread(Run) { IsBackground = true, Name = "liveabr " + name };
     }
 
-    /// <summary>GOPs (or their remainder) not transcoded because the queue was full.</summary>
+    /// <summary>Bytes of video waiting for the transcoder (at most <see cref="LiveLadderSettings.QueueBytes"/>).</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>GOPs (or their remainder) not transcoded because the queue was full (in frames or in bytes).</summary>
     public long DroppedGops => Interlocked.Read(ref _droppedGops);
 
     /// <summary>Completes when the thread has flushed the encoders and ended every rung.</summary>
@@ -75,15 +79,21 @@ internal sealed unsafe partial class LiveLadderWorker
             return; // the rest of a GOP the rungs could not take
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(data.Length);
-        data.CopyTo(buffer);
-        if (_queue.Writer.TryWrite(new Sample(buffer, data.Length, dts, pts, isKeyframe)))
+        if (Interlocked.Read(ref _queuedBytes) + data.Length <= _settings.QueueBytes)
         {
-            _dropping = false;
-            return;
+            var buffer = ArrayPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(buffer);
+            Interlocked.Add(ref _queuedBytes, data.Length);
+            if (_queue.Writer.TryWrite(new Sample(buffer, data.Length, dts, pts, isKeyframe)))
+            {
+                _dropping = false;
+                return;
+            }
+
+            Interlocked.Add(ref _queuedBytes, -data.Length);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        ArrayPool<byte>.Shared.Return(buffer);
         if (!_dropping || isKeyframe)
         {
             _dropping = true;
@@ -121,6 +131,7 @@ internal sealed unsafe partial class LiveLadderWorker
                     }
                     finally
                     {
+                        Interlocked.Add(ref _queuedBytes, -sample.Length);
                         ArrayPool<byte>.Shared.Return(sample.Buffer);
                     }
                 }
@@ -150,6 +161,7 @@ internal sealed unsafe partial class LiveLadderWorker
             Log.Failed(_logger, _name, ex);
             while (_queue.Reader.TryRead(out var sample))
             {
+                Interlocked.Add(ref _queuedBytes, -sample.Length);
                 ArrayPool<byte>.Shared.Return(sample.Buffer);
             }
         }
@@ -305,7 +317,7 @@ internal sealed unsafe partial class LiveLadderWorker
 
     private static partial class Log
     {
-        [LoggerMessage(4202, LogLevel.Warning, "Live ladder for {Name}: the transcoder is behind (queue of {Queue} frames full); dropped the rest of a GOP for the rungs ({Dropped} so far)")]
+        [LoggerMessage(4202, LogLevel.Warning, "Live ladder for {Name}: the transcoder is behind (queue of {Queue} frames or its byte bound full); dropped the rest of a GOP for the rungs ({Dropped} so far)")]
         public static partial void DroppedGop(ILogger logger, string name, long dropped, int queue);
 
         [LoggerMessage(4203, LogLevel.Warning, "Live ladder for {Name}: undecodable video skipped: {Error}")]

@@ -113,7 +113,7 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
                     return null;
                 }
 
-                var settings = new LiveLadderSettings(plan.Rungs, plan.Preset, plan.QueueFrames);
+                var settings = new LiveLadderSettings(plan.Rungs, plan.Preset, plan.QueueFrames, plan.QueueBytes);
                 var sink = new LiveLadderSink(ladder, _registry, settings, _logger, LiveMetrics.DroppedGop);
                 LiveMetrics.Meter(ladder.Source);
                 return new EndNotifyingSink(sink, streamName, _ingest);

@@ -37,6 +37,11 @@ internal sealed class LiveTranscodeOptions : IValidatableObject
     [Range(8, 3000)]
     public int QueueFrames { get; set; } = 120;
 
+    /// <summary>Bytes of compressed video queued for a ladder's transcoder before it drops the rest of a GOP: whichever of this
+    /// and <see cref="QueueFrames"/> is reached first (a publisher of huge frames cannot make a stream hold more memory than this).</summary>
+    [Range(1024 * 1024, 1024 * 1024 * 1024)]
+    public int QueueBytes { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>Per stream name (a <c>--stream</c> name, or a control-plane video id): <c>Mode</c>, <c>Rungs</c>, <c>IncludeSource</c>.</summary>
     public Dictionary<string, LiveStreamTranscodeOptions> Streams { get; set; } = new(StringComparer.Ordinal);
 
@@ -51,7 +56,7 @@ internal sealed class LiveTranscodeOptions : IValidatableObject
         }
 
         var rungs = (own?.Rungs ?? Rungs ?? DefaultRungs).Select(r => TryParseRung(r, out var rung) ? rung : throw new InvalidOperationException("validated at start")).ToList();
-        return new LadderPlan(rungs, own?.IncludeSource ?? IncludeSource, Preset, QueueFrames);
+        return new LadderPlan(rungs, own?.IncludeSource ?? IncludeSource, Preset, QueueFrames, QueueBytes);
     }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -174,4 +179,4 @@ internal sealed class LiveStreamTranscodeOptions
 }
 
 /// <summary>A stream's ladder as resolved from the options.</summary>
-internal sealed record LadderPlan(IReadOnlyList<LadderRung> Rungs, bool IncludeSource, string Preset, int QueueFrames);
+internal sealed record LadderPlan(IReadOnlyList<LadderRung> Rungs, bool IncludeSource, string Preset, int QueueFrames, int QueueBytes);
