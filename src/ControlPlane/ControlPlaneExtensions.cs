@@ -78,6 +78,8 @@ internal static class ControlPlaneExtensions
             .Validate(o => o.Expiry >= TimeSpan.FromSeconds(1), "StreamVerse:ControlPlane:Uploads:Expiry must be at least 00:00:01")
             .Validate(o => o.CleanupInterval >= TimeSpan.FromMilliseconds(100), "StreamVerse:ControlPlane:Uploads:CleanupInterval must be at least 00:00:00.1")
             .Validate(o => o.LockTimeout >= TimeSpan.Zero, "StreamVerse:ControlPlane:Uploads:LockTimeout must not be negative")
+            .Validate(o => o.MaxConcurrentPerAccount >= 0, "StreamVerse:ControlPlane:Uploads:MaxConcurrentPerAccount must not be negative")
+            .Validate(o => o.MaxBytesPerDay >= 0, "StreamVerse:ControlPlane:Uploads:MaxBytesPerDay must not be negative")
             .ValidateOnStart();
 
         services.TryAddSingleton(TimeProvider.System);

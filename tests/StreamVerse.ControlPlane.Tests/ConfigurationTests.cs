@@ -27,6 +27,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Uploads:MaxSize", "0", "StreamVerse:ControlPlane:Uploads:MaxSize")]
     [InlineData("StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes", "-1", "StreamVerse:ControlPlane:Uploads:MaxSinglePutBytes")]
     [InlineData("StreamVerse:ControlPlane:Uploads:Expiry", "00:00:00", "StreamVerse:ControlPlane:Uploads:Expiry")]
+    [InlineData("StreamVerse:ControlPlane:Uploads:MaxConcurrentPerAccount", "-1", "StreamVerse:ControlPlane:Uploads:MaxConcurrentPerAccount")]
+    [InlineData("StreamVerse:ControlPlane:Uploads:MaxBytesPerDay", "-1", "StreamVerse:ControlPlane:Uploads:MaxBytesPerDay")]
     [InlineData("StreamVerse:ControlPlane:Uploads:CleanupInterval", "00:00:00.001", "StreamVerse:ControlPlane:Uploads:CleanupInterval")]
     [InlineData("StreamVerse:ControlPlane:Jobs:Concurrency", "0", "StreamVerse:ControlPlane:Jobs:Concurrency")]
     [InlineData("StreamVerse:ControlPlane:Comments:MaxLength", "0", "StreamVerse:ControlPlane:Comments:MaxLength")]

@@ -430,6 +430,15 @@ internal static partial class Migrations
             Moderation.ModerationSchema.Sql),
         (24, "trust and safety, prevention: instance word list, held comments' reasons, the limited account state",
             Moderation.ModerationSchema.PreventionSql),
+        (25, "upload quotas: bytes each account started uploading, by time", d => $"""
+            CREATE TABLE upload_usage (
+                id VARCHAR(32) PRIMARY KEY,
+                owner_id VARCHAR(32) NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                bytes BIGINT NOT NULL,
+                created_at {d.Timestamp} NOT NULL
+            );
+            CREATE INDEX ix_upload_usage_owner ON upload_usage (owner_id, created_at);
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

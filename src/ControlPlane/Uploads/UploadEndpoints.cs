@@ -30,7 +30,8 @@ internal static class UploadEndpoints
         group.MapMethods("", [HttpMethods.Options], Options).AllowAnonymous().Produces(StatusCodes.Status204NoContent);
         group.MapPost("", CreateAsync).RequireAuthorization(Policies.User).RequireVerifiedEmail()
             .Produces(StatusCodes.Status201Created).ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status412PreconditionFailed).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapMethods("/{id}", [HttpMethods.Head], HeadAsync).RequireAuthorization(Policies.User)
             .Produces(StatusCodes.Status200OK).Produces(StatusCodes.Status404NotFound).Produces(StatusCodes.Status410Gone);
         group.MapPatch("/{id}", PatchAsync).RequireAuthorization(Policies.User)
@@ -43,7 +44,7 @@ internal static class UploadEndpoints
         api.MapPut("/videos/{id}/source", PutSourceAsync).WithTags("Uploads").RequireAuthorization(Policies.User).RequireVerifiedEmail()
             .Produces<SourceAccepted>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status411LengthRequired)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return api;
     }
 
@@ -145,7 +146,12 @@ internal static class UploadEndpoints
             filename = filename[..255];
         }
 
-        var row = await store.CreateAsync(videoId, caller.Id, length, header.Trim(), filename, cancellationToken).ConfigureAwait(false);
+        var (row, quota, retry) = await store.CreateAsync(videoId, caller.Id, length, header.Trim(), filename, caller.IsAdmin, cancellationToken).ConfigureAwait(false);
+        if (row is null)
+        {
+            return AuthEndpoints.TooMany(context, retry, quota!);
+        }
+
         context.Response.Headers[TusProtocol.UploadExpires] = TusProtocol.HttpDate(row.ExpiresAt);
         return TypedResults.Created($"{ControlPlaneExtensions.ApiPrefix}/uploads/{row.Id}");
     }
@@ -392,8 +398,13 @@ internal static class UploadEndpoints
             }
         }
 
+        var (row, quota, retry) = await store.CreateAsync(id, caller.Id, length.Value, "", null, caller.IsAdmin, cancellationToken).ConfigureAwait(false);
+        if (row is null)
+        {
+            return AuthEndpoints.TooMany(context, retry, quota!);
+        }
+
         LiftBodyLimit(context);
-        var row = await store.CreateAsync(id, caller.Id, length.Value, "", null, cancellationToken).ConfigureAwait(false);
         using var held = await store.Locks.AcquireAsync(row.Id, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         CopyOutcome outcome;
         await using (var file = new FileStream(store.PartPath(row.Id), FileMode.Open, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))

@@ -23,5 +23,12 @@ internal sealed class UploadOptions
     /// <summary>How long a PATCH waits for another request on the same upload (an aborted one still unwinding) before 409.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Unfinished, unexpired uploads (tus and single-request) one account may have at once; 0: no limit. Admins are not held to it.</summary>
+    public int MaxConcurrentPerAccount { get; set; } = 10;
+
+    /// <summary>Bytes one account may start uploading in any 24 hours (the declared lengths, counted when an upload is created); 0: no limit.
+    /// Admins are not held to it.</summary>
+    public long MaxBytesPerDay { get; set; } = 100L * 1024 * 1024 * 1024;
+
     public string Directory(string dataPath) => System.IO.Path.GetFullPath(string.IsNullOrEmpty(Path) ? System.IO.Path.Combine(dataPath, "uploads") : Path);
 }

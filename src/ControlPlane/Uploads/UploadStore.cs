@@ -51,16 +51,48 @@ internal sealed partial class UploadStore(
     }
 
     /// <summary>A new, empty upload: the row and an empty part file.</summary>
-    public async Task<UploadRow> CreateAsync(string videoId, string ownerId, long length, string metadata, string? filename, CancellationToken cancellationToken)
+    /// <summary>
+    /// A new upload of <paramref name="length"/> bytes, or why the account may not start one now (<see cref="UploadOptions.MaxConcurrentPerAccount"/>,
+    /// <see cref="UploadOptions.MaxBytesPerDay"/>; <paramref name="exempt"/> for admins) with when to try again. The check and the
+    /// insert are one transaction serialised per account, so parallel requests cannot pass a quota together.
+    /// </summary>
+    public async Task<(UploadRow? Row, string? Refusal, TimeSpan RetryAfter)> CreateAsync(string videoId, string ownerId, long length, string metadata, string? filename,
+        bool exempt, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_directory);
         var now = time.GetUtcNow();
-        var row = new UploadRow(Ids.New(), videoId, ownerId, length, 0, metadata, filename, now, now + options.Value.Expiry, null);
+        var o = options.Value;
+        var row = new UploadRow(Ids.New(), videoId, ownerId, length, 0, metadata, filename, now, now + o.Expiry, null);
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await db.SerialiseAsync(DbSession.LockKey("uploads:" + ownerId), cancellationToken).ConfigureAwait(false);
+        if (!exempt && o.MaxConcurrentPerAccount > 0
+            && await db.ScalarAsync<long>("SELECT COUNT(*) FROM uploads WHERE owner_id = @o AND completed_at IS NULL AND expires_at > @now",
+                [("o", ownerId), ("now", now)], cancellationToken).ConfigureAwait(false) >= o.MaxConcurrentPerAccount)
+        {
+            return (null, $"This account has {o.MaxConcurrentPerAccount} unfinished uploads: finish or cancel one first.", TimeSpan.FromMinutes(1));
+        }
+
+        var dayAgo = now - TimeSpan.FromDays(1);
+        if (!exempt && o.MaxBytesPerDay > 0)
+        {
+            var used = await db.ScalarAsync<long?>("SELECT SUM(bytes) FROM upload_usage WHERE owner_id = @o AND created_at > @since",
+                [("o", ownerId), ("since", dayAgo)], cancellationToken).ConfigureAwait(false) ?? 0;
+            if (used + length > o.MaxBytesPerDay)
+            {
+                // Room comes back as the oldest uploads of the last 24 hours leave the window.
+                var oldest = await db.QueryAsync("SELECT created_at FROM upload_usage WHERE owner_id = @o AND created_at > @since ORDER BY created_at LIMIT 1",
+                    [("o", ownerId), ("since", dayAgo)], (r, d) => d.ReadTimestamp(r, 0), cancellationToken).ConfigureAwait(false);
+                var retry = oldest.Count == 0 ? TimeSpan.FromDays(1) : oldest[0] + TimeSpan.FromDays(1) - now;
+                return (null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"This account may start uploading at most {o.MaxBytesPerDay} bytes in 24 hours; {used} are used."), retry);
+            }
+        }
+
+        Directory.CreateDirectory(_directory);
         await using (File.Create(PartPath(row.Id)))
         {
         }
 
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.ExecAsync(
             """
             INSERT INTO uploads (id, video_id, owner_id, length, upload_offset, metadata, filename, created_at, expires_at)
@@ -68,8 +100,13 @@ internal sealed partial class UploadStore(
             """,
             [("id", row.Id), ("v", videoId), ("o", ownerId), ("l", length), ("m", metadata), ("f", filename), ("c", now), ("e", row.ExpiresAt)],
             cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("INSERT INTO upload_usage (id, owner_id, bytes, created_at) VALUES (@id, @o, @l, @c)",
+            [("id", row.Id), ("o", ownerId), ("l", length), ("c", now)], cancellationToken).ConfigureAwait(false);
+        await db.ExecAsync("DELETE FROM upload_usage WHERE owner_id = @o AND created_at <= @since", [("o", ownerId), ("since", dayAgo)], cancellationToken)
+            .ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         Log.Created(logger, row.Id, videoId, length);
-        return row;
+        return (row, null, TimeSpan.Zero);
     }
 
     /// <summary>Moves the offset after the bytes under it were flushed; renews the expiry. False when another writer moved it first.</summary>
