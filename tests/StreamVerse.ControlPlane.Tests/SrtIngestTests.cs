@@ -138,12 +138,15 @@ public sealed class SrtIngestTests(SqliteApp app)
             "the playlist to advance", TimeSpan.FromSeconds(30));
         Assert.Contains("#EXT-X-PART:", await PlaylistAsync(playlist), StringComparison.Ordinal);
 
-        // An independent player reads it: ffprobe opens the multivariant playlist and decodes H.264 160x120 and AAC.
+        // An independent player reads it: ffprobe opens the multivariant playlist and decodes H.264 160x120; the
+        // multivariant playlist announces both tracks (AAC-LC from the ADTS headers).
         var probe = TestProcesses.Run(TimeSpan.FromSeconds(60), "ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "csv=p=0",
             $"{app.BaseUrl}/live/{videoId}/index.m3u8");
         Assert.True(probe.ExitCode == 0, probe.StdErr);
         Assert.Contains("h264,160,120", probe.StdOut, StringComparison.Ordinal);
-        Assert.Contains("aac", probe.StdOut, StringComparison.Ordinal);
+        var master = await PlaylistAsync($"live/{videoId}/index.m3u8");
+        Assert.Contains("avc1.", master, StringComparison.Ordinal);
+        Assert.Contains("mp4a.40.2", master, StringComparison.Ordinal);
 
         // Health names the protocol and carries SRT's own link statistics.
         var health = await WaitForAsync(async () =>
@@ -155,6 +158,8 @@ public sealed class SrtIngestTests(SqliteApp app)
         Assert.Equal("srt", health.GetProperty("protocol").GetString());
         Assert.Equal(videoId, health.GetProperty("videoId").GetString());
         Assert.Equal(1.0, health.GetProperty("keyframeIntervalSeconds").GetDouble(), 2);
+        Assert.Equal(25.0, health.GetProperty("frameRate").GetDouble(), 1);
+        Assert.True(health.GetProperty("audioFrames").GetInt64() > 0);
         var link = health.GetProperty("link");
         Assert.True(link.GetProperty("packetsReceived").GetInt64() > 0);
         Assert.Equal(0, link.GetProperty("continuityErrors").GetInt64());

@@ -49,6 +49,7 @@ internal sealed partial class SrtIngest : IHostedService, IDisposable
     private GCHandle _self;
     private Thread? _thread;
     private int _count;
+    private int _disposed;
 
     public SrtIngest(IOptions<SrtOptions> options, IOptions<RtmpOptions> rtmp, IStreamKeyResolver keys, ILivePublishTarget target,
         RtmpPublishers publishers, TimeProvider time, ILogger<SrtIngest> logger)
@@ -228,7 +229,7 @@ internal sealed partial class SrtIngest : IHostedService, IDisposable
                     var socket = events[2 * i];
                     if (socket == _listener!.Id)
                     {
-                        AcceptAll();
+                        AcceptOne();
                     }
                     else if (_publishes.TryGetValue(socket, out var publish))
                     {
@@ -269,35 +270,34 @@ internal sealed partial class SrtIngest : IHostedService, IDisposable
         }
     }
 
-    private unsafe void AcceptAll()
+    /// <summary>One connection per readiness report: the wait is level-triggered, so another pending one is reported again
+    /// (accepting until "none pending" would make libsrt log an error for each empty accept).</summary>
+    private unsafe void AcceptOne()
     {
-        while (true)
+        var socket = LibSrt.Accept(_listener!.Id, null, null);
+        if (socket == LibSrt.InvalidSocket)
         {
-            var socket = LibSrt.Accept(_listener!.Id, null, null);
-            if (socket == LibSrt.InvalidSocket)
-            {
-                return; // SRT_EASYNCRCV: none pending (or an error libsrt reports again on the next wait)
-            }
+            return; // SRT_EASYNCRCV: none pending after all
+        }
 
-            var handle = new SrtSocketHandle(socket);
-            if (!_pending.TryRemove(socket, out var pending))
-            {
-                handle.Dispose();
-                continue;
-            }
+        var handle = new SrtSocketHandle(socket);
+        if (!_pending.TryRemove(socket, out var pending))
+        {
+            handle.Dispose();
+            return;
+        }
 
-            var publish = new SrtPublish(handle, pending.Remote, pending.Grant, new IngestHealth(_time), _time.GetTimestamp());
-            _publishes[socket] = publish;
-            Interlocked.Increment(ref _count);
-            _publishers.Add(publish);
-            try
-            {
-                Watch(socket);
-            }
-            catch (SrtException ex)
-            {
-                Close(publish, deliberate: false, ex.Message);
-            }
+        var publish = new SrtPublish(handle, pending.Remote, pending.Grant, new IngestHealth(_time), _time.GetTimestamp());
+        _publishes[socket] = publish;
+        Interlocked.Increment(ref _count);
+        _publishers.Add(publish);
+        try
+        {
+            Watch(socket);
+        }
+        catch (SrtException ex)
+        {
+            Close(publish, deliberate: false, ex.Message);
         }
     }
 
@@ -482,8 +482,14 @@ internal sealed partial class SrtIngest : IHostedService, IDisposable
         publish.Dispose();
     }
 
+    /// <summary>Idempotent: the container disposes this instance both as itself and as the hosted service.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _thread?.Join();
         _stopping.Dispose();

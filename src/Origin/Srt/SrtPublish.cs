@@ -128,20 +128,24 @@ internal sealed class SrtPublish : IIngestPublish, IMediaSink, IDisposable
 
         _sink = sink;
         Health!.Dropped(DroppedWhileHolding);
+
+        // Both configurations before any sample: the stream starts at the first video keyframe with the tracks it has
+        // by then, and in MPEG-TS the first audio PES often completes after that keyframe's.
+        if (_held.FindLast(h => h.Kind == HeldKind.VideoConfig) is { Buffer: not null } video)
+        {
+            sink.OnVideoConfig(video.Buffer.AsSpan(0, video.Length));
+        }
+
+        if (_held.FindLast(h => h.Kind == HeldKind.AudioConfig) is { Buffer: not null } audio)
+        {
+            sink.OnAudioConfig(audio.Buffer.AsSpan(0, audio.Length));
+        }
+
         foreach (var h in _held)
         {
-            var data = h.Buffer.AsSpan(0, h.Length);
-            switch (h.Kind)
+            if (h.Kind == HeldKind.Sample)
             {
-                case HeldKind.VideoConfig:
-                    sink.OnVideoConfig(data);
-                    break;
-                case HeldKind.AudioConfig:
-                    sink.OnAudioConfig(data);
-                    break;
-                default:
-                    Forward(h.Track, h.Dts, h.Pts, h.Keyframe, data);
-                    break;
+                Forward(h.Track, h.Dts, h.Pts, h.Keyframe, h.Buffer.AsSpan(0, h.Length));
             }
         }
 
