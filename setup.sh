@@ -20,6 +20,8 @@ APT_PACKAGES=(
   afl++                       # afl-fuzz for the SharpFuzz targets (tests/StreamVerse.Fuzz)
   python3-aiosmtpd            # the SMTP server on loopback that receives the control plane's mail in the tests
   redis-server                # the SignalR backplane: chat and real-time pushes across daemons (tests start two)
+  libsrt1.5-openssl           # SRT ingest: libsrt.so.1.5, bound by src/Origin/Srt/LibSrt.cs
+  srt-tools libsrt-openssl-dev  # srt-live-transmit (second SRT publisher in tests); srt.h for the constant/offset probe
   procps curl ca-certificates
 )
 

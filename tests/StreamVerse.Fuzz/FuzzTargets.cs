@@ -19,6 +19,7 @@ internal static class FuzzTargets
         new("cache-policy", "upstream Cache-Control and Age (src/Origin/Edge/CachePolicy.cs)", CachePolicyTarget.Run),
         new("tus-headers", "tus Upload-Length/-Offset/-Metadata/-Checksum (src/ControlPlane/Uploads/TusProtocol.cs)", TusHeadersTarget.Run),
         new("caption-text", "uploaded captions, WebVTT or SubRip (src/ControlPlane/Captions/CaptionText.cs)", CaptionTextTarget.Run),
+        new("mpegts", "MPEG-TS from SRT publishers: PAT/PMT/PES, H.264 Annex B, AAC ADTS (src/Origin/Srt/MpegTs)", MpegTsTarget.Run),
         new("playback-path", "tokenised playback paths (PlaybackPaths adapter)", PlaybackPathTarget.Run),
     ];
 

@@ -15,6 +15,8 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// <param name="AudioFrames">Audio frames received.</param>
 /// <param name="DroppedFrames">Frames the ingest could not use (before their track's configuration, or beyond the start buffer).</param>
 /// <param name="Warnings">What the creator should change, e.g. a keyframe interval that does not fit the segment duration.</param>
+/// <param name="Protocol">How it is published: <c>rtmp</c> (RTMP or RTMPS) or <c>srt</c>.</param>
+/// <param name="Link">SRT only: the link's packet statistics from libsrt (loss, retransmissions); null for RTMP.</param>
 internal sealed record LivePublishHealth(
     string StreamKeyId,
     string? VideoId,
@@ -27,7 +29,18 @@ internal sealed record LivePublishHealth(
     long VideoFrames,
     long AudioFrames,
     long DroppedFrames,
-    List<string> Warnings);
+    List<string> Warnings,
+    string Protocol = "rtmp",
+    LiveLinkHealth? Link = null);
+
+/// <summary>What SRT reports about a publisher's link.</summary>
+/// <param name="PacketsReceived">Data packets received.</param>
+/// <param name="PacketsLost">Packets detected lost and asked for again.</param>
+/// <param name="PacketsRetransmitted">Retransmitted packets received.</param>
+/// <param name="PacketsDropped">Packets that arrived too late for the latency and were skipped (the viewer sees a glitch).</param>
+/// <param name="ReceiveRateMbps">Receive rate measured by libsrt, Mbit/s.</param>
+/// <param name="ContinuityErrors">MPEG-TS continuity counter gaps in the delivered stream.</param>
+internal sealed record LiveLinkHealth(long PacketsReceived, long PacketsLost, long PacketsRetransmitted, long PacketsDropped, double ReceiveRateMbps, long ContinuityErrors);
 
 /// <param name="Publishes">The channel's running publishes (empty when it is not live).</param>
 internal sealed record LiveHealthResponse(string ChannelId, List<LivePublishHealth> Publishes);

@@ -14,6 +14,7 @@ internal static class CommandLine
         ["--http"] = "StreamVerse:Http",
         ["--rtmp"] = "StreamVerse:Rtmp",
         ["--rtmps"] = "StreamVerse:Rtmps",
+        ["--srt"] = "StreamVerse:Srt:Listen",
         ["--https"] = "StreamVerse:Https",
         ["--upstream"] = "StreamVerse:Upstream",
     };
@@ -69,7 +70,7 @@ internal static class CommandLine
             }
             else
             {
-                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --rtmps HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL, or --Section:Key VALUE)");
+                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --rtmps HOST:PORT --srt HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL, or --Section:Key VALUE)");
             }
         }
 

@@ -48,7 +48,7 @@ internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver 
 }
 
 /// <summary>
-/// The control plane's view of the running RTMP/RTMPS publishes: it ends them (key revoked, broadcast ended, a ban)
+/// The control plane's view of the running RTMP/RTMPS/SRT publishes: it ends them (key revoked, broadcast ended, a ban)
 /// and reads their health, with warnings against what the segmenter needs.
 /// </summary>
 internal sealed class ControlPlaneLivePublishers(RtmpPublishers publishers, IOptions<SegmenterOptions> segmenter) : ILivePublishers, ILiveHealth
@@ -73,7 +73,9 @@ internal sealed class ControlPlaneLivePublishers(RtmpPublishers publishers, IOpt
             h.VideoFrames,
             h.AudioFrames,
             h.DroppedFrames,
-            StreamHealthWarnings.Of(h, segmenter.TargetDuration));
+            StreamHealthWarnings.Of(h, segmenter.TargetDuration),
+            publish.Protocol,
+            publish.Link is { } l ? new LiveLinkHealth(l.PacketsReceived, l.PacketsLost, l.PacketsRetransmitted, l.PacketsDropped, Math.Round(l.ReceiveRateMbps, 3), l.ContinuityErrors) : null);
     }
 
     private static double? Round(double? value, int digits) => value is { } v ? Math.Round(v, digits) : null;

@@ -15,6 +15,7 @@ using StreamVerse.Origin.Http.FastLane;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Live;
 using StreamVerse.Origin.Rtmp;
+using StreamVerse.Origin.Srt;
 using StreamVerse.Origin.Vod;
 using StreamVerse.Origin.Web;
 using StreamVerse.Segmenter.Live;
@@ -170,6 +171,7 @@ internal static partial class OriginHost
             builder.Services.AddSingleton<StreamVerse.ControlPlane.Chat.ILiveMediaClock, SegmenterLiveMediaClock>();
             builder.Services.AddVodDelivery();
             builder.Services.AddRtmp(builder.Configuration);
+            builder.Services.AddSrt(builder.Configuration);
 
             // Uploaded videos: the control plane's job queue transcodes through MediaCore.
             builder.Services.AddMediaCore();

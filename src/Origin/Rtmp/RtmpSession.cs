@@ -14,7 +14,7 @@ namespace StreamVerse.Origin.Rtmp;
 /// One RTMP connection: handshake, then a read loop that parses chunks synchronously and answers through the
 /// connection's output pipe. Everything runs on the connection's read loop, so no state is shared.
 /// </summary>
-internal sealed partial class RtmpSession : IDisposable
+internal sealed partial class RtmpSession : IDisposable, IIngestPublish
 {
     private const int ControlChunkStream = 2;
     private const int CommandChunkStream = 3;
@@ -109,6 +109,10 @@ internal sealed partial class RtmpSession : IDisposable
 
     /// <summary>Measured from the accepted publish on; null before one.</summary>
     public IngestHealth? Health { get; private set; }
+
+    public string Protocol => "rtmp";
+
+    public IngestLinkStats? Link => null;
 
     /// <summary>
     /// Ends this connection's publish from any thread: its read loop wakes, tells the publisher

@@ -34,6 +34,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
     public int RtmpPort { get; } = FreePort();
 
+    /// <summary>The SRT ingest's UDP port (SrtIngestTests); its listener thread is idle otherwise.</summary>
+    public int SrtPort { get; } = FreeUdpPort();
+
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
 
     public string? Schema { get; private set; }
@@ -60,7 +63,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
     {
         var args = new List<string>
         {
-            "--data", DataDir, "--http", $"127.0.0.1:{HttpPort}", "--rtmp", $"127.0.0.1:{RtmpPort}",
+            "--data", DataDir, "--http", $"127.0.0.1:{HttpPort}", "--rtmp", $"127.0.0.1:{RtmpPort}", "--srt", $"127.0.0.1:{SrtPort}",
             "--StreamVerse:ControlPlane:BootstrapAdminEmail", AdminEmail,
             "--StreamVerse:ControlPlane:CorsOrigins:0", "https://app.test.invalid",
             "--StreamVerse:ControlPlane:CacheRefreshInterval", "00:00:00.5",
@@ -269,6 +272,23 @@ public abstract class ControlPlaneApp : IAsyncLifetime
     }
 
     private static int FreePort() => StreamVerse.Tests.Shared.TestProcesses.FreePort();
+
+    /// <summary>A TCP-free port (below the ephemeral range) that is also free for UDP.</summary>
+    private static int FreeUdpPort()
+    {
+        while (true)
+        {
+            var port = FreePort();
+            try
+            {
+                using var udp = new UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
 }
 
 public sealed record Persona(string Id, string Email, string Password, string AccessToken, string RefreshToken, string SessionId);
