@@ -94,6 +94,9 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Moderation:ClaimDuration", "00:00:01", "StreamVerse:ControlPlane:Moderation:ClaimDuration")]
     [InlineData("StreamVerse:ControlPlane:Moderation:AppealWindow", "400.00:00:00", "StreamVerse:ControlPlane:Moderation:AppealWindow")]
     [InlineData("StreamVerse:ControlPlane:Moderation:PurgeInterval", "00:00:00", "StreamVerse:ControlPlane:Moderation:PurgeInterval")]
+    [InlineData("StreamVerse:ControlPlane:Ads:MidRollInterval", "00:00:05", "StreamVerse:ControlPlane:Ads:MidRollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Ads:MidRollInterval", "2.00:00:00", "StreamVerse:ControlPlane:Ads:MidRollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Ads:SigningKey", "too-short", "StreamVerse:ControlPlane:Ads:SigningKey")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -428,6 +428,8 @@ internal static partial class Migrations
             """),
         (23, "trust and safety: reports merged into cases, messages, actions, appeals, the append-only audit log, account standing, blocks",
             Moderation.ModerationSchema.Sql),
+        (24, "ads: advertisers, campaigns with targeting and pacing counts, creatives, impressions, tracking events (once per impression and event), cue points",
+            Ads.AdSchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
