@@ -55,6 +55,41 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         return (video, comment.GetProperty("id").GetString()!);
     }
 
+    /// <summary>An advertiser (without an account: its creatives are the creating admin's videos).</summary>
+    private static async Task<string> AdAdvertiser(Cell c) =>
+        (await c.App.JsonAsync(HttpMethod.Post, "api/v1/ads/advertisers", (await c.App.AdminAsync()).AccessToken, new { name = "matrix" }, HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
+
+    private static object AdCampaignBody(string advertiserId) => new
+    {
+        advertiserId, name = "matrix", currency = "EUR", budgetMinor = 100, cpmMinor = 100, startsAt = DateTimeOffset.UtcNow, endsAt = DateTimeOffset.UtcNow.AddDays(1),
+        targeting = new { tags = new[] { "matrix-no-video-has-this" } }, // never competes with other tests' campaigns
+    };
+
+    private static async Task<string> AdCampaign(Cell c) =>
+        (await c.App.JsonAsync(HttpMethod.Post, "api/v1/ads/campaigns", (await c.App.AdminAsync()).AccessToken, AdCampaignBody(await AdAdvertiser(c)), HttpStatusCode.Created))
+            .GetProperty("id").GetString()!;
+
+    /// <summary>A creative request an admin may make: the admin's own transcoded public video.</summary>
+    private static async Task<(string, object?, HttpContent?)> AdCreative(Cell c)
+    {
+        var admin = await c.App.AdminAsync();
+        var video = (await c.App.NewVideoAsync(admin, await c.App.NewChannelAsync(admin), "public", playable: true)).GetProperty("id").GetString()!;
+        await using (var db = await c.App.Get<StreamVerse.ControlPlane.Data.Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET duration_seconds = 5 WHERE id = @id", [("id", video)], default);
+        }
+
+        return ($"api/v1/ads/campaigns/{await AdCampaign(c)}/creatives", new { videoId = video, clickThrough = "https://brand.example/" }, null);
+    }
+
+    private static Task<(string, object?, HttpContent?)> AdBeacon(Cell c)
+    {
+        var impression = "m" + Guid.NewGuid().ToString("N")[..20];
+        var sig = c.App.Get<StreamVerse.ControlPlane.Ads.AdSigner>().Sign(impression, "cr", "vid", "", "start");
+        return P($"api/v1/ads/track?impression={impression}&creative=cr&video=vid&viewer=&event=start&sig={sig}");
+    }
+
     private static async Task<(string, object?, HttpContent?)> OnComment(Cell c, string visibility, string suffix, object? body = null, bool held = false)
     {
         var (video, comment) = await Comment(c, visibility, held);
@@ -408,6 +443,20 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["PUT /api/v1/channels/{id}/chat/restrictions/{userId}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/restrictions/{(await c.App.NewUserAsync()).Id}",
             new { durationSeconds = 60 }, null)),
         ["DELETE /api/v1/channels/{id}/chat/restrictions/{userId}"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/chat/restrictions/{(await c.App.NewUserAsync()).Id}", null, null)),
+        // Ads: campaigns are the admins'; ad requests follow the content video's visibility (a private one is 404 to
+        // whoever may not watch it); a signed beacon is anyone's; cue points are the video owner's.
+        ["POST /api/v1/ads/advertisers"] = new("UFFFFO", _ => P("api/v1/ads/advertisers", new { name = "matrix" })),
+        ["GET /api/v1/ads/advertisers"] = new("UFFFFO", _ => P("api/v1/ads/advertisers")),
+        ["POST /api/v1/ads/campaigns"] = new("UFFFFO", async c => ("api/v1/ads/campaigns", AdCampaignBody(await AdAdvertiser(c)), null)),
+        ["GET /api/v1/ads/campaigns"] = new("UFFFFO", _ => P("api/v1/ads/campaigns")),
+        ["GET /api/v1/ads/campaigns/{id}"] = new("UFFFFO", async c => ($"api/v1/ads/campaigns/{await AdCampaign(c)}", null, null)),
+        ["PUT /api/v1/ads/campaigns/{id}/status"] = new("UFFFFO", async c => ($"api/v1/ads/campaigns/{await AdCampaign(c)}/status", new { status = "paused" }, null)),
+        ["POST /api/v1/ads/campaigns/{id}/creatives"] = new("UFFFFO", AdCreative),
+        ["GET /api/v1/ads/vast"] = new("NNNNOO", async c => ($"api/v1/ads/vast?video={await Video(c, "private")}", null, null)),
+        ["GET /api/v1/ads/vmap"] = new("NNNNOO", async c => ($"api/v1/ads/vmap?video={await Video(c, "private")}", null, null)),
+        ["GET /api/v1/ads/asset-list"] = new("NNNNOO", async c => ($"api/v1/ads/asset-list?video={await Video(c, "private")}&break=mid-30000", null, null)),
+        ["GET /api/v1/ads/track"] = new("OOOOOO", AdBeacon),
+        ["PUT /api/v1/videos/{id}/ad-cue-points"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/ad-cue-points", new { offsetsSeconds = new[] { 30.0 } }, null)),
     };
 
     private static IEnumerable<(string Key, RouteEndpoint Endpoint)> Endpoints(ControlPlaneApp app) =>

@@ -111,6 +111,9 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Moderation:PurgeInterval", "00:00:00", "StreamVerse:ControlPlane:Moderation:PurgeInterval")]
     [InlineData("StreamVerse:ControlPlane:Moderation:LinkHoldAccountAge", "-00:00:01", "StreamVerse:ControlPlane:Moderation:LinkHoldAccountAge")]
     [InlineData("StreamVerse:ControlPlane:Moderation:MaxWords", "0", "StreamVerse:ControlPlane:Moderation:MaxWords")]
+    [InlineData("StreamVerse:ControlPlane:Ads:MidRollInterval", "00:00:05", "StreamVerse:ControlPlane:Ads:MidRollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Ads:MidRollInterval", "2.00:00:00", "StreamVerse:ControlPlane:Ads:MidRollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Ads:SigningKey", "too-short", "StreamVerse:ControlPlane:Ads:SigningKey")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -439,6 +439,8 @@ internal static partial class Migrations
             );
             CREATE INDEX ix_upload_usage_owner ON upload_usage (owner_id, created_at);
             """),
+        (26, "ads: advertisers, campaigns with targeting and pacing counts, creatives, impressions, tracking events (once per impression and event), cue points",
+            Ads.AdSchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
