@@ -428,6 +428,9 @@ internal static partial class Migrations
             """),
         (23, "trust and safety: reports merged into cases, messages, actions, appeals, the append-only audit log, account standing, blocks",
             Moderation.ModerationSchema.Sql),
+        (24, "premieres: the instant of a video's scheduled first showing (kept after it, for the synchronised start and the chat's media time)", d => $"""
+            ALTER TABLE videos ADD COLUMN premiere_at {d.Timestamp} NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
