@@ -607,6 +607,12 @@ test("a premiere counts down with its chat open, then plays for everyone; the cr
   const video = vp.getByTestId("video");
   await expect(video).toBeVisible();
   await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(0.5);
+
+  // Once shown (the clip is 3 s), an ordinary video whose chat replays beside it, without the deleted message.
+  await expect.poll(async () => (await (await api(`/api/v1/videos/${state.videoId}/premiere`)).json()).state, { timeout: 30_000 }).toBe("ended");
+  await vp.reload();
+  await expect(vp.getByTestId("chat-replay-message").filter({ hasText: "welcome everyone" })).toBeVisible();
+  await expect(vp.getByTestId("chat-replay-message").filter({ hasText: "can't wait" })).toHaveCount(0);
   await vctx.close();
   await cctx.close();
 });

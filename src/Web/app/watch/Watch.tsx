@@ -3,6 +3,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { Chat } from "@/components/Chat";
+import { ChatReplay } from "@/components/ChatReplay";
 import { Comments } from "@/components/Comments";
 import { Player } from "@/components/Player";
 import { Reactions } from "@/components/Reactions";
@@ -15,6 +16,7 @@ import { countdown, usePremiere } from "./usePremiere";
 export function Watch() {
   const id = useSearchParams().get("v") ?? "";
   const [attempt, setAttempt] = useState(0);
+  const [time, setTime] = useState(0);
   const { video, channel, src, error } = usePlayable(id, false, attempt);
   const profile = useProfile();
   // A premiere: its own answer tells the countdown (the video itself is private until the time, so others get 404 for it).
@@ -54,13 +56,14 @@ export function Watch() {
   const playable = video.status === "ready" || video.status === "ended" || (video.status === "processing" && video.playbackPath.startsWith("/vod/"));
   const together = premiere && premiere.info.chatOpen && premiere.remaining <= 0 && (!premiere.info.durationSeconds || premiere.position < premiere.info.durationSeconds);
   const main = (
-    <article className={`space-y-4 ${together ? "lg:col-span-2" : ""}`}>
+    <article className="space-y-4 lg:col-span-2">
       {!playable ? (
         <p role="status" className="rounded bg-neutral-900 p-6 text-center">
           {video.status === "failed" ? `Processing failed: ${video.failureReason ?? "unknown reason"}` : `This video is ${video.status}${video.processingProgress != null ? ` (${Math.round(video.processingProgress)} %)` : ""}.`}
         </p>
       ) : src ? (
-        <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} startAt={together ? premiere.position : undefined} />
+        <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} startAt={together ? premiere.position : undefined}
+          onTime={(t) => setTime((old) => (Math.abs(old - t) >= 0.5 ? t : old))} />
       ) : <Loading />}
       {together ? <p role="status" className="text-sm text-fuchsia-300">Premiere: everyone is watching from the same point.</p> : null}
       <h1 className="text-xl font-semibold sm:text-2xl">{video.title}</h1>
@@ -87,12 +90,14 @@ export function Watch() {
       <Comments video={video} profile={profile} />
     </article>
   );
-  if (!together) return <div className="mx-auto max-w-5xl">{main}</div>;
+  // A recording, or a premiere that has been shown, replays its chat beside the player.
+  const replay = !together && (video.status === "ended" || (!!video.premiereAt && Date.parse(video.premiereAt) < Date.now()));
+  if (!together && !replay) return <div className="mx-auto max-w-5xl">{main}</div>;
   return (
     <div className="mx-auto grid max-w-7xl gap-4 lg:grid-cols-3">
       {main}
       <aside className="lg:col-span-1">
-        <Chat videoId={video.id} channelId={video.channelId} ownerId={video.ownerId} profile={profile} />
+        {together ? <Chat videoId={video.id} channelId={video.channelId} ownerId={video.ownerId} profile={profile} /> : <ChatReplay videoId={video.id} time={time} />}
       </aside>
     </div>
   );
