@@ -32,6 +32,14 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
     private static async Task<string> Video(Cell c, string visibility) =>
         (await c.App.NewVideoAsync(c.Owner, await Channel(c), visibility)).GetProperty("id").GetString()!;
 
+    /// <summary>A private ready video of the owner's, scheduled to premiere in a day.</summary>
+    private static async Task<string> Premiere(Cell c)
+    {
+        var video = (await c.App.NewVideoAsync(c.Owner, await Channel(c), "private", playable: true)).GetProperty("id").GetString()!;
+        await c.App.JsonAsync(HttpMethod.Put, $"api/v1/videos/{video}/schedule", c.Owner.AccessToken, new { publishAt = DateTimeOffset.UtcNow.AddDays(1), premiere = true });
+        return video;
+    }
+
     /// <summary>A public video with a job (its source does not exist, so the job soon fails; either way it has one).</summary>
     private static async Task<string> VideoWithJob(Cell c)
     {
@@ -231,6 +239,7 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["PATCH /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me", new { bio = "matrix" })),
         ["PUT /api/v1/me/avatar"] = new("UOOOOO", _ => Task.FromResult<(string, object?, HttpContent?)>(("api/v1/me/avatar", null, new ByteArrayContent(Png)))),
         ["DELETE /api/v1/me/avatar"] = new("UOOOOO", _ => P("api/v1/me/avatar")),
+        ["POST /api/v1/me/email"] = new("UOOOOO", _ => P("api/v1/me/email", new { newEmail = ControlPlaneApp.NewEmail(), password = ControlPlaneApp.Password }), FreshCaller: true),
         ["POST /api/v1/me/password"] = new("UOOOOO", _ => P("api/v1/me/password", new { currentPassword = ControlPlaneApp.Password, newPassword = ControlPlaneApp.Password + "!" }), FreshCaller: true),
         ["DELETE /api/v1/me"] = new("UOOOOO", _ => P("api/v1/me", new { password = ControlPlaneApp.Password }), FreshCaller: true),
         ["GET /api/v1/me/sessions"] = new("UOOOOO", _ => P("api/v1/me/sessions")),
@@ -274,6 +283,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["POST /api/v1/videos/{id}/thumbnail/frame"] = new("UNNNPP", async c => ($"api/v1/videos/{await Video(c, "private")}/thumbnail/frame", new { atSeconds = 0 }, null)),
         ["DELETE /api/v1/videos/{id}/thumbnail"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "public")}/thumbnail", null, null)),
         ["PUT /api/v1/videos/{id}/schedule"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "unlisted")}/schedule", new { publishAt = DateTimeOffset.UtcNow.AddDays(1) }, null)),
+        // A scheduled premiere announces itself to everyone while its video is still private.
+        ["GET /api/v1/videos/{id}/premiere"] = new("OOOOOO", async c => ($"api/v1/videos/{await Premiere(c)}/premiere", null, null)),
         ["DELETE /api/v1/videos/{id}/schedule"] = new("UFFFOO", async c => ($"api/v1/videos/{await Video(c, "unlisted")}/schedule", null, null)),
         ["POST /api/v1/videos/{id}/playback-token"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/playback-token", new { }, null)),
 

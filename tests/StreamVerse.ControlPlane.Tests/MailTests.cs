@@ -282,6 +282,79 @@ public abstract class MailTests(ControlPlaneApp app)
         Assert.True(problem.GetProperty("errors").TryGetProperty("newPassword", out _));
         Assert.True(problem.GetProperty("errors").TryGetProperty("token", out _));
     }
+
+    [Fact]
+    public async Task An_email_change_moves_the_account_when_the_new_address_follows_the_link_and_tells_the_old_one()
+    {
+        var (email, handle) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        var newEmail = ControlPlaneApp.NewEmail();
+
+        // Bad input names its field; a wrong password is refused like a wrong login.
+        var bad = await app.JsonAsync(HttpMethod.Post, "api/v1/me/email", user.AccessToken, new { newEmail = "not an address", password = ControlPlaneApp.Password },
+            HttpStatusCode.BadRequest);
+        Assert.True(bad.GetProperty("errors").TryGetProperty("newEmail", out _), bad.ToString());
+        var wrong = await app.JsonAsync(HttpMethod.Post, "api/v1/me/email", user.AccessToken, new { newEmail, password = "not the password" }, HttpStatusCode.BadRequest);
+        Assert.True(wrong.GetProperty("errors").TryGetProperty("password", out _), wrong.ToString());
+        var same = await app.JsonAsync(HttpMethod.Post, "api/v1/me/email", user.AccessToken, new { newEmail = email.ToUpperInvariant(), password = ControlPlaneApp.Password },
+            HttpStatusCode.BadRequest);
+        Assert.True(same.GetProperty("errors").TryGetProperty("newEmail", out _), same.ToString());
+
+        await app.JsonAsync(HttpMethod.Post, "api/v1/me/email", user.AccessToken, new { newEmail, password = ControlPlaneApp.Password }, HttpStatusCode.Accepted);
+        var link = (await TestSmtpServer.WaitForAsync(newEmail)).Single();
+        Assert.Equal(newEmail, ((MailboxAddress)link.To.Single()).Address);
+        var token = TestSmtpServer.LinkToken(link, "verify-email");
+
+        // The old address hears of it (the verification mail of the registration came first), and keeps the account until the link is followed.
+        var notice = (await TestSmtpServer.WaitForAsync(email, 2))[1];
+        Assert.Contains(newEmail, notice.TextBody, StringComparison.Ordinal);
+        Assert.Contains("@" + handle, notice.TextBody, StringComparison.Ordinal);
+        Assert.Equal(email, (await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken)).GetProperty("email").GetString());
+        await app.LoginAsync(email);
+
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email", body: new { token }, expect: HttpStatusCode.NoContent);
+
+        // The session stays; the account has the new address, verified (the link proved the mailbox), and signs in with it only.
+        var me = await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken);
+        Assert.Equal(newEmail, me.GetProperty("email").GetString());
+        Assert.True(me.GetProperty("emailVerified").GetBoolean());
+        await app.LoginAsync(newEmail);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/login", body: new { email, password = ControlPlaneApp.Password }, expect: HttpStatusCode.Unauthorized);
+
+        // Once only; and a change token is no reset token.
+        await AssertRefusedTokenAsync("api/v1/auth/verify-email", new { token });
+        await AssertRefusedTokenAsync("api/v1/auth/password-reset/confirm", new { token, newPassword = "an entirely new passphrase" });
+    }
+
+    [Fact]
+    public async Task An_email_change_to_a_taken_address_answers_as_for_a_free_one_and_a_link_to_an_address_taken_since_is_a_conflict()
+    {
+        var (email, _) = await RegisterAsync();
+        var (taken, _) = await RegisterAsync();
+        var user = await app.LoginAsync(email);
+        var free = ControlPlaneApp.NewEmail();
+
+        var toTaken = await app.JsonAsync(HttpMethod.Post, "api/v1/me/email", user.AccessToken, new { newEmail = taken, password = ControlPlaneApp.Password },
+            HttpStatusCode.Accepted);
+        var toFree = await app.JsonAsync(HttpMethod.Post, "api/v1/me/email", user.AccessToken, new { newEmail = free, password = ControlPlaneApp.Password },
+            HttpStatusCode.Accepted);
+        Assert.Equal(toTaken.GetProperty("status").GetString(), toFree.GetProperty("status").GetString());
+
+        // The taken address's owner gets the registration's notice, with no link that could move anything.
+        var toOwner = (await TestSmtpServer.WaitForAsync(taken, 2))[1];
+        Assert.DoesNotContain("token=", toOwner.TextBody, StringComparison.Ordinal);
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            Assert.Equal(0L, await db.ScalarAsync<long>("SELECT COUNT(*) FROM account_tokens WHERE email = @e AND purpose = 'change-email'", [("e", taken)], default));
+        }
+
+        // The free address is taken by a registration before its link is followed: 409, nothing changes.
+        var token = await TokenFromMailAsync(free, "verify-email");
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/register", body: new { email = free, password = ControlPlaneApp.Password, handle = ControlPlaneApp.NewHandle() },
+            expect: HttpStatusCode.Accepted);
+        await app.JsonAsync(HttpMethod.Post, "api/v1/auth/verify-email", body: new { token }, expect: HttpStatusCode.Conflict);
+        Assert.Equal(email, (await app.JsonAsync(HttpMethod.Get, "api/v1/me", user.AccessToken)).GetProperty("email").GetString());
+    }
 }
 
 [Collection("sqlite")]

@@ -71,6 +71,96 @@ public abstract class ScheduleTests(ControlPlaneApp app)
     }
 
     [Fact]
+    public async Task A_premiere_announces_itself_opens_its_chat_before_the_video_and_gives_everyone_the_same_start()
+    {
+        var owner = await app.NewUserAsync();
+        var writer = await app.NewUserAsync();
+        var channel = await app.NewChannelAsync(owner);
+
+        // Only a ready video premieres.
+        var draft = (await app.NewVideoAsync(owner, channel, "private")).GetProperty("id").GetString()!;
+        var refused = await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{draft}/schedule", owner.AccessToken,
+            new { publishAt = Iso(DateTimeOffset.UtcNow.AddHours(1)), premiere = true }, HttpStatusCode.Conflict);
+        Assert.Contains("ready", refused.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{draft}/premiere", expect: HttpStatusCode.NotFound);
+
+        var id = (await app.NewVideoAsync(owner, channel, "private", playable: true)).GetProperty("id").GetString()!;
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET duration_seconds = 3600 WHERE id = @id", [("id", id)], default);
+        }
+
+        var at = DateTimeOffset.UtcNow.AddSeconds(3);
+        var scheduled = await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{id}/schedule", owner.AccessToken, new { publishAt = Iso(at), premiere = true });
+        Assert.Equal(at.ToUnixTimeSeconds(), scheduled.GetProperty("premiereAt").GetDateTimeOffset().ToUnixTimeSeconds());
+
+        // Before the time: the video is still private, but its premiere and its chat are everyone's.
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", expect: HttpStatusCode.NotFound);
+        var upcoming = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}/premiere");
+        Assert.Equal("upcoming", upcoming.GetProperty("state").GetString());
+        Assert.Equal(0, upcoming.GetProperty("positionSeconds").GetDouble());
+        Assert.True(upcoming.GetProperty("chatOpen").GetBoolean());
+        Assert.True(upcoming.GetProperty("premiereAt").GetDateTimeOffset() > upcoming.GetProperty("serverTime").GetDateTimeOffset());
+
+        await using var viewer = await ChatClient.ConnectAsync(app.BaseUrl);
+        Assert.True((await viewer.JoinAsync(id)).GetProperty("open").GetBoolean());
+        await using var author = await ChatClient.ConnectAsync(app.BaseUrl, writer.AccessToken);
+        await author.JoinAsync(id);
+        var early = await author.SendAsync(id, "waiting for it");
+        Assert.Equal(0, early.GetProperty("mediaTime").GetDouble()); // before the premiere: the start of the replay
+
+        // At the time: public, playing for everyone from the same position, the chat still open and stamped from the premiere's start.
+        await WaitPublicAsync(id);
+        var playing = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}/premiere");
+        Assert.Equal("playing", playing.GetProperty("state").GetString());
+        var position = playing.GetProperty("positionSeconds").GetDouble();
+        Assert.Equal((playing.GetProperty("serverTime").GetDateTimeOffset() - playing.GetProperty("premiereAt").GetDateTimeOffset()).TotalSeconds, position, 3);
+        Assert.True(position > 0);
+        var during = await author.SendAsync(id, "it started");
+        Assert.True(during.GetProperty("mediaTime").GetDouble() > 0);
+        Assert.Equal(at.ToUnixTimeSeconds(), (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}")).GetProperty("premiereAt").GetDateTimeOffset().ToUnixTimeSeconds());
+
+        // After its duration: an ordinary video whose chat is replay only.
+        await using (var db = await app.Get<Database>().OpenAsync(default))
+        {
+            await db.ExecAsync("UPDATE videos SET duration_seconds = 1 WHERE id = @id", [("id", id)], default);
+        }
+
+        Assert.Equal("ended", (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}/premiere")).GetProperty("state").GetString());
+        Assert.Equal("not-live", await author.RefusedAsync(id, "too late"));
+        var replay = await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}/chat/messages?from=0&to=3600");
+        Assert.Equal(["waiting for it", "it started"], replay.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("text").GetString()).ToList());
+    }
+
+    [Fact]
+    public async Task A_cancelled_premiere_is_gone_and_its_chat_closed_to_others()
+    {
+        var owner = await app.NewUserAsync();
+        var channel = await app.NewChannelAsync(owner);
+        var id = (await app.NewVideoAsync(owner, channel, "unlisted", playable: true)).GetProperty("id").GetString()!;
+        var privateOne = (await app.NewVideoAsync(owner, channel, "private", playable: true)).GetProperty("id").GetString()!;
+        await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{id}/schedule", owner.AccessToken, new { publishAt = Iso(DateTimeOffset.UtcNow.AddHours(1)), premiere = true });
+        await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{privateOne}/schedule", owner.AccessToken, new { publishAt = Iso(DateTimeOffset.UtcNow.AddHours(1)), premiere = true });
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}/premiere");
+
+        // Cleared by the owner, or by another visibility: no premiere left.
+        await app.JsonAsync(HttpMethod.Delete, $"api/v1/videos/{id}/schedule", owner.AccessToken, expect: HttpStatusCode.NoContent);
+        Assert.Equal(JsonValueKind.Null, (await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}", owner.AccessToken)).GetProperty("premiereAt").ValueKind);
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{id}/premiere", expect: HttpStatusCode.NotFound);
+        var premium = await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{privateOne}", owner.AccessToken, new { visibility = "premium" });
+        Assert.Equal(JsonValueKind.Null, premium.GetProperty("premiereAt").ValueKind);
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{privateOne}/premiere", expect: HttpStatusCode.NotFound);
+
+        // A plain scheduled publication is no premiere: its private video's chat does not exist for others.
+        var plain = (await app.NewVideoAsync(owner, channel, "private", playable: true)).GetProperty("id").GetString()!;
+        await app.JsonAsync(HttpMethod.Put, $"api/v1/videos/{plain}/schedule", owner.AccessToken, new { publishAt = Iso(DateTimeOffset.UtcNow.AddHours(1)) });
+        await app.JsonAsync(HttpMethod.Get, $"api/v1/videos/{plain}/premiere", expect: HttpStatusCode.NotFound);
+        await using var stranger = await ChatClient.ConnectAsync(app.BaseUrl);
+        var error = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => stranger.JoinAsync(plain));
+        Assert.Contains("not-found", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_schedule_that_fell_due_while_the_daemon_was_down_is_published_when_it_starts()
     {
         var owner = await app.NewUserAsync();

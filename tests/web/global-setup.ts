@@ -56,6 +56,7 @@ export default async function globalSetup() {
     "--StreamVerse:Web:Root", web,
     "--StreamVerse:ControlPlane:BootstrapAdminEmail", creator,
     "--StreamVerse:ControlPlane:Jobs:PollInterval", "00:00:00.2",
+    "--StreamVerse:ControlPlane:Publishing:CheckInterval", "00:00:00.5",
     "--StreamVerse:ControlPlane:Jobs:Ladder:Preset", "ultrafast",
     "--StreamVerse:ControlPlane:Jobs:Ladder:SegmentDuration", "00:00:01",
     "--StreamVerse:ControlPlane:Jobs:Ladder:Rungs:0:Height", "240",

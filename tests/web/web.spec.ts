@@ -143,6 +143,9 @@ const pages = (): { name: string; path: string; signedIn?: boolean }[] => [
   { name: "studio", path: "/studio", signedIn: true },
   { name: "studio-edit", path: `/studio/edit?v=${state.videoId}`, signedIn: true },
   { name: "subscriptions", path: "/subscriptions", signedIn: true },
+  { name: "notifications", path: "/notifications", signedIn: true },
+  { name: "notification-settings", path: "/notifications/settings", signedIn: true },
+  { name: "stream-chat", path: `/stream?v=${state.videoId}` },
   { name: "studio-channel", path: `/studio/channel?id=${state.channelId}`, signedIn: true },
   { name: "embed", path: `/embed/${state.videoId}` },
   { name: "verify-email", path: "/verify-email?token=not-a-token" },
@@ -517,6 +520,121 @@ test("another site may frame the embed page and play it, but no other page", asy
   expect(await page.frameLocator("#watch").getByRole("heading", { level: 1 }).count()).toBe(0);
   await ctx.close();
   parent.close();
+});
+
+test("the bell counts a comment on the creator's video as it happens, and the notifications page marks it read", async ({ browser }) => {
+  const creator = process.env.WEB_CREATOR!;
+  expect((await api("/api/v1/me/notifications/read-all", { method: "POST" }, creator)).status).toBe(200);
+  const ctx = await context(browser, Viewports.desktop, true);
+  const page = await ctx.newPage();
+  await page.goto("/notifications");
+  await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Notifications", exact: true })).toBeVisible();
+  await expect(page.getByTestId("unread-count")).toHaveCount(0);
+
+  // Another account comments on the creator's video: the open page's bell and list change without a reload.
+  const commenter = await register("commenter");
+  const posted = await api(`/api/v1/videos/${state.videoId}/comments`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "ringing the bell" }),
+  }, commenter.email);
+  expect(posted.status).toBe(201);
+  await expect(page.getByTestId("unread-count")).toHaveText("1", { timeout: 30_000 });
+  await expect(page.getByRole("link", { name: "Notifications, 1 unread" })).toBeVisible();
+  const item = page.getByTestId("notification").filter({ hasText: `@${commenter.handle}` });
+  await expect(item).toHaveAttribute("data-read", "false");
+  await item.getByRole("button", { name: /Mark read/ }).click();
+  await expect(item).toHaveAttribute("data-read", "true");
+  await expect(page.getByTestId("unread-count")).toHaveCount(0);
+
+  // Its link leads to the video; the settings page lists every kind with its three switches.
+  await expect(item.getByRole("link")).toHaveAttribute("href", new RegExp(`/watch\\?v=${state.videoId}`));
+  await page.getByRole("link", { name: "Settings" }).click();
+  const email = page.getByRole("checkbox", { name: "E-mail: video-comment" });
+  const was = await email.isChecked();
+  await email.click();
+  await expect(email).toBeChecked({ checked: !was });
+  await page.reload();
+  await expect(page.getByRole("checkbox", { name: "E-mail: video-comment" })).toBeChecked({ checked: !was });
+  await ctx.close();
+});
+
+test("a premiere counts down with its chat open, then plays for everyone; the creator moderates the chat", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const creator = process.env.WEB_CREATOR!;
+  const json = { "content-type": "application/json" };
+  expect((await api(`/api/v1/videos/${state.videoId}`, { method: "PATCH", headers: json, body: JSON.stringify({ visibility: "private" }) }, creator)).status).toBe(200);
+  const at = new Date(Date.now() + 20_000).toISOString();
+  const scheduled = await api(`/api/v1/videos/${state.videoId}/schedule`, { method: "PUT", headers: json, body: JSON.stringify({ publishAt: at, premiere: true }) }, creator);
+  expect(scheduled.status).toBe(200);
+
+  const viewer = state.viewer ?? (state.viewer = await register("viewer"));
+  const vctx = await context(browser, Viewports.desktop, viewer.email);
+  const vp = await vctx.newPage();
+  await vp.goto(`/watch?v=${state.videoId}`);
+  await expect(vp.getByTestId("premiere-countdown")).toBeVisible();
+  await expect(vp.getByTestId("premiere-countdown")).toContainText(/0:\d\d/);
+  await expect(vp.getByTestId("video")).toHaveCount(0);
+
+  const cctx = await context(browser, Viewports.desktop, true);
+  const cp = await cctx.newPage();
+  await cp.goto(`/watch?v=${state.videoId}`);
+  await expect(cp.getByTestId("premiere-countdown")).toBeVisible();
+
+  // Two contexts chat before the start; the creator deletes the viewer's message, which leaves the viewer's view too.
+  await vp.getByRole("textbox", { name: "Chat message" }).fill("<b>can't wait</b>");
+  await vp.getByRole("button", { name: "Send" }).click();
+  await expect(cp.getByTestId("chat-message").filter({ hasText: "<b>can't wait</b>" })).toBeVisible();
+  await cp.getByRole("textbox", { name: "Chat message" }).fill("welcome everyone");
+  await cp.getByRole("button", { name: "Send" }).click();
+  await expect(vp.getByTestId("chat-message").filter({ hasText: "welcome everyone" })).toBeVisible();
+  await cp.getByRole("button", { name: `Delete message of @${viewer.handle}` }).click();
+  await expect(vp.getByTestId("chat-message").filter({ hasText: "can't wait" })).toHaveCount(0);
+  await expect(cp.getByTestId("chat-message").filter({ hasText: "can't wait" })).toHaveCount(0);
+
+  // Slow mode set by the creator: the viewer's second message in a row is refused with the server's words.
+  const settings = await api(`/api/v1/channels/${state.channelId}/chat/settings`, { method: "PUT", headers: json, body: JSON.stringify({ slowModeSeconds: 600, subscribersOnly: false, blockedWords: [] }) }, creator);
+  expect(settings.status).toBe(200);
+  await vp.getByRole("textbox", { name: "Chat message" }).fill("one");
+  await vp.getByRole("button", { name: "Send" }).click();
+  await expect(cp.getByTestId("chat-message").filter({ hasText: /^Web viewer one/ })).toBeVisible();
+  await vp.getByRole("textbox", { name: "Chat message" }).fill("two");
+  await vp.getByRole("button", { name: "Send" }).click();
+  await expect(vp.getByRole("alert").filter({ hasText: "slow-mode" })).toContainText("one message per 600 s");
+  await api(`/api/v1/channels/${state.channelId}/chat/settings`, { method: "PUT", headers: json, body: JSON.stringify({ slowModeSeconds: 0, subscribersOnly: false, blockedWords: [] }) }, creator);
+
+  // At the time: the countdown gives way to the player, which plays, without a reload.
+  await expect(vp.getByTestId("premiere-countdown")).toHaveCount(0, { timeout: 60_000 });
+  const video = vp.getByTestId("video");
+  await expect(video).toBeVisible();
+  await expect.poll(() => video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 }).toBeGreaterThan(0.5);
+
+  // Once shown (the clip is 3 s), an ordinary video whose chat replays beside it, without the deleted message.
+  await expect.poll(async () => (await (await api(`/api/v1/videos/${state.videoId}/premiere`)).json()).state, { timeout: 30_000 }).toBe("ended");
+  await vp.reload();
+  await expect(vp.getByTestId("chat-replay-message").filter({ hasText: "welcome everyone" })).toBeVisible();
+  await expect(vp.getByTestId("chat-replay-message").filter({ hasText: "can't wait" })).toHaveCount(0);
+  await vctx.close();
+  await cctx.close();
+});
+
+test("the account page changes the e-mail address through a link mailed to the new one", async ({ browser }) => {
+  const account = await register("mover");
+  const ctx = await context(browser, Viewports.desktop, account.email);
+  const page = await ctx.newPage();
+  await page.goto("/account");
+  const newEmail = `moved${Date.now() % 1_000_000}@web.test`;
+  await page.getByLabel("New e-mail address").fill(newEmail);
+  await page.getByLabel("Current password").fill(Password);
+  await page.getByRole("button", { name: "Change e-mail" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "confirmation link" })).toBeVisible();
+  await expect(page.getByText(`· ${account.email} ·`)).toBeVisible();
+
+  await page.goto(await mailLink(newEmail, "verify-email"));
+  await expect(page.getByRole("status").filter({ hasText: "is confirmed" })).toBeVisible();
+  await page.goto("/account");
+  await expect(page.getByText(`· ${newEmail} ·`)).toBeVisible();
+  expect((await login(newEmail)).status).toBe(200);
+  await ctx.close();
 });
 
 test("every page: no serious or critical axe violation, screenshots at phone and desktop size", async ({ browser }) => {

@@ -51,12 +51,12 @@ internal static class AccountRules
     /// <c>email</c>: the one check every endpoint that takes an e-mail runs before the address is looked up, counted
     /// or stored.
     /// </summary>
-    public static string Email(Api.Validation v, string? email)
+    public static string Email(Api.Validation v, string? email, string field = "email")
     {
         var normal = EmailAddress.Normalise(email, out var error);
         if (normal is null)
         {
-            v.Add("email", error!);
+            v.Add(field, error!);
         }
 
         return normal ?? "";

@@ -140,7 +140,7 @@ internal static class MeEndpoints
     /// address (a stolen access token must not become an unthrottled password oracle). A wrong password counts as a
     /// failed login; a right one forgives nothing (only a login does). Null when the password is right.
     /// </summary>
-    private static async Task<IResult?> CheckPasswordAsync(UserRow user, string field, string password, HttpContext context,
+    internal static async Task<IResult?> CheckPasswordAsync(UserRow user, string field, string password, HttpContext context,
         PasswordHasher hasher, LoginThrottle throttle, CancellationToken cancellationToken)
     {
         using var attempt = await throttle.BeginAsync(user.Email, context.Connection.RemoteIpAddress, cancellationToken).ConfigureAwait(false);

@@ -29,7 +29,7 @@ internal sealed partial class ChatService(Database database, ChatStore store, Ch
         var context = await store.ContextAsync(videoId, caller?.Id ?? "", cancellationToken).ConfigureAwait(false)
             ?? throw Refuse(ChatRefusal.NotFound, "video not found");
         var messages = await store.RecentAsync(videoId, options.Value.HistorySize, cancellationToken).ConfigureAwait(false);
-        return new ChatJoined(videoId, context.IsLive, context.Rules, messages);
+        return new ChatJoined(videoId, context.IsOpen(time.GetUtcNow()), context.Rules, messages);
     }
 
     public async Task<ChatMessageResponse> SendAsync(ClaimsPrincipal user, IPAddress? address, string videoId, string text, CancellationToken cancellationToken)
@@ -54,12 +54,12 @@ internal sealed partial class ChatService(Database database, ChatStore store, Ch
             throw Refuse(ChatRefusal.NotFound, "video not found");
         }
 
-        if (!context.IsLive)
+        var now = time.GetUtcNow();
+        if (!context.IsOpen(now))
         {
             throw Refuse(ChatRefusal.NotLive, "the chat is open while the broadcast is live; a recording's chat is replay only");
         }
 
-        var now = time.GetUtcNow();
         var exempt = manages || context.IsModerator;
         string[] instanceWords;
         await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
@@ -96,7 +96,7 @@ internal sealed partial class ChatService(Database database, ChatStore store, Ch
             }
         }
 
-        var mediaTime = clock.CurrentMediaTime(videoId) ?? (now - context.StartedAt);
+        var mediaTime = clock.CurrentMediaTime(videoId) ?? (now - context.ClockStart);
         var row = new ChatMessageRow(Ids.New(), videoId, caller.Id, context.Handle, context.DisplayName!, text,
             Math.Max(0, (long)mediaTime.TotalMilliseconds), now);
         var since = exempt || context.SlowModeSeconds == 0 ? now : now.AddSeconds(-context.SlowModeSeconds);
@@ -120,7 +120,15 @@ internal sealed partial class ChatService(Database database, ChatStore store, Ch
 
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         var (access, _) = await VideoAccess.LoadAsync(db, videoId, caller, VideoNeed.Watch, cancellationToken).ConfigureAwait(false);
-        return access is null ? throw Refuse(ChatRefusal.NotFound, "video not found") : access.Manages;
+        if (access is not null)
+        {
+            return access.Manages;
+        }
+
+        // A scheduled premiere's chat is open to everyone before the video is (its page counts down beside it).
+        return await db.ScalarAsync<string>(ChatStore.ScheduledPremiereSql, [("id", videoId)], cancellationToken).ConfigureAwait(false) is null
+            ? throw Refuse(ChatRefusal.NotFound, "video not found")
+            : false;
     }
 
     private static HubException Refuse(string code, string detail) => new(code + ": " + detail);

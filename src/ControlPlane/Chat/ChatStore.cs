@@ -20,9 +20,15 @@ internal sealed record ChatMessageRow(string Id, string VideoId, string AuthorId
 /// <summary>A video's chat as one writer meets it: the broadcast, the channel's rules, and the writer's standing in the channel.</summary>
 internal sealed record ChatContext(
     string Status, string ChannelId, string OwnerId, DateTimeOffset StartedAt, int SlowModeSeconds, bool SubscribersOnly, string[] BlockedWords,
-    bool IsModerator, bool Restricted, DateTimeOffset? RestrictedUntil, bool Subscribed, string? Handle, string? DisplayName)
+    bool IsModerator, bool Restricted, DateTimeOffset? RestrictedUntil, bool Subscribed, string? Handle, string? DisplayName,
+    DateTimeOffset? PremiereAt = null, double? DurationSeconds = null)
 {
-    public bool IsLive => Status == "live";
+    /// <summary>Whether the chat takes messages: a live broadcast's, or a premiere's from its scheduling to the end of its showing.</summary>
+    public bool IsOpen(DateTimeOffset now) =>
+        Status == "live" || (PremiereAt is { } at && now < at + TimeSpan.FromSeconds(DurationSeconds ?? 0));
+
+    /// <summary>Media time 0: a premiere's instant (messages before it sit at 0, the start of the replay), else the broadcast's start.</summary>
+    public DateTimeOffset ClockStart => PremiereAt ?? StartedAt;
 
     public ChatRules Rules => new(ChannelId, SlowModeSeconds, SubscribersOnly);
 }
@@ -47,12 +53,19 @@ internal sealed class ChatStore(Database database)
                CASE WHEN EXISTS (SELECT 1 FROM chat_moderators cm WHERE cm.channel_id = v.channel_id AND cm.user_id = @me) THEN 1 ELSE 0 END,
                CASE WHEN r.user_id IS NULL THEN 0 ELSE 1 END, r.until_at,
                CASE WHEN EXISTS (SELECT 1 FROM subscriptions sub WHERE sub.channel_id = v.channel_id AND sub.user_id = @me) THEN 1 ELSE 0 END,
-               u.handle, u.display_name
+               u.handle, u.display_name, v.premiere_at, v.duration_seconds
         FROM videos v JOIN channels c ON c.id = v.channel_id
         LEFT JOIN chat_settings s ON s.channel_id = v.channel_id
         LEFT JOIN chat_restrictions r ON r.channel_id = v.channel_id AND r.user_id = @me
         LEFT JOIN users u ON u.id = @me AND u.deleted_at IS NULL
         WHERE v.id = @v
+        """;
+
+    /// <summary>A premiere still scheduled (its video private or unlisted until then): its chat is everyone's, as its page is.</summary>
+    internal const string ScheduledPremiereSql =
+        """
+        SELECT v.id FROM videos v
+        WHERE v.id = @id AND v.premiere_at IS NOT NULL AND v.publish_at IS NOT NULL AND v.moderation IS NULL AND v.visibility IN ('private', 'unlisted')
         """;
 
     // Slow mode inside the insert: nothing of the author's in this chat since @since (@since = @now when slow mode is off or
@@ -141,7 +154,8 @@ internal sealed class ChatStore(Database database)
         return await db.SingleAsync(ContextSql, [("v", videoId), ("me", me)], (r, d) => new ChatContext(
             r.GetString(0), r.GetString(1), r.GetString(2), d.ReadTimestamp(r, 3), Convert.ToInt32(r.GetValue(4), CultureInfo.InvariantCulture),
             Flag(r, 5), SplitWords(r.GetString(6)), Flag(r, 7), Flag(r, 8), d.ReadNullableTimestamp(r, 9), Flag(r, 10),
-            r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : r.GetString(12)), cancellationToken).ConfigureAwait(false);
+            r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : r.GetString(12), d.ReadNullableTimestamp(r, 13),
+            r.IsDBNull(14) ? null : r.GetDouble(14)), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stores a message unless the author wrote in this chat after <paramref name="since"/>; false when slow mode refused it.</summary>

@@ -441,6 +441,9 @@ internal static partial class Migrations
             """),
         (26, "ads: advertisers, campaigns with targeting and pacing counts, creatives, impressions, tracking events (once per impression and event), cue points",
             Ads.AdSchema.Sql),
+        (27, "premieres: the instant of a video's scheduled first showing (kept after it, for the synchronised start and the chat's media time)", d => $"""
+            ALTER TABLE videos ADD COLUMN premiere_at {d.Timestamp} NULL;
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

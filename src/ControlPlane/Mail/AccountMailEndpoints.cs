@@ -22,7 +22,8 @@ internal static class AccountMailEndpoints
     {
         var group = api.MapGroup("/auth").WithTags("Auth").WithBodyLimit(BodyLimit.Account);
         group.MapPost("/verify-email", VerifyAsync).AllowAnonymous()
-            .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapPost("/verify-email/resend", ResendAsync).RequireAuthorization(Policies.User)
             .Produces<MailAccepted>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -31,6 +32,10 @@ internal static class AccountMailEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapPost("/password-reset/confirm", ConfirmResetAsync).AllowAnonymous()
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapGroup("/me").WithTags("Me").RequireAuthorization(Policies.User).WithBodyLimit(BodyLimit.Account)
+            .MapPost("/email", ChangeEmailAsync).Produces<MailAccepted>(StatusCodes.Status202Accepted).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         Unsubscribes.MapUnsubscribe(api);
         return group;
     }
@@ -45,6 +50,11 @@ internal static class AccountMailEndpoints
         if (!queue.Enabled)
         {
             return Off();
+        }
+
+        if (tokens.IsAuthentic(TokenPurpose.ChangeEmail, request.Token))
+        {
+            return await ChangeConfirmedAsync(request.Token!, database, tokens, time, cancellationToken).ConfigureAwait(false);
         }
 
         if (!tokens.IsAuthentic(TokenPurpose.VerifyEmail, request.Token))
@@ -67,6 +77,117 @@ internal static class AccountMailEndpoints
 
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// The link of an e-mail change (<see cref="ChangeEmailAsync"/>): the account moves to the address the token was mailed to,
+    /// verified by following it. One conditional UPDATE that also requires the address to be free: an address taken since the
+    /// request answers 409 (only the holder of that mailbox's link can learn it), and the unique index settles a race. The
+    /// account's other change links die with this one; sessions stay (the account is the same, its mailbox proved).
+    /// </summary>
+    private static async Task<IResult> ChangeConfirmedAsync(string token, Database database, AccountTokens tokens, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var used = await tokens.ConsumeInAsync(db, TokenPurpose.ChangeEmail, token, cancellationToken).ConfigureAwait(false);
+        if (used is null)
+        {
+            await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return new Validation().Add("token", BadToken).Result();
+        }
+
+        int changed;
+        try
+        {
+            changed = await db.ExecAsync(
+                """
+                UPDATE users SET email = @e, email_verified_at = @now
+                WHERE id = @u AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = @e AND o.id <> @u)
+                """,
+                [("e", used.Email), ("now", time.GetUtcNow()), ("u", used.UserId)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Data.Common.DbException e) when (e.SqlState == "23505" || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 })
+        {
+            return TakenMeanwhile();
+        }
+
+        if (changed == 0)
+        {
+            await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return TakenMeanwhile();
+        }
+
+        await tokens.VoidInAsync(db, TokenPurpose.ChangeEmail, used.UserId, cancellationToken).ConfigureAwait(false);
+        await tokens.VoidInAsync(db, TokenPurpose.VerifyEmail, used.UserId, cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.NoContent();
+
+        static IResult TakenMeanwhile() => Problems.Conflict("This e-mail address belongs to another account now; the change was not made.");
+    }
+
+    /// <summary>
+    /// <c>POST /me/email {newEmail, password}</c>: after re-authentication (throttled like a login), a link to the new address
+    /// and a notice to the current one; the account keeps its address until the link is followed. The answer is the same 202
+    /// whether or not the new address is free: an address that has an account gets the "already registered" notice instead of a
+    /// link, as registration does, so this endpoint tells no more than registration about who is registered.
+    /// </summary>
+    private static async Task<IResult> ChangeEmailAsync(ChangeEmailRequest request, HttpContext context, Database database, MailQueue queue, AccountTokens tokens,
+        MailThrottle throttle, PasswordHasher hasher, LoginThrottle loginThrottle, IOptions<MailOptions> options, CancellationToken cancellationToken)
+    {
+        if (!queue.Enabled)
+        {
+            return Off();
+        }
+
+        var caller = Caller.Require(context.User);
+        var v = new Validation();
+        var newEmail = AccountRules.Email(v, request.NewEmail, "newEmail");
+        AccountRules.PasswordToCheck(v, "password", request.Password);
+        if (!v.IsValid)
+        {
+            return v.Result();
+        }
+
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var user = await MeEndpoints.FindAsync(db, caller.Id, cancellationToken).ConfigureAwait(false);
+        if (user is null)
+        {
+            return Problems.NotFound("account");
+        }
+
+        if (string.Equals(user.Email, newEmail, StringComparison.Ordinal))
+        {
+            return new Validation().Add("newEmail", "is this account's address already").Result();
+        }
+
+        if (await MeEndpoints.CheckPasswordAsync(user, "password", request.Password!, context, hasher, loginThrottle, cancellationToken).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+
+        if ((throttle.TryAcquireAddress(context.Connection.RemoteIpAddress) ?? throttle.TryAcquireEmail(TokenPurpose.ChangeEmail, newEmail)) is { } wait)
+        {
+            return AuthEndpoints.TooMany(context, wait, "Too many e-mail change requests; try again later.");
+        }
+
+        await db.BeginAsync(cancellationToken).ConfigureAwait(false);
+        if (await db.ScalarAsync<long?>("SELECT 1 FROM users WHERE email = @e", [("e", newEmail)], cancellationToken).ConfigureAwait(false) is null)
+        {
+            var issued = await tokens.IssueInAsync(db, TokenPurpose.ChangeEmail, user.Id, newEmail, options.Value.VerificationTokenLifetime, cancellationToken).ConfigureAwait(false);
+            await queue.EnqueueInAsync(db, MailTemplate.ChangeEmail, newEmail, new MailPayload(issued.TokenId, issued.ExpiresAt), cancellationToken).ConfigureAwait(false);
+        }
+        else if (throttle.TryAcquireEmail(MailTemplate.AlreadyRegistered, newEmail) is null)
+        {
+            await queue.EnqueueInAsync(db, MailTemplate.AlreadyRegistered, newEmail, new MailPayload(null, null), cancellationToken).ConfigureAwait(false);
+        }
+
+        await queue.EnqueueInAsync(db, MailTemplate.EmailChangeRequested, user.Email,
+            new MailPayload(null, null, Lines: ["Someone signed in to your StreamVerse account (@" + user.Handle + ") asked to change its e-mail address to " + newEmail + "."]),
+            cancellationToken).ConfigureAwait(false);
+        await db.CommitAsync(cancellationToken).ConfigureAwait(false);
+        queue.Wake();
+        return TypedResults.Accepted((string?)null, new MailAccepted("accepted",
+            "If " + newEmail + " can be used, a confirmation link is on its way to it; the account keeps its current address until the link is followed."));
     }
 
     private static async Task<IResult> ResendAsync(HttpContext context, Database database, MailQueue queue, AccountTokens tokens, MailThrottle throttle,

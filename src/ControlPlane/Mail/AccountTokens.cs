@@ -12,6 +12,9 @@ internal static class TokenPurpose
     public const string VerifyEmail = "verify-email";
 
     public const string PasswordReset = "password-reset";
+
+    /// <summary>A new address for a signed-in account: the token's e-mail is the address it moves to.</summary>
+    public const string ChangeEmail = "change-email";
 }
 
 /// <summary>A token issued and not yet mailed: what the mail queue keeps (never the token itself).</summary>

@@ -16,6 +16,12 @@ internal static class MailTemplate
 
     /// <summary>A notification or a digest of them (its text is in the payload); carries the kind's unsubscribe link.</summary>
     public const string Notification = "notification";
+
+    /// <summary>To the address an account asked to move to: the link that makes the change.</summary>
+    public const string ChangeEmail = "change-email";
+
+    /// <summary>To the address an account is leaving: a change was asked for (the new address is in the payload's lines).</summary>
+    public const string EmailChangeRequested = "email-change-requested";
 }
 
 /// <summary>
@@ -40,6 +46,14 @@ internal sealed class MailTemplates(AccountTokens tokens, Unsubscribes unsubscri
                 new[] { "Someone tried to register a StreamVerse account with this address, which already has one.",
                     "If it was you, sign in instead, or reset your password if you have forgotten it. Otherwise, ignore this message." },
                 Base() + "/reset-password", "Reset my password"),
+            MailTemplate.ChangeEmail => ("Confirm your new e-mail address",
+                new[] { "Your StreamVerse account asked to use this address from now on. Follow the link to make the change; until then the account keeps its previous address.",
+                    "If you did not ask for this, ignore this message.", Expires(mail.Payload) },
+                Link("verify-email", TokenPurpose.ChangeEmail, mail.Payload), "Use this e-mail address"),
+            MailTemplate.EmailChangeRequested => ("Your StreamVerse e-mail address is about to change",
+                (mail.Payload.Lines ?? []).Concat(new[] { "The address changes only when the link mailed to the new one is followed.",
+                    "If it was not you, change your password and sign out your other sessions now." }).ToArray(),
+                Base() + "/account", "Open my account"),
             MailTemplate.Notification => (mail.Payload.Subject ?? "StreamVerse", mail.Payload.Lines ?? [], Base() + (mail.Payload.Path ?? "/"), "Open StreamVerse"),
             _ => throw new InvalidOperationException("unknown mail template " + mail.Template),
         };

@@ -7,7 +7,16 @@ using StreamVerse.ControlPlane.Playback;
 namespace StreamVerse.ControlPlane.Videos;
 
 /// <param name="PublishAt">When the video becomes public: an instant in the future (at most a year ahead).</param>
-internal sealed record ScheduleRequest(DateTimeOffset? PublishAt);
+/// <param name="Premiere">True: a premiere, the video's first showing at <paramref name="PublishAt"/>, watched together (a ready video only).</param>
+internal sealed record ScheduleRequest(DateTimeOffset? PublishAt, bool? Premiere = null);
+
+/// <summary>A premiere as its page shows it, before, during and after.</summary>
+/// <param name="State"><c>upcoming</c> before <paramref name="PremiereAt"/>, <c>playing</c> until its duration has passed, then <c>ended</c>.</param>
+/// <param name="ServerTime">The server's clock when it answered: a client counts down and seeks by the difference to its own.</param>
+/// <param name="PositionSeconds">Where everyone is in the video now: seconds since the premiere began (0 before it).</param>
+/// <param name="ChatOpen">Whether the premiere's chat takes messages (from its scheduling until the end of its showing).</param>
+internal sealed record PremiereResponse(string VideoId, string ChannelId, string Title, DateTimeOffset PremiereAt, DateTimeOffset ServerTime, string State,
+    double PositionSeconds, double? DurationSeconds, bool ChatOpen);
 
 /// <summary>Config section <c>StreamVerse:ControlPlane:Publishing</c>.</summary>
 internal sealed class PublishingOptions
@@ -39,6 +48,7 @@ internal static class ScheduleEndpoints
     {
         videos.MapPut("/{id}/schedule", PutAsync).RequireAuthorization(Policies.User).Produces<Video>().ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        videos.MapGet("/{id}/premiere", GetPremiereAsync).AllowAnonymous().Produces<PremiereResponse>().ProducesProblem(StatusCodes.Status404NotFound);
         videos.MapDelete("/{id}/schedule", DeleteAsync).RequireAuthorization(Policies.User).Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
     }
@@ -81,11 +91,19 @@ internal static class ScheduleEndpoints
             return refused;
         }
 
-        var n = await db.ExecAsync("UPDATE videos SET publish_at = @at, updated_at = @now WHERE id = @id AND visibility IN ('private', 'unlisted')",
-            [("at", request.PublishAt!.Value), ("now", now), ("id", id)], cancellationToken).ConfigureAwait(false);
+        // A premiere shows the finished video to everyone at once: only a ready one (its full ladder published) may have one.
+        var premiere = request.Premiere == true;
+        var n = await db.ExecAsync(
+            """
+            UPDATE videos SET publish_at = @at, premiere_at = CASE WHEN @premiere = 1 THEN @at ELSE NULL END, updated_at = @now
+            WHERE id = @id AND visibility IN ('private', 'unlisted') AND (@premiere = 0 OR (status = 'ready' AND vod_prefix IS NOT NULL))
+            """,
+            [("at", request.PublishAt!.Value), ("premiere", premiere ? 1 : 0), ("now", now), ("id", id)], cancellationToken).ConfigureAwait(false);
         if (n == 0)
         {
-            return Problems.Conflict($"Only a private or unlisted video can be scheduled; this one is {video!.Visibility}.");
+            return video!.Visibility is not (Visibility.Private or Visibility.Unlisted)
+                ? Problems.Conflict($"Only a private or unlisted video can be scheduled; this one is {video.Visibility}.")
+                : Problems.Conflict($"Only a ready video can premiere; this one is {video.Status}.");
         }
 
         var updated = await VideoEndpoints.FindAsync(db, id, cancellationToken).ConfigureAwait(false);
@@ -101,9 +119,38 @@ internal static class ScheduleEndpoints
             return refused;
         }
 
-        await db.ExecAsync("UPDATE videos SET publish_at = NULL, updated_at = @now WHERE id = @id AND publish_at IS NOT NULL",
+        // A premiere not yet shown goes with its schedule; one that happened stays in the record.
+        await db.ExecAsync("UPDATE videos SET publish_at = NULL, premiere_at = NULL, updated_at = @now WHERE id = @id AND publish_at IS NOT NULL",
             [("now", time.GetUtcNow()), ("id", id)], cancellationToken).ConfigureAwait(false);
         return TypedResults.NoContent();
+    }
+
+    /// <summary>
+    /// A premiere announces itself: anyone may read it by the video's id while it is scheduled (the video itself stays private or
+    /// unlisted until the time), and afterwards while the video is public or unlisted. A video moderated away, made premium or
+    /// made private again after it has none.
+    /// </summary>
+    internal const string PremiereSql =
+        """
+        SELECT v.id, v.channel_id, v.title, v.premiere_at, v.duration_seconds
+        FROM videos v
+        WHERE v.id = @id AND v.premiere_at IS NOT NULL AND v.moderation IS NULL
+          AND (v.visibility IN ('public', 'unlisted') OR (v.visibility = 'private' AND v.publish_at IS NOT NULL))
+        """;
+
+    private static async Task<IResult> GetPremiereAsync(string id, Database database, TimeProvider time, CancellationToken cancellationToken)
+    {
+        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var now = time.GetUtcNow();
+        var premiere = await db.SingleAsync(PremiereSql, [("id", id)], (r, d) =>
+        {
+            var at = d.ReadTimestamp(r, 3);
+            double? duration = r.IsDBNull(4) ? null : r.GetDouble(4);
+            var end = at + TimeSpan.FromSeconds(duration ?? 0);
+            var state = now < at ? "upcoming" : now < end ? "playing" : "ended";
+            return new PremiereResponse(r.GetString(0), r.GetString(1), r.GetString(2), at, now, state, Math.Max(0, (now - at).TotalSeconds), duration, now < end);
+        }, cancellationToken).ConfigureAwait(false);
+        return premiere is null ? Problems.NotFound("premiere") : TypedResults.Ok(premiere);
     }
 
     private static async Task<(Video? Video, IResult? Problem)> LoadOwnAsync(DbSession db, string id, HttpContext context, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ internal static class VideoEndpoints
         SELECT v.id, v.channel_id, c.owner_id, v.title, v.description, v.category_id, v.language, v.visibility, v.status,
                v.duration_seconds, v.thumbnail_url, v.view_count, v.created_at, v.updated_at, v.vod_prefix, v.processing_progress, v.failure_reason,
                v.like_count, v.dislike_count, v.reactions_enabled, v.dislikes_hidden,
-               v.comment_policy, v.comment_count, v.audio_tracks, v.custom_thumbnail_key, v.publish_at, v.moderation
+               v.comment_policy, v.comment_count, v.audio_tracks, v.custom_thumbnail_key, v.publish_at, v.moderation, v.premiere_at
         FROM videos v JOIN channels c ON c.id = v.channel_id
         """;
 
@@ -50,7 +50,8 @@ internal static class VideoEndpoints
     private sealed record Row(string Id, string ChannelId, string OwnerId, string Title, string Description, long? CategoryId, string? Language,
         string Visibility, string Status, double? Duration, string? Thumbnail, long Views, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
         string? VodPrefix, double? Progress, string? FailureReason, long Likes, long Dislikes, bool ReactionsEnabled, bool DislikesHidden,
-        string CommentPolicy, long CommentCount, string? AudioTracks, string? CustomThumbnailKey, DateTimeOffset? PublishAt, string? Moderation)
+        string CommentPolicy, long CommentCount, string? AudioTracks, string? CustomThumbnailKey, DateTimeOffset? PublishAt, string? Moderation,
+        DateTimeOffset? PremiereAt)
     {
         public static Row Read(System.Data.Common.DbDataReader r, Dialect d) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
@@ -59,7 +60,7 @@ internal static class VideoEndpoints
             r.IsDBNull(14) ? null : r.GetString(14), r.IsDBNull(15) ? null : r.GetDouble(15), r.IsDBNull(16) ? null : r.GetString(16),
             r.GetInt64(17), r.GetInt64(18), r.GetBoolean(19), r.GetBoolean(20), r.GetString(21), r.GetInt64(22),
             r.IsDBNull(23) ? null : r.GetString(23), r.IsDBNull(24) ? null : r.GetString(24), d.ReadNullableTimestamp(r, 25),
-            r.IsDBNull(26) ? null : r.GetString(26));
+            r.IsDBNull(26) ? null : r.GetString(26), d.ReadNullableTimestamp(r, 27));
 
         /// <summary>The SQL <see cref="PlayableSql"/>, for one row.</summary>
         public bool IsPlayable => (VodPrefix is not null || Status is VideoStatus.Live or VideoStatus.Ended) && Moderation is null;
@@ -71,7 +72,7 @@ internal static class VideoEndpoints
             VodPrefix is null ? $"/live/{Id}/index.m3u8" : $"/vod/{Id}/index.m3u8",
             VodPrefix is null ? $"/live/{Id}/index.mpd" : $"/vod/{Id}/index.mpd",
             Progress, FailureReason, StoryboardPath, Likes, Dislikes, ReactionsEnabled, DislikesHidden, CommentPolicy, CommentCount,
-            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks), captions, PublishAt);
+            VodPrefix is null ? [] : AudioTrackColumn.Read(AudioTracks), captions, PublishAt, PremiereAt);
 
         /// <summary>
         /// The full ladder writes the poster and the storyboard together (fast-start previews write neither), so a poster
@@ -449,7 +450,8 @@ internal static class VideoEndpoints
             UPDATE videos SET title = COALESCE(@t, title), description = COALESCE(@d, description), category_id = COALESCE(@cat, category_id),
                 language = COALESCE(@l, language), visibility = COALESCE(@vis, visibility),
                 reactions_enabled = COALESCE(@re, reactions_enabled), dislikes_hidden = COALESCE(@dh, dislikes_hidden), updated_at = @now,
-                publish_at = CASE WHEN COALESCE(@vis, visibility) IN ('private', 'unlisted') THEN publish_at ELSE NULL END
+                publish_at = CASE WHEN COALESCE(@vis, visibility) IN ('private', 'unlisted') THEN publish_at ELSE NULL END,
+                premiere_at = CASE WHEN publish_at IS NOT NULL AND COALESCE(@vis, visibility) NOT IN ('private', 'unlisted') THEN NULL ELSE premiere_at END
             WHERE id = @id
             """,
             [("t", f.Title), ("d", f.Description), ("cat", f.CategoryId), ("l", f.Language), ("vis", f.Visibility),

@@ -56,6 +56,8 @@ internal sealed record UpdateVideoRequest(
 /// videos and before a presentation exists).</param>
 /// <param name="Captions">The caption tracks, by language (uploaded, or taken from the source's text subtitles); the
 /// manifests list them as HLS subtitle renditions and DASH text adaptation sets.</param>
+/// <param name="PremiereAt">The instant of the video's premiere (its scheduled first showing), kept after it: viewers of the premiere play from
+/// (now - premiereAt), and its chat's media time counts from it. Null for a video that had none.</param>
 /// <param name="PublishAt">When a private or unlisted video becomes public by itself (<c>PUT /videos/{id}/schedule</c>), or null.</param>
 internal sealed record Video(
     string Id, string ChannelId, string OwnerId, string Title, string Description, string[] Tags, long? CategoryId,
@@ -63,7 +65,7 @@ internal sealed record Video(
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string PlaybackPath, string DashPath, double? ProcessingProgress, string? FailureReason,
     string? StoryboardUrl, long? LikeCount, long? DislikeCount, bool ReactionsEnabled, bool DislikeCountHidden,
     string CommentPolicy, long? CommentCount, IReadOnlyList<AudioTrack> AudioTracks, Captions.CaptionInfo[] Captions,
-    DateTimeOffset? PublishAt = null);
+    DateTimeOffset? PublishAt = null, DateTimeOffset? PremiereAt = null);
 
 /// <summary>One audio rendition a player can switch to.</summary>
 /// <param name="Language">RFC 5646 tag from the source stream's language tag ("en", "fr"), "und" when it has none.</param>

@@ -1,9 +1,10 @@
 "use client";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
 import { api, clearSession, problemText, type Schemas } from "@/api/client";
 import { useProfile } from "@/components/useAuth";
-import { ErrorText, Loading, quietButtonClass } from "@/components/ui";
+import { ErrorText, inputClass, Loading, quietButtonClass } from "@/components/ui";
 
 type Session = Schemas["SessionInfo"];
 
@@ -45,6 +46,20 @@ export default function Account() {
     setNotice("A new confirmation link is on its way.");
   };
 
+  const [newEmail, setNewEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [emailError, setEmailError] = useState("");
+  const [emailNotice, setEmailNotice] = useState("");
+  const changeEmail = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setEmailError("");
+    setEmailNotice("");
+    const { data, error } = await api.POST("/api/v1/me/email", { body: { newEmail, password } });
+    if (!data) return setEmailError(problemText(error, "Could not change the e-mail address"));
+    setEmailNotice(data.detail);
+    setPassword("");
+  };
+
   if (!profile) return <Loading />;
   return (
     <div className="mx-auto max-w-3xl space-y-6">
@@ -61,6 +76,27 @@ export default function Account() {
         </p>
       ) : null}
       {notice ? <p role="status" className="text-green-300">{notice}</p> : null}
+      <section aria-labelledby="email-title" className="space-y-3">
+        <h2 id="email-title" className="text-xl font-semibold">E-mail address</h2>
+        <p className="text-sm text-neutral-400">We mail a link to the new address; the account keeps {profile.email} until it is followed, and that address is told of the change.</p>
+        <form onSubmit={(e) => void changeEmail(e)} className="grid gap-2 sm:grid-cols-[1fr_1fr_auto]">
+          <label className="space-y-1 text-sm">
+            <span>New e-mail address</span>
+            <input type="email" required value={newEmail} onChange={(e) => setNewEmail(e.target.value)} className={inputClass} autoComplete="email" />
+          </label>
+          <label className="space-y-1 text-sm">
+            <span>Current password</span>
+            <input type="password" required value={password} onChange={(e) => setPassword(e.target.value)} className={inputClass} autoComplete="current-password" />
+          </label>
+          <button type="submit" className={`${quietButtonClass} self-end`}>Change e-mail</button>
+        </form>
+        <ErrorText>{emailError}</ErrorText>
+        {emailNotice ? <p role="status" className="text-sm text-green-300">{emailNotice}</p> : null}
+      </section>
+      <section aria-labelledby="notifications-title" className="space-y-1">
+        <h2 id="notifications-title" className="text-xl font-semibold">Notifications</h2>
+        <Link href="/notifications/settings" className="text-sm underline">Notification settings: in the app, push and e-mail per kind</Link>
+      </section>
       <section aria-labelledby="sessions-title" className="space-y-3">
         <h2 id="sessions-title" className="text-xl font-semibold">Sessions</h2>
         {sessions === null ? <Loading /> : (

@@ -1,5 +1,6 @@
 "use client";
 import Link from "next/link";
+import { NotificationBell } from "./NotificationBell";
 import { useProfile } from "./useAuth";
 
 export function Header() {
@@ -11,6 +12,7 @@ export function Header() {
         <div className="ml-auto flex flex-wrap items-center gap-3 text-sm">
           {profile ? (
             <>
+              <NotificationBell />
               <Link href="/subscriptions" className="rounded px-2 py-1 hover:bg-neutral-800">Subscriptions</Link>
               <Link href="/studio" className="rounded px-2 py-1 hover:bg-neutral-800">Studio</Link>
               <Link href="/account" className="rounded px-2 py-1 hover:bg-neutral-800">

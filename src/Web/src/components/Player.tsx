@@ -13,6 +13,10 @@ interface Props {
   storyboardUrl?: string | null;
   poster?: string | null;
   title: string;
+  /** Where to start, in seconds (a premiere's viewers all start at the same point of the video). */
+  startAt?: number;
+  /** Told the playback position as it advances (chat replay follows it). */
+  onTime?: (seconds: number) => void;
 }
 
 /**
@@ -20,7 +24,7 @@ interface Props {
  * Keyboard: k/space play-pause, j/l -10/+10 s, arrows -5/+5 s, m mute, f fullscreen, i picture-in-picture,
  * < and > speed. Live: LL-HLS (lowLatencyMode), the distance to the live edge, and a button back to it.
  */
-export function Player({ src, live = false, storyboardUrl, poster, title }: Props) {
+export function Player({ src, live = false, storyboardUrl, poster, title, startAt, onTime }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const hls = useRef<Hls | null>(null);
@@ -155,7 +159,13 @@ export function Player({ src, live = false, storyboardUrl, poster, title }: Prop
         onClick={toggle}
         onPlay={() => setPaused(false)}
         onPause={() => setPaused(true)}
-        onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
+        onLoadedMetadata={(e) => {
+          if (startAt && startAt > 0 && e.currentTarget.currentTime < 0.5) e.currentTarget.currentTime = startAt;
+        }}
+        onTimeUpdate={(e) => {
+          setTime(e.currentTarget.currentTime);
+          onTime?.(e.currentTarget.currentTime);
+        }}
         onDurationChange={(e) => setLength(Number.isFinite(e.currentTarget.duration) ? e.currentTarget.duration : 0)}
         onVolumeChange={(e) => setMuted(e.currentTarget.muted)}
       />

@@ -5,13 +5,14 @@ import { api, problemText, type Channel, type Video } from "@/api/client";
 const NeedsToken = new Set(["private", "premium"]);
 
 /** A video, its channel and the URL to play: the public path, or a tokenised one for private and premium videos. */
-export function usePlayable(id: string, live: boolean) {
+export function usePlayable(id: string, live: boolean, attempt = 0) {
   const [video, setVideo] = useState<Video | null>(null);
   const [channel, setChannel] = useState<Channel | null>(null);
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {
     if (!id) return setError("No video given");
+    setError("");
     void (async () => {
       const { data, error } = await api.GET("/api/v1/videos/{id}", { params: { path: { id } } });
       if (!data) return setError(problemText(error, "Video not found"));
@@ -26,6 +27,6 @@ export function usePlayable(id: string, live: boolean) {
         setSrc(data.playbackPath);
       }
     })();
-  }, [id, live]);
+  }, [id, live, attempt]);
   return { video, channel, src, error };
 }
