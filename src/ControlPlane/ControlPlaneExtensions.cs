@@ -124,6 +124,7 @@ internal static class ControlPlaneExtensions
         Discovery.DiscoveryServices.AddDiscovery(services, configuration);
         Notifications.NotificationServices.AddNotifications(services, configuration);
         Chat.ChatServices.AddChat(Realtime.RealtimeServices.AddRealtime(services, configuration), configuration);
+        Cluster.ClusterServices.AddCluster(services, configuration);
         Moderation.ModerationServices.AddModeration(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name

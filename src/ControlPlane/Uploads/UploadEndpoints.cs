@@ -228,7 +228,7 @@ internal static class UploadEndpoints
             return Problems.NotFound("upload");
         }
 
-        using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
         if (held is null)
         {
             return Problems.Conflict("Another request is writing this upload; HEAD it and retry.");
@@ -340,7 +340,7 @@ internal static class UploadEndpoints
             return Problems.NotFound("upload");
         }
 
-        using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
         if (held is null)
         {
             return Problems.Conflict("Another request is writing this upload; retry.");
@@ -394,7 +394,7 @@ internal static class UploadEndpoints
 
         LiftBodyLimit(context);
         var row = await store.CreateAsync(id, caller.Id, length.Value, "", null, cancellationToken).ConfigureAwait(false);
-        using var held = await store.Locks.AcquireAsync(row.Id, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(row.Id, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         CopyOutcome outcome;
         await using (var file = new FileStream(store.PartPath(row.Id), FileMode.Open, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
         {
