@@ -34,6 +34,33 @@ public sealed class ClusterTests(ClusterDaemonsApp app)
     }
 
     [Fact]
+    public async Task Playback_tokens_withdrawn_on_node_A_are_refused_on_node_B_without_waiting_for_Bs_poll()
+    {
+        var owner = await app.NewUserAsync("creator");
+        var video = (await app.NewVideoAsync(owner, await app.NewChannelAsync(owner))).GetProperty("id").GetString()!;
+        var viewer = await app.NewUserAsync();
+        var token = (await app.JsonAsync(HttpMethod.Post, $"api/v1/videos/{video}/playback-token", viewer.AccessToken, new { })).GetProperty("token").GetString()!;
+        Assert.Equal(HttpStatusCode.NotFound, await VodOnBAsync(token, video)); // admitted (there is no media: 404, not 403)
+
+        // Made private on A: earlier tokens of others are void. B learns it through Redis (its poll is hourly).
+        await app.JsonAsync(HttpMethod.Patch, $"api/v1/videos/{video}", owner.AccessToken, new { visibility = "private" });
+        var status = HttpStatusCode.NotFound;
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); status == HttpStatusCode.NotFound && DateTime.UtcNow < deadline;)
+        {
+            await Task.Delay(50);
+            status = await VodOnBAsync(token, video);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+    }
+
+    private async Task<HttpStatusCode> VodOnBAsync(string token, string video)
+    {
+        using var r = await app.HttpB.GetAsync($"{app.BaseUrlB}/vod/t/{token}/{video}/index.m3u8");
+        return r.StatusCode;
+    }
+
+    [Fact]
     public async Task A_tus_upload_being_written_on_node_A_is_locked_on_node_B_and_resumes_there_afterwards()
     {
         var owner = await app.NewUserAsync("creator");

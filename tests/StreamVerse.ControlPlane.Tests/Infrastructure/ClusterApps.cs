@@ -9,13 +9,18 @@ public sealed class ClusterDaemonsApp : TwoDaemonsApp
 {
     private readonly string _uploads = Directory.CreateTempSubdirectory("sv-cluster-uploads-").FullName;
 
+    // A cluster's nodes share their signing keys (else each would refuse the others' tokens).
+    private readonly string _playbackKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     public string UploadsDir => _uploads;
 
-    protected override IEnumerable<string> ExtraArgs => [.. base.ExtraArgs, "--StreamVerse:ControlPlane:Uploads:Path", _uploads];
+    protected override IEnumerable<string> ExtraArgs =>
+        [.. base.ExtraArgs, "--StreamVerse:ControlPlane:Uploads:Path", _uploads, "--StreamVerse:ControlPlane:Playback:SigningKey", _playbackKey];
 
     protected override IEnumerable<string> ExtraArgsB =>
     [
         "--StreamVerse:ControlPlane:Uploads:Path", _uploads,
+        "--StreamVerse:ControlPlane:Playback:SigningKey", _playbackKey,
         "--StreamVerse:ControlPlane:Uploads:LockTimeout", "00:00:00.5",
         "--StreamVerse:ControlPlane:CacheRefreshInterval", "01:00:00",
     ];
