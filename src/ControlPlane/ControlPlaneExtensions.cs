@@ -126,6 +126,7 @@ internal static class ControlPlaneExtensions
         Discovery.DiscoveryServices.AddDiscovery(services, configuration);
         Notifications.NotificationServices.AddNotifications(services, configuration);
         Chat.ChatServices.AddChat(Realtime.RealtimeServices.AddRealtime(services, configuration), configuration);
+        Cluster.ClusterServices.AddCluster(services, configuration);
         Moderation.ModerationServices.AddModeration(services, configuration);
         Ads.AdServices.AddAds(services, configuration);
 

@@ -114,6 +114,11 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Ads:MidRollInterval", "00:00:05", "StreamVerse:ControlPlane:Ads:MidRollInterval")]
     [InlineData("StreamVerse:ControlPlane:Ads:MidRollInterval", "2.00:00:00", "StreamVerse:ControlPlane:Ads:MidRollInterval")]
     [InlineData("StreamVerse:ControlPlane:Ads:SigningKey", "too-short", "StreamVerse:ControlPlane:Ads:SigningKey")]
+    [InlineData("StreamVerse:Cluster:AdvertisedUrl", "ftp://10.0.0.5:8080", "StreamVerse:Cluster:AdvertisedUrl")]
+    [InlineData("StreamVerse:Cluster:AdvertisedUrl", "http://10.0.0.5:8080/?x=1", "StreamVerse:Cluster:AdvertisedUrl")]
+    [InlineData("StreamVerse:Cluster:LeaseSeconds", "1", "StreamVerse:Cluster:LeaseSeconds")]
+    [InlineData("StreamVerse:Cluster:LookupCacheMilliseconds", "5001", "StreamVerse:Cluster:LookupCacheMilliseconds")]
+    [InlineData("StreamVerse:Cluster:NodeId", "n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789", "StreamVerse:Cluster:NodeId")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
@@ -174,6 +179,8 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:Edge:InvalidationPollSeconds", "0", "InvalidationPollSeconds")]
     [InlineData("StreamVerse:Edge:InvalidationFeed", "ftp://origin/feed", "StreamVerse:Edge:InvalidationFeed")]
     [InlineData("StreamVerse:ControlPlane:Playback:SigningKey", "a passphrase long enough but not base64 0123456789", "StreamVerse:ControlPlane:Playback:SigningKey")]
+    [InlineData("StreamVerse:Cluster:LeaseSeconds", "301", "StreamVerse:Cluster:LeaseSeconds")]
+    [InlineData("StreamVerse:ControlPlane:Redis:Configuration", "127.0.0.1:6390,nosuchoption=1", "StreamVerse:ControlPlane:Redis:Configuration")]
     public async Task Refused_at_start_on_an_edge(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

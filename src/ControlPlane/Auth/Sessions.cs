@@ -13,7 +13,7 @@ internal sealed record SessionInfo(string Id, DateTimeOffset CreatedAt, DateTime
 /// raced itself): the whole session, every token of its family, is revoked.
 /// </summary>
 internal sealed partial class Sessions(Database database, AccessTokens accessTokens, SessionRevocations revocations,
-    IOptions<JwtOptions> options, TimeProvider time, ILogger<Sessions> logger)
+    IOptions<JwtOptions> options, TimeProvider time, ILogger<Sessions> logger, Cluster.ClusterRedis? cluster = null)
 {
     public async Task<TokenPair> CreateAsync(string userId, string role, string? userAgent, string? ip, CancellationToken cancellationToken)
     {
@@ -123,10 +123,12 @@ internal sealed partial class Sessions(Database database, AccessTokens accessTok
 
         // Memory first would be wrong if the transaction then failed; but an access token must die now,
         // not at the next refresh of the cache: a spurious revocation of a session that stays live costs a
-        // refresh, a missed one is a hole. So: memory now, and the database is the record.
+        // refresh, a missed one is a hole. So: memory now (this node's, and the cluster's through Redis), and the
+        // database is the record.
         foreach (var id in ids)
         {
             revocations.Revoke(id, now + accessTokens.Lifetime + TimeSpan.FromMinutes(1));
+            cluster?.Publish(Cluster.RevocationFeed.Channel, Cluster.RevocationFeed.SessionMessage(id));
         }
 
         return ids.Count;

@@ -21,7 +21,7 @@ namespace StreamVerse.ControlPlane.Playback;
 /// pruned. Times are the issuing process's clock against the writer's: processes sharing a database keep their
 /// clocks in sync (NTP), as the expiry check already assumes.
 /// </remarks>
-internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOptions> options, TimeProvider time)
+internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOptions> options, TimeProvider time, Cluster.ClusterRedis? cluster = null)
 {
     private const string VideoKind = "video";
     private const string ViewerKind = "viewer";
@@ -69,7 +69,7 @@ internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOp
             [("k", VideoKind), ("t", now), ("s", videoId), ("vis", visibility)], cancellationToken).ConfigureAwait(false);
         if (changed > 0)
         {
-            Raise(_videos, videoId, now);
+            RaiseAndTell(video: true, videoId, now);
         }
     }
 
@@ -79,7 +79,7 @@ internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOp
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await db.ExecAsync(Upsert, [("k", VideoKind), ("s", videoId), ("t", now)], cancellationToken).ConfigureAwait(false);
-        Raise(_videos, videoId, now);
+        RaiseAndTell(video: true, videoId, now);
     }
 
     /// <summary>In the caller's transaction: every token issued to <paramref name="viewerId"/> until now is void (the
@@ -88,7 +88,7 @@ internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOp
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await db.ExecAsync(Upsert, [("k", ViewerKind), ("s", viewerId), ("t", now)], cancellationToken).ConfigureAwait(false);
-        Raise(_viewers, viewerId, now);
+        RaiseAndTell(video: false, viewerId, now);
     }
 
     /// <summary>Reads every watermark that can still void a token (and prunes older ones at most once an hour).</summary>
@@ -121,6 +121,16 @@ internal sealed class PlaybackRevocations(Database database, IOptions<PlaybackOp
                 }
             }
         }
+    }
+
+    /// <summary>A watermark another node of the cluster applied (<see cref="Cluster.RevocationFeed"/>).</summary>
+    public void Apply(bool video, string subjectId, long unixMilliseconds) => Raise(video ? _videos : _viewers, subjectId, unixMilliseconds);
+
+    // This process at once, the cluster's other nodes through Redis (their poll of the table is the fallback).
+    private void RaiseAndTell(bool video, string subjectId, long unixMilliseconds)
+    {
+        Apply(video, subjectId, unixMilliseconds);
+        cluster?.Publish(Cluster.RevocationFeed.Channel, Cluster.RevocationFeed.PlaybackMessage(video, subjectId, unixMilliseconds));
     }
 
     private static void Raise(ConcurrentDictionary<string, long> map, string id, long at) =>

@@ -27,13 +27,16 @@ internal static partial class RealtimeServices
         });
 
         // An unparsable configuration registers no backplane: RealtimeOptionsValidator then stops the start naming the key.
+        // The backplane rides the process's one Redis connection (Cluster.ClusterRedis), which never aborts the start: while
+        // Redis is away this daemon's sockets still work and the multiplexer reconnects.
         var redis = configuration.GetSection(RedisOptions.Section).Get<RedisOptions>() ?? new RedisOptions();
-        if (TryParse(redis.Configuration) is { } redisConfiguration)
+        if (Cluster.ClusterRedis.TryParse(redis.Configuration) is { } redisConfiguration)
         {
-            // Start (and keep running) while Redis is away: this daemon's sockets still work; the multiplexer reconnects.
             redisConfiguration.AbortOnConnectFail = false;
             redisConfiguration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal(redis.ChannelPrefix);
             signalR.AddStackExchangeRedis(o => o.Configuration = redisConfiguration);
+            services.AddOptions<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisOptions>()
+                .Configure<Cluster.ClusterRedis>((o, shared) => o.ConnectionFactory = _ => shared.ConnectionAsync());
         }
 
         // A browser's WebSocket cannot send an Authorization header: on this path only, the token may come as access_token
@@ -53,23 +56,6 @@ internal static partial class RealtimeServices
             };
         });
         return services;
-    }
-
-    private static StackExchange.Redis.ConfigurationOptions? TryParse(string? configuration)
-    {
-        if (string.IsNullOrWhiteSpace(configuration))
-        {
-            return null;
-        }
-
-        try
-        {
-            return StackExchange.Redis.ConfigurationOptions.Parse(configuration);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
     }
 
     /// <summary>Maps the hub (negotiate, WebSockets, server-sent events and long polling) at <see cref="Path"/>; anonymous at the door, each method checks its caller.</summary>

@@ -234,7 +234,7 @@ internal static class UploadEndpoints
             return Problems.NotFound("upload");
         }
 
-        using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
         if (held is null)
         {
             return Problems.Conflict("Another request is writing this upload; HEAD it and retry.");
@@ -346,7 +346,7 @@ internal static class UploadEndpoints
             return Problems.NotFound("upload");
         }
 
-        using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(id, store.Options.LockTimeout, cancellationToken).ConfigureAwait(false);
         if (held is null)
         {
             return Problems.Conflict("Another request is writing this upload; retry.");
@@ -405,7 +405,7 @@ internal static class UploadEndpoints
         }
 
         LiftBodyLimit(context);
-        using var held = await store.Locks.AcquireAsync(row.Id, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+        await using var held = await store.Locks.AcquireAsync(row.Id, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
         CopyOutcome outcome;
         await using (var file = new FileStream(store.PartPath(row.Id), FileMode.Open, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
         {

@@ -36,7 +36,7 @@ internal sealed partial class UploadStore(
 {
     private readonly string _directory = options.Value.Directory(controlPlane.Value.DataPath);
 
-    public UploadLocks Locks { get; } = new();
+    public UploadLocks Locks { get; } = new(database);
 
     public UploadOptions Options => options.Value;
 
@@ -206,7 +206,7 @@ internal sealed partial class UploadStore(
         var removed = 0;
         foreach (var candidate in rows)
         {
-            using var held = await Locks.AcquireAsync(candidate.Id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            await using var held = await Locks.AcquireAsync(candidate.Id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             var row = held is null ? null : await FindAsync(candidate.Id, cancellationToken).ConfigureAwait(false);
             if (row is null)
             {
@@ -248,7 +248,7 @@ internal sealed partial class UploadStore(
                 continue;
             }
 
-            using var held = await Locks.AcquireAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            await using var held = await Locks.AcquireAsync(id, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             if (held is not null && await FindAsync(id, cancellationToken).ConfigureAwait(false) is null)
             {
                 File.Delete(path);

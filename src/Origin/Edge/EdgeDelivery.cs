@@ -42,7 +42,9 @@ internal static class EdgeDelivery
         return endpoints.MapClock();
     }
 
-    internal sealed class Handler(EdgeCache cache, UpstreamClient upstream, DeliveryLimits limits, TimeProvider time, EdgePlaybackCheck playback)
+    /// <param name="directory">In a cluster: live paths are fetched from the origin the stream directory names (VOD from the upstream).</param>
+    internal sealed class Handler(EdgeCache cache, UpstreamClient upstream, DeliveryLimits limits, TimeProvider time, EdgePlaybackCheck playback,
+        Cluster.StreamDirectory? directory = null)
     {
         private readonly RequestCoalescer<string, UpstreamResult> _coalescer = new();
         private static readonly byte[] DynamicMpd = "type=\"dynamic\""u8.ToArray();
@@ -173,7 +175,8 @@ internal static class EdgeDelivery
         {
             // A purge of this object's video while the fetch runs (or its hold, while origins learn the change) keeps it out.
             var started = time.GetUtcNow().ToUnixTimeMilliseconds();
-            var result = await upstream.FetchAsync(key[1..], blocking, stale, forwardedFor).ConfigureAwait(false);
+            var owner = directory is { Enabled: true } && LiveName(key) is { } name ? await directory.OwnerAsync(name).ConfigureAwait(false) : null;
+            var result = await upstream.FetchAsync(key[1..], blocking, stale, forwardedFor, owner).ConfigureAwait(false);
             if (result.Entry is not null && result.Storable && !blocking)
             {
                 // Stored before the coalesced waiters wake and the in-flight slot frees: the next request is a hit.
@@ -190,7 +193,16 @@ internal static class EdgeDelivery
             return result;
         }
 
-        private Task ServeAsync(HttpContext context, CacheEntry entry, string status, long nowMs)
+        /// <summary>The stream name of a <c>/live/</c> key (tokenised or not), null for any other.</summary>
+        private static string? LiveName(string key)
+        {
+            var query = key.IndexOf('?', StringComparison.Ordinal);
+            var path = query < 0 ? key.AsSpan() : key.AsSpan(0, query);
+            var parsed = PlaybackPath.Parse(path);
+            return parsed.Kind == PlaybackKind.Live ? path[parsed.Name].ToString() : null;
+        }
+
+                private Task ServeAsync(HttpContext context, CacheEntry entry, string status, long nowMs)
         {
             var headers = context.Response.Headers;
             headers.Age = AgeSeconds(entry, nowMs).ToString(CultureInfo.InvariantCulture);

@@ -50,7 +50,8 @@ internal sealed partial class UpstreamClient : IDisposable
         _log = log;
         _http = new HttpClient(handler)
         {
-            BaseAddress = _options.UpstreamUri,
+            // An origin of a cluster has no configured upstream: it names each owner (FetchAsync's origin).
+            BaseAddress = _options.Upstream is null ? null : _options.UpstreamUri,
             DefaultRequestVersion = HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Timeout = Timeout.InfiniteTimeSpan,
@@ -62,9 +63,17 @@ internal sealed partial class UpstreamClient : IDisposable
     /// this body with the freshness of the 304 (RFC 9111 §4.3).</param>
     /// <param name="forwardedFor">The <c>X-Forwarded-For</c> to send: the viewer's chain with the viewer's address appended
     /// (<see cref="ForwardedFor"/>); null sends none.</param>
-    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking, CacheEntry? stale = null, string? forwardedFor = null)
+    /// <param name="origin">The origin to ask instead of the configured upstream: the owner of a live stream in the cluster's
+    /// stream directory. Such a request carries <see cref="ClusterHopHeader"/>, so the owner never passes it on again.</param>
+    public async Task<UpstreamResult> FetchAsync(string pathAndQuery, bool blocking, CacheEntry? stale = null, string? forwardedFor = null, Uri? origin = null)
     {
-        var result = await SendAsync(pathAndQuery, blocking, stale, forwardedFor).ConfigureAwait(false);
+        var result = await SendAsync(pathAndQuery, blocking, stale, forwardedFor, origin).ConfigureAwait(false);
+        if (origin is not null)
+        {
+            // A cluster owner's failure is that stream's, not the configured upstream's: no down/back transitions for it.
+            return result;
+        }
+
         // Logged on the transitions only: an origin that is down would otherwise log once per request.
         if (result.Problem is not null)
         {
@@ -101,15 +110,24 @@ internal sealed partial class UpstreamClient : IDisposable
         return string.IsNullOrEmpty(incoming) ? address : incoming + ", " + address;
     }
 
-    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking, CacheEntry? stale, string? forwardedFor)
+    /// <summary>Marks a request one node of a cluster sent another for a stream the directory says it holds: it is answered from
+    /// what the receiver holds, never fetched on (two nodes with stale directory answers cannot bounce a request between them).</summary>
+    public const string ClusterHopHeader = "X-StreamVerse-Cluster-Hop";
+
+    private async Task<UpstreamResult> SendAsync(string pathAndQuery, bool blocking, CacheEntry? stale, string? forwardedFor, Uri? origin)
     {
         var timeout = TimeSpan.FromSeconds(blocking ? _options.BlockingUpstreamTimeoutSeconds : _options.UpstreamTimeoutSeconds);
         using var cts = new CancellationTokenSource(timeout, _time);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+            using var request = new HttpRequestMessage(HttpMethod.Get, origin is null ? new Uri(pathAndQuery, UriKind.RelativeOrAbsolute) : new Uri(origin, pathAndQuery));
             request.Headers.TryAddWithoutValidation("Via", Http.MpdUtcTiming.EdgeVia);
+            if (origin is not null)
+            {
+                request.Headers.TryAddWithoutValidation(ClusterHopHeader, "1");
+            }
+
             if (forwardedFor is not null)
             {
                 request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);

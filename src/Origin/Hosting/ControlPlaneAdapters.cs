@@ -93,8 +93,12 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
     private readonly LiveTranscodeOptions _transcode;
     private readonly ILogger _logger;
 
-    public ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest, IOptions<LiveTranscodeOptions> transcode, ILogger<ControlPlanePublishTarget> logger)
+    private readonly Cluster.StreamDirectory? _directory;
+
+    public ControlPlanePublishTarget(LiveStreamRegistry registry, LiveIngest ingest, IOptions<LiveTranscodeOptions> transcode, ILogger<ControlPlanePublishTarget> logger,
+        Cluster.StreamDirectory? directory = null)
     {
+        _directory = directory;
         _registry = registry;
         _ingest = ingest;
         _transcode = transcode.Value;
@@ -118,6 +122,7 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
                 var settings = new LiveLadderSettings(plan.Rungs, plan.Preset, plan.QueueFrames, plan.QueueBytes);
                 var sink = new LiveLadderSink(ladder, _registry, settings, _logger, LiveMetrics.DroppedGop);
                 LiveMetrics.Meter(ladder.Source);
+                _directory?.Claim(streamName);
                 return new EndNotifyingSink(sink, streamName, _ingest);
             }
             catch (Exception ex) when (ex is NotSupportedException or DllNotFoundException or EntryPointNotFoundException)
@@ -145,6 +150,8 @@ internal sealed partial class ControlPlanePublishTarget : ILivePublishTarget
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
+        // The cluster's stream directory now names this origin (a publish here takes the name over from any other).
+        _directory?.Claim(streamName);
         return new EndNotifyingSink(publisher, streamName, _ingest, published);
     }
 

@@ -11,6 +11,7 @@ using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.MediaCore;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
+using StreamVerse.Origin.Cluster;
 using StreamVerse.Origin.Http.FastLane;
 using StreamVerse.Origin.Limits;
 using StreamVerse.Origin.Live;
@@ -145,6 +146,7 @@ internal static partial class OriginHost
 
         builder.Services.AddLimits(builder.Configuration);
         builder.Services.AddLiveDelivery(builder.Configuration);
+        builder.Services.AddCluster(builder.Configuration, edge);
         if (edge)
         {
             // An edge caches what the origin serves; ingest and the control plane live at the origin.

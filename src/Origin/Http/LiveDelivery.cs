@@ -109,7 +109,9 @@ internal static class LiveDelivery
         return endpoints;
     }
 
-    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options, IPlaybackAuthorizer authorizer, DeliveryLimits limits)
+    /// <param name="cluster">In a cluster with a stream directory: the relay from the origin a stream is live on, when not here.</param>
+    internal sealed class Handler(LiveStreamRegistry registry, IOptions<DeliveryOptions> options, IPlaybackAuthorizer authorizer, DeliveryLimits limits,
+        Cluster.ClusterLiveProxy? cluster = null)
     {
         /// <summary>Recording playlists read once from disk (they no longer change), keyed by path, checked by size and mtime.</summary>
         private readonly ConcurrentDictionary<string, (long Length, long Ticks, StoredObject Body)> _recordingPlaylists = new(StringComparer.Ordinal);
@@ -127,6 +129,9 @@ internal static class LiveDelivery
         internal string PublicMediaCacheControl => _publicMedia;
 
         internal string RecordingPlaylistCacheControl => _recordingPlaylistCache;
+
+        /// <summary>A name not live here may be live on another origin of the cluster: only this handler answers it (the fast lane hands it over).</summary>
+        internal bool AsksTheCluster => cluster is not null && cluster.Enabled;
 
         /// <summary>The MPDs composed per host, shared with the fast lane so both serve the same objects.</summary>
         internal MpdUtcTiming UtcTiming => _utcTiming;
@@ -169,15 +174,31 @@ internal static class LiveDelivery
             }
 
             var live = registry.FindLive(name!);
-            return path switch
-            {
-                "index.m3u8" => MasterAsync(context, live, name!, path),
-                // video.m3u8, audio.m3u8, and a live ladder's rungs (video360.m3u8, ...).
-                _ when path.EndsWith(".m3u8", StringComparison.Ordinal) && !path.Contains('/', StringComparison.Ordinal) => MediaPlaylistAsync(context, live, name!, path),
-                "index.mpd" => MpdAsync(context, live, name!, path),
-                _ => SessionFileAsync(context, live, name!, path),
-            };
+            // An ended session here may have moved to another origin (its publisher went there): the directory decides.
+            return (live is null || live.IsEnded) && AsksTheCluster ? ServeFromClusterAsync(context, name!, path) : Serve(context, live, name!, path);
         }
+
+        /// <summary>Not live here: relayed from the origin the stream directory names, else answered from what this node holds
+        /// (an ended session, a recording, or 404).</summary>
+        private async Task ServeFromClusterAsync(HttpContext context, string name, string path)
+        {
+            if (await cluster!.OwnerAsync(context, name).ConfigureAwait(false) is { } owner)
+            {
+                await cluster.RelayAsync(context, owner).ConfigureAwait(false);
+                return;
+            }
+
+            await Serve(context, registry.FindLive(name), name, path).ConfigureAwait(false);
+        }
+
+        private Task Serve(HttpContext context, LiveStream? live, string name, string path) => path switch
+        {
+            "index.m3u8" => MasterAsync(context, live, name, path),
+            // video.m3u8, audio.m3u8, and a live ladder's rungs (video360.m3u8, ...).
+            _ when path.EndsWith(".m3u8", StringComparison.Ordinal) && !path.Contains('/', StringComparison.Ordinal) => MediaPlaylistAsync(context, live, name, path),
+            "index.mpd" => MpdAsync(context, live, name, path),
+            _ => SessionFileAsync(context, live, name, path),
+        };
 
         private async Task MasterAsync(HttpContext context, LiveStream? live, string name, string path)
         {

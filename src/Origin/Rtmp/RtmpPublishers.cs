@@ -68,6 +68,22 @@ internal sealed class RtmpPublishers
         return ended;
     }
 
+    /// <summary>Asks every publish to <paramref name="streamName"/> to end, as <see cref="Disconnect"/> does (the cluster's stream
+    /// directory: the stream was published again on another origin). Returns how many it asked.</summary>
+    public int DisconnectStream(string streamName, string reason)
+    {
+        var ended = 0;
+        foreach (var session in _sessions.Keys)
+        {
+            if (string.Equals(session.StreamName, streamName, StringComparison.Ordinal) && session.Disconnect(reason))
+            {
+                ended++;
+            }
+        }
+
+        return ended;
+    }
+
     /// <summary>The publishes made with one of <paramref name="streamKeyIds"/>.</summary>
     public List<RtmpPublishInfo> Find(IReadOnlyCollection<string> streamKeyIds)
     {

@@ -50,7 +50,7 @@ public sealed class ChatLimitsCollection : ICollectionFixture<ChatLimitsApp>;
 /// B a separate process (<c>dotnet StreamVerse.Origin.dll</c>) on its own ports and data directory. The Redis channel prefix is
 /// this fixture's own, so concurrent test runs on the shared Redis do not hear each other. A's media path is a settable clock.
 /// </summary>
-public sealed class TwoDaemonsApp : ControlPlaneApp, IAsyncLifetime
+public class TwoDaemonsApp : ControlPlaneApp, IAsyncLifetime
 {
     private readonly string _prefix = "sv-test-" + Guid.NewGuid().ToString("N")[..12];
     private readonly string _dataB = Directory.CreateTempSubdirectory("sv-cp-b-").FullName;
@@ -73,6 +73,9 @@ public sealed class TwoDaemonsApp : ControlPlaneApp, IAsyncLifetime
 
     protected override IEnumerable<string> ExtraArgs => RedisArgs;
 
+    /// <summary>Arguments daemon B adds to the shared ones (its own tuning in a derived fixture).</summary>
+    protected virtual IEnumerable<string> ExtraArgsB => [];
+
     /// <summary>Daemon A's media path (B has none: its messages count from the broadcast's start).</summary>
     public TestMediaClock Clock { get; } = new();
 
@@ -92,7 +95,7 @@ public sealed class TwoDaemonsApp : ControlPlaneApp, IAsyncLifetime
                 dll, "--data", _dataB, "--http", BaseUrlB[7..], "--rtmp", $"127.0.0.1:{TestProcesses.FreePort()}",
                 "--StreamVerse:ControlPlane:Database:Provider", "postgres", "--StreamVerse:ControlPlane:Database:ConnectionString", ConnectionString!,
                 "--StreamVerse:ControlPlane:Mail:RequireVerifiedEmailToPublish", "false",
-                "--Logging:LogLevel:Default", "Warning", .. RedisArgs,
+                "--Logging:LogLevel:Default", "Warning", .. RedisArgs, .. ExtraArgsB,
             ])
         {
             psi.ArgumentList.Add(a);

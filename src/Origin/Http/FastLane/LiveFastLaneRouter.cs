@@ -81,6 +81,12 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         }
 
         var live = _registry.FindLive(name);
+        if (_handler.AsksTheCluster && live is not { IsEnded: false })
+        {
+            // It may be live on another origin of the cluster: the routed handler asks the stream directory.
+            return false;
+        }
+
         if (live is null)
         {
             // Not live: a recording's media file comes from disk, the rest of a recording is the routed handler's; a name
