@@ -20,6 +20,7 @@ internal static class FuzzTargets
         new("tus-headers", "tus Upload-Length/-Offset/-Metadata/-Checksum (src/ControlPlane/Uploads/TusProtocol.cs)", TusHeadersTarget.Run),
         new("caption-text", "uploaded captions, WebVTT or SubRip (src/ControlPlane/Captions/CaptionText.cs)", CaptionTextTarget.Run),
         new("playback-path", "tokenised playback paths (PlaybackPaths adapter)", PlaybackPathTarget.Run),
+        new("cmcd", "CMCD query argument and headers (src/Origin/Audience/Cmcd.cs)", CmcdTarget.Run),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

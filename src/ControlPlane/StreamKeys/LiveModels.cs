@@ -15,6 +15,8 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// <param name="AudioFrames">Audio frames received.</param>
 /// <param name="DroppedFrames">Frames the ingest could not use (before their track's configuration, or beyond the start buffer).</param>
 /// <param name="Warnings">What the creator should change, e.g. a keyframe interval that does not fit the segment duration.</param>
+/// <param name="Viewers">Distinct viewers of the live video on this daemon within the last 20-30 seconds (its requests: the
+/// player's CMCD session id, else a salted hash of address and user agent). Viewers an edge serves from its cache count at that edge.</param>
 internal sealed record LivePublishHealth(
     string StreamKeyId,
     string? VideoId,
@@ -27,7 +29,8 @@ internal sealed record LivePublishHealth(
     long VideoFrames,
     long AudioFrames,
     long DroppedFrames,
-    List<string> Warnings);
+    List<string> Warnings,
+    int Viewers);
 
 /// <param name="Publishes">The channel's running publishes (empty when it is not live).</param>
 internal sealed record LiveHealthResponse(string ChannelId, List<LivePublishHealth> Publishes);
