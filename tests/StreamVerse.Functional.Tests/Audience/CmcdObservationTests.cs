@@ -107,11 +107,17 @@ public sealed class CmcdObservationTests(ITestOutputHelper output)
         Assert.Equal(2, atEdge.Select(o => o.Viewer).Distinct().Count());
         // The edge's two answers and the origin's one (the metric is this process's, shared by both daemons).
         Assert.Equal(egressBefore + (3 * headerB.BytesSent), await edge.MetricAsync("streamverse_delivery_egress_bytes_total", "tier=\"none\""));
+    }
 
-        // Browsers in header mode ask first (CORS preflight): every CMCD header must be allowed, at the origin and the edge.
+    /// <summary>Browsers in header mode ask first (CORS preflight): every CMCD header must be allowed, at the origin and at an edge.</summary>
+    [Fact]
+    public async Task A_cross_origin_player_may_send_the_cmcd_headers()
+    {
+        await using var origin = await InProcess.StartAsync(["--stream", $"cam={NewKey()}"]);
+        await using var edge = await InProcess.StartAsync(["--upstream", origin.BaseUrl]);
         foreach (var daemon in new[] { origin, edge })
         {
-            using var preflight = new HttpRequestMessage(HttpMethod.Options, segment);
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "live/cam/s1/video_1.m4s");
             preflight.Headers.Add("Origin", "http://player.test");
             preflight.Headers.Add("Access-Control-Request-Method", "GET");
             preflight.Headers.Add("Access-Control-Request-Headers", "cmcd-object,cmcd-request,cmcd-session,cmcd-status");
@@ -123,6 +129,10 @@ public sealed class CmcdObservationTests(ITestOutputHelper output)
                 Assert.Contains(header, allowed, StringComparison.Ordinal);
             }
         }
+
+        // A preflight is not a media response: nothing observed.
+        Assert.Empty(origin.Observations.Seen);
+        Assert.Empty(edge.Observations.Seen);
     }
 
     /// <summary>
