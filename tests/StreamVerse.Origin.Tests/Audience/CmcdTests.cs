@@ -183,15 +183,23 @@ public sealed class CmcdTests
     {
         var query = Encoding.ASCII.GetBytes(SpecQuery);
         var header = "cid=\"faec5fc2\",pr=1.08,sf=d,sid=\"6e2fb550\",st=v,bl=(100 200)"u8.ToArray();
-        var values = new CmcdValues();
-        Cmcd.ReadQuery(query, ref values);
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1000; i++)
+        // Warmed up first, and the least of three runs counts: tiering a method up (JIT) may allocate on the calling thread
+        // once, while anything the reader allocates per call shows in every run.
+        var best = long.MaxValue;
+        for (var run = 0; run < 4 && best > 0; run++)
         {
-            Cmcd.ReadQuery(query, ref values);
-            Cmcd.ReadHeader(header, ref values);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                var values = new CmcdValues();
+                Cmcd.ReadQuery(query, ref values);
+                Cmcd.ReadHeader(header, ref values);
+            }
+
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            best = run == 0 ? best : Math.Min(best, allocated);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, best);
     }
 }
