@@ -109,6 +109,40 @@ public sealed class LiveControlTests(SqliteApp app)
         }
     }
 
+    /// <summary>
+    /// Issue 19: the health counts the live video's distinct viewers from their requests: two players, each with its own
+    /// CMCD session id and polling several times, are two more viewers; a third request of one of them is not.
+    /// </summary>
+    [Fact]
+    public async Task Live_health_counts_distinct_viewers_by_their_cmcd_sessions()
+    {
+        var (channel, keyId, key, creator) = await KeyAsync();
+        using var publisher = Ffmpeg(RtmpUrl(key), 40);
+        var videoId = await LiveVideoAsync(channel, keyId, creator);
+        var playlist = await MediaPlaylistAsync(videoId); // this client (no CMCD: its address and user agent) is a viewer too
+
+        async Task<int> ViewersAsync() => (await WaitForAsync(async () =>
+        {
+            var h = await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}/live/health", creator.AccessToken);
+            var p = h.GetProperty("publishes").EnumerateArray().SingleOrDefault();
+            return p.ValueKind == JsonValueKind.Object ? p.GetProperty("viewers").GetInt32() : (int?)null;
+        }, "health", TimeSpan.FromSeconds(30)));
+
+        var before = await ViewersAsync();
+        Assert.True(before >= 1, $"the test's own requests made {before} viewers");
+        foreach (var sid in new[] { "player-one", "player-two", "player-one" })
+        {
+            for (var poll = 0; poll < 3; poll++)
+            {
+                // As hls.js sends it in query mode: one URL-encoded CMCD argument.
+                using var r = await app.Http.GetAsync(playlist + "?CMCD=" + Uri.EscapeDataString($"bl=3000,mtp=5000,ot=m,sf=h,sid=\"{sid}\",st=l"));
+                Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            }
+        }
+
+        Assert.Equal(before + 2, await ViewersAsync());
+    }
+
     [Fact]
     public async Task Revoking_the_key_disconnects_the_publisher_ends_the_playlist_and_refuses_the_key()
     {

@@ -21,6 +21,7 @@ internal static class FuzzTargets
         new("caption-text", "uploaded captions, WebVTT or SubRip (src/ControlPlane/Captions/CaptionText.cs)", CaptionTextTarget.Run),
         new("mpegts", "MPEG-TS from SRT publishers: PAT/PMT/PES, H.264 Annex B, AAC ADTS (src/Origin/Srt/MpegTs)", MpegTsTarget.Run),
         new("playback-path", "tokenised playback paths (PlaybackPaths adapter)", PlaybackPathTarget.Run),
+        new("cmcd", "CMCD query argument and headers (src/Origin/Audience/Cmcd.cs)", CmcdTarget.Run),
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

@@ -151,6 +151,12 @@ internal static class SeedCorpus
         Seed("cache-policy", "huge-and-age-over", [0x7F, 0xFF, 0xFF, 0xFF, .. "max-age=99999999999999999999999"u8]);
         Seed("cache-policy", "long-rewritten", [0, 0, 0, 1, .. Encoding.ASCII.GetBytes("max-age=3600, stale-if-error=10, x-" + new string('a', 300))]);
 
+        // cmcd: byte 0 = source (bit 0: query, else header; bit 1: the rest again as a header); then the query or value.
+        Seed("cmcd", "spec-query", [0x01, .. "CMCD=bl%3D21300%2Cbr%3D3200%2Cbs%2Ccid%3D%22faec5fc2-ac30-11ea-bb37-0242ac130002%22%2Cd%3D4004%2Cdl%3D18500%2Cmtp%3D48100%2Cnor%3D%22..%252F300kbps%252Ftrack.m4v%22%2Cnrr%3D%2212323-48763%22%2Cot%3Dv%2Cpr%3D1.08%2Crtp%3D12000%2Csf%3Dd%2Csid%3D%226e2fb550-c457-11e9-bb97-0800200c9a66%22%2Cst%3Dv%2Csu%2Ctb%3D6000"u8]);
+        Seed("cmcd", "spec-session-header", [0x00, .. "cid=\"faec5fc2-ac30-11ea-bb37-0242ac130002\",pr=1.08,sf=d,sid=\"6e2fb550-c457-11e9-bb97-0800200c9a66\",st=v"u8]);
+        Seed("cmcd", "hls-query-with-ll-hls", [0x01, .. "_HLS_msn=12&_HLS_part=3&CMCD=bl%3D3000%2Cbr%3D1200%2Cmtp%3D9000%2Cot%3Dv%2Csf%3Dh%2Csid%3D%22a%22%2Cst%3Dl%2Csu%2Ctb%3D1200"u8]);
+        Seed("cmcd", "garbage-escapes-open-string-inner-list", [0x03, .. "CMCD=%zz%2C%E2%80%AEbr=(1 2),sid=\"open,bl=-1,bs=?1,pr=1.2345,v=99999999999999999"u8]);
+
         // caption-text: a whole caption file.
         Seed("caption-text", "webvtt", "WEBVTT\n\nNOTE x\n\nid\n00:01.000 --> 00:02.500 align:start\n<v A>Hi</v> &amp;\n"u8.ToArray());
         Seed("caption-text", "subrip-crlf-bom", [0xEF, 0xBB, 0xBF, .. "1\r\n00:00:01,000 --> 00:00:02,000\r\n<font color=\"red\">a</font> & <i>b</i>\r\n\r\n"u8]);

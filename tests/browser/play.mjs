@@ -17,6 +17,10 @@
 // events and the decoded picture heights; the run then also needs every level switched to and decoded at its
 // own height (result.switchedLevels, result.heightsSeen, result.levelHeights).
 //
+// PLAY_CMCD=query|headers: the player sends CTA-5004 CMCD with every request (hls.js `cmcd: {}`, with `useHeaders` for
+// headers; dash.js `streaming.cmcd.enabled`, mode 'query' or 'header'), with the session id PLAY_CMCD_SID (default: the
+// player's own).
+//
 // PLAY_AUDIO_TRACK=N: once playing, the page switches to audio track N (hls.js: hls.audioTrack = N; dash.js:
 // setCurrentTrack(getTracksFor('audio')[N])) and samples currentTime from then on; the run then also needs the
 // player to report that track as current (result.audioTrackNow) and sound decoded after the switch
@@ -30,6 +34,12 @@ const SWITCH_LEVELS = process.env.PLAY_SWITCH_LEVELS === '1';
 const SWITCH_EVERY = Number(process.env.PLAY_SWITCH_EVERY ?? 2);
 const AUDIO_TRACK = process.env.PLAY_AUDIO_TRACK === undefined ? null : Number(process.env.PLAY_AUDIO_TRACK);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CMCD = process.env.PLAY_CMCD ?? '';
+const CMCD_SID = process.env.PLAY_CMCD_SID || undefined;
+if (!['', 'query', 'headers'].includes(CMCD)) {
+  console.error('PLAY_CMCD must be query or headers');
+  process.exit(2);
+}
 
 const [kind, url, secondsArg, startArg] = process.argv.slice(2);
 const seconds = Number(secondsArg);
@@ -65,7 +75,9 @@ try {
   if (${JSON.stringify(kind)} === 'hls') {
     if (!Hls.isSupported()) throw new Error('hls.js: MSE not supported in this browser');
     state.version = Hls.version;
-    const hls = window.__hls = new Hls({ lowLatencyMode: true, debug: false });
+    const cmcdMode = ${JSON.stringify(CMCD)};
+    const hls = window.__hls = new Hls(Object.assign({ lowLatencyMode: true, debug: false },
+      cmcdMode ? { cmcd: { useHeaders: cmcdMode === 'headers', sessionId: ${JSON.stringify(CMCD_SID ?? null)} || undefined } } : {}));
     hls.on(Hls.Events.ERROR, (_, d) => {
       const e = { source: 'hls.js', fatal: !!d.fatal, type: d.type, details: d.details,
         url: (d.context && d.context.url) || (d.frag && d.frag.url) || (d.part && d.part.url) || undefined,
@@ -90,6 +102,10 @@ try {
     state.version = player.getVersion ? player.getVersion() : null;
     const ev = dashjs.MediaPlayer.events;
     player.updateSettings({ debug: { logLevel: dashjs.Debug ? dashjs.Debug.LOG_LEVEL_WARNING : 3 } });
+    if (${JSON.stringify(CMCD)}) {
+      player.updateSettings({ streaming: { cmcd: Object.assign({ enabled: true, mode: ${JSON.stringify(CMCD === 'headers' ? 'header' : 'query')} },
+        ${JSON.stringify(CMCD_SID ?? null)} ? { sid: ${JSON.stringify(CMCD_SID ?? null)} } : {}) } });
+    }
     // dash.js has no fatal flag. Code 16 (TIME_SYNC_FAILED) is recoverable: the player falls back to the
     // device clock and keeps playing; it is kept as a non-fatal error (it means the MPD's UTCTiming source
     // could not be used, or the MPD has none and dash.js's default internet time server is unreachable).

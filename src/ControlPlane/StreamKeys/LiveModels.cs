@@ -15,6 +15,8 @@ namespace StreamVerse.ControlPlane.StreamKeys;
 /// <param name="AudioFrames">Audio frames received.</param>
 /// <param name="DroppedFrames">Frames the ingest could not use (before their track's configuration, or beyond the start buffer).</param>
 /// <param name="Warnings">What the creator should change, e.g. a keyframe interval that does not fit the segment duration.</param>
+/// <param name="Viewers">Distinct viewers of the live video on this daemon within the last 20-30 seconds (its requests: the
+/// player's CMCD session id, else a salted hash of address and user agent). Viewers an edge serves from its cache count at that edge.</param>
 /// <param name="Protocol">How it is published: <c>rtmp</c> (RTMP or RTMPS) or <c>srt</c>.</param>
 /// <param name="Link">SRT only: the link's packet statistics from libsrt (loss, retransmissions); null for RTMP.</param>
 internal sealed record LivePublishHealth(
@@ -30,6 +32,7 @@ internal sealed record LivePublishHealth(
     long AudioFrames,
     long DroppedFrames,
     List<string> Warnings,
+    int Viewers,
     string Protocol = "rtmp",
     LiveLinkHealth? Link = null);
 

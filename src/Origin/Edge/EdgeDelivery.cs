@@ -241,7 +241,8 @@ internal static class EdgeDelivery
 
         /// <summary>
         /// <c>/live/a/b.m4s</c>, or for a playlist the path plus the LL-HLS directives in a fixed order
-        /// (RFC 8216bis §6.2.5): other query parameters do not reach the origin. Null for a path that is not a canonical
+        /// (RFC 8216bis §6.2.5): other query parameters, CMCD's among them (CTA-5004 data differs per viewer and request,
+        /// and would make every request a miss), are neither keyed nor sent to the origin. Null for a path that is not a canonical
         /// playback path (<see cref="PlaybackPath"/>), which no origin serves.
         /// </summary>
         internal static string? CacheKey(HttpRequest request, out bool blocking)

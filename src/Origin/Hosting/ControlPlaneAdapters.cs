@@ -51,14 +51,14 @@ internal sealed class CompositeStreamKeyResolver(ConfigurationStreamKeyResolver 
 /// The control plane's view of the running RTMP/RTMPS/SRT publishes: it ends them (key revoked, broadcast ended, a ban)
 /// and reads their health, with warnings against what the segmenter needs.
 /// </summary>
-internal sealed class ControlPlaneLivePublishers(RtmpPublishers publishers, IOptions<SegmenterOptions> segmenter) : ILivePublishers, ILiveHealth
+internal sealed class ControlPlaneLivePublishers(RtmpPublishers publishers, IOptions<SegmenterOptions> segmenter, Audience.LiveViewers viewers) : ILivePublishers, ILiveHealth
 {
     public int Disconnect(IReadOnlyCollection<string> streamKeyIds, string reason) => publishers.Disconnect(streamKeyIds, reason);
 
     public List<LivePublishHealth> Of(IReadOnlyCollection<string> streamKeyIds) =>
-        [.. publishers.Find(streamKeyIds).Select(p => Map(p, segmenter.Value))];
+        [.. publishers.Find(streamKeyIds).Select(p => Map(p, segmenter.Value, viewers))];
 
-    private static LivePublishHealth Map(RtmpPublishInfo publish, SegmenterOptions segmenter)
+    private static LivePublishHealth Map(RtmpPublishInfo publish, SegmenterOptions segmenter, Audience.LiveViewers viewers)
     {
         var h = publish.Health;
         return new LivePublishHealth(
@@ -74,6 +74,7 @@ internal sealed class ControlPlaneLivePublishers(RtmpPublishers publishers, IOpt
             h.AudioFrames,
             h.DroppedFrames,
             StreamHealthWarnings.Of(h, segmenter.TargetDuration),
+            publish.StreamName is { } name ? viewers.Count(name) : 0,
             publish.Protocol,
             publish.Link is { } l ? new LiveLinkHealth(l.PacketsReceived, l.PacketsLost, l.PacketsRetransmitted, l.PacketsDropped, Math.Round(l.ReceiveRateMbps, 3), l.ContinuityErrors) : null);
     }

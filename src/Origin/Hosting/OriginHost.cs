@@ -9,6 +9,7 @@ using Prometheus;
 using StreamVerse.ControlPlane;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.MediaCore;
+using StreamVerse.Origin.Audience;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Cluster;
@@ -147,6 +148,7 @@ internal static partial class OriginHost
         builder.Services.AddLimits(builder.Configuration);
         builder.Services.AddLiveDelivery(builder.Configuration);
         builder.Services.AddCluster(builder.Configuration, edge);
+        builder.Services.AddAudience();
         if (edge)
         {
             // An edge caches what the origin serves; ingest and the control plane live at the origin.
@@ -213,6 +215,7 @@ internal static partial class OriginHost
         // refused here, so routing (case-insensitive), the handlers, the edge's cache and the token rules never disagree
         // about what it is (PlaybackPath).
         app.UsePlaybackPaths();
+        app.UseDeliveryObservations();
         if (!edge)
         {
             // Before routing, so the playlists it answers skip route matching too; CORS (which needs the matched

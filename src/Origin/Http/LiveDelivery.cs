@@ -47,7 +47,8 @@ internal static class LiveDelivery
             }
 
             policy.WithMethods("GET", "HEAD", "OPTIONS")
-                .WithHeaders("Range", "If-None-Match", "If-Range")
+                // CTA-5004 §2.1: players in header mode (hls.js cmcd.useHeaders) send these cross-origin, after a preflight.
+                .WithHeaders("Range", "If-None-Match", "If-Range", "CMCD-Request", "CMCD-Object", "CMCD-Status", "CMCD-Session")
                 .WithExposedHeaders(ExposedHeaders)
                 .SetPreflightMaxAge(TimeSpan.FromHours(1));
         });

@@ -183,7 +183,8 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
     /// <summary>
     /// The handler's cache key: the path, and for a playlist the LL-HLS directives in a fixed order. False (hand over)
     /// for a playlist query the lane does not read exactly as the handler does: another parameter, a repeated or empty one,
-    /// a value outside the handler's alphabet. Any query on another object is ignored, as by the handler.
+    /// a value outside the handler's alphabet. <c>CMCD=</c> pairs are skipped, as the handler drops them; any query on
+    /// another object is ignored, as by the handler.
     /// </summary>
     internal static bool TryKey(ReadOnlySpan<byte> path, ReadOnlySpan<byte> query, Span<byte> key, out int length, out bool blocking)
     {
@@ -199,6 +200,12 @@ internal sealed class EdgeFastLaneRouter : IFastLaneRouter
         foreach (var range in query.Split((byte)'&'))
         {
             var pair = query[range];
+            if (pair.StartsWith("CMCD="u8))
+            {
+                // CTA-5004 data is per viewer: the routed key (EdgeDelivery.CacheKey) drops it too, so it never splits an entry.
+                continue;
+            }
+
             var eq = pair.IndexOf((byte)'=');
             if (eq <= 0)
             {

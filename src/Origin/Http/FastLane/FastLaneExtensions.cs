@@ -56,7 +56,8 @@ internal static partial class FastLaneExtensions
                     var directory => Path.GetFullPath(directory),
                 },
                 logger);
-            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, bodies, logger, origin.InlineScheduling, anyOrigin: delivery.CorsOrigins is ["*"]);
+            var lane = new Http1FastLane(router, time, listen.KestrelServerOptions.Limits, bodies, logger, origin.InlineScheduling, anyOrigin: delivery.CorsOrigins is ["*"],
+                services.GetRequiredService<Audience.DeliveryObserver>());
             if (listen.EndPoint is IPEndPoint)
             {
                 // Taken by EpollFrontTransport when the host registered it (Linux, EventLoops not 0), which then binds

@@ -51,6 +51,7 @@ internal sealed partial class Http1FastLane
     private readonly bool _inlineContinuations;
     private readonly bool _anyOrigin;
     private readonly ZeroCopyBodies _bodies;
+    private readonly Audience.DeliveryObserver? _observer;
 
     /// <param name="inlineContinuations">Kestrel runs connection code inline (<c>StreamVerse:InlineScheduling</c>): a send that waited goes on where it completed.</param>
     /// <param name="anyOrigin">
@@ -58,8 +59,11 @@ internal sealed partial class Http1FastLane
     /// <c>Origin</c> gets that policy's headers from the lane. With a list of origins such requests are handed over.
     /// </param>
     /// <param name="bodies">Where large bodies asked for again are copied once, to go with sendfile from there.</param>
-    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ZeroCopyBodies bodies, ILogger logger, bool inlineContinuations = false, bool anyOrigin = false)
+    /// <param name="observer">Sees every media response the lane composes (audience analytics, live viewers); none in some tests.</param>
+    public Http1FastLane(IFastLaneRouter router, TimeProvider time, KestrelServerLimits limits, ZeroCopyBodies bodies, ILogger logger, bool inlineContinuations = false, bool anyOrigin = false,
+        Audience.DeliveryObserver? observer = null)
     {
+        _observer = observer;
         _bodies = bodies;
         _inlineContinuations = inlineContinuations;
         _anyOrigin = anyOrigin;
@@ -170,7 +174,7 @@ internal sealed partial class Http1FastLane
                 {
                     // An LL-HLS blocking reload or a part announced by a preload hint.
                     var answer = await pending.ConfigureAwait(false);
-                    step = answer.IsHandOver ? Step.HandOver : AnswerAfterWait(state, buffer, answer, out consumed, out body);
+                    step = answer.IsHandOver ? Step.HandOver : AnswerAfterWait(state, buffer, answer, client, out consumed, out body);
                 }
 
                 if (step is Step.HandOver or Step.Incomplete)
@@ -258,7 +262,7 @@ internal sealed partial class Http1FastLane
             return Step.HandOver;
         }
 
-        return TryCompose(state, head, answer, out body) ? Step.Answered : Step.HandOver;
+        return Composed(state, head, answer, client, out body);
     }
 
     /// <summary>
@@ -269,7 +273,7 @@ internal sealed partial class Http1FastLane
         answer.File is null || (head.IfNoneMatch.IsEmpty && head.Range.IsEmpty && head.IfRange.IsEmpty && !head.OtherConditional);
 
     /// <summary>After a wait the head is parsed again from the same, still unconsumed bytes (spans do not outlive an await).</summary>
-    private Step AnswerAfterWait(Connection state, in ReadOnlySequence<byte> buffer, FastLaneAnswer answer, out int consumed, out BodyPlan body)
+    private Step AnswerAfterWait(Connection state, in ReadOnlySequence<byte> buffer, FastLaneAnswer answer, IPAddress? client, out int consumed, out BodyPlan body)
     {
         body = default;
         if (Http1RequestHead.TryRead(buffer, state.Scratch, out var head, out consumed) != HeadStatus.Parsed || !Takes(head, answer))
@@ -277,7 +281,24 @@ internal sealed partial class Http1FastLane
             return Step.HandOver;
         }
 
-        return TryCompose(state, head, answer, out body) ? Step.Answered : Step.HandOver;
+        return Composed(state, head, answer, client, out body);
+    }
+
+    /// <summary><see cref="TryCompose"/>, and a media response it composed (not a problem) is observed, once per request.</summary>
+    private Step Composed(LaneBuffers state, in Http1RequestHead head, in FastLaneAnswer answer, IPAddress? client, out BodyPlan body)
+    {
+        if (!TryCompose(state, head, answer, out body))
+        {
+            return Step.HandOver;
+        }
+
+        if (_observer is not null && answer.Problem is null)
+        {
+            _observer.Observe(head.Path, head.Query, new Audience.CmcdHeaders(head.CmcdRequest, head.CmcdObject, head.CmcdStatus, head.CmcdSession),
+                head.UserAgent, client, body.Length, _observer.DefaultTier);
+        }
+
+        return Step.Answered;
     }
 
     /// <summary>

@@ -54,6 +54,17 @@ internal ref struct Http1RequestHead
     /// <summary>The Host field value (RFC 9110 §7.2), required.</summary>
     public ReadOnlySpan<byte> Host;
 
+    /// <summary>
+    /// The <c>User-Agent</c> and the four <c>CMCD-*</c> field values (CTA-5004 §2.1), first of each, for audience
+    /// analytics only (<see cref="Audience.DeliveryObserver"/>): they never change the answer, so a repeated or long one
+    /// is not a reason to hand over.
+    /// </summary>
+    public ReadOnlySpan<byte> UserAgent;
+    public ReadOnlySpan<byte> CmcdRequest;
+    public ReadOnlySpan<byte> CmcdObject;
+    public ReadOnlySpan<byte> CmcdStatus;
+    public ReadOnlySpan<byte> CmcdSession;
+
     /// <summary>A <c>Via</c> names a StreamVerse edge (which composes the MPD's UTCTiming itself).</summary>
     public bool FromEdge;
 
@@ -192,6 +203,21 @@ internal ref struct Http1RequestHead
                     }
 
                     break;
+                case 10 when Ascii.EqualsIgnoreCase(name, "user-agent"u8):
+                    First(ref head.UserAgent, value);
+                    break;
+                case 11 when Ascii.EqualsIgnoreCase(name, "cmcd-object"u8):
+                    First(ref head.CmcdObject, value);
+                    break;
+                case 11 when Ascii.EqualsIgnoreCase(name, "cmcd-status"u8):
+                    First(ref head.CmcdStatus, value);
+                    break;
+                case 12 when Ascii.EqualsIgnoreCase(name, "cmcd-request"u8):
+                    First(ref head.CmcdRequest, value);
+                    break;
+                case 12 when Ascii.EqualsIgnoreCase(name, "cmcd-session"u8):
+                    First(ref head.CmcdSession, value);
+                    break;
                 case 10 when Ascii.EqualsIgnoreCase(name, "connection"u8):
                     if (!ParseConnection(value, ref head.Close))
                     {
@@ -236,13 +262,20 @@ internal ref struct Http1RequestHead
         }
 
         var target = line[..^9];
-        if (target.IsEmpty || target[0] != '/' || target.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E) || target.Contains((byte)'%') || target.Contains((byte)'#'))
+        if (target.IsEmpty || target[0] != '/' || target.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E) || target.Contains((byte)'#'))
         {
             return false;
         }
 
         var question = target.IndexOf((byte)'?');
         var path = question < 0 ? target : target[..question];
+        // Percent-encoding is the routed side's to decode, except inside a CMCD query value (CTA-5004 §2.2: players send
+        // it URL-encoded on every request), which the lane never reads for its answer (Cmcd.PercentOnlyInCmcd).
+        if (path.Contains((byte)'%') || (question >= 0 && !Audience.Cmcd.PercentOnlyInCmcd(target[(question + 1)..])))
+        {
+            return false;
+        }
+
         // Kestrel removes dot segments and the routed path would then see another path; empty segments likewise.
         if (path.IndexOf("/."u8) >= 0 || path.IndexOf("//"u8) >= 0)
         {
@@ -252,6 +285,14 @@ internal ref struct Http1RequestHead
         head.Path = path;
         head.Query = question < 0 ? default : target[(question + 1)..];
         return true;
+    }
+
+    private static void First(scoped ref ReadOnlySpan<byte> slot, ReadOnlySpan<byte> value)
+    {
+        if (slot.IsEmpty)
+        {
+            slot = value;
+        }
     }
 
     private static bool TakeOnce(scoped ref bool seen, ReadOnlySpan<byte> value, out ReadOnlySpan<byte> slot)

@@ -91,7 +91,7 @@ internal sealed class LiveFastLaneRouter : IFastLaneRouter
         {
             // Not live: a recording's media file comes from disk, the rest of a recording is the routed handler's; a name
             // with neither is a 404 answered here.
-            if (session.IsEmpty ? request.Query.IsEmpty && RecordingPlaylist(name, rest, out answer) : Recording(name, session, rest, out answer))
+            if (session.IsEmpty ? Audience.Cmcd.OnlyCmcd(request.Query) && RecordingPlaylist(name, rest, out answer) : Recording(name, session, rest, out answer))
             {
                 return true;
             }

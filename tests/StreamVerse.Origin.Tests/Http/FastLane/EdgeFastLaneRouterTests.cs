@@ -192,6 +192,7 @@ public sealed class EdgeFastLaneRouterTests : IAsyncLifetime
     [InlineData("/metrics", "")]
     [InlineData("/live/cam/vi~deo.m3u8", "")]
     [InlineData("/live/cam/video.m3u8", "_HLS_msn=5&token=x")]
+    [InlineData("/live/cam/video.m3u8", "CMCD=br%3D1&token=x")]
     [InlineData("/live/cam/video.m3u8", "_HLS_msn=5&_HLS_msn=6")]
     [InlineData("/live/cam/video.m3u8", "_HLS_msn=")]
     [InlineData("/live/cam/video.m3u8", "_HLS_msn=-1")]
@@ -208,6 +209,10 @@ public sealed class EdgeFastLaneRouterTests : IAsyncLifetime
     [InlineData("/live/cam/video.m3u8", "_HLS_skip=YES", "/live/cam/video.m3u8?_HLS_skip=YES", false)]
     [InlineData("/live/cam/video.m3u8", "_HLS_skip=YES&_HLS_part=2&_HLS_msn=40", "/live/cam/video.m3u8?_HLS_msn=40&_HLS_part=2&_HLS_skip=YES", true)]
     [InlineData("/live/cam/video.m3u8", "_HLS_msn=40", "/live/cam/video.m3u8?_HLS_msn=40", true)]
+    // CMCD (CTA-5004) differs per viewer and request: it is neither keyed nor a reason to hand a playlist over.
+    [InlineData("/live/cam/video.m3u8", "CMCD=bl%3D21300%2Csid%3D%22a%22", "/live/cam/video.m3u8", false)]
+    [InlineData("/live/cam/video.m3u8", "CMCD=sid%3D%22b%22%2Cmtp%3D900&_HLS_msn=40", "/live/cam/video.m3u8?_HLS_msn=40", true)]
+    [InlineData("/live/cam/s/video_1.m4s", "CMCD=br%3D800", "/live/cam/s/video_1.m4s", false)]
     public void The_cache_key_is_the_routed_handlers(string path, string query, string key, bool blocking)
     {
         Span<byte> buffer = stackalloc byte[1024];

@@ -24,6 +24,32 @@ namespace StreamVerse.Origin.Tests.Http.FastLane;
 public sealed class FastLaneConnectionTests
 {
     /// <summary>Serves <c>/obj</c> (a playlist, compressible), <c>/seg</c> (1 MiB in three chunks), <c>/wait</c> (completes when the test says).</summary>
+    /// <summary>A live part path: the observer (audience analytics) observes it, with its CMCD, as the origin's lane does.</summary>
+    private static ReadOnlySpan<byte> CmcdPath => "/live/cam/s1/video_12.3.m4s"u8;
+
+    /// <summary>A part request as hls.js sends it with CMCD in query mode, plus the four headers and a browser's user agent.</summary>
+    private static readonly string CmcdRequest = Get(
+        "/live/cam/s1/video_12.3.m4s?CMCD=" + Uri.EscapeDataString("bl=4200,br=1289,d=1001,mtp=48100,ot=v,sf=h,sid=\"0b9f2a4c-7c1e\",st=l,su,tb=1289"),
+        "User-Agent: Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0\r\nCMCD-Request: bl=4200,mtp=48100\r\nCMCD-Object: br=1289,ot=v\r\n" +
+        "CMCD-Status: bs\r\nCMCD-Session: sid=\"0b9f2a4c-7c1e\",st=l\r\n");
+
+    /// <summary>Counts what the observer hands to analytics, allocating nothing.</summary>
+    private sealed class CountingObservations : StreamVerse.ControlPlane.Analytics.IDeliveryObservations
+    {
+        public int Count;
+
+        public void Record(in StreamVerse.ControlPlane.Analytics.DeliveryObservation observation) => Interlocked.Increment(ref Count);
+    }
+
+    private static readonly CountingObservations Observations = new();
+
+    private static StreamVerse.Origin.Audience.DeliveryObserver NewObserver() => new(
+        new ServiceCollection().AddSingleton<StreamVerse.ControlPlane.Analytics.IDeliveryObservations>(Observations).BuildServiceProvider(),
+        new StreamVerse.Origin.Audience.LiveViewers(TimeProvider.System),
+        TimeProvider.System,
+        new StreamVerse.Origin.Limits.ViewerTierSelector(Microsoft.Extensions.Options.Options.Create(new StreamVerse.Origin.Limits.LimitsOptions())),
+        Microsoft.Extensions.Options.Options.Create(new StreamVerse.Origin.Limits.LimitsOptions()));
+
     private sealed class TestRouter : IFastLaneRouter
     {
         public static readonly byte[] Immutable = "Cache-Control: public, max-age=31536000, immutable\r\n"u8.ToArray();
@@ -50,7 +76,7 @@ public sealed class FastLaneConnectionTests
             Interlocked.Increment(ref Routed);
             var path = request.Path;
             answer = default;
-            if (path.SequenceEqual("/obj"u8))
+            if (path.SequenceEqual("/obj"u8) || path.SequenceEqual(CmcdPath))
             {
                 answer = new(new FastLaneAnswer(Playlist, Short, DeliveryMetrics.Kind.Playlist, Compress: true));
                 return true;
@@ -157,7 +183,7 @@ public sealed class FastLaneConnectionTests
                 listen.Protocols = HttpProtocols.Http1;
                 listen.Use(next =>
                 {
-                    var lane = new Http1FastLane(router, TimeProvider.System, k.Limits, bodies, NullLogger.Instance, anyOrigin: anyOrigin);
+                    var lane = new Http1FastLane(router, TimeProvider.System, k.Limits, bodies, NullLogger.Instance, anyOrigin: anyOrigin, observer: NewObserver());
                     if (loops)
                     {
                         offers.Offer(listen.EndPoint, lane, k.Limits);
@@ -714,14 +740,19 @@ public sealed class FastLaneConnectionTests
         await stopping.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    /// <param name="cmcd">A live part with CMCD in the query and the headers (issue 19): the observer reads it, hashes the
+    /// viewer, counts the live viewer and hands an observation to analytics, all without allocating.</param>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Serving_from_the_lane_allocates_nothing_per_request(bool loops)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task Serving_from_the_lane_allocates_nothing_per_request(bool loops, bool cmcd)
     {
         await using var host = await StartAsync(loops);
         using var client = new RawClient(host.Port);
-        var request = Encoding.ASCII.GetBytes(Get("/obj"));
+        var observedBefore = Volatile.Read(ref Observations.Count);
+        var request = Encoding.ASCII.GetBytes(cmcd ? CmcdRequest : Get("/obj"));
         var buffer = new byte[64 * 1024];
         var expected = 0;
         expected = (await Measure(1)).Length;
@@ -753,6 +784,10 @@ public sealed class FastLaneConnectionTests
 
         // The smallest object is 24 bytes: anything allocated per request would show as 24 or more.
         Assert.True(best < 4, $"{best:F2} bytes allocated per request (the client included); {report}");
+        if (cmcd)
+        {
+            Assert.True(Volatile.Read(ref Observations.Count) - observedBefore >= 20000, "the observer did not see the requests");
+        }
 
         Task<byte[]> Measure(int count)
         {

@@ -49,6 +49,28 @@ public sealed class RequestHeadTests
         Assert.True(cors.CrossOrigin);
     }
 
+    /// <summary>
+    /// CTA-5004: players send CMCD on every request, URL-encoded in a query argument or in four headers. Neither may push
+    /// the request off the lane (before, every CMCD query went to Kestrel for its '%'); both are kept for the observer.
+    /// </summary>
+    [Fact]
+    public void Cmcd_queries_and_headers_stay_in_the_lane_and_are_kept()
+    {
+        var query = Parse("GET /live/cam/video.m3u8?_HLS_msn=3&CMCD=bl%3D100%2Csid%3D%22a%22 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(HeadStatus.Parsed, query.Status);
+        Assert.Equal("_HLS_msn=3&CMCD=bl%3D100%2Csid%3D%22a%22", query.Query);
+
+        var text = "GET /live/cam/s/video_1.m4s HTTP/1.1\r\nHost: x\r\nUser-Agent: Mozilla/5.0 (X11)\r\ncmcd-request: bl=100,mtp=900\r\n"
+            + "CMCD-Object: br=800,ot=v\r\nCMCD-Status: bs\r\nCMCD-Session: sid=\"a\",st=l\r\nCMCD-Request: bl=5\r\n\r\n";
+        var scratch = new byte[Http1RequestHead.MaxHeadBytes];
+        Assert.Equal(HeadStatus.Parsed, Http1RequestHead.TryRead(new ReadOnlySequence<byte>(Encoding.ASCII.GetBytes(text)), scratch, out var head, out _));
+        Assert.Equal("Mozilla/5.0 (X11)", S(head.UserAgent));
+        Assert.Equal("bl=100,mtp=900", S(head.CmcdRequest)); // the first of a repeated one
+        Assert.Equal("br=800,ot=v", S(head.CmcdObject));
+        Assert.Equal("bs", S(head.CmcdStatus));
+        Assert.Equal("sid=\"a\",st=l", S(head.CmcdSession));
+    }
+
     [Fact]
     public void Head_requests_case_insensitive_names_and_connection_close()
     {
@@ -77,6 +99,9 @@ public sealed class RequestHeadTests
     [InlineData("GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET * HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET /a%2Fb HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a%2Fb?CMCD=br%3D1 HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a?_HLS_%6Dsn=1&CMCD=br%3D1 HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /a?%43MCD=br%3D1 HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET /live/../etc HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET /live/./a HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET //live/a HTTP/1.1\r\nHost: x\r\n\r\n")]
@@ -191,7 +216,8 @@ public sealed class RequestHeadTests
         if (parsed.Status == HeadStatus.Parsed)
         {
             Assert.StartsWith("/", parsed.Path);
-            Assert.DoesNotContain("%", parsed.Path + parsed.Query);
+            Assert.DoesNotContain("%", parsed.Path);
+            Assert.True(StreamVerse.Origin.Audience.Cmcd.PercentOnlyInCmcd(Encoding.ASCII.GetBytes(parsed.Query)), parsed.Query);
             Assert.DoesNotContain("/.", parsed.Path);
             Assert.DoesNotContain("//", parsed.Path);
             Assert.NotEmpty(parsed.Host);
