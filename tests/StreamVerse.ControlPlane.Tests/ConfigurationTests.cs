@@ -94,6 +94,11 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Moderation:ClaimDuration", "00:00:01", "StreamVerse:ControlPlane:Moderation:ClaimDuration")]
     [InlineData("StreamVerse:ControlPlane:Moderation:AppealWindow", "400.00:00:00", "StreamVerse:ControlPlane:Moderation:AppealWindow")]
     [InlineData("StreamVerse:ControlPlane:Moderation:PurgeInterval", "00:00:00", "StreamVerse:ControlPlane:Moderation:PurgeInterval")]
+    // The dynamic configuration's sources must be readable at start (a daemon told to take its limits from them does not
+    // run without them).
+    [InlineData("StreamVerse:Config:File", "/nonexistent/streamverse.json", "StreamVerse:Config:File")]
+    [InlineData("StreamVerse:Config:Etcd:Endpoints", "http://127.0.0.1:1", "StreamVerse:Config:Etcd:Endpoints")]
+    [InlineData("StreamVerse:LogFormat", "xml", "StreamVerse:LogFormat")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;
