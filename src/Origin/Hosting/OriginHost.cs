@@ -10,6 +10,8 @@ using StreamVerse.ControlPlane;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.MediaCore;
 using StreamVerse.Origin.Configuration;
+using StreamVerse.Origin.Logging;
+using Microsoft.Extensions.Logging.Console;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Http.FastLane;
@@ -63,6 +65,8 @@ internal static partial class OriginHost
                     o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                     o.UseUtcTimestamp = true;
                 });
+                builder.Logging.AddConsoleFormatter<TextRedactingConsoleFormatter, ConsoleFormatterOptions>();
+                builder.Logging.AddConsole(o => o.FormatterName = TextRedactingConsoleFormatter.FormatterName);
                 break;
             case "json":
                 // One JSON object per line: Timestamp, EventId, LogLevel, Category, Message, State (the message's
@@ -74,6 +78,8 @@ internal static partial class OriginHost
                     o.UseUtcTimestamp = true;
                     o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
                 });
+                builder.Logging.AddConsoleFormatter<JsonRedactingConsoleFormatter, ConsoleFormatterOptions>();
+                builder.Logging.AddConsole(o => o.FormatterName = JsonRedactingConsoleFormatter.FormatterName);
                 break;
             default:
                 throw new OptionsValidationException(LogFormatKey, typeof(OriginOptions),
