@@ -231,6 +231,14 @@ internal static partial class OriginHost
         builder.Services.AddSingleton<StreamVerse.ControlPlane.Operations.IConfigurationView, EffectiveConfigurationView>();
         var trustedProxies = origin.ParseTrustedProxies();
         var app = builder.Build();
+
+        // Every metric is on /metrics from the first scrape (zeros rather than absent series), so dashboards and alert
+        // rules (deploy/) see a daemon before its first VOD request, 429 or configuration change.
+        foreach (var holder in new[] { typeof(VodMetrics), typeof(LimitsMetrics), typeof(ConfigurationGuard) })
+        {
+            System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(holder.TypeHandle);
+        }
+
         if (dynamicSource?.Provider is { } dynamicProvider)
         {
             app.Services.GetRequiredService<ConfigurationGuard>().Attach(dynamicProvider);
