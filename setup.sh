@@ -22,6 +22,7 @@ APT_PACKAGES=(
   redis-server                # the SignalR backplane: chat and real-time pushes across daemons (tests start two)
   libsrt1.5-openssl           # SRT ingest: libsrt.so.1.5, bound by src/Origin/Srt/LibSrt.cs
   srt-tools libsrt-openssl-dev  # srt-live-transmit (second SRT publisher in tests); srt.h for the constant/offset probe
+  etcd-server etcd-client     # dynamic configuration: the etcd configuration provider's tests (etcdctl writes keys)
   procps curl ca-certificates
 )
 
@@ -247,6 +248,53 @@ start_redis() {
   return 1
 }
 
+# etcd for the dynamic configuration provider (StreamVerse:Config:Etcd) on 127.0.0.1:2389 (peer 2390), not Debian's
+# 2379/2380, with its data under /var/lib/streamverse-test/etcd. Started once and left running, like Redis: a server of
+# ours already answering there is used; our pid that no longer answers is replaced. Debian's unit is not started in a
+# container (no systemd); where systemd runs its own on 2379, that one is left alone.
+ETCD_TEST_ENV=/var/lib/streamverse-test/etcd.env
+ETCD_PORT=2389
+ETCD_PEER_PORT=2390
+ETCD_DIR=/var/lib/streamverse-test/etcd
+ETCD_PID=/var/lib/streamverse-test/etcd.pid
+ETCD_LOG=/var/lib/streamverse-test/etcd.log
+etcd_answers() {
+  ETCDCTL_API=3 etcdctl --endpoints "http://127.0.0.1:$ETCD_PORT" --dial-timeout 2s endpoint health >/dev/null 2>&1
+}
+start_etcd() {
+  command -v etcd >/dev/null 2>&1 || { echo "setup: etcd missing (etcd-server not installed)" >&2; return 1; }
+  install -d -m 0700 "$(dirname "$ETCD_TEST_ENV")"
+  (umask 077; printf "STREAMVERSE_TEST_ETCD='http://127.0.0.1:%s'\n" "$ETCD_PORT" >"$ETCD_TEST_ENV")
+  if etcd_answers; then
+    return 0
+  fi
+  local pid
+  pid=$(cat "$ETCD_PID" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa etcd "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "setup: restarting the test etcd (pid $pid does not answer)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  install -d -m 0700 "$ETCD_DIR"
+  # Loopback only, one member; the data survives restarts (the tests write under their own key prefixes).
+  setsid nohup etcd --name streamverse-test --data-dir "$ETCD_DIR" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "streamverse-test=http://127.0.0.1:$ETCD_PEER_PORT" \
+    >>"$ETCD_LOG" 2>&1 </dev/null &
+  echo $! >"$ETCD_PID"
+  for _ in $(seq 100); do
+    if etcd_answers; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "setup: the test etcd did not answer on 127.0.0.1:$ETCD_PORT; last lines of $ETCD_LOG:" >&2
+  tail -n 20 "$ETCD_LOG" >&2
+  return 1
+}
+
 # The SharpFuzz targets under afl-fuzz, STREAMVERSE_FUZZ_SECONDS (default 20) each from their committed corpora, after
 # `dotnet test` rather than during it: a fuzzer keeps a core busy, which the timing-sensitive functional tests need.
 # The corpora's deterministic replay is an xunit test and runs with the others. 0 seconds skips this step.
@@ -265,6 +313,7 @@ case "$mode" in
     start_s3rver
     start_smtp
     start_redis
+    start_etcd
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
@@ -282,6 +331,7 @@ case "$mode" in
     start_s3rver
     start_smtp
     start_redis
+    start_etcd
     dotnet build StreamVerse.sln -c Release -nologo -v q
     build_web
     # The run's output is long (daemons log to the console): a failure is repeated at the end, where it is seen.

@@ -13,6 +13,7 @@ using StreamVerse.ControlPlane.Images;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Events;
 using StreamVerse.ControlPlane.Jobs;
+using StreamVerse.ControlPlane.Operations;
 using StreamVerse.ControlPlane.Mail;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Reactions;
@@ -228,14 +229,29 @@ internal static class ControlPlaneExtensions
         return app;
     }
 
+    internal static bool IsAllowedOrigin(string[] allowed, string origin)
+    {
+        foreach (var candidate in allowed)
+        {
+            if (string.Equals(candidate.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public static IEndpointRouteBuilder MapControlPlane(this IEndpointRouteBuilder endpoints)
     {
-        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<ControlPlaneOptions>>().Value;
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptionsMonitor<ControlPlaneOptions>>();
         var api = endpoints.MapGroup(ApiPrefix).RequireCors(policy =>
         {
             // Bearer tokens, no cookies: no credentials mode, so no CSRF surface.
             // HEAD and the tus headers: browser tus clients (tus-js-client, Uppy) read offsets and the Location.
-            policy.WithOrigins(options.CorsOrigins)
+            // The allowed origins are read per request, so StreamVerse:ControlPlane:CorsOrigins changes live (dynamic
+            // configuration); compared as WithOrigins does (scheme://host[:port], case-insensitive, no trailing slash).
+            policy.SetIsOriginAllowed(origin => IsAllowedOrigin(options.CurrentValue.CorsOrigins, origin))
                 .WithMethods("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
                 .WithHeaders(["Authorization", "Content-Type", .. TusProtocol.RequestHeaders])
                 .WithExposedHeaders(["Location", "Retry-After", .. TusProtocol.ResponseHeaders])
@@ -254,6 +270,7 @@ internal static class ControlPlaneExtensions
         api.MapPlayback();
         api.MapUploads();
         api.MapJobs();
+        api.MapOperations();
         api.MapSubscriptions().MapReactions();
         Comments.CommentEndpoints.MapComments(api);
         Discovery.DiscoveryServices.MapDiscovery(api);

@@ -249,6 +249,8 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["GET /api/v1/users/{id}"] = new("OOOOOO", c => P($"api/v1/users/{c.Owner.Id}")),
         ["GET /api/v1/users/{id}/avatar"] = new("NNNNNN", c => P($"api/v1/users/{c.Owner.Id}/avatar")),
         ["PUT /api/v1/users/{id}/role"] = new("UFFFFO", c => P($"api/v1/users/{c.Owner.Id}/role", new { role = "creator" })),
+        // The configuration in force (secrets redacted): admins only.
+        ["GET /api/v1/admin/config"] = new("UFFFFOF", _ => P("api/v1/admin/config")),
         ["PUT /api/v1/users/{id}/premium"] = new("UFFFFO", c => P($"api/v1/users/{c.Owner.Id}/premium", new { premium = false })),
         ["DELETE /api/v1/users/{id}/sessions"] = new("UFFFFO", async c => ($"api/v1/users/{(await c.App.NewUserAsync()).Id}/sessions", null, null)),
 

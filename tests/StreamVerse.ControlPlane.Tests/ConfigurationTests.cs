@@ -119,6 +119,11 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:Cluster:LeaseSeconds", "1", "StreamVerse:Cluster:LeaseSeconds")]
     [InlineData("StreamVerse:Cluster:LookupCacheMilliseconds", "5001", "StreamVerse:Cluster:LookupCacheMilliseconds")]
     [InlineData("StreamVerse:Cluster:NodeId", "n0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789", "StreamVerse:Cluster:NodeId")]
+    // The dynamic configuration's sources must be readable at start (a daemon told to take its limits from them does not
+    // run without them).
+    [InlineData("StreamVerse:Config:File", "/nonexistent/streamverse.json", "StreamVerse:Config:File")]
+    [InlineData("StreamVerse:Config:Etcd:Endpoints", "http://127.0.0.1:1", "StreamVerse:Config:Etcd:Endpoints")]
+    [InlineData("StreamVerse:LogFormat", "xml", "StreamVerse:LogFormat")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -7,6 +7,7 @@ using StreamVerse.ControlPlane.Channels;
 using StreamVerse.ControlPlane.Comments;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.ControlPlane.Mail;
+using StreamVerse.ControlPlane.Operations;
 using StreamVerse.ControlPlane.Playback;
 using StreamVerse.ControlPlane.Reactions;
 using StreamVerse.ControlPlane.StreamKeys;
@@ -19,6 +20,7 @@ namespace StreamVerse.ControlPlane.Api;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(RegisterRequest))]
+[JsonSerializable(typeof(ConfigurationSnapshot))]
 [JsonSerializable(typeof(RegisterResponse))]
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(RefreshRequest))]

@@ -186,6 +186,9 @@ internal sealed partial class JobWorker : BackgroundService
         var ticker = TickAsync(job, progress, cancellation, stopTicker.Token);
         var work = Path.Combine(_workPath, job.Id);
         var state = new RunState();
+
+        // Every line logged for this job, by the worker and the transcoder, names the job and its video.
+        using var scope = _logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["VideoId"] = job.VideoId });
         try
         {
             await Task.Yield();

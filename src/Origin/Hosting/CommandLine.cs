@@ -17,6 +17,8 @@ internal static class CommandLine
         ["--srt"] = "StreamVerse:Srt:Listen",
         ["--https"] = "StreamVerse:Https",
         ["--upstream"] = "StreamVerse:Upstream",
+        ["--config"] = "StreamVerse:Config:File",
+        ["--log-format"] = "StreamVerse:LogFormat",
     };
 
     public static Dictionary<string, string?> Parse(IReadOnlyList<string> args)
@@ -70,7 +72,7 @@ internal static class CommandLine
             }
             else
             {
-                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --rtmps HOST:PORT --srt HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL, or --Section:Key VALUE)");
+                throw new CommandLineException($"unknown argument '{flag}' (flags: --data DIR --http HOST:PORT --rtmp HOST:PORT --rtmps HOST:PORT --srt HOST:PORT --https HOST:PORT --stream NAME=KEY --upstream URL --config FILE --log-format text|json, or --Section:Key VALUE)");
             }
         }
 

@@ -10,6 +10,9 @@ using StreamVerse.ControlPlane;
 using StreamVerse.ControlPlane.Jobs;
 using StreamVerse.MediaCore;
 using StreamVerse.Origin.Audience;
+using StreamVerse.Origin.Configuration;
+using StreamVerse.Origin.Logging;
+using Microsoft.Extensions.Logging.Console;
 using StreamVerse.Origin.Edge;
 using StreamVerse.Origin.Http;
 using StreamVerse.Origin.Cluster;
@@ -27,6 +30,8 @@ namespace StreamVerse.Origin.Hosting;
 /// <summary>Composes the daemon: Kestrel endpoints, the media path, the control plane, metrics and health.</summary>
 internal static partial class OriginHost
 {
+    public const string LogFormatKey = "StreamVerse:LogFormat";
+
     /// <param name="args">The daemon's command line.</param>
     /// <param name="configureServices">Runs after every registration, before the container is built: the seam tests use to swap a
     /// collaborator (for example a recording <c>IVideoJobQueue</c>). The executable passes none.</param>
@@ -38,15 +43,51 @@ internal static partial class OriginHost
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        builder.Configuration.AddInMemoryCollection(CommandLine.Parse(args));
+        // Layers, last wins: appsettings.json, the environment, the dynamic layer (the --config file under etcd's keys,
+        // both watched), the flags. The dynamic layer's settings come from the layers below it and the flags.
+        var flags = CommandLine.Parse(args);
+        var dynamicSettings = DynamicConfigurationSettings.Read(key => flags.TryGetValue(key, out var value) ? value : builder.Configuration[key]);
+        var dynamicSource = dynamicSettings.Any ? new DynamicConfigurationSource(dynamicSettings) : null;
+        if (dynamicSource is not null)
+        {
+            ((IConfigurationBuilder)builder.Configuration).Add(dynamicSource);
+        }
+
+        ((IConfigurationBuilder)builder.Configuration).Add(new FlagsConfigurationSource(flags));
 
         builder.Host.UseSystemd();
-        builder.Logging.AddSimpleConsole(o =>
+        // Every log line carries the trace of the request or job it belongs to (W3C trace id), and the scopes ASP.NET and
+        // the daemon open (request id and path, RTMP connection, transcode job and video).
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        switch (builder.Configuration[LogFormatKey])
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+            case null or "" or "text":
+                builder.Logging.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                    o.UseUtcTimestamp = true;
+                });
+                builder.Logging.AddConsoleFormatter<TextRedactingConsoleFormatter, ConsoleFormatterOptions>();
+                builder.Logging.AddConsole(o => o.FormatterName = TextRedactingConsoleFormatter.FormatterName);
+                break;
+            case "json":
+                // One JSON object per line: Timestamp, EventId, LogLevel, Category, Message, State (the message's
+                // named values) and Scopes (RequestId, TraceId, SpanId, VideoId, ...), for a log shipper (deploy/logging).
+                builder.Logging.AddJsonConsole(o =>
+                {
+                    o.IncludeScopes = true;
+                    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                    o.UseUtcTimestamp = true;
+                    o.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+                });
+                builder.Logging.AddConsoleFormatter<JsonRedactingConsoleFormatter, ConsoleFormatterOptions>();
+                builder.Logging.AddConsole(o => o.FormatterName = JsonRedactingConsoleFormatter.FormatterName);
+                break;
+            default:
+                throw new OptionsValidationException(LogFormatKey, typeof(OriginOptions),
+                    [$"{LogFormatKey} (--log-format) must be text or json, not '{builder.Configuration[LogFormatKey]}'"]);
+        }
 
         builder.Services.AddOptions<OriginOptions>()
             .Bind(builder.Configuration.GetSection(OriginOptions.Section))
@@ -189,8 +230,26 @@ internal static partial class OriginHost
         Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true });
 
         configureServices?.Invoke(builder.Services);
+
+        // Last, so it sees every options class registered above (tests' substitutes included).
+        builder.Services.AddSingleton(ValidatedOptionsTypes.From(builder.Services));
+        builder.Services.AddSingleton<ConfigurationGuard>();
+        builder.Services.AddSingleton<StreamVerse.ControlPlane.Operations.IConfigurationView, EffectiveConfigurationView>();
         var trustedProxies = origin.ParseTrustedProxies();
         var app = builder.Build();
+
+        // Every metric is on /metrics from the first scrape (zeros rather than absent series), so dashboards and alert
+        // rules (deploy/) see a daemon before its first VOD request, 429 or configuration change.
+        foreach (var holder in new[] { typeof(VodMetrics), typeof(LimitsMetrics), typeof(ConfigurationGuard) })
+        {
+            System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(holder.TypeHandle);
+        }
+
+        if (dynamicSource?.Provider is { } dynamicProvider)
+        {
+            app.Services.GetRequiredService<ConfigurationGuard>().Attach(dynamicProvider);
+        }
+
         if (trustedProxies.Count > 0)
         {
             // First: the rate limiter, the login throttle and token checks read the client address this sets.

@@ -19,55 +19,52 @@ internal static class LimitsServiceCollectionExtensions
         services.AddSingleton<IDeliveryTierSelector, ViewerTierSelector>();
         services.AddSingleton<DeliveryLimits>();
 
-        var limits = configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
-        if (limits.RequestsPerSecondPerIp > 0)
+        // Always in the pipeline, so StreamVerse:Limits:RequestsPerSecondPerIp and RequestBurstPerIp change while the daemon
+        // runs (dynamic configuration): the limits in force are read per request and are part of the partition key, so a
+        // change starts fresh buckets; 0 is no limiter at all (one partition lookup per request).
+        services.AddRateLimiter(o =>
         {
-            services.AddRateLimiter(o =>
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, RatePartition>(context =>
             {
-                o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, IPAddress>(context =>
+                var limits = context.RequestServices.GetRequiredService<IOptionsMonitor<LimitsOptions>>().CurrentValue;
+                // Health checks and scrapes must not be starved by a viewer sharing the scraper's address.
+                if (limits.RequestsPerSecondPerIp <= 0
+                    || context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/metrics"))
                 {
-                    var ip = context.Connection.RemoteIpAddress ?? IPAddress.None;
-                    // Health checks and scrapes must not be starved by a viewer sharing the scraper's address.
-                    if (context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/metrics"))
-                    {
-                        return RateLimitPartition.GetNoLimiter(IPAddress.None);
-                    }
+                    return RateLimitPartition.GetNoLimiter(default(RatePartition));
+                }
 
-                    return RateLimitPartition.GetTokenBucketLimiter(ip, _ => new TokenBucketRateLimiterOptions
-                    {
-                        TokenLimit = limits.EffectiveBurst,
-                        TokensPerPeriod = limits.RequestsPerSecondPerIp,
-                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                        QueueLimit = 0,
-                        AutoReplenishment = true,
-                    });
-                });
-                o.OnRejected = async (rejected, ct) =>
+                var key = new RatePartition(context.Connection.RemoteIpAddress ?? IPAddress.None, limits.RequestsPerSecondPerIp, limits.EffectiveBurst);
+                return RateLimitPartition.GetTokenBucketLimiter(key, k => new TokenBucketRateLimiterOptions
                 {
-                    var context = rejected.HttpContext;
-                    var retry = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after)
-                        ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds))
-                        : 1;
-                    context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
-                    context.Response.Headers.CacheControl = "no-store";
-                    LimitsMetrics.Rejected();
-                    await TypedResults.Problem(
-                        detail: "too many requests from this address; retry after the given seconds",
-                        statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context).ConfigureAwait(false);
-                };
+                    TokenLimit = k.Burst,
+                    TokensPerPeriod = k.PerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                });
             });
-        }
+            o.OnRejected = async (rejected, ct) =>
+            {
+                var context = rejected.HttpContext;
+                var retry = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after)
+                    ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds))
+                    : 1;
+                context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+                context.Response.Headers.CacheControl = "no-store";
+                LimitsMetrics.Rejected();
+                await TypedResults.Problem(
+                    detail: "too many requests from this address; retry after the given seconds",
+                    statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context).ConfigureAwait(false);
+            };
+        });
 
         return services;
     }
 
     public static WebApplication UseLimits(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<LimitsOptions>>().Value.RequestsPerSecondPerIp > 0)
-        {
-            app.UseRateLimiter();
-        }
-
+        app.UseRateLimiter();
         return app;
     }
 
@@ -81,3 +78,6 @@ internal static class LimitsServiceCollectionExtensions
         kestrel.RequestHeadersTimeout = TimeSpan.FromSeconds(limits.RequestHeadersTimeoutSeconds);
     }
 }
+
+/// <summary>A token bucket per address and per limit in force.</summary>
+internal readonly record struct RatePartition(IPAddress? Address, int PerSecond, int Burst);

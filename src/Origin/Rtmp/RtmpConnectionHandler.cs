@@ -39,6 +39,8 @@ internal sealed partial class RtmpConnectionHandler(
         // Host shutdown reaches us as ApplicationStopping, or as Kestrel's request to close the connection.
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, closeRequested);
+        // Every line logged for this connection (the session, the publish, the stream it feeds) names it.
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RtmpConnectionId"] = connection.ConnectionId });
         using var session = new RtmpSession(connection, options.Value, keys, target, publishers, metrics, time, logger);
         try
         {
