@@ -52,25 +52,6 @@ internal sealed class ClusterLiveProxy(StreamDirectory directory, UpstreamClient
             return;
         }
 
-        context.Response.Headers.CacheControl = "no-store";
-        if (result.Problem is not null)
-        {
-            await TypedResults.Problem(detail: result.Problem, statusCode: result.Status).ExecuteAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        // The owner's own non-200 answer (404, 400, 503), passed through as it was.
-        context.Response.StatusCode = result.Status;
-        if (result.ContentType is not null)
-        {
-            context.Response.ContentType = result.ContentType;
-        }
-
-        var body = result.ErrorBody ?? [];
-        context.Response.ContentLength = body.Length;
-        if (!HttpMethods.IsHead(context.Request.Method))
-        {
-            await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        }
+        await result.WriteNotOkAsync(context, context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -76,27 +76,7 @@ internal static class EdgeDelivery
                 return;
             }
 
-            var result = resolution.Upstream!;
-            context.Response.Headers.CacheControl = "no-store";
-            if (result.Problem is not null)
-            {
-                await Problem(context, result.Status, result.Problem).ConfigureAwait(false);
-                return;
-            }
-
-            // The origin's own non-200 answer (404, 400, 503), passed through as it was.
-            context.Response.StatusCode = result.Status;
-            if (result.ContentType is not null)
-            {
-                context.Response.ContentType = result.ContentType;
-            }
-
-            var body = result.ErrorBody ?? [];
-            context.Response.ContentLength = body.Length;
-            if (!HttpMethods.IsHead(context.Request.Method))
-            {
-                await context.Response.Body.WriteAsync(body, ct).ConfigureAwait(false);
-            }
+            await resolution.Upstream!.WriteNotOkAsync(context, ct).ConfigureAwait(false);
         }
 
         /// <summary>The <c>X-Cache</c> values: how the edge came by the object it serves.</summary>

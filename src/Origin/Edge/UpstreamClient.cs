@@ -11,6 +11,33 @@ namespace StreamVerse.Origin.Edge;
 internal sealed record UpstreamResult(int Status, CacheEntry? Entry, bool Storable, string? Problem, string? ContentType, byte[]? ErrorBody, bool Revalidated = false)
 {
     public static UpstreamResult Failed(int status, string problem) => new(status, null, false, problem, null, null);
+
+    /// <summary>
+    /// Answers a result without an entry, uncached: a failure of the fetch as a problem, or the upstream's own non-200 answer
+    /// (404, 400, 503) passed through as it was. The edge and a cluster node relaying a live stream answer alike.
+    /// </summary>
+    public async Task WriteNotOkAsync(HttpContext context, CancellationToken cancellationToken)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        if (Problem is not null)
+        {
+            await TypedResults.Problem(detail: Problem, statusCode: Status).ExecuteAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.StatusCode = Status;
+        if (ContentType is not null)
+        {
+            context.Response.ContentType = ContentType;
+        }
+
+        var body = ErrorBody ?? [];
+        context.Response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.Body.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>
