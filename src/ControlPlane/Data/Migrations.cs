@@ -428,6 +428,8 @@ internal static partial class Migrations
             """),
         (23, "trust and safety: reports merged into cases, messages, actions, appeals, the append-only audit log, account standing, blocks",
             Moderation.ModerationSchema.Sql),
+        (24, "payments: Stripe customers, prices, the webhook event queue, subscriptions, payments, membership tiers, the double-entry ledger",
+            Payments.PaymentSchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
