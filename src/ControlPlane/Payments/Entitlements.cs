@@ -31,7 +31,7 @@ internal sealed class Entitlements(Database database, PlaybackRevocations revoca
     /// <summary>Entitling subscriptions of @u of product @p at @now (one statement both engines read alike).</summary>
     public const string EntitlingSql = """
         SELECT 1 FROM billing_subscriptions s
-        WHERE s.user_id = @u AND s.product = @p AND (@ch IS NULL OR s.channel_id = @ch) AND NOT s.disputed
+        WHERE s.user_id = @u AND s.product = @p AND (CAST(@ch AS VARCHAR(32)) IS NULL OR s.channel_id = @ch) AND NOT s.disputed
           AND ((s.status IN ('active', 'trialing') AND (NOT s.cancel_at_period_end OR s.current_period_end IS NULL OR s.current_period_end > @now))
             OR (s.status = 'past_due' AND s.grace_until IS NOT NULL AND s.grace_until > @now))
         """;

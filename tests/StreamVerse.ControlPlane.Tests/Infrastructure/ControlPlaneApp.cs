@@ -149,6 +149,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             await cmd.ExecuteNonQueryAsync();
         }
 
+        await AfterDisposeAsync();
         try
         {
             Directory.Delete(DataDir, recursive: true);
@@ -158,6 +159,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         {
         }
     }
+
+    /// <summary>After the daemon stopped: a subclass ends what it started beside it (a fake payment processor).</summary>
+    protected virtual Task AfterDisposeAsync() => Task.CompletedTask;
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
