@@ -149,8 +149,10 @@ public abstract class PaymentTests(PaymentsApp app)
 
         // Buy: a price created server-side from the configuration (the client named only the plan), then the signed events.
         var purchase = await BuyPremiumAsync(viewer);
-        var price = app.Stripe.Requests.Last(r => r.Path == "/v1/prices").Form;
-        Assert.Equal(("999", "month", "usd"), (price["unit_amount"], price["recurring[interval]"], price["currency"]));
+        var price = app.Stripe.Requests.Where(r => r.Path == "/v1/prices").Select(r => r.Form).First(f => f["unit_amount"] == "999");
+        Assert.Equal(("month", "usd"), (price["recurring[interval]"], price["currency"]));
+        var used = app.Stripe.Requests.Last(r => r.Path == "/v1/checkout/sessions" && r.Form.GetValueOrDefault("metadata[user_id]") == viewer.Id).Form["line_items[0][price]"];
+        Assert.Equal(await app.ScalarAsync<string>("SELECT price_id FROM billing_prices WHERE price_key = 'premium:month:999:usd'"), used);
         Assert.True(await PremiumAsync(viewer));
         Assert.Equal(HttpStatusCode.NotFound, await PlaysAsync(video, viewer));
         var paidMonth = Ledger.RevenueSharing.Month(app.Clock.GetUtcNow());
@@ -202,7 +204,7 @@ public abstract class PaymentTests(PaymentsApp app)
 
         // The period ends: access ends with it (no event needed), and no new token is issued.
         app.Clock.Advance(TimeSpan.FromDays(31));
-        (viewer, creator, admin) = (await app.LoginAsync(viewer.Email), await app.LoginAsync(creator.Email), await app.LoginAsync(ControlPlaneApp.AdminEmail)); // a month on
+        (viewer, creator, admin) = (await app.LoginAsync(viewer.Email), await app.LoginAsync(creator.Email), await app.RefreshAdminAsync()); // a month on
         await PaymentsApp.WaitForAsync(async () => !await PremiumAsync(viewer), "premium to end at the period's end");
         Assert.Equal(HttpStatusCode.Forbidden, await PlaysAsync(video, viewer));
 
@@ -250,6 +252,57 @@ public abstract class PaymentTests(PaymentsApp app)
             .EnumerateArray().Single();
         long L(string n) => c.GetProperty(n).GetInt64();
         return new Line(L("opening"), L("earnings"), L("premiumPool"), L("refunds"), L("disputes"), L("payouts"), L("closing"), L("pending"), L("available"));
+    }
+
+    [Fact]
+    public async Task A_membership_makes_a_member_of_that_channel_only_and_its_share_is_paid_out_after_the_hold()
+    {
+        var creator = await app.NewUserAsync("creator");
+        var channel = await app.NewChannelAsync(creator);
+        var other = await app.NewChannelAsync(creator);
+        var viewer = await app.NewUserAsync();
+        var tier = await app.JsonAsync(HttpMethod.Post, $"api/v1/channels/{channel}/membership-tiers", creator.AccessToken,
+            new { name = "Gold", amount = 500, perks = "badge" }, HttpStatusCode.Created);
+        Assert.Equal("usd", tier.GetProperty("currency").GetString());
+        Assert.Single((await app.JsonAsync(HttpMethod.Get, $"api/v1/channels/{channel}/membership-tiers")).GetProperty("items").EnumerateArray());
+
+        var checkout = await app.JsonAsync(HttpMethod.Post, "api/v1/checkout/membership", viewer.AccessToken, new { tierId = tier.GetProperty("id").GetString() });
+        var session = app.Stripe.Requests.Last(r => r.Path == "/v1/checkout/sessions" && r.Form.GetValueOrDefault("metadata[user_id]") == viewer.Id).Form;
+        Assert.Equal((channel, "membership"), (session["metadata[channel_id]"], session["metadata[product]"]));
+        var price = app.Stripe.Requests.Last(r => r.Path == "/v1/prices").Form; // a new tier: a new price, made now
+        Assert.Equal(("500", "month"), (price["unit_amount"], price["recurring[interval]"]));
+
+        var meta = new Dictionary<string, string> { ["user_id"] = viewer.Id, ["product"] = "membership", ["channel_id"] = channel, ["tier_id"] = tier.GetProperty("id").GetString()! };
+        var sub = app.Stripe.NewId("sub");
+        app.Stripe.PutSubscription(sub, session["customer"], meta, "active", app.Clock.GetUtcNow().AddDays(30));
+        await app.DeliverAsync("checkout.session.completed", new JsonObject
+        {
+            ["id"] = checkout.GetProperty("sessionId").GetString(), ["object"] = "checkout.session", ["mode"] = "subscription", ["customer"] = session["customer"],
+            ["subscription"] = sub, ["status"] = "complete", ["payment_status"] = "paid", ["metadata"] = PaymentsApp.Meta(meta),
+        });
+        var paid = await app.DeliverAsync("invoice.paid", FakeStripe.Invoice(app.Stripe.NewId("in"), session["customer"], sub, 500, app.Stripe.NewId("pi"), meta));
+
+        var entitlements = app.Get<Payments.IEntitlements>();
+        Assert.True(await entitlements.IsMemberAsync(viewer.Id, channel, CancellationToken.None));
+        Assert.False(await entitlements.IsMemberAsync(viewer.Id, other, CancellationToken.None));
+        Assert.False(await entitlements.IsPremiumAsync(viewer.Id, CancellationToken.None));
+        Assert.Equal(-364, await PostedAsync(paid, "creator:pending", channel)); // 80 % of 500 - (15 + 30)
+
+        // After the hold the share is available; a payout transfers it to the channel's Connect account and books it once.
+        await app.JsonAsync(HttpMethod.Put, $"api/v1/channels/{channel}/payout-account", creator.AccessToken, new { accountId = "acct_creator" });
+        app.Clock.Advance(TimeSpan.FromDays(15));
+        await PaymentsApp.WaitForAsync(async () => await app.ScalarAsync<long?>(
+            "SELECT SUM(amount) FROM ledger_lines WHERE account = 'creator:available' AND channel_id = @ch", ("ch", channel)) == -364, "the hold to end");
+        var admin = await app.RefreshAdminAsync();
+        var payouts = await app.JsonAsync(HttpMethod.Post, "api/v1/admin/ledger/payouts", admin.AccessToken);
+        var mine = payouts.GetProperty("paid").EnumerateArray().Single(p => p.GetProperty("channelId").GetString() == channel);
+        Assert.Equal(364, mine.GetProperty("amount").GetInt64());
+        var transfer = app.Stripe.Requests.Last(r => r.Path == "/v1/transfers" && r.Form["destination"] == "acct_creator").Form;
+        Assert.Equal("364", transfer["amount"]);
+        Assert.StartsWith("payout-" + channel, transfer["transfer_group"], StringComparison.Ordinal);
+        Assert.Equal(0, await app.ScalarAsync<long?>("SELECT SUM(amount) FROM ledger_lines WHERE account = 'creator:available' AND channel_id = @ch", ("ch", channel)));
+        Assert.DoesNotContain((await app.JsonAsync(HttpMethod.Post, "api/v1/admin/ledger/payouts", admin.AccessToken)).GetProperty("paid").EnumerateArray(),
+            p => p.GetProperty("channelId").GetString() == channel);
     }
 
     [Fact]

@@ -213,18 +213,21 @@ internal static partial class LedgerEndpoints
             return Problems.Conflict("Payments are not configured on this server.");
         }
 
+        // What may be paid is the available balance, but never more than the whole balance: a refund or dispute that came
+        // after the hold ended leaves pending negative, and that debt is netted first.
         List<(string Channel, string Currency, long Available, string Account, long Entries)> due;
         await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            due = await db.QueryAsync(
+            due = (await db.QueryAsync(
                 """
-                SELECT l.channel_id, l.currency, -SUM(l.amount), a.account_id, COUNT(*) FROM ledger_lines l JOIN payout_accounts a ON a.channel_id = l.channel_id
-                WHERE l.account = 'creator:available'
+                SELECT l.channel_id, l.currency, -SUM(CASE WHEN l.account = 'creator:available' THEN l.amount ELSE 0 END), -SUM(l.amount), a.account_id, COUNT(*)
+                FROM ledger_lines l JOIN payout_accounts a ON a.channel_id = l.channel_id
+                WHERE l.account IN ('creator:available', 'creator:pending')
                 GROUP BY l.channel_id, l.currency, a.account_id
-                HAVING -SUM(l.amount) >= @min
                 ORDER BY l.channel_id, l.currency
-                """, [("min", options.Value.PayoutMinimum)], (r, _) => (r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetInt64(4)), cancellationToken)
-                .ConfigureAwait(false);
+                """, [], (r, _) => (Channel: r.GetString(0), Currency: r.GetString(1), Available: Math.Min(r.GetInt64(2), r.GetInt64(3)), Account: r.GetString(4),
+                    Entries: r.GetInt64(5)), cancellationToken).ConfigureAwait(false))
+                .Where(d => d.Available >= options.Value.PayoutMinimum).ToList();
         }
 
         var paid = new List<PayoutResponse>();

@@ -234,6 +234,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         return user;
     }
 
+    /// <summary>Signs the bootstrap admin in again (after a test moved the daemon's clock past its access token's lifetime).</summary>
+    public async Task<Persona> RefreshAdminAsync() => _admin = await LoginAsync(AdminEmail);
+
     public async Task<Persona> AdminAsync()
     {
         if (_admin is null)

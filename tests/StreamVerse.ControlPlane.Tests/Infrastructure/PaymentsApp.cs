@@ -23,6 +23,7 @@ public abstract class PaymentsApp : ControlPlaneApp
         "--StreamVerse:ControlPlane:Payments:Stripe:WebhookSecret", FakeStripe.WebhookSecret,
         "--StreamVerse:ControlPlane:Payments:Stripe:ApiBase", Stripe.BaseUrl,
         "--StreamVerse:ControlPlane:Payments:PollInterval", "00:00:00.2",
+        "--StreamVerse:ControlPlane:Payments:PayoutMinimum", "300",
     ];
 
     protected override void ConfigureServices(IServiceCollection services)
