@@ -130,6 +130,7 @@ internal static class ControlPlaneExtensions
         Cluster.ClusterServices.AddCluster(services, configuration);
         Moderation.ModerationServices.AddModeration(services, configuration);
         Ads.AdServices.AddAds(services, configuration);
+        Payments.PaymentServices.AddPayments(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -279,6 +280,7 @@ internal static class ControlPlaneExtensions
         Realtime.RealtimeServices.MapRealtime(endpoints);
         Moderation.ModerationEndpoints.MapModeration(api);
         Ads.AdEndpoints.MapAds(api);
+        Payments.PaymentServices.MapPayments(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -470,6 +470,23 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         ["GET /api/v1/ads/asset-list"] = new("NNNNOO", async c => ($"api/v1/ads/asset-list?video={await Video(c, "private")}&break=mid-30000", null, null)),
         ["GET /api/v1/ads/track"] = new("OOOOOO", AdBeacon),
         ["PUT /api/v1/videos/{id}/ad-cue-points"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/ad-cue-points", new { offsetsSeconds = new[] { 30.0 } }, null)),
+        // Payments (issue 22). This shared daemon has no Stripe configured: checkout, the portal, refunds and payouts answer 409
+        // ("not configured") to everyone allowed past authorization, and the webhook does not exist (PaymentTests covers them
+        // against a fake Stripe, where an unsigned webhook is refused). Tiers are the channel owner's to define and public to read;
+        // statements are the caller's own; the ledger's report, close and payouts are admins'.
+        ["POST /api/v1/checkout/premium"] = new("UPPPPP", _ => P("api/v1/checkout/premium", new { plan = "monthly" })),
+        ["POST /api/v1/checkout/membership"] = new("UPPPPP", _ => P("api/v1/checkout/membership", new { tierId = "matrix" })),
+        ["POST /api/v1/checkout/tip"] = new("UPPPPP", async c => ("api/v1/checkout/tip", new { channelId = await Channel(c), amount = 500 }, null)),
+        ["POST /api/v1/me/billing-portal"] = new("UPPPPP", _ => P("api/v1/me/billing-portal")),
+        ["POST /api/v1/admin/payments/{id}/refund"] = new("UFFFFP", _ => P("api/v1/admin/payments/nosuchpayment/refund", new { amount = 100 })),
+        ["POST /api/v1/webhooks/stripe"] = new("NNNNNN", _ => P("api/v1/webhooks/stripe", new { id = "evt_matrix" })),
+        ["GET /api/v1/channels/{id}/membership-tiers"] = new("OOOOOO", async c => ($"api/v1/channels/{await Channel(c)}/membership-tiers", null, null)),
+        ["POST /api/v1/channels/{id}/membership-tiers"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/membership-tiers", new { name = "Gold", amount = 500 }, null)),
+        ["PUT /api/v1/channels/{id}/payout-account"] = new("UFFFOO", async c => ($"api/v1/channels/{await Channel(c)}/payout-account", new { accountId = "acct_matrix" }, null)),
+        ["GET /api/v1/me/statements/{month}"] = new("UOOOOO", _ => P("api/v1/me/statements/2026-11")),
+        ["GET /api/v1/admin/ledger/reports/{month}"] = new("UFFFFO", _ => P("api/v1/admin/ledger/reports/2026-11")),
+        ["POST /api/v1/admin/ledger/months/{month}/close"] = new("UFFFFO", _ => P("api/v1/admin/ledger/months/2020-01/close")),
+        ["POST /api/v1/admin/ledger/payouts"] = new("UFFFFP", _ => P("api/v1/admin/ledger/payouts")),
     };
 
     private static IEnumerable<(string Key, RouteEndpoint Endpoint)> Endpoints(ControlPlaneApp app) =>

@@ -124,6 +124,23 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:Config:File", "/nonexistent/streamverse.json", "StreamVerse:Config:File")]
     [InlineData("StreamVerse:Config:Etcd:Endpoints", "http://127.0.0.1:1", "StreamVerse:Config:Etcd:Endpoints")]
     [InlineData("StreamVerse:LogFormat", "xml", "StreamVerse:LogFormat")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Currency", "USD", "StreamVerse:ControlPlane:Payments:Currency")]
+    [InlineData("StreamVerse:ControlPlane:Payments:PremiumMonthlyAmount", "0", "StreamVerse:ControlPlane:Payments:PremiumMonthlyAmount")]
+    [InlineData("StreamVerse:ControlPlane:Payments:PremiumYearlyAmount", "0", "StreamVerse:ControlPlane:Payments:PremiumYearlyAmount")]
+    [InlineData("StreamVerse:ControlPlane:Payments:TipMin", "0", "StreamVerse:ControlPlane:Payments:TipMin")]
+    [InlineData("StreamVerse:ControlPlane:Payments:TipMax", "99", "StreamVerse:ControlPlane:Payments:TipMax")]
+    [InlineData("StreamVerse:ControlPlane:Payments:GracePeriod", "-00:00:01", "StreamVerse:ControlPlane:Payments:GracePeriod")]
+    [InlineData("StreamVerse:ControlPlane:Payments:CreatorShareBasisPoints", "10001", "StreamVerse:ControlPlane:Payments:CreatorShareBasisPoints")]
+    [InlineData("StreamVerse:ControlPlane:Payments:PremiumPoolBasisPoints", "-1", "StreamVerse:ControlPlane:Payments:PremiumPoolBasisPoints")]
+    [InlineData("StreamVerse:ControlPlane:Payments:HoldPeriod", "-1.00:00:00", "StreamVerse:ControlPlane:Payments:HoldPeriod")]
+    [InlineData("StreamVerse:ControlPlane:Payments:PayoutMinimum", "0", "StreamVerse:ControlPlane:Payments:PayoutMinimum")]
+    [InlineData("StreamVerse:ControlPlane:Payments:PollInterval", "00:00:00.01", "StreamVerse:ControlPlane:Payments:PollInterval")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Stripe:ToleranceSeconds", "0", "StreamVerse:ControlPlane:Payments:Stripe:ToleranceSeconds")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Stripe:FeeBasisPoints", "10001", "StreamVerse:ControlPlane:Payments:Stripe:FeeBasisPoints")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Stripe:FeeFixed", "-1", "StreamVerse:ControlPlane:Payments:Stripe:FeeFixed")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Stripe:ApiBase", "ftp://api.stripe.test", "StreamVerse:ControlPlane:Payments:Stripe:ApiBase")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Stripe:SecretKey", "sk_test_without_webhook_secret", "StreamVerse:ControlPlane:Payments:Stripe:WebhookSecret")]
+    [InlineData("StreamVerse:ControlPlane:Payments:Stripe:WebhookSecret", "whsec_without_key", "StreamVerse:ControlPlane:Payments:Stripe:SecretKey")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

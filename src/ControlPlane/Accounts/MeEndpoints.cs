@@ -211,7 +211,7 @@ internal static class MeEndpoints
         var anonymised = await db.ExecAsync(
             """
             UPDATE users SET email = @e, handle = @h, password_hash = '!', display_name = 'Deleted user', bio = '',
-                avatar_key = NULL, premium = FALSE, role = 'user', deleted_at = @now
+                avatar_key = NULL, premium = FALSE, premium_granted = FALSE, role = 'user', deleted_at = @now
             WHERE id = @id AND deleted_at IS NULL
                 AND (role <> 'admin' OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.deleted_at IS NULL AND o.id <> @id))
             """,

@@ -444,6 +444,8 @@ internal static partial class Migrations
         (27, "premieres: the instant of a video's scheduled first showing (kept after it, for the synchronised start and the chat's media time)", d => $"""
             ALTER TABLE videos ADD COLUMN premiere_at {d.Timestamp} NULL;
             """),
+        (28, "payments: Stripe customers, prices, the webhook event queue, subscriptions, payments, membership tiers, the double-entry ledger",
+            Payments.PaymentSchema.Sql),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -3,7 +3,6 @@ using StreamVerse.ControlPlane.Api;
 using StreamVerse.ControlPlane.Auth;
 using StreamVerse.ControlPlane.Data;
 using StreamVerse.ControlPlane.Images;
-using StreamVerse.ControlPlane.Playback;
 
 namespace StreamVerse.ControlPlane.Users;
 
@@ -65,7 +64,12 @@ internal static class UserEndpoints
     private static async Task<IResult> RevokeSessionsAsync(string id, RoleStore roles, CancellationToken cancellationToken) =>
         await roles.RevokeSessionsAsync(id, cancellationToken).ConfigureAwait(false) ? TypedResults.NoContent() : Problems.NotFound("user");
 
-    private static async Task<IResult> SetPremiumAsync(string id, PremiumRequest request, Database database, PlaybackRevocations playbackRevocations,
+    /// <summary>
+    /// An admin's grant of Premium (<c>users.premium_granted</c>). The account's premium flag is the grant OR an entitling
+    /// Premium subscription (<see cref="Payments.Entitlements"/>): taking the grant away from a paying subscriber leaves them
+    /// premium. When the flag turns false, earlier playback tokens are withdrawn.
+    /// </summary>
+    private static async Task<IResult> SetPremiumAsync(string id, PremiumRequest request, Database database, Payments.Entitlements entitlements,
         CancellationToken cancellationToken)
     {
         if (request.Premium is null)
@@ -75,11 +79,10 @@ internal static class UserEndpoints
 
         await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await db.BeginAsync(cancellationToken).ConfigureAwait(false);
-        var n = await db.ExecAsync("UPDATE users SET premium = @p WHERE id = @id AND deleted_at IS NULL", [("p", request.Premium.Value), ("id", id)], cancellationToken).ConfigureAwait(false);
-        if (n > 0 && !request.Premium.Value)
+        var n = await db.ExecAsync("UPDATE users SET premium_granted = @p WHERE id = @id AND deleted_at IS NULL", [("p", request.Premium.Value), ("id", id)], cancellationToken).ConfigureAwait(false);
+        if (n > 0)
         {
-            // Tokens carry the premium flag (premium videos, the bandwidth tier) for their lifetime: withdraw the earlier ones.
-            await playbackRevocations.VoidViewerInAsync(db, id, cancellationToken).ConfigureAwait(false);
+            await entitlements.RecomputeInAsync(db, id, cancellationToken).ConfigureAwait(false);
         }
 
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);

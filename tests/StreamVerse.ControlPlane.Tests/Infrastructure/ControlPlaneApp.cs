@@ -152,6 +152,7 @@ public abstract class ControlPlaneApp : IAsyncLifetime
             await cmd.ExecuteNonQueryAsync();
         }
 
+        await AfterDisposeAsync();
         try
         {
             Directory.Delete(DataDir, recursive: true);
@@ -161,6 +162,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
         {
         }
     }
+
+    /// <summary>After the daemon stopped: a subclass ends what it started beside it (a fake payment processor).</summary>
+    protected virtual Task AfterDisposeAsync() => Task.CompletedTask;
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
@@ -232,6 +236,9 @@ public abstract class ControlPlaneApp : IAsyncLifetime
 
         return user;
     }
+
+    /// <summary>Signs the bootstrap admin in again (after a test moved the daemon's clock past its access token's lifetime).</summary>
+    public async Task<Persona> RefreshAdminAsync() => _admin = await LoginAsync(AdminEmail);
 
     public async Task<Persona> AdminAsync()
     {
