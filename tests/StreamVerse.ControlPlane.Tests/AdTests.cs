@@ -254,6 +254,35 @@ public abstract class AdTests(ControlPlaneApp app)
         Assert.Equal(15, asset.GetProperty("DURATION").GetDouble());
     }
 
+    [Fact]
+    public async Task Members_of_the_videos_channel_get_no_ads_and_members_of_another_channel_do()
+    {
+        var s = await SetupAsync();
+        await CampaignAsync(s, cpm: 2000);
+        var member = await app.NewUserAsync();
+        var elsewhere = await app.NewUserAsync();
+        await using (var db = await app.Get<StreamVerse.ControlPlane.Data.Database>().OpenAsync(default))
+        {
+            var channel = await db.ScalarAsync<string>("SELECT channel_id FROM videos WHERE id = @v", [("v", s.Content)], default);
+            var other = await app.NewChannelAsync(await app.NewUserAsync());
+
+            // What a completed membership checkout leaves (PaymentTests walks it through the fake Stripe): an active subscription.
+            foreach (var (user, ch) in new[] { (member.Id, channel), (elsewhere.Id, other) })
+            {
+                await db.ExecAsync(
+                    """
+                    INSERT INTO billing_subscriptions (processor, external_id, user_id, product, channel_id, status, current_period_end, state_at, updated_at)
+                    VALUES ('stripe', @x, @u, 'membership', @ch, 'active', @end, 1, @now)
+                    """,
+                    [("x", "sub_" + user), ("u", user), ("ch", ch), ("end", DateTimeOffset.UtcNow.AddDays(30)), ("now", DateTimeOffset.UtcNow)], default);
+            }
+        }
+
+        Assert.Null(CampaignOf(await VastAsync(s.Content, token: member.AccessToken)));
+        Assert.Empty(XDocument.Parse(await GetTextAsync($"api/v1/ads/vmap?video={s.Content}", member.AccessToken)).Descendants(M + "AdBreak"));
+        Assert.NotNull(CampaignOf(await VastAsync(s.Content, token: elsewhere.AccessToken)));
+    }
+
     private async Task<string> GetTextAsync(string path, string? token = null)
     {
         using var response = await app.SendAsync(HttpMethod.Get, path, token);

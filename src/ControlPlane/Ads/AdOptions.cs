@@ -43,7 +43,7 @@ internal static class AdServices
         services.AddSingleton<IValidateOptions<AdOptions>, AdOptionsValidator>();
         services.AddSingleton<AdSigner>();
         services.AddSingleton<AdStore>();
-        services.AddSingleton<IAdExemptions, PremiumAdExemptions>();
+        services.AddSingleton<IAdExemptions, EntitledAdExemptions>();
         services.AddEvent("ads.ad-impression-recorded.v1", AdsJsonContext.Default.AdImpressionRecorded);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Add(AdsJsonContext.Default));
         return services;

@@ -1,18 +1,20 @@
 using StreamVerse.ControlPlane.Data;
+using StreamVerse.ControlPlane.Payments;
 
 namespace StreamVerse.ControlPlane.Ads;
 
-/// <summary>
-/// Who gets no ads: all that the ad decision knows about entitlements. Premium accounts (<c>users.premium</c>) here;
-/// channel members are to be added by the memberships feature (its <c>IEntitlements</c>) behind this same interface.
-/// </summary>
+/// <summary>Who gets no ads: all that the ad decision knows about entitlements.</summary>
 internal interface IAdExemptions
 {
     /// <summary>Whether <paramref name="accountId"/> (null: anonymous) watches <paramref name="videoId"/> without ads.</summary>
     Task<bool> IsExemptAsync(string? accountId, string videoId, CancellationToken cancellationToken);
 }
 
-internal sealed class PremiumAdExemptions(Database database) : IAdExemptions
+/// <summary>
+/// Premium accounts and members of the video's channel watch without ads, as Payments' <see cref="IEntitlements"/> decides them
+/// (from payment state and admin grants only, never from what a client says).
+/// </summary>
+internal sealed class EntitledAdExemptions(Database database, IEntitlements entitlements) : IAdExemptions
 {
     public async Task<bool> IsExemptAsync(string? accountId, string videoId, CancellationToken cancellationToken)
     {
@@ -21,8 +23,17 @@ internal sealed class PremiumAdExemptions(Database database) : IAdExemptions
             return false;
         }
 
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await db.ScalarAsync<long?>("SELECT CASE WHEN premium THEN 1 ELSE 0 END FROM users WHERE id = @u AND deleted_at IS NULL",
-            [("u", accountId)], cancellationToken).ConfigureAwait(false) == 1;
+        if (await entitlements.IsPremiumAsync(accountId, cancellationToken).ConfigureAwait(false))
+        {
+            return true;
+        }
+
+        string? channelId;
+        await using (var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            channelId = await db.ScalarAsync<string>("SELECT channel_id FROM videos WHERE id = @v", [("v", videoId)], cancellationToken).ConfigureAwait(false);
+        }
+
+        return channelId is not null && await entitlements.IsMemberAsync(accountId, channelId, cancellationToken).ConfigureAwait(false);
     }
 }
