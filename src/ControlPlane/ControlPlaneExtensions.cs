@@ -125,6 +125,7 @@ internal static class ControlPlaneExtensions
         Notifications.NotificationServices.AddNotifications(services, configuration);
         Chat.ChatServices.AddChat(Realtime.RealtimeServices.AddRealtime(services, configuration), configuration);
         Moderation.ModerationServices.AddModeration(services, configuration);
+        Analytics.AnalyticsServices.AddAnalytics(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -257,6 +258,7 @@ internal static class ControlPlaneExtensions
         Chat.ChatEndpoints.MapChat(api);
         Realtime.RealtimeServices.MapRealtime(endpoints);
         Moderation.ModerationEndpoints.MapModeration(api);
+        Analytics.AnalyticsEndpoints.MapAnalytics(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -94,6 +94,17 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Moderation:ClaimDuration", "00:00:01", "StreamVerse:ControlPlane:Moderation:ClaimDuration")]
     [InlineData("StreamVerse:ControlPlane:Moderation:AppealWindow", "400.00:00:00", "StreamVerse:ControlPlane:Moderation:AppealWindow")]
     [InlineData("StreamVerse:ControlPlane:Moderation:PurgeInterval", "00:00:00", "StreamVerse:ControlPlane:Moderation:PurgeInterval")]
+    [InlineData("StreamVerse:Analytics:Store", "mysql", "StreamVerse:Analytics:Store")]
+    [InlineData("StreamVerse:Analytics:ClickHouse:Url", "not a url", "StreamVerse:Analytics:ClickHouse:Url")]
+    [InlineData("StreamVerse:Analytics:ClickHouse:Database", "a;b", "StreamVerse:Analytics:ClickHouse:Database")]
+    [InlineData("StreamVerse:Analytics:BufferCapacity", "10", "StreamVerse:Analytics:BufferCapacity")]
+    [InlineData("StreamVerse:Analytics:FlushInterval", "00:00:00", "StreamVerse:Analytics:FlushInterval")]
+    [InlineData("StreamVerse:Analytics:BatchSize", "0", "StreamVerse:Analytics:BatchSize")]
+    [InlineData("StreamVerse:Analytics:RetentionDays", "0", "StreamVerse:Analytics:RetentionDays")]
+    [InlineData("StreamVerse:Analytics:ViewSeconds", "0", "StreamVerse:Analytics:ViewSeconds")]
+    [InlineData("StreamVerse:Analytics:MaxStartsPerMinute", "0", "StreamVerse:Analytics:MaxStartsPerMinute")]
+    [InlineData("StreamVerse:Analytics:MaxBeaconBytes", "10", "StreamVerse:Analytics:MaxBeaconBytes")]
+    [InlineData("StreamVerse:Analytics:MaxEventsPerBeacon", "0", "StreamVerse:Analytics:MaxEventsPerBeacon")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -428,6 +428,12 @@ internal static partial class Migrations
             """),
         (23, "trust and safety: reports merged into cases, messages, actions, appeals, the append-only audit log, account standing, blocks",
             Moderation.ModerationSchema.Sql),
+        (24, "analytics: the account salt of the viewer keys (one row, shared by every daemon; the events themselves live in the analytics store)", _ => """
+            CREATE TABLE analytics_secrets (
+                name VARCHAR(32) NOT NULL PRIMARY KEY,
+                secret VARCHAR(100) NOT NULL
+            );
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>
