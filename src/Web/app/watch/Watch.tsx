@@ -23,7 +23,7 @@ export function Watch() {
           {video.status === "failed" ? `Processing failed: ${video.failureReason ?? "unknown reason"}` : `This video is ${video.status}${video.processingProgress != null ? ` (${Math.round(video.processingProgress)} %)` : ""}.`}
         </p>
       ) : src ? (
-        <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} />
+        <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} videoId={video.id} />
       ) : <Loading />}
       <h1 className="text-xl font-semibold sm:text-2xl">{video.title}</h1>
       <div className="flex flex-wrap items-center gap-x-4 gap-y-1 text-sm text-neutral-400">
