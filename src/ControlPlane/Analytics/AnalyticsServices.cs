@@ -55,7 +55,8 @@ internal sealed class ForgetDeletedAccountAnalytics(IAnalyticsStore store, Analy
     public async Task HandleAsync(DbSession db, AccountDeleted @event, EventEnvelope envelope, CancellationToken cancellationToken)
     {
         await writer.Ready.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
-        var viewer = await keys.AccountAsync(@event.AccountId, cancellationToken).ConfigureAwait(false);
+        // The outbox's transaction holds SQLite's write lock: the salt is read through it, not through a second connection.
+        var viewer = await keys.AccountAsync(@event.AccountId, db, cancellationToken).ConfigureAwait(false);
         foreach (var sql in AnalyticsQueries.ForgetViewer(store.Dialect, viewer))
         {
             await store.ExecAsync(sql, cancellationToken).ConfigureAwait(false);

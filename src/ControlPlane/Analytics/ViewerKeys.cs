@@ -20,23 +20,38 @@ internal sealed class ViewerKeys(Database database, TimeProvider time)
     private long _day = long.MinValue;
     private byte[] _daily = [];
 
-    /// <summary>The account salt, created once (the first daemon to ask inserts it; every other one reads the same row).</summary>
-    public async ValueTask<byte[]> AccountSaltAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The account salt, created once (the first daemon to ask inserts it; every other one reads the same row). A caller inside
+    /// a transaction passes its <paramref name="db"/>: on SQLite a second connection would wait on that transaction's write lock.
+    /// </summary>
+    public async ValueTask<byte[]> AccountSaltAsync(DbSession? db, CancellationToken cancellationToken)
     {
         if (_accountSalt is { } known)
         {
             return known;
         }
 
-        await using var db = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        if (db is not null)
+        {
+            return _accountSalt = await ReadOrCreateAsync(db, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using var own = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return _accountSalt = await ReadOrCreateAsync(own, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> ReadOrCreateAsync(DbSession db, CancellationToken cancellationToken)
+    {
         await db.ExecAsync("INSERT INTO analytics_secrets (name, secret) VALUES ('account-salt', @s) ON CONFLICT (name) DO NOTHING",
             [("s", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)))], cancellationToken).ConfigureAwait(false);
         var stored = await db.ScalarAsync<string>("SELECT secret FROM analytics_secrets WHERE name = 'account-salt'", [], cancellationToken).ConfigureAwait(false);
-        return _accountSalt = Convert.FromBase64String(stored!);
+        return Convert.FromBase64String(stored!);
     }
 
-    public async ValueTask<string> AccountAsync(string accountId, CancellationToken cancellationToken) =>
-        Key("a", await AccountSaltAsync(cancellationToken).ConfigureAwait(false), accountId);
+    public ValueTask<string> AccountAsync(string accountId, CancellationToken cancellationToken) => AccountAsync(accountId, null, cancellationToken);
+
+    public async ValueTask<string> AccountAsync(string accountId, DbSession? db, CancellationToken cancellationToken) =>
+        Key("a", await AccountSaltAsync(db, cancellationToken).ConfigureAwait(false), accountId);
 
     public string Session(string sessionId) => Key("s", Daily(), sessionId);
 
