@@ -23,6 +23,7 @@ APT_PACKAGES=(
   libsrt1.5-openssl           # SRT ingest: libsrt.so.1.5, bound by src/Origin/Srt/LibSrt.cs
   srt-tools libsrt-openssl-dev  # srt-live-transmit (second SRT publisher in tests); srt.h for the constant/offset probe
   etcd-server etcd-client     # dynamic configuration: the etcd configuration provider's tests (etcdctl writes keys)
+  clickhouse-server clickhouse-client   # the analytics store at scale (StreamVerse:Analytics:Store=clickhouse), over HTTP
   procps curl ca-certificates
 )
 
@@ -295,6 +296,63 @@ start_etcd() {
   return 1
 }
 
+# ClickHouse for the analytics store's second engine (StreamVerse:Analytics:Store=clickhouse): Debian's clickhouse-server
+# 18.16, run by us (Debian's package does not start it in a container) from a config of ours: loopback only, HTTP on
+# 127.0.0.1:8124 and native TCP on 9010 (not the package's 8123/9000), data, logs and pid under
+# /var/lib/streamverse-test/clickhouse, the package's users.xml (user "default", no password, loopback networks).
+# Started once and left running like Redis; one of ours that no longer answers is replaced.
+CLICKHOUSE_TEST_ENV=/var/lib/streamverse-test/clickhouse.env
+CLICKHOUSE_PORT=8124
+CLICKHOUSE_DIR=/var/lib/streamverse-test/clickhouse
+CLICKHOUSE_PID=/var/lib/streamverse-test/clickhouse.pid
+clickhouse_answers() {
+  [ "$(curl -fsS "http://127.0.0.1:$CLICKHOUSE_PORT/ping" 2>/dev/null)" = "Ok." ]
+}
+start_clickhouse() {
+  command -v clickhouse-server >/dev/null 2>&1 || { echo "setup: clickhouse-server missing (not installed)" >&2; return 1; }
+  install -d -m 0700 "$(dirname "$CLICKHOUSE_TEST_ENV")"
+  (umask 077; printf "STREAMVERSE_TEST_CLICKHOUSE='http://127.0.0.1:%s/'\n" "$CLICKHOUSE_PORT" >"$CLICKHOUSE_TEST_ENV")
+  if clickhouse_answers; then
+    return 0
+  fi
+  local pid
+  pid=$(cat "$CLICKHOUSE_PID" 2>/dev/null || true)
+  if [ -n "$pid" ] && grep -qa clickhouse "/proc/$pid/cmdline" 2>/dev/null; then
+    echo "setup: restarting the test ClickHouse (pid $pid does not answer)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  install -d -m 0700 "$CLICKHOUSE_DIR" "$CLICKHOUSE_DIR/data" "$CLICKHOUSE_DIR/tmp" "$CLICKHOUSE_DIR/user_files" "$CLICKHOUSE_DIR/log"
+  cat >"$CLICKHOUSE_DIR/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$CLICKHOUSE_DIR/log/server.log</log><errorlog>$CLICKHOUSE_DIR/log/error.log</errorlog><size>10M</size><count>2</count></logger>
+  <http_port>$CLICKHOUSE_PORT</http_port>
+  <tcp_port>9010</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>$CLICKHOUSE_DIR/data/</path>
+  <tmp_path>$CLICKHOUSE_DIR/tmp/</tmp_path>
+  <user_files_path>$CLICKHOUSE_DIR/user_files/</user_files_path>
+  <users_config>/etc/clickhouse-server/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>67108864</mark_cache_size>
+  <max_concurrent_queries>50</max_concurrent_queries>
+</yandex>
+XML
+  clickhouse-server --config-file="$CLICKHOUSE_DIR/config.xml" --pid-file="$CLICKHOUSE_PID" --daemon </dev/null >/dev/null 2>&1
+  for _ in $(seq 300); do
+    if clickhouse_answers; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "setup: the test ClickHouse did not answer on 127.0.0.1:$CLICKHOUSE_PORT; last lines of $CLICKHOUSE_DIR/log/error.log:" >&2
+  tail -n 20 "$CLICKHOUSE_DIR/log/error.log" >&2 || true
+  return 1
+}
+
 # The SharpFuzz targets under afl-fuzz, STREAMVERSE_FUZZ_SECONDS (default 20) each from their committed corpora, after
 # `dotnet test` rather than during it: a fuzzer keeps a core busy, which the timing-sensitive functional tests need.
 # The corpora's deterministic replay is an xunit test and runs with the others. 0 seconds skips this step.
@@ -314,6 +372,7 @@ case "$mode" in
     start_smtp
     start_redis
     start_etcd
+    start_clickhouse
     ;;
   run)
     dotnet build StreamVerse.sln -c Release -nologo -v q
@@ -332,6 +391,7 @@ case "$mode" in
     start_smtp
     start_redis
     start_etcd
+    start_clickhouse
     dotnet build StreamVerse.sln -c Release -nologo -v q
     build_web
     # The run's output is long (daemons log to the console): a failure is repeated at the end, where it is seen.

@@ -131,6 +131,7 @@ internal static class ControlPlaneExtensions
         Moderation.ModerationServices.AddModeration(services, configuration);
         Ads.AdServices.AddAds(services, configuration);
         Payments.PaymentServices.AddPayments(services, configuration);
+        Analytics.AnalyticsServices.AddAnalytics(services, configuration);
 
         // Requests carry only what a caller may set: unknown and server-owned fields are refused by name
         // (RequestBodyErrors), never dropped in silence.
@@ -281,6 +282,7 @@ internal static class ControlPlaneExtensions
         Moderation.ModerationEndpoints.MapModeration(api);
         Ads.AdEndpoints.MapAds(api);
         Payments.PaymentServices.MapPayments(api);
+        Analytics.AnalyticsEndpoints.MapAnalytics(api);
         endpoints.MapEdgeInvalidations();
 
         endpoints.MapOpenApi("/openapi/{documentName}.json");

@@ -365,6 +365,14 @@ public abstract class AuthorizationMatrixTests(ControlPlaneApp app)
         // Moderation: anyone signed in reports and reads their own; a report's messages are its reporter's and moderators';
         // the queue, claims, actions and appeal decisions are moderators' and admins'; an appeal is the affected account's
         // (404 to everyone else); the audit log is admins' only.
+        // Analytics: beacons are anyone's (players); a video's and a channel's metrics are the owner's or an admin's (404 to
+        // everyone else, moderators included), the platform dashboard admins', the caller's own rows the caller's.
+        ["POST /api/v1/beacons"] = new("OOOOOO", async c => ("api/v1/beacons",
+            new { session = "matrix-session-1", videoId = await Video(c, "public"), events = new[] { new { type = "pause" } } }, null)),
+        ["GET /api/v1/videos/{id}/analytics"] = new("UNNNOO", async c => ($"api/v1/videos/{await Video(c, "private")}/analytics", null, null)),
+        ["GET /api/v1/channels/{id}/analytics"] = new("UNNNOO", async c => ($"api/v1/channels/{await Channel(c)}/analytics", null, null)),
+        ["GET /api/v1/analytics/platform"] = new("UFFFFO", _ => P("api/v1/analytics/platform")),
+        ["GET /api/v1/me/analytics"] = new("UOOOOO", _ => P("api/v1/me/analytics")),
         ["POST /api/v1/reports"] = new("UOOOOOO", async c => ("api/v1/reports", new { kind = "channel", objectId = await Channel(c), reason = "spam", text = "matrix" }, null)),
         ["GET /api/v1/reports/{id}/messages"] = new("UNNNOOO", async c => ($"api/v1/reports/{(await OwnReport(c)).Report}/messages", null, null)),
         ["POST /api/v1/reports/{id}/messages"] = new("UNNNOOO", async c => ($"api/v1/reports/{(await OwnReport(c)).Report}/messages", new { body = "matrix" }, null)),

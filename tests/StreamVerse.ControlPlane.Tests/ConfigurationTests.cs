@@ -141,6 +141,17 @@ public sealed class ConfigurationTests
     [InlineData("StreamVerse:ControlPlane:Payments:Stripe:ApiBase", "ftp://api.stripe.test", "StreamVerse:ControlPlane:Payments:Stripe:ApiBase")]
     [InlineData("StreamVerse:ControlPlane:Payments:Stripe:SecretKey", "sk_test_without_webhook_secret", "StreamVerse:ControlPlane:Payments:Stripe:WebhookSecret")]
     [InlineData("StreamVerse:ControlPlane:Payments:Stripe:WebhookSecret", "whsec_without_key", "StreamVerse:ControlPlane:Payments:Stripe:SecretKey")]
+    [InlineData("StreamVerse:Analytics:Store", "mysql", "StreamVerse:Analytics:Store")]
+    [InlineData("StreamVerse:Analytics:ClickHouse:Url", "not a url", "StreamVerse:Analytics:ClickHouse:Url")]
+    [InlineData("StreamVerse:Analytics:ClickHouse:Database", "a;b", "StreamVerse:Analytics:ClickHouse:Database")]
+    [InlineData("StreamVerse:Analytics:BufferCapacity", "10", "StreamVerse:Analytics:BufferCapacity")]
+    [InlineData("StreamVerse:Analytics:FlushInterval", "00:00:00", "StreamVerse:Analytics:FlushInterval")]
+    [InlineData("StreamVerse:Analytics:BatchSize", "0", "StreamVerse:Analytics:BatchSize")]
+    [InlineData("StreamVerse:Analytics:RetentionDays", "0", "StreamVerse:Analytics:RetentionDays")]
+    [InlineData("StreamVerse:Analytics:ViewSeconds", "0", "StreamVerse:Analytics:ViewSeconds")]
+    [InlineData("StreamVerse:Analytics:MaxStartsPerMinute", "0", "StreamVerse:Analytics:MaxStartsPerMinute")]
+    [InlineData("StreamVerse:Analytics:MaxBeaconBytes", "10", "StreamVerse:Analytics:MaxBeaconBytes")]
+    [InlineData("StreamVerse:Analytics:MaxEventsPerBeacon", "0", "StreamVerse:Analytics:MaxEventsPerBeacon")]
     public async Task Refused_at_start(string key, string value, string named)
     {
         var data = Directory.CreateTempSubdirectory("sv-cfg-").FullName;

@@ -174,7 +174,7 @@ internal static class MeEndpoints
     /// </summary>
     private static async Task<IResult> DeleteAccountAsync([Microsoft.AspNetCore.Mvc.FromBody] DeleteAccountRequest request, HttpContext context, Database database,
         PasswordHasher hasher, Sessions sessions, LoginThrottle throttle, IBlobStorage storage, ProtectedVideos protectedVideos, VideoMedia media,
-        PlaybackRevocations playbackRevocations, TimeProvider time, CancellationToken cancellationToken)
+        PlaybackRevocations playbackRevocations, Events.Outbox outbox, TimeProvider time, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(context.User);
         var v = new Validation();
@@ -232,6 +232,9 @@ internal static class MeEndpoints
         var videos = await protectedVideos.RecordDeletedAsync(db, "channel_id IN (SELECT id FROM channels WHERE owner_id = @id)", [("id", caller.Id)],
             cancellationToken).ConfigureAwait(false);
         await db.ExecAsync("DELETE FROM channels WHERE owner_id = @id", [("id", caller.Id)], cancellationToken).ConfigureAwait(false);
+
+        // What is kept about the account outside this database (analytics rows) goes through the outbox (AccountDeleted handlers).
+        await outbox.AddAsync(db, new AccountDeleted(caller.Id, time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         await db.CommitAsync(cancellationToken).ConfigureAwait(false);
         if (user.AvatarKey is not null)
         {

@@ -7,6 +7,11 @@ internal sealed class Validation
 
     public bool IsValid => _errors.Count == 0;
 
+    /// <summary>How many fields have an error (a parser compares it before and after a nested object).</summary>
+    public int Count => _errors.Count;
+
+    public bool Has(string field) => _errors.ContainsKey(field);
+
     public Validation Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out var list))

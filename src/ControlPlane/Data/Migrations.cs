@@ -446,6 +446,12 @@ internal static partial class Migrations
             """),
         (28, "payments: Stripe customers, prices, the webhook event queue, subscriptions, payments, membership tiers, the double-entry ledger",
             Payments.PaymentSchema.Sql),
+        (29, "analytics: the account salt of the viewer keys (one row, shared by every daemon; the events themselves live in the analytics store)", _ => """
+            CREATE TABLE analytics_secrets (
+                name VARCHAR(32) NOT NULL PRIMARY KEY,
+                secret VARCHAR(100) NOT NULL
+            );
+            """),
     ];
 
     /// <summary>Applies every migration not yet recorded; returns how many this call applied.</summary>

@@ -19,7 +19,7 @@ export function Embed() {
   const watch = `${window.location.origin}/watch?v=${encodeURIComponent(video.id)}`;
   return (
     <div className="relative flex h-full flex-col justify-center">
-      <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} />
+      <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} videoId={video.id} source="embed" />
       <a href={watch} target="_blank" rel="noopener noreferrer" className="absolute left-2 top-2 z-10 max-w-[80%] truncate rounded bg-black/70 px-2 py-1 text-sm text-white hover:underline">
         {video.title} <span className="text-neutral-300">on StreamVerse</span>
       </a>

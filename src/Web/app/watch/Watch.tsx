@@ -63,7 +63,7 @@ export function Watch() {
         </p>
       ) : src ? (
         <Player src={src} storyboardUrl={video.storyboardUrl} poster={video.thumbnailUrl} title={video.title} startAt={together ? premiere.position : undefined}
-          onTime={(t) => setTime((old) => (Math.abs(old - t) >= 0.5 ? t : old))} />
+          onTime={(t) => setTime((old) => (Math.abs(old - t) >= 0.5 ? t : old))} videoId={video.id} />
       ) : <Loading />}
       {together ? <p role="status" className="text-sm text-fuchsia-300">Premiere: everyone is watching from the same point.</p> : null}
       <h1 className="text-xl font-semibold sm:text-2xl">{video.title}</h1>

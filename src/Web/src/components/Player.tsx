@@ -4,6 +4,8 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { Icon } from "./icons";
 import { duration as clock } from "./VideoCard";
 import { cueAt, parseStoryboard, type StoryboardCue } from "./storyboard";
+import { token } from "@/api/client";
+import { attachBeacons, type TrafficSource } from "@/lib/beacons";
 
 const Speeds = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 
@@ -17,6 +19,9 @@ interface Props {
   startAt?: number;
   /** Told the playback position as it advances (chat replay follows it). */
   onTime?: (seconds: number) => void;
+  /** When given, the player reports to POST /api/v1/beacons (src/lib/beacons.ts) for the video's analytics. */
+  videoId?: string;
+  source?: TrafficSource;
 }
 
 /**
@@ -24,7 +29,7 @@ interface Props {
  * Keyboard: k/space play-pause, j/l -10/+10 s, arrows -5/+5 s, m mute, f fullscreen, i picture-in-picture,
  * < and > speed. Live: LL-HLS (lowLatencyMode), the distance to the live edge, and a button back to it.
  */
-export function Player({ src, live = false, storyboardUrl, poster, title, startAt, onTime }: Props) {
+export function Player({ src, live = false, storyboardUrl, poster, title, startAt, onTime, videoId, source }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const video = useRef<HTMLVideoElement>(null);
   const hls = useRef<Hls | null>(null);
@@ -57,17 +62,23 @@ export function Player({ src, live = false, storyboardUrl, poster, title, startA
       });
       h.loadSource(src);
       h.attachMedia(v);
+      const detach = videoId ? attachBeacons(v, h, { videoId, source, token }) : null;
       return () => {
+        detach?.();
         h.destroy();
         hls.current = null;
       };
     }
     if (v.canPlayType("application/vnd.apple.mpegurl")) {
       v.src = src;
-      return () => v.removeAttribute("src");
+      const detach = videoId ? attachBeacons(v, null, { videoId, source, token }) : null;
+      return () => {
+        detach?.();
+        v.removeAttribute("src");
+      };
     }
     setError("This browser cannot play HLS video.");
-  }, [src, live]);
+  }, [src, live, videoId, source]);
 
   useEffect(() => {
     if (!storyboardUrl) return setCues([]);
