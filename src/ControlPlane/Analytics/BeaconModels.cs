@@ -116,7 +116,7 @@ internal static class BeaconParser
 
                         break;
                     default:
-                        v.Add(p.Name, "is not a field of a beacon");
+                        v.Add(p.Name, "is not a field of this request");
                         break;
                 }
             }
@@ -194,7 +194,7 @@ internal static class BeaconParser
                     ranges = Ranges(v, field, p.Value);
                     break;
                 default:
-                    v.Add(field, "is not a field of a beacon event");
+                    v.Add(field, "is not a field of this request");
                     break;
             }
         }
