@@ -315,15 +315,7 @@ internal static class AnalyticsEndpoints
         _ => Field(f.ToString() ?? ""),
     }));
 
-    private static string Field(string s)
-    {
-        if (s.Length > 0 && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            s = "'" + s;
-        }
-
-        return s.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
-    }
+    private static string Field(string s) => CsvField.Text(s);
 }
 
 /// <summary>One video in the caller's own analytics: the views they were counted for and the seconds they played.</summary>

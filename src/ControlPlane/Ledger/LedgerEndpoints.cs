@@ -96,12 +96,8 @@ internal static partial class LedgerEndpoints
 
         return sb.ToString();
 
-        static string Field(string f)
-        {
-            // A leading =, +, - or @ would be a formula to a spreadsheet (CSV injection): quote it with a leading apostrophe.
-            var v = f.Length > 0 && f[0] is '=' or '+' or '@' && !long.TryParse(f, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) ? "'" + f : f;
-            return v.AsSpan().IndexOfAny("\",\r\n") >= 0 ? "\"" + v.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : v;
-        }
+        // Amounts (minor units, possibly negative) are numbers; everything else is text, defused like every CSV field we write.
+        static string Field(string f) => long.TryParse(f, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) ? f : CsvField.Text(f);
     }
 
     private static string Html(StatementResponse s)

@@ -81,19 +81,8 @@ internal sealed class AuditLog(Database database)
         }
     }
 
-    /// <summary>
-    /// One CSV field (RFC 4180 §2: quoted, inner quotes doubled). A field a spreadsheet would run as a formula (starting
-    /// with = + - @, tab or CR; OWASP "CSV injection") gets a leading apostrophe: reasons are moderators' free text.
-    /// </summary>
-    internal static string Cell(string value)
-    {
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            value = "'" + value;
-        }
-
-        return "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-    }
+    /// <summary>One CSV field, always quoted (<see cref="Api.CsvField"/>): reasons are moderators' free text.</summary>
+    internal static string Cell(string value) => Api.CsvField.Text(value, alwaysQuote: true);
 
     /// <summary>A flat JSON object of an object's state (strings, booleans, instants, nulls).</summary>
     public static string State(params (string Name, object? Value)[] fields)
