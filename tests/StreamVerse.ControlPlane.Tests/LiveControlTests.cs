@@ -52,30 +52,10 @@ public sealed class LiveControlTests(SqliteApp app)
 
     private string RtmpUrl(string key) => $"rtmp://127.0.0.1:{app.RtmpPort}/live/{key}";
 
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what, TimeSpan timeout)
-        where T : struct
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } v)
-            {
-                return v;
-            }
+    private static Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what, TimeSpan timeout)
+        where T : struct => LiveKeys.WaitForAsync(probe, what, timeout);
 
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException(what);
-    }
-
-    private async Task<(string Channel, string KeyId, string Key, Persona Creator)> KeyAsync()
-    {
-        var creator = await app.NewUserAsync("creator");
-        var channel = await app.NewChannelAsync(creator);
-        var created = await app.JsonAsync(HttpMethod.Post, $"api/v1/channels/{channel}/stream-keys", creator.AccessToken, expect: HttpStatusCode.Created);
-        return (channel, created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!, creator);
-    }
+    private Task<(string Channel, string KeyId, string Key, Persona Creator)> KeyAsync() => LiveKeys.NewAsync(app);
 
     private async Task<string> LiveVideoAsync(string channel, string keyId, Persona creator) =>
         (await WaitForAsync(async () =>

@@ -53,30 +53,10 @@ public sealed class SrtIngestTests(SqliteApp app)
         "-c:v", "libx264", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "64k", "-f", "mpegts", SrtUrl(streamId));
 
-    private static async Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what, TimeSpan timeout)
-        where T : struct
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } v)
-            {
-                return v;
-            }
+    private static Task<T> WaitForAsync<T>(Func<Task<T?>> probe, string what, TimeSpan timeout)
+        where T : struct => LiveKeys.WaitForAsync(probe, what, timeout);
 
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException(what);
-    }
-
-    private async Task<(string Channel, string KeyId, string Key, Persona Creator)> KeyAsync()
-    {
-        var creator = await app.NewUserAsync("creator");
-        var channel = await app.NewChannelAsync(creator);
-        var created = await app.JsonAsync(HttpMethod.Post, $"api/v1/channels/{channel}/stream-keys", creator.AccessToken, expect: HttpStatusCode.Created);
-        return (channel, created.GetProperty("id").GetString()!, created.GetProperty("key").GetString()!, creator);
-    }
+    private Task<(string Channel, string KeyId, string Key, Persona Creator)> KeyAsync() => LiveKeys.NewAsync(app);
 
     private async Task<string?> LiveVideoIdAsync(string channel, string keyId, Persona creator)
     {
